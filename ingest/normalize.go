@@ -1,0 +1,184 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sentinel-audit/sentinel/sourceid"
+	"github.com/sentinel-audit/sentinel/warehouse"
+	"github.com/valyala/fastjson"
+)
+
+// issuanceEvents are the STS calls that mint role credentials.
+var issuanceEvents = map[string]bool{
+	"AssumeRole":                true,
+	"AssumeRoleWithSAML":        true,
+	"AssumeRoleWithWebIdentity": true,
+}
+
+// errRejected marks a record that cannot be stored (no usable eventID or eventTime).
+var errRejected = errors.New("record rejected")
+
+// normalizer turns CloudTrail records into lake rows. It tolerates every field being absent, null
+// or of an unexpected JSON type; only eventID and eventTime are required.
+type normalizer struct {
+	buf []byte
+}
+
+// normalize fills row from rec. The record's raw JSON is kept whole.
+func (n *normalizer) normalize(rec *fastjson.Value, row *warehouse.EventRow) error {
+	*row = warehouse.EventRow{}
+	row.EventID = text(rec.Get("eventID"))
+	if row.EventID == "" {
+		return fmt.Errorf("%w: no eventID", errRejected)
+	}
+	when := text(rec.Get("eventTime"))
+	if when == "" {
+		return fmt.Errorf("%w: event %s has no eventTime", errRejected, row.EventID)
+	}
+	t, err := time.Parse(time.RFC3339Nano, when)
+	if err != nil {
+		return fmt.Errorf("%w: event %s has unparseable eventTime %q", errRejected, row.EventID, clip(when))
+	}
+	row.EventTime = t.UTC()
+	row.EventVersion = text(rec.Get("eventVersion"))
+	row.EventSource = text(rec.Get("eventSource"))
+	row.EventName = text(rec.Get("eventName"))
+	row.EventType = text(rec.Get("eventType"))
+	row.EventCategory = text(rec.Get("eventCategory"))
+	row.AWSRegion = text(rec.Get("awsRegion"))
+	row.RecipientAccountID = text(rec.Get("recipientAccountId"))
+	row.SourceIPAddress = text(rec.Get("sourceIPAddress"))
+	row.UserAgent = text(rec.Get("userAgent"))
+	row.ErrorCode = text(rec.Get("errorCode"))
+	row.ErrorMessage = text(rec.Get("errorMessage"))
+	row.ReadOnly = boolean(rec.Get("readOnly"))
+	row.ManagementEvent = boolean(rec.Get("managementEvent"))
+	row.RequestID = text(rec.Get("requestID"))
+	row.SharedEventID = text(rec.Get("sharedEventID"))
+
+	ui := rec.Get("userIdentity")
+	row.IdentityType = text(ui.Get("type"))
+	row.IdentityARN = text(ui.Get("arn"))
+	row.IdentityAccountID = text(ui.Get("accountId"))
+	row.IdentityPrincipalID = text(ui.Get("principalId"))
+	row.IdentityUserName = text(ui.Get("userName"))
+	row.AccessKeyID = text(ui.Get("accessKeyId"))
+	row.InvokedBy = text(ui.Get("invokedBy"))
+	sc := ui.Get("sessionContext")
+	row.SessionIssuerARN = text(sc.Get("sessionIssuer", "arn"))
+	row.SessionIssuerType = text(sc.Get("sessionIssuer", "type"))
+	row.SessionSourceIdentity = text(sc.Get("sourceIdentity"))
+	row.SessionCreationDate = text(sc.Get("attributes", "creationDate"))
+	row.SessionMFAAuthenticated = boolean(sc.Get("attributes", "mfaAuthenticated"))
+
+	req := rec.Get("requestParameters")
+	resp := rec.Get("responseElements")
+	row.RequestSourceIdentity = text(req.Get("sourceIdentity"))
+	row.ResponseSourceIdentity = text(resp.Get("sourceIdentity"))
+	row.RoleARN = text(req.Get("roleArn"))
+	row.RoleSessionName = text(req.Get("roleSessionName"))
+	row.IssuedAccessKeyID = text(resp.Get("credentials", "accessKeyId"))
+	row.AssumedRoleARN = text(resp.Get("assumedRoleUser", "arn"))
+
+	// The identity that names who issued the credentials: for an issuance the requested
+	// SourceIdentity (echoed in the response, or inherited from the calling session when roles are
+	// chained); for any other call the SourceIdentity of the session that made it.
+	if row.EventSource == "sts.amazonaws.com" && issuanceEvents[row.EventName] {
+		row.SourceIdentity = firstNonEmpty(row.RequestSourceIdentity, row.ResponseSourceIdentity, row.SessionSourceIdentity)
+	} else {
+		row.SourceIdentity = row.SessionSourceIdentity
+	}
+	if id, ok := sourceid.Parse(row.SourceIdentity); ok {
+		row.SourceIdentityKind, row.SourceIdentityID, row.SourceIdentityUser = string(id.Kind), id.ID, id.User
+	}
+
+	add := rec.Get("addendum")
+	row.AddendumReason = text(add.Get("reason"))
+	row.AddendumOriginalEventID = text(add.Get("originalEventID"))
+
+	row.RequestParameters = n.jsonText(req)
+	row.ResponseElements = n.jsonText(resp)
+	row.Raw = n.jsonText(rec)
+	return nil
+}
+
+// jsonText renders v as JSON ("" for absent or null), replacing invalid UTF-8 so every engine
+// can read the stored text.
+func (n *normalizer) jsonText(v *fastjson.Value) string {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return ""
+	}
+	n.buf = v.MarshalTo(n.buf[:0])
+	if !utf8.Valid(n.buf) {
+		return strings.ToValidUTF8(string(n.buf), "\uFFFD")
+	}
+	return string(n.buf)
+}
+
+// text reads a scalar as text whatever its JSON type: strings as-is, numbers in their original
+// spelling (so account ids keep leading zeros when they are strings and stay exact when not),
+// booleans as true/false, objects and arrays as compact JSON, null or absent as "".
+func text(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	var s string
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return ""
+	case fastjson.TypeString:
+		s = string(v.GetStringBytes())
+	default:
+		s = string(v.MarshalTo(nil))
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
+}
+
+// boolean reads true/false or the strings "true"/"false" (any case); anything else is unknown.
+func boolean(v *fastjson.Value) *bool {
+	if v == nil {
+		return nil
+	}
+	var b bool
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		b = true
+	case fastjson.TypeFalse:
+		b = false
+	case fastjson.TypeString:
+		switch strings.ToLower(string(v.GetStringBytes())) {
+		case "true":
+			b = true
+		case "false":
+			b = false
+		default:
+			return nil
+		}
+	default:
+		return nil
+	}
+	return &b
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

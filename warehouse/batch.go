@@ -1,0 +1,300 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// rowGroupRows bounds how many rows a partition file buffers in memory before writing a row group.
+const rowGroupRows = 8192
+
+// Batch collects lake rows and ledger entries that become visible together: Commit writes the
+// Parquet files, moves them into the lake and registers them with the ledger entries in one
+// catalog transaction. A crash before that transaction leaves only unregistered files, which
+// readers never see and the next writer removes.
+type Batch struct {
+	w         *Writer
+	events    map[string]*partFile[EventRow]
+	snaps     map[string]*partFile[SnapshotRow]
+	ledger    []LedgerEntry
+	snapshots []Snapshot
+	rows      int
+}
+
+type partFile[T any] struct {
+	dataset, date string
+	tmp           string
+	f             *os.File
+	pw            *parquet.GenericWriter[T]
+	rows          int
+	buffered      int
+}
+
+// NewBatch starts an empty batch.
+func (w *Writer) NewBatch() *Batch {
+	return &Batch{w: w, events: map[string]*partFile[EventRow]{}, snaps: map[string]*partFile[SnapshotRow]{}}
+}
+
+// Rows is the number of lake rows added so far.
+func (b *Batch) Rows() int { return b.rows }
+
+// AddEvents appends event rows, each to the partition of its UTC event date.
+func (b *Batch) AddEvents(rows []EventRow) error {
+	for start := 0; start < len(rows); {
+		date := rows[start].EventTime.UTC().Format(time.DateOnly)
+		end := start + 1
+		for end < len(rows) && rows[end].EventTime.UTC().Format(time.DateOnly) == date {
+			end++
+		}
+		p, err := part(b.w, b.events, DatasetEvents, date)
+		if err != nil {
+			return err
+		}
+		if err := p.write(rows[start:end]); err != nil {
+			return err
+		}
+		b.rows += end - start
+		start = end
+	}
+	return nil
+}
+
+// AddSnapshot appends one snapshot of the session table and its items.
+func (b *Batch) AddSnapshot(s Snapshot, rows []SnapshotRow) error {
+	p, err := part(b.w, b.snaps, DatasetSnapshots, s.TakenAt.UTC().Format(time.DateOnly))
+	if err != nil {
+		return err
+	}
+	if err := p.write(rows); err != nil {
+		return err
+	}
+	b.rows += len(rows)
+	b.snapshots = append(b.snapshots, s)
+	return nil
+}
+
+// Record adds a ledger entry to commit with the batch.
+func (b *Batch) Record(e LedgerEntry) { b.ledger = append(b.ledger, e) }
+
+func part[T any](w *Writer, m map[string]*partFile[T], dataset, date string) (*partFile[T], error) {
+	if p := m[date]; p != nil {
+		return p, nil
+	}
+	w.seq++
+	tmp := filepath.Join(w.root, lakeName, tmpName, fmt.Sprintf("%s-%06d-%06d.parquet", dataset, w.run, w.seq))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if err != nil {
+		return nil, fmt.Errorf("create lake file: %w", err)
+	}
+	p := &partFile[T]{dataset: dataset, date: date, tmp: tmp, f: f,
+		pw: parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(1<<20))}
+	m[date] = p
+	return p, nil
+}
+
+func (p *partFile[T]) write(rows []T) error {
+	if _, err := p.pw.Write(rows); err != nil {
+		return fmt.Errorf("write lake file %s: %w", p.tmp, err)
+	}
+	p.rows += len(rows)
+	p.buffered += len(rows)
+	if p.buffered >= rowGroupRows {
+		p.buffered = 0
+		if err := p.pw.Flush(); err != nil {
+			return fmt.Errorf("write lake file %s: %w", p.tmp, err)
+		}
+	}
+	return nil
+}
+
+// finish closes the Parquet file, syncs it and moves it into its partition; it returns the
+// lake-relative path and size.
+func (p *partFile[T]) finish(root string) (string, int64, error) {
+	if err := p.pw.Close(); err != nil {
+		p.f.Close()
+		return "", 0, fmt.Errorf("finish lake file %s: %w", p.tmp, err)
+	}
+	if err := p.f.Sync(); err != nil {
+		p.f.Close()
+		return "", 0, fmt.Errorf("sync lake file %s: %w", p.tmp, err)
+	}
+	st, err := p.f.Stat()
+	if err != nil {
+		p.f.Close()
+		return "", 0, fmt.Errorf("stat lake file %s: %w", p.tmp, err)
+	}
+	if err := p.f.Close(); err != nil {
+		return "", 0, fmt.Errorf("close lake file %s: %w", p.tmp, err)
+	}
+	dir := partitionDir(p.dataset, p.date)
+	if err := os.MkdirAll(filepath.Join(root, dir), dirMode); err != nil {
+		return "", 0, fmt.Errorf("create partition %s: %w", dir, err)
+	}
+	rel := filepath.Join(dir, "part-"+filepath.Base(p.tmp)[len(p.dataset)+1:])
+	if err := os.Rename(p.tmp, filepath.Join(root, rel)); err != nil {
+		return "", 0, fmt.Errorf("move lake file into %s: %w", dir, err)
+	}
+	if err := syncDir(filepath.Join(root, dir)); err != nil {
+		return "", 0, err
+	}
+	return rel, st.Size(), nil
+}
+
+func (p *partFile[T]) abort() {
+	p.f.Close()
+	os.Remove(p.tmp)
+}
+
+// Abort drops the batch: its files are deleted and nothing is registered.
+func (b *Batch) Abort() {
+	for _, p := range b.events {
+		p.abort()
+	}
+	for _, p := range b.snaps {
+		p.abort()
+	}
+}
+
+type committedFile struct {
+	rel, dataset, date string
+	rows               int
+	bytes              int64
+}
+
+// Commit makes the batch's rows and ledger entries visible atomically.
+func (b *Batch) Commit(ctx context.Context, now time.Time) error {
+	var files []committedFile
+	var errs []error
+	for _, date := range sortedKeys(b.events) {
+		p := b.events[date]
+		rel, size, err := p.finish(b.w.root)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files = append(files, committedFile{rel, DatasetEvents, date, p.rows, size})
+	}
+	for _, date := range sortedKeys(b.snaps) {
+		p := b.snaps[date]
+		rel, size, err := p.finish(b.w.root)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files = append(files, committedFile{rel, DatasetSnapshots, date, p.rows, size})
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	db, err := openCatalog(ctx, CatalogPath(b.w.root))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = inTx(ctx, db, func(tx *sql.Tx) error {
+		for _, f := range files {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lake_files VALUES (?, ?, ?::DATE, ?, ?, ?, ?)`,
+				f.rel, f.dataset, f.date, f.rows, f.bytes, b.w.run, now.UTC()); err != nil {
+				return fmt.Errorf("register lake file %s: %w", f.rel, err)
+			}
+		}
+		for _, s := range b.snapshots {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)`,
+				s.ID, s.Source, s.TakenAt.UTC(), s.Items, b.w.run); err != nil {
+				return fmt.Errorf("record snapshot %s: %w", s.ID, err)
+			}
+		}
+		return upsertLedger(ctx, tx, b.ledger, b.w.run, now)
+	})
+	if err != nil {
+		return fmt.Errorf("commit to catalog: %w", err)
+	}
+	for _, f := range files {
+		b.w.register(f.dataset, f.date, f.rel)
+	}
+	return nil
+}
+
+func upsertLedger(ctx context.Context, tx *sql.Tx, entries []LedgerEntry, run int64, now time.Time) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO ingest_files (source, kind, size, mtime, etag, status, error, events, stored,
+		duplicates, out_of_window, window_start, window_end, first_run, last_run, ingested_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
+		etag = excluded.etag, status = excluded.status, error = excluded.error, events = excluded.events,
+		stored = excluded.stored, duplicates = excluded.duplicates, out_of_window = excluded.out_of_window,
+		window_start = excluded.window_start, window_end = excluded.window_end, last_run = excluded.last_run,
+		ingested_at = excluded.ingested_at`)
+	if err != nil {
+		return fmt.Errorf("prepare ledger update: %w", err)
+	}
+	defer stmt.Close()
+	for _, e := range entries {
+		if _, err := stmt.ExecContext(ctx, e.Source, e.Kind, e.Size, nullTime(e.MTime), nullString(e.ETag), e.Status,
+			nullString(e.Error), e.Events, e.Stored, e.Duplicates, e.OutOfWindow, nullTime(e.WindowStart),
+			nullTime(e.WindowEnd), run, run, now.UTC()); err != nil {
+			return fmt.Errorf("record %s in the ledger: %w", e.Source, err)
+		}
+	}
+	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeSchemaFiles writes a zero-row file per dataset outside the lake: readers use it to give
+// the views their columns while the lake is still empty.
+func writeSchemaFiles(root string) error {
+	if err := writeEmpty[EventRow](schemaFile(root, DatasetEvents)); err != nil {
+		return err
+	}
+	return writeEmpty[SnapshotRow](schemaFile(root, DatasetSnapshots))
+}
+
+func writeEmpty[T any](path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
+		return fmt.Errorf("create schema directory: %w", err)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
+	if err != nil {
+		return fmt.Errorf("write schema file: %w", err)
+	}
+	pw := parquet.NewGenericWriter[T](f)
+	if err := errors.Join(pw.Close(), f.Close()); err != nil {
+		return fmt.Errorf("write schema file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write schema file %s: %w", path, err)
+	}
+	return nil
+}

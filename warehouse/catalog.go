@@ -1,0 +1,112 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// openCatalog opens the catalog database read-write, migrating it to the current schema. The
+// caller closes it: the writer holds the catalog only while it reads or commits, so readers in
+// other processes can attach it in between.
+func openCatalog(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := openDuckDB(ctx, path, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate catalog %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// openDuckDB opens a DuckDB database file, retrying for a while when another process holds its
+// lock (an ingest committing a checkpoint).
+func openDuckDB(ctx context.Context, path string, readOnly bool) (*sql.DB, error) {
+	dsn := path
+	if readOnly {
+		dsn += "?access_mode=read_only"
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for delay := 20 * time.Millisecond; ; delay = min(delay*2, time.Second) {
+		connector, err := duckdb.NewConnector(dsn, nil)
+		if err == nil {
+			db := sql.OpenDB(connector)
+			if err = db.PingContext(ctx); err == nil {
+				return db, nil
+			}
+			db.Close()
+		}
+		if !isLockConflict(err) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("open catalog %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+func isLockConflict(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Could not set lock")
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(filepath.Base(name), ".sql")
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := inTx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, now())`, version)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
+}

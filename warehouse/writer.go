@@ -1,0 +1,318 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// ErrLocked is returned by OpenWriter when another process holds the warehouse lock.
+var ErrLocked = errors.New("warehouse is locked by another ingest")
+
+// LedgerEntry is the ledger's record of one source object.
+type LedgerEntry struct {
+	Source      string // file:///abs/path, s3://bucket/key, dynamodb://table
+	Kind        string // trail | snapshot | digest | insight
+	Size        int64
+	MTime       time.Time
+	ETag        string
+	Status      string // ok | failed | skipped
+	Error       string
+	Events      int64
+	Stored      int64
+	Duplicates  int64
+	OutOfWindow int64
+	WindowStart time.Time // zero = open
+	WindowEnd   time.Time // zero = open
+}
+
+// Snapshot describes one snapshot of the session table.
+type Snapshot struct {
+	ID      string
+	Source  string
+	TakenAt time.Time
+	Items   int64
+}
+
+// RunStats are the totals of one ingest run, kept in ingest_runs.
+type RunStats struct {
+	FilesRead, FilesSkipped, FilesFailed             int64
+	EventsStored, EventsDuplicate, EventsOutOfWindow int64
+	SnapshotItems                                    int64
+}
+
+// Writer is the single writer of a warehouse. It holds the warehouse lock until Close.
+type Writer struct {
+	root     string
+	lock     *os.File
+	run      int64
+	lake     map[string]map[string][]string // dataset -> partition date -> registered files (relative)
+	scratch  *sql.DB                        // in-memory DuckDB for reading the lake
+	seq      int
+	Warnings []string // problems found and repaired when opening (e.g. registered files gone missing)
+}
+
+// OpenWriter creates the warehouse at root if needed, takes the writer lock (failing with
+// ErrLocked, or waiting for it when wait is set), repairs what a crashed run left behind and
+// starts a new run described by command.
+func OpenWriter(ctx context.Context, root string, now time.Time, command string, wait bool) (*Writer, error) {
+	for _, d := range []string{root, filepath.Join(root, lakeName, tmpName), LakeDir(root, DatasetEvents), LakeDir(root, DatasetSnapshots)} {
+		if err := os.MkdirAll(d, dirMode); err != nil {
+			return nil, fmt.Errorf("create warehouse directory %s: %w", d, err)
+		}
+	}
+	lock, err := acquireLock(ctx, filepath.Join(root, lockName), wait)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{root: root, lock: lock}
+	if err := w.open(ctx, now, command); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func acquireLock(ctx context.Context, path string, wait bool) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse lock %s: %w", path, err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			_ = f.Truncate(0)
+			_, _ = f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock warehouse %s: %w", path, err)
+		}
+		if !wait {
+			holder, _ := os.ReadFile(path)
+			f.Close()
+			return nil, fmt.Errorf("%w (pid %s holds %s); wait for it or pass --wait", ErrLocked, strings.TrimSpace(string(holder)), path)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (w *Writer) open(ctx context.Context, now time.Time, command string) error {
+	if err := writeSchemaFiles(w.root); err != nil {
+		return err
+	}
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return fmt.Errorf("open scratch database: %w", err)
+	}
+	w.scratch = sql.OpenDB(connector)
+	db, err := openCatalog(ctx, CatalogPath(w.root))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := os.Chmod(CatalogPath(w.root), fileMode); err != nil {
+		return fmt.Errorf("restrict catalog permissions: %w", err)
+	}
+	if err := w.loadLake(ctx, db); err != nil {
+		return err
+	}
+	if err := w.removeUnregistered(); err != nil {
+		return err
+	}
+	return inTx(ctx, db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'`); err != nil {
+			return fmt.Errorf("mark interrupted runs: %w", err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(run), 0) + 1 FROM ingest_runs`).Scan(&w.run); err != nil {
+			return fmt.Errorf("next run number: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO ingest_runs (run, started_at, command, status) VALUES (?, ?, ?, 'running')`, w.run, now.UTC(), command)
+		if err != nil {
+			return fmt.Errorf("record run: %w", err)
+		}
+		return nil
+	})
+}
+
+// loadLake reads the lake file registry, dropping entries whose files have disappeared.
+func (w *Writer) loadLake(ctx context.Context, db *sql.DB) error {
+	w.lake = map[string]map[string][]string{DatasetEvents: {}, DatasetSnapshots: {}}
+	rows, err := db.QueryContext(ctx, `SELECT path, dataset, strftime(partition_date, '%Y-%m-%d') FROM lake_files ORDER BY path`)
+	if err != nil {
+		return fmt.Errorf("read lake registry: %w", err)
+	}
+	defer rows.Close()
+	var missing []string
+	for rows.Next() {
+		var path, dataset, date string
+		if err := rows.Scan(&path, &dataset, &date); err != nil {
+			return fmt.Errorf("read lake registry: %w", err)
+		}
+		if _, err := os.Stat(filepath.Join(w.root, path)); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, path)
+			continue
+		}
+		if w.lake[dataset] == nil {
+			w.lake[dataset] = map[string][]string{}
+		}
+		w.lake[dataset][date] = append(w.lake[dataset][date], path)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read lake registry: %w", err)
+	}
+	for _, p := range missing {
+		if _, err := db.ExecContext(ctx, `DELETE FROM lake_files WHERE path = ?`, p); err != nil {
+			return fmt.Errorf("unregister missing lake file %s: %w", p, err)
+		}
+		w.Warnings = append(w.Warnings, fmt.Sprintf("lake file %s was registered but is missing; its events are gone from the warehouse until its sources are re-ingested", p))
+	}
+	return nil
+}
+
+// removeUnregistered deletes lake files no commit registered: leftovers of a crashed run.
+func (w *Writer) removeUnregistered() error {
+	registered := map[string]bool{}
+	for _, parts := range w.lake {
+		for _, files := range parts {
+			for _, f := range files {
+				registered[f] = true
+			}
+		}
+	}
+	lake := filepath.Join(w.root, lakeName)
+	return filepath.WalkDir(lake, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("scan lake %s: %w", path, err)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(w.root, path)
+		if err != nil {
+			return err
+		}
+		if registered[rel] {
+			return nil
+		}
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("remove unregistered lake file %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+// Run is this writer's run number; lake rows written by it carry it as ingest_run.
+func (w *Writer) Run() int64 { return w.run }
+
+// Ledger returns every ledger entry by source.
+func (w *Writer) Ledger(ctx context.Context) (map[string]LedgerEntry, error) {
+	db, err := openCatalog(ctx, CatalogPath(w.root))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT source, kind, coalesce(size, 0), mtime, coalesce(etag, ''), status, coalesce(error, ''),
+		events, stored, duplicates, out_of_window, window_start, window_end FROM ingest_files`)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]LedgerEntry{}
+	for rows.Next() {
+		var e LedgerEntry
+		var mtime, ws, we sql.NullTime
+		if err := rows.Scan(&e.Source, &e.Kind, &e.Size, &mtime, &e.ETag, &e.Status, &e.Error,
+			&e.Events, &e.Stored, &e.Duplicates, &e.OutOfWindow, &ws, &we); err != nil {
+			return nil, fmt.Errorf("read ledger: %w", err)
+		}
+		e.MTime, e.WindowStart, e.WindowEnd = mtime.Time, ws.Time, we.Time
+		out[e.Source] = e
+	}
+	return out, rows.Err()
+}
+
+// EventIDs returns the event ids already stored in the events partition of date (YYYY-MM-DD).
+func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
+	files := w.lake[DatasetEvents][date]
+	if len(files) == 0 {
+		return nil, nil
+	}
+	abs := make([]string, len(files))
+	for i, f := range files {
+		abs[i] = sqlString(filepath.Join(w.root, f))
+	}
+	rows, err := w.scratch.QueryContext(ctx, `SELECT event_id FROM read_parquet([`+strings.Join(abs, ",")+`])`)
+	if err != nil {
+		return nil, fmt.Errorf("read stored event ids of %s: %w", date, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read stored event ids of %s: %w", date, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Finish records the run's totals and status (ok, partial or failed).
+func (w *Writer) Finish(ctx context.Context, now time.Time, status string, s RunStats) error {
+	db, err := openCatalog(ctx, CatalogPath(w.root))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `UPDATE ingest_runs SET finished_at = ?, status = ?, files_read = ?, files_skipped = ?,
+		files_failed = ?, events_stored = ?, events_duplicate = ?, events_out_of_window = ?, snapshot_items = ? WHERE run = ?`,
+		now.UTC(), status, s.FilesRead, s.FilesSkipped, s.FilesFailed, s.EventsStored, s.EventsDuplicate, s.EventsOutOfWindow, s.SnapshotItems, w.run)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", w.run, err)
+	}
+	return nil
+}
+
+// Close releases the scratch database and the warehouse lock.
+func (w *Writer) Close() error {
+	var errs []error
+	if w.scratch != nil {
+		errs = append(errs, w.scratch.Close())
+	}
+	if w.lock != nil {
+		errs = append(errs, syscall.Flock(int(w.lock.Fd()), syscall.LOCK_UN), w.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (w *Writer) register(dataset, date, rel string) {
+	w.lake[dataset][date] = append(w.lake[dataset][date], rel)
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
