@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/reports"
+	"github.com/urfave/cli/v2"
+)
+
+func auditCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "audit",
+		Usage: "audit credential issuances in the warehouse against the policy",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "session-compliance",
+				Usage: "per profile: tracked, untracked and orphaned issuances, what the policy required, and the gaps",
+				Description: "Exit status: 0 when every issuance the policy required to be tracked was tracked,\n" +
+					"1 when a required profile has a gap, 2 on error.",
+				Flags: auditFlags,
+				Action: func(c *cli.Context) error {
+					in, err := auditInput(c, time.Now())
+					if err != nil {
+						return err
+					}
+					res, err := reports.SessionCompliance(c.Context, reports.SessionComplianceInput{AuditInput: in}, c.App.Writer, c.App.ErrWriter)
+					if err != nil {
+						return err
+					}
+					if res.HasGap {
+						return findings{}
+					}
+					return nil
+				},
+			},
+			{
+				Name:  "untracked-sessions",
+				Usage: "every issuance that was not tracked, with who, where from, and why",
+				Description: "Exit status: 0 when there are none, 1 when any exist, 2 on error.",
+				Flags: append(append([]cli.Flag{}, auditFlags...),
+					&cli.StringFlag{Name: "category", Usage: "only this category: " + strings.Join(queries.UntrackedClasses, ", ")}),
+				Action: func(c *cli.Context) error {
+					in, err := auditInput(c, time.Now())
+					if err != nil {
+						return err
+					}
+					n, err := reports.UntrackedSessions(c.Context, reports.UntrackedSessionsInput{AuditInput: in, Category: c.String("category")}, c.App.Writer, c.App.ErrWriter)
+					if err != nil {
+						return err
+					}
+					if n > 0 {
+						return findings{}
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func sqlCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sql",
+		Usage:     "run a read-only SQL query over the warehouse",
+		ArgsUsage: `"QUERY"`,
+		Description: "Views: events, events_all, issuances, issuances_base, sessions, session_snapshots, snapshots,\n" +
+			"ingest_files, ingest_runs, lake_files, watermarks, profile_roles (see docs/warehouse.md).\n" +
+			"Only SELECT/EXPLAIN statements run; no file can be read or written outside the lake.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table, json or csv"},
+			&cli.StringFlag{Name: "policy", Usage: "policy file for the policy_* columns of issuances (default: defaults.policy of the config file)"},
+			&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("sql takes exactly one argument, the query (got %d)", c.NArg())
+			}
+			in, err := baseInput(c)
+			if err != nil {
+				return err
+			}
+			return reports.SQL(c.Context, reports.SQLInput{AuditInput: in, Query: c.Args().First()}, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}

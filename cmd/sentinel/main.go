@@ -1,0 +1,88 @@
+// Command sentinel proves that every AWS credential session a policy requires to be tracked was
+// tracked, and shows what the untracked ones did. This package only wires flags, environment and
+// the config file to the functions that do the work, and maps outcomes to exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+// Exit codes: 0 clean, 1 findings (gaps, untracked sessions, files that failed to ingest),
+// 2 errors (bad input, unusable warehouse, invalid policy).
+const (
+	exitFindings = 1
+	exitError    = 2
+)
+
+// findings is returned by an action whose work succeeded but found what the user must look at.
+type findings struct{ msg string }
+
+func (f findings) Error() string { return f.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the CLI and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	var f findings
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &f):
+		if f.msg != "" {
+			fmt.Fprintln(stderr, f.msg)
+		}
+		return exitFindings
+	default:
+		fmt.Fprintf(stderr, "sentinel: %v\n", err)
+		return exitError
+	}
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:    "sentinel",
+		Usage:   "prove that every AWS credential session your policy requires to be tracked was tracked",
+		Version: version,
+		Description: "Sentinel ingests CloudTrail (trail archives on disk) and snapshots of its DynamoDB session table\n" +
+			"into a local warehouse (a Parquet lake plus a DuckDB catalog), then audits every credential issuance\n" +
+			"against the policy: tracked, orphaned, untracked, and what the policy required at that moment.\n\n" +
+			"Exit codes: 0 clean, 1 findings (gaps, untracked sessions, files that failed), 2 errors.",
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "warehouse", Usage: "warehouse directory (default: defaults.warehouse of the config file, else the user's data dir, e.g. ~/.local/share/sentinel)", EnvVars: []string{"SENTINEL_WAREHOUSE"}},
+			&cli.StringFlag{Name: "config", Usage: "Sentinel config file", EnvVars: []string{"SENTINEL_CONFIG"}, DefaultText: "~/.sentinel/config.yaml"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bars"},
+		},
+		Commands: []*cli.Command{
+			ingestCommand(),
+			auditCommand(),
+			sqlCommand(),
+			policyCommand(),
+		},
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%w (see %s --help)", err, c.Command.HelpName)
+		},
+	}
+}

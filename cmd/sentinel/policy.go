@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/policy"
+	"github.com/sentinel-audit/sentinel/reports"
+	"github.com/sentinel-audit/sentinel/window"
+	"github.com/urfave/cli/v2"
+)
+
+func policyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "policy",
+		Usage: "check and explain policy files",
+		Subcommands: []*cli.Command{
+			{
+				Name:        "validate",
+				Usage:       "check a policy file; prints every problem with file:line:column",
+				ArgsUsage:   "FILE",
+				Description: "Exit status: 0 valid, 2 invalid.",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return fmt.Errorf("policy validate takes one FILE (got %d arguments)", c.NArg())
+					}
+					return reports.PolicyValidate(c.Args().First(), c.App.Writer, c.App.ErrWriter)
+				},
+			},
+			{
+				Name:  "explain",
+				Usage: "show which rule decides a request, and why earlier rules did not match",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "policy", Usage: "policy file (default: defaults.policy of the config file)"},
+					&cli.StringFlag{Name: "profile", Required: true, Usage: "profile requested"},
+					&cli.StringFlag{Name: "user", Usage: "requesting user"},
+					&cli.StringFlag{Name: "at", Usage: "time of the request, RFC 3339 (default: now)"},
+					&cli.StringFlag{Name: "mode", Usage: "server, cli or credential_process (default: any)"},
+					&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+				},
+				Action: func(c *cli.Context) error {
+					cfg, err := loadConfig(c)
+					if err != nil {
+						return err
+					}
+					path := firstSet(c.String("policy"), cfg.Defaults.Policy)
+					if path == "" {
+						return fmt.Errorf("no policy: pass --policy FILE or set defaults.policy in the config file")
+					}
+					at := time.Now()
+					if s := c.String("at"); s != "" {
+						if at, err = window.ParseTime(s, at); err != nil {
+							return fmt.Errorf("--at: %w", err)
+						}
+					}
+					var mode policy.Mode
+					if s := c.String("mode"); s != "" {
+						if mode, err = policy.ParseMode(s); err != nil {
+							return fmt.Errorf("--mode: %w", err)
+						}
+					}
+					return reports.PolicyExplain(reports.PolicyExplainInput{
+						PolicyPath: path,
+						Request:    policy.Request{Profile: c.String("profile"), User: c.String("user"), At: at, Mode: mode},
+						Format:     c.String("format"),
+					}, c.App.Writer)
+				},
+			},
+		},
+	}
+}

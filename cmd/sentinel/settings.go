@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/config"
+	"github.com/sentinel-audit/sentinel/profiles"
+	"github.com/sentinel-audit/sentinel/reports"
+	"github.com/sentinel-audit/sentinel/warehouse"
+	"github.com/sentinel-audit/sentinel/window"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// loadConfig reads the config file: --config / SENTINEL_CONFIG must exist; the default may not.
+func loadConfig(c *cli.Context) (*config.Config, error) {
+	if p := c.String("config"); p != "" {
+		return config.Load(p, false)
+	}
+	return config.Load(config.DefaultPath(), true)
+}
+
+// warehouseDir applies the precedence --warehouse / SENTINEL_WAREHOUSE > config > default.
+func warehouseDir(c *cli.Context, cfg *config.Config) (string, error) {
+	if d := c.String("warehouse"); d != "" {
+		return d, nil
+	}
+	if cfg.Defaults.Warehouse != "" {
+		return cfg.Defaults.Warehouse, nil
+	}
+	return warehouse.DefaultDir()
+}
+
+// showProgress is true when stderr is a terminal and --quiet was not given.
+func showProgress(c *cli.Context) bool {
+	if c.Bool("quiet") {
+		return false
+	}
+	f, ok := c.App.ErrWriter.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+var auditFlags = []cli.Flag{
+	&cli.StringFlag{Name: "since", Value: "7d", Usage: "start of the window: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date"},
+	&cli.StringFlag{Name: "until", Usage: "end of the window (exclusive): duration back from now or RFC 3339 time (default: now)"},
+	&cli.StringFlag{Name: "profile", Usage: "only this profile"},
+	&cli.StringFlag{Name: "policy", Usage: "policy file to annotate issuances with (default: defaults.policy of the config file)"},
+	&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
+	&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table, json or csv"},
+}
+
+// auditInput turns the audit flags into the report input.
+func auditInput(c *cli.Context, now time.Time) (reports.AuditInput, error) {
+	in, err := baseInput(c)
+	if err != nil {
+		return in, err
+	}
+	until := c.String("until")
+	if until == "" {
+		until = now.UTC().Format(time.RFC3339Nano)
+	}
+	if in.Window, err = window.Parse(c.String("since"), until, now); err != nil {
+		return in, err
+	}
+	if in.Window.Since.IsZero() {
+		return in, fmt.Errorf("--since must not be empty")
+	}
+	in.Profile = c.String("profile")
+	return in, nil
+}
+
+// baseInput resolves what every warehouse query needs: the warehouse, the policy, the profile map
+// and the output format.
+func baseInput(c *cli.Context) (reports.AuditInput, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return reports.AuditInput{}, err
+	}
+	dir, err := warehouseDir(c, cfg)
+	if err != nil {
+		return reports.AuditInput{}, err
+	}
+	in := reports.AuditInput{
+		Warehouse:  dir,
+		PolicyPath: firstSet(c.String("policy"), cfg.Defaults.Policy),
+		Profiles:   cfg.RoleProfiles(),
+		Format:     c.String("format"),
+	}
+	switch {
+	case c.String("aws-config") != "":
+		in.AWSConfigPath = c.String("aws-config")
+	case cfg.Defaults.AWSConfig != "":
+		in.AWSConfigPath = cfg.Defaults.AWSConfig
+	default:
+		in.AWSConfigPath, in.AWSConfigOptional = profiles.DefaultAWSConfigPath(), true
+	}
+	return in, nil
+}
+
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

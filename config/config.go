@@ -1,0 +1,106 @@
+// Package config reads Sentinel's own config file (~/.sentinel/config.yaml, --config or
+// SENTINEL_CONFIG): defaults for flags and extra profile-to-role mappings.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sentinel-audit/sentinel/profiles"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the content of the config file.
+type Config struct {
+	Path     string    `yaml:"-"`
+	Defaults Defaults  `yaml:"defaults"`
+	Profiles []Profile `yaml:"profiles"`
+}
+
+// Defaults fill in flags the user did not give.
+type Defaults struct {
+	Region       string `yaml:"region"`
+	Policy       string `yaml:"policy"`
+	Warehouse    string `yaml:"warehouse"`
+	SessionTable string `yaml:"session_table"`
+	AWSConfig    string `yaml:"aws_config"`
+}
+
+// Profile maps a profile name to the role it assumes, for roles not in the AWS config file or
+// to override the name used there.
+type Profile struct {
+	Name    string `yaml:"name"`
+	RoleARN string `yaml:"role_arn"`
+}
+
+// DefaultPath is ~/.sentinel/config.yaml.
+func DefaultPath() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".sentinel", "config.yaml")
+}
+
+// Load reads the config file at path. A missing file is an empty config when optional is set
+// (the default location) and an error otherwise. Relative paths inside are taken relative to the
+// config file's directory.
+func Load(path string, optional bool) (*Config, error) {
+	c := &Config{Path: path}
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if optional && errors.Is(err, fs.ErrNotExist) {
+			return c, nil
+		}
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.Path = path
+	for i, p := range c.Profiles {
+		if p.Name == "" || p.RoleARN == "" {
+			return nil, fmt.Errorf("config %s: profiles[%d] needs both name and role_arn", path, i)
+		}
+	}
+	base := filepath.Dir(path)
+	for _, p := range []*string{&c.Defaults.Policy, &c.Defaults.Warehouse, &c.Defaults.AWSConfig} {
+		*p = resolve(base, *p)
+	}
+	return c, nil
+}
+
+func resolve(base, p string) string {
+	if p == "" {
+		return ""
+	}
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// RoleProfiles returns the config file's profiles in the form the role map takes.
+func (c *Config) RoleProfiles() []profiles.Profile {
+	out := make([]profiles.Profile, 0, len(c.Profiles))
+	for _, p := range c.Profiles {
+		out = append(out, profiles.Profile{Name: p.Name, RoleARN: p.RoleARN, Source: c.Path})
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadResolvesRelativePaths(t *testing.T) {
+	path := write(t, "defaults:\n  policy: policy.yaml\n  warehouse: /var/wh\n  session_table: sentinel-sessions\nprofiles:\n  - {name: prod, role_arn: 'arn:aws:iam::1:role/P'}\n")
+	c, err := Load(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Defaults.Policy != filepath.Join(filepath.Dir(path), "policy.yaml") || c.Defaults.Warehouse != "/var/wh" || c.Defaults.SessionTable != "sentinel-sessions" {
+		t.Fatalf("defaults = %+v", c.Defaults)
+	}
+	if rp := c.RoleProfiles(); len(rp) != 1 || rp[0].Name != "prod" || rp[0].RoleARN != "arn:aws:iam::1:role/P" {
+		t.Fatalf("profiles = %+v", rp)
+	}
+}
+
+func TestLoadRejectsUnknownKeys(t *testing.T) {
+	path := write(t, "defaults:\n  polcy: x\n")
+	if _, err := Load(path, false); err == nil || !strings.Contains(err.Error(), "polcy") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLoadProfileNeedsRole(t *testing.T) {
+	path := write(t, "profiles:\n  - name: prod\n")
+	if _, err := Load(path, false); err == nil || !strings.Contains(err.Error(), "profiles[0] needs both name and role_arn") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLoadMissingAndEmpty(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.yaml")
+	if _, err := Load(missing, true); err != nil {
+		t.Fatalf("optional missing: %v", err)
+	}
+	if _, err := Load(missing, false); err == nil {
+		t.Fatal("explicit missing config must fail")
+	}
+	if _, err := Load(write(t, ""), false); err != nil {
+		t.Fatalf("empty config: %v", err)
+	}
+}

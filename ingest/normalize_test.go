@@ -1,0 +1,187 @@
+package ingest
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/warehouse"
+	"github.com/valyala/fastjson"
+)
+
+func normalizeJSON(t *testing.T, rec string) (warehouse.EventRow, error) {
+	t.Helper()
+	v, err := fastjson.Parse(rec)
+	if err != nil {
+		t.Fatalf("bad test JSON: %v", err)
+	}
+	var row warehouse.EventRow
+	var n normalizer
+	err = n.normalize(v, &row)
+	return row, err
+}
+
+func TestNormalizeIdentityLocations(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  string
+		want func(r warehouse.EventRow) []string // "got != want" mismatches
+	}{
+		{
+			name: "issuance_source_identity_from_request",
+			rec: `{"eventID":"e1","eventTime":"2026-11-02T10:05:12Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+				"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111111111111:user/alice","accessKeyId":"AKIAALICE","userName":"alice"},
+				"requestParameters":{"roleArn":"arn:aws:iam::222222222222:role/ProdAdmin","roleSessionName":"alice","sourceIdentity":"sentinel-s-0123456789abcdef-alice"},
+				"responseElements":{"credentials":{"accessKeyId":"ASIANEW"},"assumedRoleUser":{"arn":"arn:aws:sts::222222222222:assumed-role/ProdAdmin/alice"},"sourceIdentity":"sentinel-s-0123456789abcdef-alice"}}`,
+			want: func(r warehouse.EventRow) []string {
+				return diff(
+					"role_arn", r.RoleARN, "arn:aws:iam::222222222222:role/ProdAdmin",
+					"role_session_name", r.RoleSessionName, "alice",
+					"issued_access_key_id", r.IssuedAccessKeyID, "ASIANEW",
+					"assumed_role_arn", r.AssumedRoleARN, "arn:aws:sts::222222222222:assumed-role/ProdAdmin/alice",
+					"request_source_identity", r.RequestSourceIdentity, "sentinel-s-0123456789abcdef-alice",
+					"source_identity", r.SourceIdentity, "sentinel-s-0123456789abcdef-alice",
+					"kind", r.SourceIdentityKind, "s", "id", r.SourceIdentityID, "0123456789abcdef", "user", r.SourceIdentityUser, "alice",
+					"identity_type", r.IdentityType, "IAMUser", "access_key_id", r.AccessKeyID, "AKIAALICE", "identity_user_name", r.IdentityUserName, "alice")
+			},
+		},
+		{
+			name: "issuance_source_identity_only_in_response",
+			rec: `{"eventID":"e2","eventTime":"2026-11-02T10:05:12Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithSAML",
+				"requestParameters":{"roleArn":"arn:aws:iam::1:role/R"},"responseElements":{"sourceIdentity":"sentinel-r-0123456789abcdef-bob"}}`,
+			want: func(r warehouse.EventRow) []string {
+				return diff("response_source_identity", r.ResponseSourceIdentity, "sentinel-r-0123456789abcdef-bob",
+					"source_identity", r.SourceIdentity, "sentinel-r-0123456789abcdef-bob", "kind", r.SourceIdentityKind, "r", "user", r.SourceIdentityUser, "bob")
+			},
+		},
+		{
+			name: "chained_issuance_inherits_caller_session_identity",
+			rec: `{"eventID":"e3","eventTime":"2026-11-02T10:05:12Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole",
+				"userIdentity":{"type":"AssumedRole","accessKeyId":"ASIAOLD","sessionContext":{"sourceIdentity":"sentinel-0123456789abcdef","sessionIssuer":{"arn":"arn:aws:iam::1:role/First","type":"Role"}}},
+				"requestParameters":{"roleArn":"arn:aws:iam::1:role/Second"}}`,
+			want: func(r warehouse.EventRow) []string {
+				return diff("session_source_identity", r.SessionSourceIdentity, "sentinel-0123456789abcdef",
+					"source_identity", r.SourceIdentity, "sentinel-0123456789abcdef", "kind", r.SourceIdentityKind, "s",
+					"session_issuer_arn", r.SessionIssuerARN, "arn:aws:iam::1:role/First", "session_issuer_type", r.SessionIssuerType, "Role")
+			},
+		},
+		{
+			name: "activity_carries_session_identity_and_key",
+			rec: `{"eventID":"e4","eventTime":"2026-11-02T11:00:00.5Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","readOnly":false,
+				"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::222222222222:assumed-role/ProdAdmin/alice","accessKeyId":"ASIANEW",
+				"sessionContext":{"sourceIdentity":"okta-carol@example.com","attributes":{"creationDate":"2026-11-02T10:05:12Z","mfaAuthenticated":"true"},
+				"sessionIssuer":{"arn":"arn:aws:iam::222222222222:role/ProdAdmin"}}}}`,
+			want: func(r warehouse.EventRow) []string {
+				return diff("access_key_id", r.AccessKeyID, "ASIANEW", "source_identity", r.SourceIdentity, "okta-carol@example.com",
+					"kind", r.SourceIdentityKind, "", "creation", r.SessionCreationDate, "2026-11-02T10:05:12Z",
+					"read_only", boolText(r.ReadOnly), "false", "mfa", boolText(r.SessionMFAAuthenticated), "true",
+					"event_time", r.EventTime.Format(time.RFC3339Nano), "2026-11-02T11:00:00.5Z")
+			},
+		},
+		{
+			name: "types_that_drift_become_text",
+			rec: `{"eventID":"e5","eventTime":"2026-11-02T10:00:00Z","recipientAccountId":"033333333333","readOnly":"true",
+				"errorCode":null,"userAgent":42,"requestParameters":{"durationSeconds":"3600","roleArn":{"weird":true}},"sourceIPAddress":["1.2.3.4"]}`,
+			want: func(r warehouse.EventRow) []string {
+				return diff("account", r.RecipientAccountID, "033333333333", "read_only", boolText(r.ReadOnly), "true",
+					"error_code", r.ErrorCode, "", "user_agent", r.UserAgent, "42", "role_arn", r.RoleARN, `{"weird":true}`,
+					"ip", r.SourceIPAddress, `["1.2.3.4"]`)
+			},
+		},
+		{
+			name: "keys_are_case_sensitive",
+			rec:  `{"eventID":"e6","eventTime":"2026-11-02T10:00:00Z","EventName":"Spoof","eventName":"GetObject"}`,
+			want: func(r warehouse.EventRow) []string { return diff("event_name", r.EventName, "GetObject") },
+		},
+		{
+			name: "addendum_and_raw_kept_whole",
+			rec:  `{"eventID":"e7","eventTime":"2026-11-02T10:00:00Z","addendum":{"reason":"DELIVERY_DELAY","originalEventID":"e0"},"x":"\u00e9"}`,
+			want: func(r warehouse.EventRow) []string {
+				return diff("reason", r.AddendumReason, "DELIVERY_DELAY", "original", r.AddendumOriginalEventID, "e0",
+					"raw", r.Raw, `{"eventID":"e7","eventTime":"2026-11-02T10:00:00Z","addendum":{"reason":"DELIVERY_DELAY","originalEventID":"e0"},"x":"\u00e9"}`)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			row, err := normalizeJSON(t, tt.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range tt.want(row) {
+				t.Error(m)
+			}
+		})
+	}
+}
+
+func TestNormalizeRejects(t *testing.T) {
+	tests := map[string]string{
+		`{"eventTime":"2026-11-02T10:00:00Z"}`:          "no eventID",
+		`{"eventID":"x"}`:                               "event x has no eventTime",
+		`{"eventID":"x","eventTime":"yesterday"}`:       `unparseable eventTime "yesterday"`,
+		`{"eventID":null,"eventTime":"2026-11-02T10Z"}`: "no eventID",
+	}
+	for rec, want := range tests {
+		_, err := normalizeJSON(t, rec)
+		if !errors.Is(err, errRejected) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want rejection containing %q", rec, err, want)
+		}
+	}
+}
+
+func TestNormalizeInvalidUTF8IsRepaired(t *testing.T) {
+	row, err := normalizeJSON(t, "{\"eventID\":\"e\",\"eventTime\":\"2026-11-02T10:00:00Z\",\"userAgent\":\"bad\xffbyte\"}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.UserAgent != "bad\uFFFDbyte" || strings.Contains(row.Raw, "\xff") {
+		t.Fatalf("user agent %q raw %q", row.UserAgent, row.Raw)
+	}
+}
+
+func diff(triples ...string) []string {
+	var out []string
+	for i := 0; i+2 < len(triples); i += 3 {
+		if triples[i+1] != triples[i+2] {
+			out = append(out, triples[i]+": got "+triples[i+1]+", want "+triples[i+2])
+		}
+	}
+	return out
+}
+
+func boolText(b *bool) string {
+	switch {
+	case b == nil:
+		return "null"
+	case *b:
+		return "true"
+	default:
+		return "false"
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	f.Add([]byte(`{"Records":[{"eventID":"e1","eventTime":"2026-11-02T10:05:12Z","requestParameters":{"sourceIdentity":"sentinel-s-0123456789abcdef"}}]}`))
+	f.Add([]byte(`{"eventID":"a","eventTime":"2026-11-02T10:05:12Z"}` + "\n" + `{"eventID":"b"`))
+	f.Add([]byte(`{"Events":[{"CloudTrailEvent":"{\"eventID\":\"x\",\"eventTime\":\"2026-01-01T00:00:00Z\"}"}]}`))
+	f.Add([]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{}"}]}`))
+	f.Add([]byte(`[[1],{"Records":3}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s splitter
+		var n normalizer
+		res, _ := s.split(data, func(i int, rec *fastjson.Value) error {
+			var row warehouse.EventRow
+			if err := n.normalize(rec, &row); err == nil {
+				if row.EventID == "" || row.EventTime.IsZero() {
+					t.Fatalf("accepted a row without id or time: %+v", row)
+				}
+			}
+			return nil
+		})
+		if res.found < 0 || res.rejected < 0 {
+			t.Fatal("negative counts")
+		}
+	})
+}

@@ -1,0 +1,99 @@
+package ingest
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fastjson"
+)
+
+func splitIDs(t *testing.T, data string) ([]string, splitResult, error) {
+	t.Helper()
+	var s splitter
+	var ids []string
+	res, err := s.split([]byte(data), func(i int, rec *fastjson.Value) error {
+		ids = append(ids, string(rec.GetStringBytes("eventID")))
+		return nil
+	})
+	return ids, res, err
+}
+
+const (
+	recA = `{"eventID":"a","eventTime":"2026-11-02T10:00:00Z"}`
+	recB = `{"eventID":"b","eventTime":"2026-11-02T10:00:01Z"}`
+)
+
+func TestSplitShapes(t *testing.T) {
+	quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+	tests := []struct {
+		name    string
+		data    string
+		want    []string
+		skipped int
+	}{
+		{"records_archive", `{"Records":[` + recA + `,` + recB + `]}`, []string{"a", "b"}, 0},
+		{"bare_array", `[` + recA + `,` + recB + `]`, []string{"a", "b"}, 0},
+		{"json_lines", recA + "\n" + recB + "\n", []string{"a", "b"}, 0},
+		{"concatenated", recA + recB, []string{"a", "b"}, 0},
+		{"several_archives", `{"Records":[` + recA + `]}{"Records":[` + recB + `]}`, []string{"a", "b"}, 0},
+		{"lookup_events_output", `{"Events":[{"EventId":"a","CloudTrailEvent":` + quote(recA) + `},{"CloudTrailEvent":` + quote(recB) + `}],"NextToken":null}`, []string{"a", "b"}, 0},
+		{"cloudwatch_envelopes", `{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE"}]}` +
+			`{"messageType":"DATA_MESSAGE","owner":"1","logEvents":[{"id":"1","message":` + quote(recA) + `},{"message":` + quote(recB) + `}]}`, []string{"a", "b"}, 1},
+		{"insight_records_skipped", `{"Records":[` + recA + `,{"eventType":"AwsCloudTrailInsight","eventID":"i"}]}`, []string{"a"}, 1},
+		{"utf8_bom_is_not_json_but_load_strips_it", string(skipBOM([]byte("\xef\xbb\xbf" + recA))), []string{"a"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ids, res, err := splitIDs(t, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ids, tt.want) || res.skipped != tt.skipped || res.rejected != 0 {
+				t.Fatalf("ids %v skipped %d rejected %d (%v); want %v skipped %d", ids, res.skipped, res.rejected, res.reasons, tt.want, tt.skipped)
+			}
+		})
+	}
+}
+
+func TestSplitProblems(t *testing.T) {
+	tests := []struct {
+		name     string
+		data     string
+		want     []string
+		rejected int
+		errText  string // error of the whole file ("" = none)
+	}{
+		{"not_cloudtrail", `{"name":"my-app","version":"1.0.0"}`, nil, 1, "not CloudTrail: value 1: not CloudTrail: an object with keys name, version"},
+		{"records_not_array", `{"Records":{"eventID":"a"}}`, nil, 1, `"Records" is a JSON object, not an array`},
+		{"digest", `{"digestStartTime":"2026-11-02T00:00:00Z","logFiles":[]}`, nil, 1, "a CloudTrail digest, not events"},
+		{"empty_records", `{"Records":[]}`, nil, 0, "no records in the file"},
+		{"truncated_archive", `{"Records":[` + recA + `,{"eventID":"b","eventT`, nil, 0, "invalid JSON after 0 records"},
+		{"bad_line_in_json_lines", recA + "\n{\"eventID\":\"x\",\n" + recB + "\n", []string{"a", "b"}, 1, ""},
+		{"first_line_broken", "{\"eventID\":\n" + recA + "\n" + recB + "\n", nil, 0, "invalid JSON after 0 records"},
+		{"wrong_element_kept_going", `{"Records":[` + recA + `,42,"x",` + recB + `]}`, []string{"a", "b"}, 2, ""},
+		{"scalar_value_in_lines", recA + "\n42\n" + recB, []string{"a", "b"}, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ids, res, err := splitIDs(t, tt.data)
+			if tt.errText == "" && err != nil {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if tt.errText != "" && (err == nil || !strings.Contains(err.Error(), tt.errText)) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.errText)
+			}
+			if !reflect.DeepEqual(ids, tt.want) || res.rejected != tt.rejected {
+				t.Fatalf("ids %v rejected %d (%v); want %v rejected %d", ids, res.rejected, res.reasons, tt.want, tt.rejected)
+			}
+		})
+	}
+}
+
+func TestSplitNotCloudTrailIsTyped(t *testing.T) {
+	_, _, err := splitIDs(t, `{"a":1}`)
+	if !errors.Is(err, errNotCloudTrail) {
+		t.Fatalf("got %v", err)
+	}
+}

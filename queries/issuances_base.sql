@@ -1,0 +1,86 @@
+-- issuances_base: every successful credential issuance (AssumeRole, AssumeRoleWithSAML,
+-- AssumeRoleWithWebIdentity without errorCode), classified by its SourceIdentity against the
+-- session history, with the profile and user it is attributed to.
+--
+-- One issuance per minted access key: the same call logged in two accounts (cross-account calls
+-- in an organization trail) counts once, preferring the copy logged in the role's account.
+--
+-- class:
+--   tracked             SourceIdentity kind "s" and a session record with that id exists in ANY snapshot
+--   orphaned            kind "s" but no snapshot ever held that session id
+--   untracked_sentinel  kind "r": Sentinel issued it outside a tracked server session
+--   non_sentinel_format SourceIdentity present but not Sentinel's grammar
+--   no_source_identity  no SourceIdentity at all
+-- profile: the session record's profile when tracked; else the profile whose role_arn is the
+-- issued role (profile_roles, from the AWS and Sentinel config files); else the role name.
+CREATE OR REPLACE VIEW issuances_base AS
+WITH issuance_events AS (
+    SELECT *
+    FROM events
+    WHERE event_source = 'sts.amazonaws.com'
+      AND event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
+      AND error_code IS NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY coalesce(issued_access_key_id, event_id)
+        ORDER BY (recipient_account_id IS NOT DISTINCT FROM split_part(role_arn, ':', 5)) DESC, event_time, event_id) = 1
+)
+SELECT
+    e.event_id,
+    e.event_time,
+    e.event_name,
+    e.aws_region,
+    e.recipient_account_id,
+    nullif(split_part(e.role_arn, ':', 5), '') AS account_id,
+    e.role_arn,
+    regexp_extract(e.role_arn, '[^/]+$') AS role_name,
+    e.role_session_name,
+    e.issued_access_key_id,
+    e.identity_type AS caller_type,
+    e.identity_arn AS caller_arn,
+    e.source_ip_address,
+    e.user_agent,
+    e.source_identity,
+    e.source_identity_kind,
+    e.source_identity_id,
+    CASE
+        WHEN e.source_identity_kind = 's' AND s.id IS NOT NULL THEN 'tracked'
+        WHEN e.source_identity_kind = 's' THEN 'orphaned'
+        WHEN e.source_identity_kind = 'r' THEN 'untracked_sentinel'
+        WHEN e.source_identity IS NOT NULL THEN 'non_sentinel_format'
+        ELSE 'no_source_identity'
+    END AS class,
+    CASE
+        WHEN e.source_identity_kind = 's' AND s.id IS NOT NULL THEN
+            'server session ' || s.id || ' is in the session history'
+        WHEN e.source_identity_kind = 's' THEN
+            'SourceIdentity names server session ' || e.source_identity_id || ', but no snapshot of the session table ever held it'
+        WHEN e.source_identity_kind = 'r' THEN
+            'issued by Sentinel outside a server session (request ' || e.source_identity_id || '), so it cannot be tracked or revoked'
+        WHEN e.source_identity IS NOT NULL THEN
+            'SourceIdentity "' || e.source_identity || '" is not Sentinel''s format: issued by another tool'
+        ELSE 'no SourceIdentity: credentials were issued outside Sentinel'
+    END AS reason,
+    coalesce(s.profile, pr.profile, regexp_extract(e.role_arn, '[^/]+$'), '(unknown role)') AS profile,
+    CASE
+        WHEN s.profile IS NOT NULL THEN 'session'
+        WHEN pr.profile IS NOT NULL THEN 'config'
+        ELSE 'role_name'
+    END AS profile_source,
+    coalesce(s."user", nullif(e.source_identity_user, ''), e.identity_user_name,
+             regexp_extract(e.identity_arn, '[^/]+$'), e.role_session_name) AS "user",
+    CASE WHEN e.source_identity_kind = 's' THEN 'server' END AS mode,
+    s.id AS session_id,
+    s.status AS session_status,
+    s.started_at AS session_started_at,
+    s.expires_at AS session_expires_at,
+    s.first_seen AS session_first_seen,
+    s.last_seen AS session_last_seen,
+    list_filter([
+        CASE WHEN s.status = 'revoked' AND coalesce(s.revoked_at, s.updated_at) <= e.event_time
+             THEN 'issued_after_revocation' END,
+        CASE WHEN e.event_time < s.started_at - INTERVAL 5 MINUTE OR e.event_time > s.expires_at + INTERVAL 5 MINUTE
+             THEN 'outside_session_window' END
+    ], f -> f IS NOT NULL) AS flags
+FROM issuance_events e
+LEFT JOIN sessions s ON e.source_identity_kind = 's' AND s.id = e.source_identity_id
+LEFT JOIN profile_roles pr ON pr.role_arn = e.role_arn;

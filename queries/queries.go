@@ -1,0 +1,273 @@
+// Package queries holds the audit SQL: each question is its own .sql file, embedded, named for what
+// it answers, parameterised and golden-tested on the fixtures. Prepare installs the audit views in
+// a warehouse reader; the functions run one query each and return typed rows.
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	_ "embed"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/sentinel-audit/sentinel/policy"
+	"github.com/sentinel-audit/sentinel/window"
+)
+
+var (
+	//go:embed issuances_base.sql
+	issuancesBaseSQL string
+	//go:embed issuances.sql
+	issuancesSQL string
+	//go:embed session_compliance.sql
+	sessionComplianceSQL string
+	//go:embed untracked_issuances.sql
+	untrackedIssuancesSQL string
+)
+
+// Classes of an issuance.
+const (
+	ClassTracked           = "tracked"
+	ClassOrphaned          = "orphaned"
+	ClassUntrackedSentinel = "untracked_sentinel"
+	ClassNonSentinelFormat = "non_sentinel_format"
+	ClassNoSourceIdentity  = "no_source_identity"
+)
+
+// UntrackedClasses are the categories untracked-sessions can filter on.
+var UntrackedClasses = []string{ClassOrphaned, ClassUntrackedSentinel, ClassNonSentinelFormat, ClassNoSourceIdentity}
+
+// Setup is what the audit views need beyond the warehouse.
+type Setup struct {
+	Roles  map[string]string // role ARN -> profile name
+	Policy *policy.Policy    // nil: no policy, policy columns stay NULL
+	// Window limits policy evaluation to issuances inside it (zero = all issuances).
+	Window window.Window
+}
+
+// Prepare creates the audit views (issuances_base, issuances) and their inputs (profile_roles,
+// required_profiles, issuance_policy) in db, the engine of a warehouse reader.
+func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("prepare audit views: %w", err)
+	}
+	defer conn.Close()
+	for _, stmt := range []string{
+		`CREATE OR REPLACE TABLE profile_roles (role_arn VARCHAR PRIMARY KEY, profile VARCHAR NOT NULL)`,
+		`CREATE OR REPLACE TABLE required_profiles (profile VARCHAR PRIMARY KEY)`,
+		`CREATE OR REPLACE TABLE issuance_policy (event_id VARCHAR PRIMARY KEY, policy_effect VARCHAR, policy_rule VARCHAR, policy_reason VARCHAR, policy_required BOOLEAN)`,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("prepare audit views: %w", err)
+		}
+	}
+	roles := make([]string, 0, len(s.Roles))
+	for r := range s.Roles {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+	if err := appendRows(ctx, conn, "profile_roles", len(roles), func(i int) []driver.Value {
+		return []driver.Value{roles[i], s.Roles[roles[i]]}
+	}); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, issuancesBaseSQL); err != nil {
+		return fmt.Errorf("create issuances_base view: %w", err)
+	}
+	if s.Policy != nil {
+		required := s.Policy.SessionProfiles()
+		if err := appendRows(ctx, conn, "required_profiles", len(required), func(i int) []driver.Value {
+			return []driver.Value{required[i]}
+		}); err != nil {
+			return err
+		}
+		if err := annotate(ctx, conn, s.Policy, s.Window); err != nil {
+			return err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, issuancesSQL); err != nil {
+		return fmt.Errorf("create issuances view: %w", err)
+	}
+	return nil
+}
+
+// annotate evaluates the policy for every issuance in w: what did it require for this profile,
+// user, time and mode? Issuances not made through Sentinel have no known mode, so rules
+// conditioned on mode apply to them.
+func annotate(ctx context.Context, conn *sql.Conn, p *policy.Policy, w window.Window) error {
+	since, until := w.Since, w.Until
+	if until.IsZero() {
+		until = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT event_id, profile, coalesce("user", ''), event_time, coalesce(mode, '')
+		FROM issuances_base WHERE event_time >= ? AND event_time < ?`, since, until)
+	if err != nil {
+		return fmt.Errorf("read issuances for policy evaluation: %w", err)
+	}
+	type verdict struct {
+		id       string
+		decision policy.Decision
+	}
+	var verdicts []verdict
+	for rows.Next() {
+		var id, profile, user, mode string
+		var at time.Time
+		if err := rows.Scan(&id, &profile, &user, &at, &mode); err != nil {
+			rows.Close()
+			return fmt.Errorf("read issuances for policy evaluation: %w", err)
+		}
+		d := p.Evaluate(policy.Request{Profile: profile, User: user, At: at, Mode: policy.Mode(mode)})
+		verdicts = append(verdicts, verdict{id, d})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read issuances for policy evaluation: %w", err)
+	}
+	return appendRows(ctx, conn, "issuance_policy", len(verdicts), func(i int) []driver.Value {
+		d := verdicts[i].decision
+		return []driver.Value{verdicts[i].id, string(d.Effect), nullable(d.Rule), nullable(d.Reason), d.Effect == policy.EffectRequireServerSession}
+	})
+}
+
+func nullable(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// appendRows bulk-loads n rows into table through DuckDB's appender.
+func appendRows(ctx context.Context, conn *sql.Conn, table string, n int, row func(int) []driver.Value) error {
+	if n == 0 {
+		return nil
+	}
+	err := conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			if err := a.AppendRow(row(i)...); err != nil {
+				return errors.Join(err, a.Close())
+			}
+		}
+		return a.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("load %s: %w", table, err)
+	}
+	return nil
+}
+
+// Filter narrows a report.
+type Filter struct {
+	Window   window.Window // both ends must be set
+	Profile  string        // "" = all profiles
+	Category string        // untracked-sessions only; "" = all untracked classes
+}
+
+func (f Filter) args(hasPolicy bool) []any {
+	return []any{
+		sql.Named("since", f.Window.Since.UTC()),
+		sql.Named("until", f.Window.Until.UTC()),
+		sql.Named("profile", f.Profile),
+		sql.Named("category", f.Category),
+		sql.Named("has_policy", hasPolicy),
+	}
+}
+
+// ComplianceRow is one profile of the session-compliance report.
+type ComplianceRow struct {
+	Profile        string
+	PolicyRequired *bool // nil without a policy
+	Tracked        int64
+	Untracked      int64
+	Orphaned       int64
+	Issuances      int64
+	Flagged        int64
+	ComplianceRate float64
+	HasGap         bool
+}
+
+// SessionCompliance runs session_compliance.sql.
+func SessionCompliance(ctx context.Context, db *sql.DB, f Filter, hasPolicy bool) ([]ComplianceRow, error) {
+	args := f.args(hasPolicy)
+	rows, err := db.QueryContext(ctx, sessionComplianceSQL, args[0], args[1], args[2], args[4])
+	if err != nil {
+		return nil, fmt.Errorf("session compliance query: %w", err)
+	}
+	defer rows.Close()
+	var out []ComplianceRow
+	for rows.Next() {
+		var r ComplianceRow
+		var required sql.NullBool
+		if err := rows.Scan(&r.Profile, &required, &r.Tracked, &r.Untracked, &r.Orphaned, &r.Issuances, &r.Flagged, &r.ComplianceRate, &r.HasGap); err != nil {
+			return nil, fmt.Errorf("session compliance query: %w", err)
+		}
+		if hasPolicy {
+			b := required.Valid && required.Bool
+			r.PolicyRequired = &b
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// UntrackedRow is one non-tracked issuance.
+type UntrackedRow struct {
+	EventID         string
+	EventTime       time.Time
+	AccountID       string
+	RoleARN         string
+	Profile         string
+	User            string
+	SourceIPAddress string
+	UserAgent       string
+	SourceIdentity  string
+	Category        string
+	Reason          string
+	PolicyRequired  *bool
+	PolicyRule      string
+	PolicyEffect    string
+	Flags           []string
+}
+
+// UntrackedIssuances runs untracked_issuances.sql.
+func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedRow, error) {
+	args := f.args(false)
+	rows, err := db.QueryContext(ctx, untrackedIssuancesSQL, args[0], args[1], args[2], args[3])
+	if err != nil {
+		return nil, fmt.Errorf("untracked issuances query: %w", err)
+	}
+	defer rows.Close()
+	var out []UntrackedRow
+	for rows.Next() {
+		var r UntrackedRow
+		var account, role, user, ip, ua, si, rule, effect sql.NullString
+		var required sql.NullBool
+		var flags []any
+		if err := rows.Scan(&r.EventID, &r.EventTime, &account, &role, &r.Profile, &user, &ip, &ua, &si,
+			&r.Category, &r.Reason, &required, &rule, &effect, &flags); err != nil {
+			return nil, fmt.Errorf("untracked issuances query: %w", err)
+		}
+		r.AccountID, r.RoleARN, r.User, r.SourceIPAddress, r.UserAgent, r.SourceIdentity = account.String, role.String, user.String, ip.String, ua.String, si.String
+		r.PolicyRule, r.PolicyEffect = rule.String, effect.String
+		if required.Valid {
+			b := required.Bool
+			r.PolicyRequired = &b
+		}
+		for _, f := range flags {
+			if s, ok := f.(string); ok {
+				r.Flags = append(r.Flags, s)
+			}
+		}
+		r.EventTime = r.EventTime.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

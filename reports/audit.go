@@ -1,0 +1,88 @@
+// Package reports renders Sentinel's answers: human tables, JSON and CSV for the audit reports,
+// ad-hoc SQL results and the ingest summary. Each command is an input struct plus a function that
+// writes to the writers it is given; nothing here touches os.Stdout, flags or the environment.
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sentinel-audit/sentinel/policy"
+	"github.com/sentinel-audit/sentinel/profiles"
+	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/warehouse"
+	"github.com/sentinel-audit/sentinel/window"
+)
+
+// Output formats.
+const (
+	FormatTable = "table"
+	FormatJSON  = "json"
+	FormatCSV   = "csv"
+)
+
+// ParseFormat checks a --format value.
+func ParseFormat(s string) (string, error) {
+	switch s {
+	case "", FormatTable:
+		return FormatTable, nil
+	case FormatJSON, FormatCSV:
+		return s, nil
+	}
+	return "", fmt.Errorf("--format %q: want table, json or csv", s)
+}
+
+// AuditInput is what every audit report needs.
+type AuditInput struct {
+	Warehouse string
+	Window    window.Window // both ends set
+	Profile   string        // "" = every profile
+	// PolicyPath is the policy to annotate issuances with ("" = none).
+	PolicyPath string
+	// AWSConfigPath is the AWS shared config file for the profile map; AWSConfigOptional says a
+	// missing file is fine (the SDK's default location).
+	AWSConfigPath     string
+	AWSConfigOptional bool
+	// Profiles are extra profile-to-role mappings (Sentinel's config file); they take precedence.
+	Profiles []profiles.Profile
+	Format   string
+}
+
+// audit is an opened warehouse with the audit views prepared.
+type audit struct {
+	reader *warehouse.Reader
+	policy *policy.Policy
+}
+
+func (a *audit) Close() error { return a.reader.Close() }
+
+// openAudit loads the policy and profile map, opens the warehouse and prepares the audit views.
+// Ambiguous profile names are reported on diag.
+func openAudit(ctx context.Context, in AuditInput, diag io.Writer) (*audit, error) {
+	var pol *policy.Policy
+	if in.PolicyPath != "" {
+		var err error
+		if pol, err = policy.Load(in.PolicyPath); err != nil {
+			return nil, err
+		}
+	}
+	awsProfiles, err := profiles.LoadAWSConfig(in.AWSConfigPath, in.AWSConfigOptional)
+	if err != nil {
+		return nil, err
+	}
+	roles := profiles.NewRoleMap(in.Profiles, awsProfiles)
+	for _, a := range roles.Ambiguous {
+		fmt.Fprintf(diag, "warning: role %s is named by profiles %s; reporting it as %q\n", a.RoleARN, strings.Join(a.Profiles, ", "), a.Chosen)
+	}
+	r, err := warehouse.OpenReader(ctx, in.Warehouse)
+	if err != nil {
+		return nil, err
+	}
+	if err := queries.Prepare(ctx, r.DB(), queries.Setup{Roles: roles.Roles, Policy: pol, Window: in.Window}); err != nil {
+		return nil, errors.Join(err, r.Close())
+	}
+	return &audit{reader: r, policy: pol}, nil
+}

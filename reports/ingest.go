@@ -1,0 +1,66 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/ingest"
+)
+
+// IngestSummary writes the end-of-run summary: failures and warnings on diag, then the one-line
+// summary on out.
+func IngestSummary(out, diag io.Writer, r *ingest.Result) {
+	for _, w := range r.Warnings {
+		fmt.Fprintf(diag, "warning: %s\n", w)
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(diag, "failed: %s: %s\n", f.Source, f.Error)
+	}
+	fmt.Fprintln(out, IngestLine(r))
+}
+
+// IngestLine is the one-line summary of a run.
+func IngestLine(r *ingest.Result) string {
+	elapsed := r.Elapsed.Round(time.Millisecond)
+	if r.NothingNew() {
+		return fmt.Sprintf("ingest: nothing new: %s unchanged since the last run, %s; 0 events stored (%s)",
+			plural(r.FilesUnchanged, "file"), skippedDetail(r, false), elapsed)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "ingest: %s read, %d skipped (%s), %d failed; ",
+		plural(r.FilesRead, "file"), r.FilesUnchanged+r.FilesOutsideWindow+r.DigestFiles+r.InsightFiles, skippedDetail(r, true), r.FilesFailed)
+	fmt.Fprintf(&b, "%s stored, %d duplicate, %d out of window", plural64(r.EventsStored, "event"), r.EventsDuplicate, r.EventsOutOfWindow)
+	if r.RecordsRejected > 0 {
+		fmt.Fprintf(&b, ", %d rejected", r.RecordsRejected)
+	}
+	if r.Snapshots > 0 {
+		fmt.Fprintf(&b, "; %s (%s)", plural(r.Snapshots, "session snapshot"), plural64(r.SnapshotItems, "item"))
+	}
+	fmt.Fprintf(&b, "; %s in %s", megabytes(r.Bytes), elapsed)
+	return b.String()
+}
+
+func skippedDetail(r *ingest.Result, withUnchanged bool) string {
+	var parts []string
+	if withUnchanged && r.FilesUnchanged > 0 {
+		parts = append(parts, fmt.Sprintf("%d unchanged", r.FilesUnchanged))
+	}
+	parts = append(parts, fmt.Sprintf("%d digest", r.DigestFiles), fmt.Sprintf("%d insight", r.InsightFiles))
+	if r.FilesOutsideWindow > 0 {
+		parts = append(parts, fmt.Sprintf("%d outside the window", r.FilesOutsideWindow))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, word string) string { return plural64(int64(n), word) }
+
+func plural64(n int64, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs a command with the AWS stand-ins the tests need, then stops them:
+#   DynamoDB: dynalite (version pinned in scripts/standins/package-lock.json) on a free loopback port,
+#             exported as SENTINEL_TEST_DYNAMODB_ENDPOINT.
+# S3, CloudTrail LookupEvents and STS stand-ins run inside the Go tests themselves.
+# SENTINEL_REQUIRE_STANDINS=1 makes tests that need a stand-in fail (not skip) when it is missing.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+standins="$here/standins"
+
+if [ ! -x "$standins/node_modules/.bin/dynalite" ]; then
+  echo "installing test stand-ins (npm ci in scripts/standins)" >&2
+  (cd "$standins" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+log="$(mktemp)"
+node "$standins/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+dynalite=$!
+cleanup() { kill "$dynalite" 2>/dev/null || true; wait "$dynalite" 2>/dev/null || true; rm -f "$log"; }
+trap cleanup EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  if grep -q "listening" "$log"; then break; fi
+  if ! kill -0 "$dynalite" 2>/dev/null; then echo "dynalite failed to start:" >&2; cat "$log" >&2; exit 1; fi
+  sleep 0.1
+done
+grep -q "listening" "$log" || { echo "dynalite did not start within 10s" >&2; cat "$log" >&2; exit 1; }
+
+export SENTINEL_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+export SENTINEL_REQUIRE_STANDINS=1
+echo "dynalite on $SENTINEL_TEST_DYNAMODB_ENDPOINT" >&2
+"$@"
