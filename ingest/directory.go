@@ -88,7 +88,7 @@ func listDirectory(root string) ([]object, int, error) {
 			path:    path,
 			display: display,
 			size:    info.Size(),
-			mtime:   info.ModTime().UTC(),
+			mtime:   info.ModTime().UTC().Truncate(time.Microsecond), // the ledger keeps microseconds
 		}
 		classify(&o, filepath.ToSlash(path))
 		objects = append(objects, o)

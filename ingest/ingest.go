@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +150,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	} else {
 		c.batch.Abort()
 	}
+	sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Source < res.Failures[j].Source })
 	res.Elapsed = opts.Now().Sub(start)
 	status := "ok"
 	switch {
@@ -469,10 +471,6 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 	}
 	if o.kind == kindSnapshot && len(oc.snapRows) > 0 {
 		snap := warehouse.Snapshot{ID: snapshotID(o), Source: o.source, TakenAt: snapshotTime(oc.snapRows, o.mtime), Items: int64(len(oc.snapRows))}
-		for i := range oc.snapRows {
-			r := &oc.snapRows[i]
-			r.SnapshotID, r.TakenAt, r.SnapshotSource, r.IngestRun = snap.ID, snap.TakenAt, snap.Source, c.w.Run()
-		}
 		if err := c.batch.AddSnapshot(snap, oc.snapRows); err != nil {
 			return err
 		}
@@ -490,7 +488,6 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 			e.Duplicates++
 			continue
 		}
-		row.IngestRun = c.w.Run()
 		kept = append(kept, row)
 	}
 	if err := c.batch.AddEvents(kept); err != nil {

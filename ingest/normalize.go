@@ -44,64 +44,63 @@ func (n *normalizer) normalize(rec *fastjson.Value, row *warehouse.EventRow) err
 		return fmt.Errorf("%w: event %s has unparseable eventTime %q", errRejected, row.EventID, clip(when))
 	}
 	row.EventTime = t.UTC()
-	row.EventVersion = text(rec.Get("eventVersion"))
-	row.EventSource = text(rec.Get("eventSource"))
-	row.EventName = text(rec.Get("eventName"))
-	row.EventType = text(rec.Get("eventType"))
-	row.EventCategory = text(rec.Get("eventCategory"))
-	row.AWSRegion = text(rec.Get("awsRegion"))
-	row.RecipientAccountID = text(rec.Get("recipientAccountId"))
-	row.SourceIPAddress = text(rec.Get("sourceIPAddress"))
-	row.UserAgent = text(rec.Get("userAgent"))
-	row.ErrorCode = text(rec.Get("errorCode"))
-	row.ErrorMessage = text(rec.Get("errorMessage"))
+	row.EventVersion = optText(rec.Get("eventVersion"))
+	row.EventSource = optText(rec.Get("eventSource"))
+	row.EventName = optText(rec.Get("eventName"))
+	row.EventType = optText(rec.Get("eventType"))
+	row.EventCategory = optText(rec.Get("eventCategory"))
+	row.AWSRegion = optText(rec.Get("awsRegion"))
+	row.RecipientAccountID = optText(rec.Get("recipientAccountId"))
+	row.SourceIPAddress = optText(rec.Get("sourceIPAddress"))
+	row.UserAgent = optText(rec.Get("userAgent"))
+	row.ErrorCode = optText(rec.Get("errorCode"))
+	row.ErrorMessage = optText(rec.Get("errorMessage"))
 	row.ReadOnly = boolean(rec.Get("readOnly"))
 	row.ManagementEvent = boolean(rec.Get("managementEvent"))
-	row.RequestID = text(rec.Get("requestID"))
-	row.SharedEventID = text(rec.Get("sharedEventID"))
+	row.RequestID = optText(rec.Get("requestID"))
+	row.SharedEventID = optText(rec.Get("sharedEventID"))
 
 	ui := rec.Get("userIdentity")
-	row.IdentityType = text(ui.Get("type"))
-	row.IdentityARN = text(ui.Get("arn"))
-	row.IdentityAccountID = text(ui.Get("accountId"))
-	row.IdentityPrincipalID = text(ui.Get("principalId"))
-	row.IdentityUserName = text(ui.Get("userName"))
-	row.AccessKeyID = text(ui.Get("accessKeyId"))
-	row.InvokedBy = text(ui.Get("invokedBy"))
+	row.IdentityType = optText(ui.Get("type"))
+	row.IdentityARN = optText(ui.Get("arn"))
+	row.IdentityAccountID = optText(ui.Get("accountId"))
+	row.IdentityPrincipalID = optText(ui.Get("principalId"))
+	row.IdentityUserName = optText(ui.Get("userName"))
+	row.AccessKeyID = optText(ui.Get("accessKeyId"))
+	row.InvokedBy = optText(ui.Get("invokedBy"))
 	sc := ui.Get("sessionContext")
-	row.SessionIssuerARN = text(sc.Get("sessionIssuer", "arn"))
-	row.SessionIssuerType = text(sc.Get("sessionIssuer", "type"))
-	row.SessionSourceIdentity = text(sc.Get("sourceIdentity"))
-	row.SessionCreationDate = text(sc.Get("attributes", "creationDate"))
+	row.SessionIssuerARN = optText(sc.Get("sessionIssuer", "arn"))
+	row.SessionIssuerType = optText(sc.Get("sessionIssuer", "type"))
+	row.SessionCreationDate = optText(sc.Get("attributes", "creationDate"))
 	row.SessionMFAAuthenticated = boolean(sc.Get("attributes", "mfaAuthenticated"))
 
 	req := rec.Get("requestParameters")
 	resp := rec.Get("responseElements")
-	row.RequestSourceIdentity = text(req.Get("sourceIdentity"))
-	row.ResponseSourceIdentity = text(resp.Get("sourceIdentity"))
-	row.RoleARN = text(req.Get("roleArn"))
-	row.RoleSessionName = text(req.Get("roleSessionName"))
-	row.IssuedAccessKeyID = text(resp.Get("credentials", "accessKeyId"))
-	row.AssumedRoleARN = text(resp.Get("assumedRoleUser", "arn"))
+	row.RoleARN = optText(req.Get("roleArn"))
+	row.RoleSessionName = optText(req.Get("roleSessionName"))
+	row.IssuedAccessKeyID = optText(resp.Get("credentials", "accessKeyId"))
+	row.AssumedRoleARN = optText(resp.Get("assumedRoleUser", "arn"))
 
 	// The identity that names who issued the credentials: for an issuance the requested
 	// SourceIdentity (echoed in the response, or inherited from the calling session when roles are
 	// chained); for any other call the SourceIdentity of the session that made it.
-	if row.EventSource == "sts.amazonaws.com" && issuanceEvents[row.EventName] {
-		row.SourceIdentity = firstNonEmpty(row.RequestSourceIdentity, row.ResponseSourceIdentity, row.SessionSourceIdentity)
-	} else {
-		row.SourceIdentity = row.SessionSourceIdentity
+	sessionSI, requestSI, responseSI := text(sc.Get("sourceIdentity")), text(req.Get("sourceIdentity")), text(resp.Get("sourceIdentity"))
+	row.SessionSourceIdentity, row.RequestSourceIdentity, row.ResponseSourceIdentity = opt(sessionSI), opt(requestSI), opt(responseSI)
+	si := sessionSI
+	if text(rec.Get("eventSource")) == "sts.amazonaws.com" && issuanceEvents[text(rec.Get("eventName"))] {
+		si = firstNonEmpty(requestSI, responseSI, sessionSI)
 	}
-	if id, ok := sourceid.Parse(row.SourceIdentity); ok {
-		row.SourceIdentityKind, row.SourceIdentityID, row.SourceIdentityUser = string(id.Kind), id.ID, id.User
+	row.SourceIdentity = opt(si)
+	if id, ok := sourceid.Parse(si); ok {
+		row.SourceIdentityKind, row.SourceIdentityID, row.SourceIdentityUser = opt(string(id.Kind)), opt(id.ID), opt(id.User)
 	}
 
 	add := rec.Get("addendum")
-	row.AddendumReason = text(add.Get("reason"))
-	row.AddendumOriginalEventID = text(add.Get("originalEventID"))
+	row.AddendumReason = optText(add.Get("reason"))
+	row.AddendumOriginalEventID = optText(add.Get("originalEventID"))
 
-	row.RequestParameters = n.jsonText(req)
-	row.ResponseElements = n.jsonText(resp)
+	row.RequestParameters = opt(n.jsonText(req))
+	row.ResponseElements = opt(n.jsonText(resp))
 	row.Raw = n.jsonText(rec)
 	return nil
 }
@@ -139,6 +138,16 @@ func text(v *fastjson.Value) string {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	return s
+}
+
+// optText is text as a nullable column value: nil for absent, null or empty.
+func optText(v *fastjson.Value) *string { return opt(text(v)) }
+
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // boolean reads true/false or the strings "true"/"false" (any case); anything else is unknown.

@@ -36,14 +36,14 @@ func TestNormalizeIdentityLocations(t *testing.T) {
 				"responseElements":{"credentials":{"accessKeyId":"ASIANEW"},"assumedRoleUser":{"arn":"arn:aws:sts::222222222222:assumed-role/ProdAdmin/alice"},"sourceIdentity":"sentinel-s-0123456789abcdef-alice"}}`,
 			want: func(r warehouse.EventRow) []string {
 				return diff(
-					"role_arn", r.RoleARN, "arn:aws:iam::222222222222:role/ProdAdmin",
-					"role_session_name", r.RoleSessionName, "alice",
-					"issued_access_key_id", r.IssuedAccessKeyID, "ASIANEW",
-					"assumed_role_arn", r.AssumedRoleARN, "arn:aws:sts::222222222222:assumed-role/ProdAdmin/alice",
-					"request_source_identity", r.RequestSourceIdentity, "sentinel-s-0123456789abcdef-alice",
-					"source_identity", r.SourceIdentity, "sentinel-s-0123456789abcdef-alice",
-					"kind", r.SourceIdentityKind, "s", "id", r.SourceIdentityID, "0123456789abcdef", "user", r.SourceIdentityUser, "alice",
-					"identity_type", r.IdentityType, "IAMUser", "access_key_id", r.AccessKeyID, "AKIAALICE", "identity_user_name", r.IdentityUserName, "alice")
+					"role_arn", str(r.RoleARN), "arn:aws:iam::222222222222:role/ProdAdmin",
+					"role_session_name", str(r.RoleSessionName), "alice",
+					"issued_access_key_id", str(r.IssuedAccessKeyID), "ASIANEW",
+					"assumed_role_arn", str(r.AssumedRoleARN), "arn:aws:sts::222222222222:assumed-role/ProdAdmin/alice",
+					"request_source_identity", str(r.RequestSourceIdentity), "sentinel-s-0123456789abcdef-alice",
+					"source_identity", str(r.SourceIdentity), "sentinel-s-0123456789abcdef-alice",
+					"kind", str(r.SourceIdentityKind), "s", "id", str(r.SourceIdentityID), "0123456789abcdef", "user", str(r.SourceIdentityUser), "alice",
+					"identity_type", str(r.IdentityType), "IAMUser", "access_key_id", str(r.AccessKeyID), "AKIAALICE", "identity_user_name", str(r.IdentityUserName), "alice")
 			},
 		},
 		{
@@ -51,8 +51,8 @@ func TestNormalizeIdentityLocations(t *testing.T) {
 			rec: `{"eventID":"e2","eventTime":"2026-11-02T10:05:12Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithSAML",
 				"requestParameters":{"roleArn":"arn:aws:iam::1:role/R"},"responseElements":{"sourceIdentity":"sentinel-r-0123456789abcdef-bob"}}`,
 			want: func(r warehouse.EventRow) []string {
-				return diff("response_source_identity", r.ResponseSourceIdentity, "sentinel-r-0123456789abcdef-bob",
-					"source_identity", r.SourceIdentity, "sentinel-r-0123456789abcdef-bob", "kind", r.SourceIdentityKind, "r", "user", r.SourceIdentityUser, "bob")
+				return diff("response_source_identity", str(r.ResponseSourceIdentity), "sentinel-r-0123456789abcdef-bob",
+					"source_identity", str(r.SourceIdentity), "sentinel-r-0123456789abcdef-bob", "kind", str(r.SourceIdentityKind), "r", "user", str(r.SourceIdentityUser), "bob")
 			},
 		},
 		{
@@ -61,9 +61,9 @@ func TestNormalizeIdentityLocations(t *testing.T) {
 				"userIdentity":{"type":"AssumedRole","accessKeyId":"ASIAOLD","sessionContext":{"sourceIdentity":"sentinel-0123456789abcdef","sessionIssuer":{"arn":"arn:aws:iam::1:role/First","type":"Role"}}},
 				"requestParameters":{"roleArn":"arn:aws:iam::1:role/Second"}}`,
 			want: func(r warehouse.EventRow) []string {
-				return diff("session_source_identity", r.SessionSourceIdentity, "sentinel-0123456789abcdef",
-					"source_identity", r.SourceIdentity, "sentinel-0123456789abcdef", "kind", r.SourceIdentityKind, "s",
-					"session_issuer_arn", r.SessionIssuerARN, "arn:aws:iam::1:role/First", "session_issuer_type", r.SessionIssuerType, "Role")
+				return diff("session_source_identity", str(r.SessionSourceIdentity), "sentinel-0123456789abcdef",
+					"source_identity", str(r.SourceIdentity), "sentinel-0123456789abcdef", "kind", str(r.SourceIdentityKind), "s",
+					"session_issuer_arn", str(r.SessionIssuerARN), "arn:aws:iam::1:role/First", "session_issuer_type", str(r.SessionIssuerType), "Role")
 			},
 		},
 		{
@@ -73,8 +73,8 @@ func TestNormalizeIdentityLocations(t *testing.T) {
 				"sessionContext":{"sourceIdentity":"okta-carol@example.com","attributes":{"creationDate":"2026-11-02T10:05:12Z","mfaAuthenticated":"true"},
 				"sessionIssuer":{"arn":"arn:aws:iam::222222222222:role/ProdAdmin"}}}}`,
 			want: func(r warehouse.EventRow) []string {
-				return diff("access_key_id", r.AccessKeyID, "ASIANEW", "source_identity", r.SourceIdentity, "okta-carol@example.com",
-					"kind", r.SourceIdentityKind, "", "creation", r.SessionCreationDate, "2026-11-02T10:05:12Z",
+				return diff("access_key_id", str(r.AccessKeyID), "ASIANEW", "source_identity", str(r.SourceIdentity), "okta-carol@example.com",
+					"kind", str(r.SourceIdentityKind), "", "creation", str(r.SessionCreationDate), "2026-11-02T10:05:12Z",
 					"read_only", boolText(r.ReadOnly), "false", "mfa", boolText(r.SessionMFAAuthenticated), "true",
 					"event_time", r.EventTime.Format(time.RFC3339Nano), "2026-11-02T11:00:00.5Z")
 			},
@@ -84,21 +84,21 @@ func TestNormalizeIdentityLocations(t *testing.T) {
 			rec: `{"eventID":"e5","eventTime":"2026-11-02T10:00:00Z","recipientAccountId":"033333333333","readOnly":"true",
 				"errorCode":null,"userAgent":42,"requestParameters":{"durationSeconds":"3600","roleArn":{"weird":true}},"sourceIPAddress":["1.2.3.4"]}`,
 			want: func(r warehouse.EventRow) []string {
-				return diff("account", r.RecipientAccountID, "033333333333", "read_only", boolText(r.ReadOnly), "true",
-					"error_code", r.ErrorCode, "", "user_agent", r.UserAgent, "42", "role_arn", r.RoleARN, `{"weird":true}`,
-					"ip", r.SourceIPAddress, `["1.2.3.4"]`)
+				return diff("account", str(r.RecipientAccountID), "033333333333", "read_only", boolText(r.ReadOnly), "true",
+					"error_code", str(r.ErrorCode), "", "user_agent", str(r.UserAgent), "42", "role_arn", str(r.RoleARN), `{"weird":true}`,
+					"ip", str(r.SourceIPAddress), `["1.2.3.4"]`)
 			},
 		},
 		{
 			name: "keys_are_case_sensitive",
 			rec:  `{"eventID":"e6","eventTime":"2026-11-02T10:00:00Z","EventName":"Spoof","eventName":"GetObject"}`,
-			want: func(r warehouse.EventRow) []string { return diff("event_name", r.EventName, "GetObject") },
+			want: func(r warehouse.EventRow) []string { return diff("event_name", str(r.EventName), "GetObject") },
 		},
 		{
 			name: "addendum_and_raw_kept_whole",
 			rec:  `{"eventID":"e7","eventTime":"2026-11-02T10:00:00Z","addendum":{"reason":"DELIVERY_DELAY","originalEventID":"e0"},"x":"\u00e9"}`,
 			want: func(r warehouse.EventRow) []string {
-				return diff("reason", r.AddendumReason, "DELIVERY_DELAY", "original", r.AddendumOriginalEventID, "e0",
+				return diff("reason", str(r.AddendumReason), "DELIVERY_DELAY", "original", str(r.AddendumOriginalEventID), "e0",
 					"raw", r.Raw, `{"eventID":"e7","eventTime":"2026-11-02T10:00:00Z","addendum":{"reason":"DELIVERY_DELAY","originalEventID":"e0"},"x":"\u00e9"}`)
 			},
 		},
@@ -136,8 +136,8 @@ func TestNormalizeInvalidUTF8IsRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row.UserAgent != "bad\uFFFDbyte" || strings.Contains(row.Raw, "\xff") {
-		t.Fatalf("user agent %q raw %q", row.UserAgent, row.Raw)
+	if str(row.UserAgent) != "bad\uFFFDbyte" || strings.Contains(row.Raw, "\xff") {
+		t.Fatalf("user agent %q raw %q", str(row.UserAgent), row.Raw)
 	}
 }
 
@@ -149,6 +149,13 @@ func diff(triples ...string) []string {
 		}
 	}
 	return out
+}
+
+func str(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func boolText(b *bool) string {

@@ -60,7 +60,7 @@ func (s *splitter) split(data []byte, sink recordSink) (splitResult, error) {
 	}
 	if res.found == 0 && res.skipped == 0 {
 		if res.rejected > 0 {
-			return res, fmt.Errorf("%w: %s", errNotCloudTrail, strings.Join(res.reasons, "; "))
+			return res, fmt.Errorf("%w: none of its %d values is a CloudTrail record (%s)", errNotCloudTrail, res.rejected, res.reasons[0])
 		}
 		return res, fmt.Errorf("%w: no records in the file", errNotCloudTrail)
 	}
@@ -107,7 +107,7 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 	switch v.Type() {
 	case fastjson.TypeArray:
 		if depth > 0 {
-			return fmt.Errorf("%w: nested array", errNotCloudTrail)
+			return errors.New("nested array")
 		}
 		for i, el := range v.GetArray() {
 			if err := s.visit(el, sink, res, depth+1); err != nil {
@@ -117,13 +117,13 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 		return nil
 	case fastjson.TypeObject:
 	default:
-		return fmt.Errorf("%w: a JSON %s where a record or a list of records belongs", errNotCloudTrail, v.Type())
+		return fmt.Errorf("a JSON %s where a record or a list of records belongs", v.Type())
 	}
 	switch {
 	case v.Exists("Records"):
 		records := v.Get("Records")
 		if records.Type() != fastjson.TypeArray {
-			return fmt.Errorf("%w: \"Records\" is a JSON %s, not an array", errNotCloudTrail, records.Type())
+			return fmt.Errorf("\"Records\" is a JSON %s, not an array", records.Type())
 		}
 		for i, rec := range records.GetArray() {
 			if err := s.record(rec, sink, res); err != nil {
@@ -135,7 +135,7 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 		for i, ev := range v.GetArray("Events") {
 			text := ev.GetStringBytes("CloudTrailEvent")
 			if text == nil {
-				return fmt.Errorf("%w: Events[%d] has no CloudTrailEvent string", errNotCloudTrail, i)
+				return fmt.Errorf("Events[%d] has no CloudTrailEvent string", i)
 			}
 			if err := s.embedded(text, fmt.Sprintf("Events[%d].CloudTrailEvent", i), sink, res); err != nil {
 				return err
@@ -150,7 +150,7 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 		for i, le := range v.GetArray("logEvents") {
 			text := le.GetStringBytes("message")
 			if text == nil {
-				return fmt.Errorf("%w: logEvents[%d] has no message string", errNotCloudTrail, i)
+				return fmt.Errorf("logEvents[%d] has no message string", i)
 			}
 			if err := s.embedded(text, fmt.Sprintf("logEvents[%d].message", i), sink, res); err != nil {
 				return err
@@ -158,11 +158,11 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 		}
 		return nil
 	case v.Exists("digestStartTime") || v.Exists("digestPublicKeyFingerprint"):
-		return fmt.Errorf("%w: a CloudTrail digest, not events", errNotCloudTrail)
+		return errors.New("a CloudTrail digest, not events")
 	case isRecord(v):
 		return s.record(v, sink, res)
 	}
-	return fmt.Errorf("%w: an object with keys %s", errNotCloudTrail, keyList(v))
+	return fmt.Errorf("an object with keys %s", keyList(v))
 }
 
 // embedded parses a record carried as a JSON string. The inner parser's value is only used inside
@@ -173,14 +173,14 @@ func (s *splitter) embedded(text []byte, where string, sink recordSink, res *spl
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	if rec.Type() != fastjson.TypeObject {
-		return fmt.Errorf("%w: %s is a JSON %s, not a record", errNotCloudTrail, where, rec.Type())
+		return fmt.Errorf("%s is a JSON %s, not a record", where, rec.Type())
 	}
 	return s.record(rec, sink, res)
 }
 
 func (s *splitter) record(rec *fastjson.Value, sink recordSink, res *splitResult) error {
 	if rec.Type() != fastjson.TypeObject {
-		return fmt.Errorf("%w: a JSON %s, not a record", errNotCloudTrail, rec.Type())
+		return fmt.Errorf("a JSON %s, not a record", rec.Type())
 	}
 	if string(rec.GetStringBytes("eventType")) == "AwsCloudTrailInsight" {
 		res.skipped++

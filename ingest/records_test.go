@@ -65,7 +65,7 @@ func TestSplitProblems(t *testing.T) {
 		rejected int
 		errText  string // error of the whole file ("" = none)
 	}{
-		{"not_cloudtrail", `{"name":"my-app","version":"1.0.0"}`, nil, 1, "not CloudTrail: value 1: not CloudTrail: an object with keys name, version"},
+		{"not_cloudtrail", `{"name":"my-app","version":"1.0.0"}`, nil, 1, "not CloudTrail: none of its 1 values is a CloudTrail record (value 1: an object with keys name, version)"},
 		{"records_not_array", `{"Records":{"eventID":"a"}}`, nil, 1, `"Records" is a JSON object, not an array`},
 		{"digest", `{"digestStartTime":"2026-11-02T00:00:00Z","logFiles":[]}`, nil, 1, "a CloudTrail digest, not events"},
 		{"empty_records", `{"Records":[]}`, nil, 0, "no records in the file"},

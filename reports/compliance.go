@@ -130,7 +130,7 @@ func writeComplianceTable(out io.Writer, rep ComplianceReport) error {
 	if len(rep.Profiles) == 0 {
 		fmt.Fprintln(out, "No credential issuances in this window.")
 	} else {
-		t := newTable(out, "Profile", "Policy Required", "Tracked", "Untracked", "Orphaned", "Compliance")
+		t := newTable("Profile", "Policy Required", "Tracked", "Untracked", "Orphaned", "Compliance")
 		rightAligned(t, 3, 4, 5, 6)
 		for _, p := range rep.Profiles {
 			rate := fmt.Sprintf("%.1f%%", p.ComplianceRate)
@@ -141,7 +141,7 @@ func writeComplianceTable(out io.Writer, rep ComplianceReport) error {
 			}
 			t.AppendRow([]any{p.Profile, required(p.PolicyRequired), p.TrackedCount, p.UntrackedCount, p.OrphanedCount, rate})
 		}
-		t.Render()
+		render(out, t)
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "Summary")

@@ -83,7 +83,7 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 		for i, c := range cols {
 			header[i] = c
 		}
-		t := newTable(out, header...)
+		t := newTable(header...)
 		t.Style().Format.Header = 0
 		for _, rec := range records {
 			line := make([]any, len(rec))
@@ -92,7 +92,7 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 			}
 			t.AppendRow(line)
 		}
-		t.Render()
+		render(out, t)
 		fmt.Fprintf(diag, "(%d rows)\n", len(records))
 		return nil
 	}

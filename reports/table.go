@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
@@ -9,9 +11,8 @@ import (
 
 // newTable is a borderless, aligned text table: what a terminal user reads and what lines up for
 // any cell width (display width, so ⚠ and non-ASCII names align too).
-func newTable(out io.Writer, header ...any) table.Writer {
+func newTable(header ...any) table.Writer {
 	t := table.NewWriter()
-	t.SetOutputMirror(out)
 	style := table.StyleLight
 	style.Options = table.Options{SeparateColumns: true}
 	style.Box.PaddingLeft, style.Box.PaddingRight = "", ""
@@ -29,4 +30,19 @@ func rightAligned(t table.Writer, columns ...int) {
 		cfg = append(cfg, table.ColumnConfig{Number: c, Align: text.AlignRight, AlignHeader: text.AlignRight})
 	}
 	t.SetColumnConfigs(cfg)
+}
+
+// render writes the table without the padding go-pretty leaves at the end of each line.
+func render(out io.Writer, t table.Writer) {
+	for _, line := range strings.Split(t.Render(), "\n") {
+		fmt.Fprintln(out, strings.TrimRight(line, " "))
+	}
+}
+
+// clipCell shortens long free text (user agents) for a table cell; JSON and CSV keep it whole.
+func clipCell(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

@@ -102,12 +102,12 @@ func writeUntrackedTable(out io.Writer, rep UntrackedReport) error {
 		fmt.Fprintln(out, "None: every issuance in this window was tracked.")
 		return nil
 	}
-	t := newTable(out, "Time", "Profile", "User", "Category", "Account", "Role", "Source IP", "Source Identity", "Event ID", "Required", "User Agent", "Reason")
+	t := newTable("Time", "Profile", "User", "Category", "Account", "Role", "Source IP", "Source Identity", "Event ID", "Required", "User Agent", "Reason")
 	for _, s := range rep.UntrackedSessions {
 		t.AppendRow([]any{s.EventTime.Format(time.RFC3339), s.Profile, dash(s.User), s.Category, dash(s.AccountID), dash(roleName(s.RoleARN)),
-			dash(s.SourceIPAddress), dash(s.SourceIdentity), s.EventID, required(s.PolicyRequired), dash(s.UserAgent), s.Reason})
+			dash(s.SourceIPAddress), dash(s.SourceIdentity), s.EventID, required(s.PolicyRequired), dash(clipCell(s.UserAgent, 40)), s.Reason})
 	}
-	t.Render()
+	render(out, t)
 	counts := map[string]int{}
 	for _, s := range rep.UntrackedSessions {
 		counts[s.Category]++

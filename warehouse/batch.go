@@ -45,8 +45,12 @@ func (w *Writer) NewBatch() *Batch {
 // Rows is the number of lake rows added so far.
 func (b *Batch) Rows() int { return b.rows }
 
-// AddEvents appends event rows, each to the partition of its UTC event date.
+// AddEvents appends event rows, each to the partition of its UTC event date, stamped with the
+// writer's run.
 func (b *Batch) AddEvents(rows []EventRow) error {
+	for i := range rows {
+		rows[i].IngestRun = b.w.run
+	}
 	for start := 0; start < len(rows); {
 		date := rows[start].EventTime.UTC().Format(time.DateOnly)
 		end := start + 1
@@ -66,8 +70,12 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 	return nil
 }
 
-// AddSnapshot appends one snapshot of the session table and its items.
+// AddSnapshot appends one snapshot of the session table and its items, stamping each item with
+// the snapshot's id, time and source and the writer's run.
 func (b *Batch) AddSnapshot(s Snapshot, rows []SnapshotRow) error {
+	for i := range rows {
+		rows[i].SnapshotID, rows[i].TakenAt, rows[i].SnapshotSource, rows[i].IngestRun = s.ID, s.TakenAt.UTC(), s.Source, b.w.run
+	}
 	p, err := part(b.w, b.snaps, DatasetSnapshots, s.TakenAt.UTC().Format(time.DateOnly))
 	if err != nil {
 		return err

@@ -13,17 +13,24 @@ CREATE VIEW events_all AS SELECT * FROM {{events}};
 -- One row per eventID: a duplicate delivery is stored once; a record corrected by a later one
 -- (addendum.originalEventID) is replaced by the correction; among copies, the newest ingest wins.
 CREATE VIEW events AS
-SELECT * EXCLUDE (request_parameters, response_elements, raw),
-       request_parameters::JSON AS request_parameters,
-       response_elements::JSON AS response_elements,
-       raw::JSON AS raw
-FROM events_all
-WHERE event_id NOT IN (
-    SELECT addendum_original_event_id FROM events_all
-    WHERE addendum_original_event_id IS NOT NULL AND addendum_original_event_id <> event_id)
-QUALIFY row_number() OVER (
-    PARTITION BY event_id
-    ORDER BY (addendum_original_event_id IS NOT NULL) DESC, ingest_run DESC, source_file DESC) = 1;
+WITH superseded AS (
+    SELECT DISTINCT addendum_original_event_id AS event_id
+    FROM events_all
+    WHERE addendum_original_event_id IS NOT NULL AND addendum_original_event_id <> event_id
+),
+latest AS (
+    SELECT *
+    FROM events_all
+    QUALIFY row_number() OVER (
+        PARTITION BY event_id
+        ORDER BY (addendum_original_event_id IS NOT NULL) DESC, ingest_run DESC, source_file DESC) = 1
+)
+SELECT l.* EXCLUDE (request_parameters, response_elements, raw),
+       l.request_parameters::JSON AS request_parameters,
+       l.response_elements::JSON AS response_elements,
+       l.raw::JSON AS raw
+FROM latest l
+ANTI JOIN superseded s USING (event_id);
 
 -- Every item of every snapshot ever ingested.
 CREATE VIEW session_snapshots AS

@@ -30,6 +30,7 @@ func ingestCommand() *cli.Command {
 			&cli.StringFlag{Name: "until", Usage: "only events before this time (default: no limit)"},
 			&cli.IntFlag{Name: "workers", Usage: "files read in parallel", DefaultText: "number of CPUs"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait for another running ingest instead of failing"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is also off when stderr is not a terminal)"},
 		},
 		Action: func(c *cli.Context) error {
 			now := time.Now()

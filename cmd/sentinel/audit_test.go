@@ -1,0 +1,424 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const (
+	fixtures = "testdata/fixtures"
+	since    = "2026-11-01T00:00:00Z"
+	until    = "2026-11-08T00:00:00Z"
+)
+
+// ingestFixtures builds a warehouse from the bundled fixtures and returns its directory.
+func ingestFixtures(t *testing.T) string {
+	t.Helper()
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail", "--source", fixtures+"/handoff",
+		"--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	for _, want := range []string{"23 files read", "4 skipped (3 digest, 1 insight)", "0 failed", "74 events stored, 14 duplicate, 0 out of window", "2 session snapshots (17 items)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("ingest summary %q lacks %q", r.stdout, want)
+		}
+	}
+	return wh
+}
+
+// query runs sentinel sql and returns the rows as JSON objects.
+func query(t *testing.T, wh, q string) []map[string]any {
+	t.Helper()
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "sql", "--format", "json", q).mustExit(t, 0)
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatalf("sql output is not JSON: %v\n%s", err, r.stdout)
+	}
+	return rows
+}
+
+func scalar(t *testing.T, wh, q string) float64 {
+	t.Helper()
+	rows := query(t, wh, q)
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("%s: want one value, got %v", q, rows)
+	}
+	for _, v := range rows[0] {
+		n, ok := v.(float64)
+		if !ok {
+			t.Fatalf("%s: %v is not a number", q, v)
+		}
+		return n
+	}
+	return 0
+}
+
+func TestIngestFixturesIntoWarehouse(t *testing.T) {
+	wh := ingestFixtures(t)
+	for q, want := range map[string]float64{
+		`SELECT count(DISTINCT event_id) FROM events_all`:                                        74,
+		`SELECT count(*) FROM events`:                                                            73, // the superseded original is replaced
+		`SELECT count(*) FROM events WHERE event_id = '2ecb3fab-a1dd-43a1-ad1f-eaef9907ac70'`:    0,
+		`SELECT count(*) FROM events WHERE addendum_original_event_id IS NOT NULL`:               1,
+		`SELECT count(*) FROM events WHERE recipient_account_id = '033333333333'`:                13, // 10 in the trail, 3 only in the CloudWatch handoff
+		`SELECT count(*) FROM session_snapshots`:                                                 17,
+		`SELECT count(*) FROM sessions`:                                                          10,
+		`SELECT count(*) FROM snapshots`:                                                         2,
+		`SELECT count(*) FROM ingest_files WHERE status = 'ok'`:                                  23,
+		`SELECT count(*) FROM ingest_files WHERE status = 'skipped'`:                             4,
+		`SELECT count(*) FROM issuances`:                                                         17,
+		`SELECT count(*) FROM events WHERE event_name = 'AssumeRole' AND error_code IS NOT NULL`: 1,
+	} {
+		if got := scalar(t, wh, q); got != want {
+			t.Errorf("%s = %v, want %v", q, got, want)
+		}
+	}
+}
+
+func TestReingestIsANoOp(t *testing.T) {
+	wh := ingestFixtures(t)
+	before := scalar(t, wh, `SELECT count(*) FROM lake_files`)
+	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail", "--source", fixtures+"/handoff",
+		"--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "nothing new: 23 files unchanged") || !strings.Contains(r.stdout, "0 events stored") {
+		t.Fatalf("re-ingest summary: %s", r.stdout)
+	}
+	if after := scalar(t, wh, `SELECT count(*) FROM lake_files`); after != before {
+		t.Fatalf("lake files %v -> %v", before, after)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 74 {
+		t.Fatalf("events_all = %v after re-ingest", n)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM snapshots`); n != 2 {
+		t.Fatalf("snapshots = %v after re-ingest", n)
+	}
+}
+
+type complianceJSON struct {
+	StartTime              string `json:"start_time"`
+	EndTime                string `json:"end_time"`
+	RequiredProfiles       int    `json:"required_profiles"`
+	FullyCompliantProfiles int    `json:"fully_compliant_profiles"`
+	ProfilesWithGaps       int    `json:"profiles_with_gaps"`
+	FlaggedIssuances       int    `json:"flagged_issuances"`
+	Profiles               []struct {
+		Profile        string  `json:"profile"`
+		PolicyRequired *bool   `json:"policy_required"`
+		Tracked        int     `json:"tracked_count"`
+		Untracked      int     `json:"untracked_count"`
+		Orphaned       int     `json:"orphaned_count"`
+		ComplianceRate float64 `json:"compliance_rate"`
+		HasGap         bool    `json:"has_gap"`
+	} `json:"profiles"`
+}
+
+func TestSessionComplianceOnFixtures(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until, "--format", "json").mustExit(t, 1)
+	var rep complianceJSON
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	type row struct {
+		required                     bool
+		tracked, untracked, orphaned int
+		rate                         float64
+		gap                          bool
+	}
+	want := map[string]row{
+		"prod":          {true, 4, 2, 1, 57.1, true},
+		"prod-readonly": {true, 2, 0, 0, 100, false},
+		"staging":       {false, 1, 3, 0, 25, false},
+		"dev":           {false, 0, 3, 0, 0, false},
+		"CIRunner":      {false, 0, 1, 0, 0, false},
+	}
+	if len(rep.Profiles) != len(want) {
+		t.Fatalf("profiles = %+v", rep.Profiles)
+	}
+	for _, p := range rep.Profiles {
+		w, ok := want[p.Profile]
+		got := row{p.PolicyRequired != nil && *p.PolicyRequired, p.Tracked, p.Untracked, p.Orphaned, p.ComplianceRate, p.HasGap}
+		if !ok || got != w {
+			t.Errorf("%s: got %+v, want %+v", p.Profile, got, w)
+		}
+	}
+	if rep.RequiredProfiles != 2 || rep.FullyCompliantProfiles != 1 || rep.ProfilesWithGaps != 1 || rep.FlaggedIssuances != 1 {
+		t.Errorf("summary %+v", rep)
+	}
+	if rep.StartTime != since || rep.EndTime != until {
+		t.Errorf("window %s..%s", rep.StartTime, rep.EndTime)
+	}
+	if !strings.Contains(r.stderr, "role arn:aws:iam::444444444444:role/DevAdmin is named by profiles dev, sandbox") {
+		t.Errorf("ambiguous profiles not reported: %s", r.stderr)
+	}
+}
+
+func TestSessionComplianceTable(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until).mustExit(t, 1)
+	for _, want := range []string{"Time Window: 2026-11-01T00:00:00Z to 2026-11-08T00:00:00Z", "Summary", "Profiles with gaps:        1", "Result: GAPS FOUND — prod"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "warning") {
+		t.Error("warnings must go to stderr")
+	}
+	// Every row of the table starts its columns at the same offsets as the header.
+	lines := strings.Split(r.stdout, "\n")
+	var header string
+	var rows []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "PROFILE") {
+			header = l
+		} else if header != "" && l != "" && !strings.HasPrefix(l, "Summary") && len(rows) < 5 {
+			rows = append(rows, l)
+		}
+	}
+	col := strings.Index(header, "TRACKED") + len("TRACKED")
+	for _, l := range rows {
+		if r := []rune(l); len(r) < col || r[col-1] == ' ' {
+			t.Errorf("misaligned row %q under header %q", l, header)
+		}
+	}
+	if n := strings.Count(r.stdout, "⚠"); n != 1 {
+		t.Errorf("%d gap marks, want 1 (prod)", n)
+	}
+}
+
+func TestSessionComplianceIsCleanForACompliantProfile(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until, "--profile", "prod-readonly", "--format", "csv").mustExit(t, 0)
+	want := "profile,policy_required,tracked_count,untracked_count,orphaned_count,issuance_count,flagged_count,compliance_rate,has_gap,start_time,end_time\n" +
+		"prod-readonly,true,2,0,0,2,0,100.0,false,2026-11-01T00:00:00Z,2026-11-08T00:00:00Z\n"
+	if r.stdout != want {
+		t.Fatalf("csv:\n%s\nwant:\n%s", r.stdout, want)
+	}
+}
+
+func TestSessionComplianceWithoutPolicyHasNoGaps(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "session-compliance", "--since", since, "--until", until,
+		"--aws-config", fixtures+"/aws-config").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "NO POLICY") || !strings.Contains(r.stderr, "no policy given") {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+}
+
+type untrackedJSON struct {
+	StartTime string `json:"start_time"`
+	Sessions  []struct {
+		EventID        string `json:"event_id"`
+		AccountID      string `json:"account_id"`
+		Profile        string `json:"profile"`
+		User           string `json:"user"`
+		Category       string `json:"category"`
+		Reason         string `json:"reason"`
+		SourceIdentity string `json:"source_identity"`
+		PolicyRequired *bool  `json:"policy_required"`
+	} `json:"untracked_sessions"`
+}
+
+func TestUntrackedSessionsOnFixtures(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "untracked-sessions",
+		"--since", since, "--until", until, "--format", "json").mustExit(t, 1)
+	var rep untrackedJSON
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	counts := map[string]int{}
+	for _, s := range rep.Sessions {
+		counts[s.Category]++
+	}
+	if want := map[string]int{"orphaned": 1, "untracked_sentinel": 3, "non_sentinel_format": 2, "no_source_identity": 4}; !equalCounts(counts, want) {
+		t.Fatalf("categories %v, want %v", counts, want)
+	}
+	byID := map[string]int{}
+	for i, s := range rep.Sessions {
+		byID[s.EventID] = i
+	}
+	p5 := rep.Sessions[byID["93cd456d-2c38-4014-a0ac-7311707dcabb"]]
+	if p5.Category != "orphaned" || p5.Profile != "prod" || p5.User != "carol" || p5.AccountID != "222222222222" ||
+		p5.PolicyRequired == nil || !*p5.PolicyRequired || !strings.Contains(p5.Reason, `policy rule "prod-tracked" required a tracked server session`) {
+		t.Errorf("P5: %+v", p5)
+	}
+	t3 := rep.Sessions[byID["c0cefd9f-4618-47e3-8fa8-0d5af08b7d41"]]
+	if t3.Category != "untracked_sentinel" || t3.Profile != "staging" || t3.AccountID != "033333333333" || t3.SourceIdentity != "sentinel-r-9f8e7d6c5b4a3921-bob" {
+		t.Errorf("T3 (only in the CloudWatch handoff): %+v", t3)
+	}
+	if _, ok := byID["c49a29a7-466b-4b83-bb39-8dc70e06e28c"]; ok {
+		t.Error("the failed AssumeRole is listed")
+	}
+}
+
+func TestUntrackedSessionsFilters(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "untracked-sessions",
+		"--since", since, "--until", until, "--profile", "dev", "--category", "no_source_identity", "--format", "json").mustExit(t, 1)
+	var rep untrackedJSON
+	json.Unmarshal([]byte(r.stdout), &rep)
+	if len(rep.Sessions) != 2 {
+		t.Fatalf("dev no_source_identity: %+v", rep.Sessions)
+	}
+	sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "untracked-sessions",
+		"--since", since, "--until", until, "--profile", "prod-readonly").mustExit(t, 0)
+	bad := sentinel(t, nil, "--warehouse", wh, "audit", "untracked-sessions", "--category", "bogus").mustExit(t, 2)
+	if !strings.Contains(bad.stderr, `--category "bogus": want one of orphaned, untracked_sentinel, non_sentinel_format, no_source_identity`) {
+		t.Fatalf("stderr: %s", bad.stderr)
+	}
+}
+
+func TestFilterValuesAreParameters(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "untracked-sessions",
+		"--since", since, "--until", until, "--profile", "x' OR '1'='1", "--format", "json").mustExit(t, 0)
+	if !strings.Contains(r.stdout, `"untracked_sessions": []`) {
+		t.Fatalf("a quote in a profile name changed the query: %s", r.stdout)
+	}
+}
+
+func TestCorruptFilesDoNotStopTheRun(t *testing.T) {
+	src := t.TempDir()
+	copyTree(t, filepath.Join(repoRoot(t), fixtures, "trail"), filepath.Join(src, "trail"))
+	copyTree(t, filepath.Join(repoRoot(t), "testdata", "broken"), filepath.Join(src, "broken"))
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", src).mustExit(t, 1)
+	if !strings.Contains(r.stdout, "17 files read") || !strings.Contains(r.stdout, "4 failed") || !strings.Contains(r.stdout, "62 events stored, 1 duplicate") {
+		t.Fatalf("summary: %s", r.stdout)
+	}
+	for _, want := range []string{
+		"failed: " + filepath.Base(src) + "/broken/corrupt.json.gz: gzip",
+		"failed: " + filepath.Base(src) + "/broken/empty.json: empty file",
+		"failed: " + filepath.Base(src) + "/broken/not-cloudtrail.json: not CloudTrail",
+		"failed: " + filepath.Base(src) + "/broken/truncated.json: invalid JSON",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE status = 'failed' AND error IS NOT NULL`); n != 4 {
+		t.Errorf("failed ledger rows = %v", n)
+	}
+	// A second run retries the failed files; nothing already stored is duplicated.
+	r = sentinel(t, nil, "--warehouse", wh, "ingest", "--source", src).mustExit(t, 1)
+	if !strings.Contains(r.stdout, "17 unchanged") {
+		t.Errorf("second run: %s", r.stdout)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 62 {
+		t.Errorf("events_all = %v after the retry, want 62", n)
+	}
+}
+
+func TestChangedFileIsReReadWithoutDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "handoff.jsonl")
+	a := `{"eventID":"a","eventTime":"2026-11-02T10:00:00Z","eventName":"GetObject"}`
+	b := `{"eventID":"b","eventTime":"2026-11-02T11:00:00Z","eventName":"PutObject"}`
+	os.WriteFile(file, []byte(a+"\n"), 0o600)
+	wh := filepath.Join(t.TempDir(), "wh")
+	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", dir).mustExit(t, 0)
+	os.WriteFile(file, []byte(a+"\n"+b+"\n"), 0o600)
+	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", dir).mustExit(t, 0)
+	if !strings.Contains(r.stdout, "1 file read") || !strings.Contains(r.stdout, "1 event stored, 1 duplicate") {
+		t.Fatalf("summary: %s", r.stdout)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 2 {
+		t.Fatalf("events_all = %v", n)
+	}
+}
+
+func TestWindowLimitsWhatIsStoredAndWideningReReads(t *testing.T) {
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail",
+		"--since", "2026-11-04T00:00:00Z", "--until", "2026-11-05T00:00:00Z").mustExit(t, 0)
+	if !regexp.MustCompile(`[1-9]\d* out of window`).MatchString(r.stdout) || !strings.Contains(r.stdout, "outside the window") {
+		t.Fatalf("summary: %s", r.stdout)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all WHERE event_time < '2026-11-04' OR event_time >= '2026-11-05'`); n != 0 {
+		t.Fatalf("%v events outside the window stored", n)
+	}
+	inWindow := scalar(t, wh, `SELECT count(*) FROM events_all`)
+	if inWindow == 0 {
+		t.Fatal("nothing stored")
+	}
+	// The late delivery (eventTime 2026-11-03T23:58:40Z, delivered into the 11/04 folder) is outside.
+	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail").mustExit(t, 0)
+	if n := scalar(t, wh, `SELECT count(DISTINCT event_id) FROM events_all`); n != 62 {
+		t.Fatalf("after widening: %v distinct events, want all 62 of the trail", n)
+	}
+	if n := scalar(t, wh, `SELECT count(*) - count(DISTINCT event_id) FROM events_all`); n != 0 {
+		t.Fatalf("%v duplicates stored", n)
+	}
+}
+
+func TestSQLIsReadOnly(t *testing.T) {
+	wh := ingestFixtures(t)
+	for _, q := range []string{
+		`DROP VIEW events`,
+		`CREATE TABLE x AS SELECT 1`,
+		`COPY (SELECT * FROM events) TO '/tmp/sentinel-leak.csv'`,
+		`SELECT * FROM read_csv('/etc/passwd')`,
+		`ATTACH '/tmp/x.db'`,
+	} {
+		r := sentinel(t, nil, "--warehouse", wh, "sql", q).mustExit(t, 2)
+		if !strings.Contains(r.stderr, "sentinel: query:") {
+			t.Errorf("%s: %s", q, r.stderr)
+		}
+	}
+	if _, err := os.Stat("/tmp/sentinel-leak.csv"); err == nil {
+		t.Fatal("COPY TO wrote a file")
+	}
+	r := sentinel(t, nil, "--warehouse", wh, "sql", "--format", "csv", `SELECT class, count(*) AS n FROM issuances GROUP BY class ORDER BY class`).mustExit(t, 0)
+	want := "class,n\nno_source_identity,4\nnon_sentinel_format,2\norphaned,1\ntracked,7\nuntracked_sentinel,3\n"
+	if r.stdout != want {
+		t.Fatalf("sql csv:\n%s\nwant:\n%s", r.stdout, want)
+	}
+}
+
+func TestAuditWithoutWarehouse(t *testing.T) {
+	r := sentinel(t, nil, "--warehouse", filepath.Join(t.TempDir(), "none"), "audit", "session-compliance").mustExit(t, 2)
+	if !strings.Contains(r.stderr, "no warehouse at") || !strings.Contains(r.stderr, "sentinel ingest") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.Walk(from, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if info.IsDir() {
+			return os.MkdirAll(dst, 0o700)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

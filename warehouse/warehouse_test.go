@@ -1,0 +1,267 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+
+func event(id string, at time.Time) EventRow {
+	return EventRow{EventID: id, EventTime: at, Raw: `{"eventID":"` + id + `"}`, SourceFile: "file:///src/a.json"}
+}
+
+func ptr(s string) *string { return &s }
+
+func openWriter(t *testing.T, root string) *Writer {
+	t.Helper()
+	w, err := OpenWriter(context.Background(), root, t0, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func count(t *testing.T, root, query string) int {
+	t.Helper()
+	r, err := OpenReader(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var n int
+	if err := r.DB().QueryRow(query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestCommitMakesRowsAndLedgerVisibleTogether(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	if err := b.AddEvents([]EventRow{event("a", t0), event("b", t0.Add(24*time.Hour)), event("c", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	b.Record(LedgerEntry{Source: "file:///src/a.json", Kind: "trail", Status: "ok", Events: 3, Stored: 3})
+	if n := count(t, root, `SELECT count(*) FROM events`); n != 0 {
+		t.Fatalf("uncommitted rows visible: %d", n)
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if n := count(t, root, `SELECT count(*) FROM events`); n != 3 {
+		t.Fatalf("events = %d, want 3", n)
+	}
+	if n := count(t, root, `SELECT count(DISTINCT event_date) FROM events`); n != 2 {
+		t.Fatalf("partitions = %d, want 2", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM ingest_files WHERE status = 'ok' AND stored = 3`); n != 1 {
+		t.Fatalf("ledger rows = %d", n)
+	}
+	matches, _ := filepath.Glob(filepath.Join(root, "lake", "events", "event_date=2026-11-02", "*.parquet"))
+	if len(matches) != 1 {
+		t.Fatalf("lake files for 2026-11-02: %v", matches)
+	}
+}
+
+func TestEmptyWarehouseHasViews(t *testing.T) {
+	root := t.TempDir()
+	openWriter(t, root).Close()
+	if n := count(t, root, `SELECT count(*) FROM ingest_runs WHERE status = 'running'`); n != 1 {
+		t.Errorf("ingest_runs has %d running runs, want 1", n)
+	}
+	for _, v := range []string{"events", "events_all", "sessions", "session_snapshots", "ingest_files", "lake_files", "snapshots", "watermarks"} {
+		if n := count(t, root, `SELECT count(*) FROM `+v); n != 0 {
+			t.Errorf("%s has %d rows", v, n)
+		}
+	}
+}
+
+func TestReaderNeedsWarehouse(t *testing.T) {
+	_, err := OpenReader(context.Background(), filepath.Join(t.TempDir(), "none"))
+	if err == nil || !strings.Contains(err.Error(), "run `sentinel ingest` first") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSecondWriterIsRefused(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	defer w.Close()
+	_, err := OpenWriter(context.Background(), root, t0, "second", false)
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "--wait") {
+		t.Fatalf("got %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := OpenWriter(ctx, root, t0, "waiting", true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting writer: got %v", err)
+	}
+}
+
+func TestCrashLeftoversAreInvisibleAndRemoved(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	if err := b.AddEvents([]EventRow{event("a", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	// A run that died after writing files but before registering them.
+	b = w.NewBatch()
+	b.AddEvents([]EventRow{event("ghost", t0)})
+	for _, p := range b.events {
+		p.pw.Close()
+		p.f.Close()
+	}
+	stray := filepath.Join(root, "lake", "events", "event_date=2026-11-02", "part-000001-999999.parquet")
+	if err := os.Rename(b.events["2026-11-02"].tmp, stray); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if n := count(t, root, `SELECT count(*) FROM events`); n != 1 {
+		t.Fatalf("unregistered file is visible: %d events", n)
+	}
+	w = openWriter(t, root)
+	w.Close()
+	if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("leftover not removed: %v", err)
+	}
+	if n := count(t, root, `SELECT count(*) FROM ingest_runs WHERE status = 'interrupted'`); n != 1 {
+		t.Fatalf("interrupted runs = %d, want 1", n)
+	}
+}
+
+func TestEventsViewDeduplicatesAndAppliesCorrections(t *testing.T) {
+	root := t.TempDir()
+	original := event("orig", t0)
+	corrected := event("fix", t0.Add(time.Minute))
+	orig := "orig"
+	corrected.AddendumOriginalEventID = &orig
+	later := event("dup", t0)
+	later.SourceFile = "file:///src/b.json"
+	for _, rows := range [][]EventRow{{original, corrected, event("dup", t0)}, {later}} {
+		w := openWriter(t, root)
+		b := w.NewBatch()
+		b.AddEvents(rows)
+		if err := b.Commit(context.Background(), t0); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	if n := count(t, root, `SELECT count(*) FROM events_all`); n != 4 {
+		t.Fatalf("events_all = %d", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM events`); n != 2 {
+		t.Fatalf("events = %d, want 2 (fix, dup)", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM events WHERE event_id = 'dup' AND source_file = 'file:///src/b.json' AND ingest_run = 2`); n != 1 {
+		t.Fatal("the newest ingest of a duplicate must win")
+	}
+}
+
+func TestSnapshotHistoryAndSessions(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	ts := func(s string) *time.Time { x, _ := time.Parse(time.RFC3339, s); return &x }
+	for i, snap := range []struct {
+		id    string
+		at    time.Time
+		items []SnapshotRow
+	}{
+		{"s1", t0, []SnapshotRow{{ID: "aaaa", Status: ptr("active"), StartedAt: ts("2026-11-02T09:00:00Z"), Raw: "{}"}, {ID: "bbbb", Status: ptr("active"), Raw: "{}"}}},
+		{"s2", t0.Add(48 * time.Hour), []SnapshotRow{{ID: "aaaa", Status: ptr("revoked"), Raw: "{}"}}},
+	} {
+		b := w.NewBatch()
+		if err := b.AddSnapshot(Snapshot{ID: snap.id, Source: "file:///s", TakenAt: snap.at, Items: int64(len(snap.items))}, snap.items); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Commit(context.Background(), t0); err != nil {
+			t.Fatalf("snapshot %d: %v", i, err)
+		}
+	}
+	w.Close()
+	if n := count(t, root, `SELECT count(*) FROM session_snapshots`); n != 3 {
+		t.Fatalf("snapshot rows = %d", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM sessions`); n != 2 {
+		t.Fatalf("sessions = %d", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM sessions WHERE id = 'aaaa' AND status = 'revoked' AND snapshot_count = 2 AND first_seen < last_seen`); n != 1 {
+		t.Fatal("latest state of aaaa must be revoked, seen in 2 snapshots")
+	}
+	if n := count(t, root, `SELECT count(*) FROM sessions WHERE id = 'bbbb' AND status = 'active'`); n != 1 {
+		t.Fatal("bbbb (gone from the later snapshot) must keep its last known state")
+	}
+}
+
+func TestPermissions(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "wh")
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	b.AddEvents([]EventRow{event("a", t0)})
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := info.Mode().Perm()
+		if info.IsDir() && mode != 0o700 || !info.IsDir() && mode&0o077 != 0 {
+			t.Errorf("%s has mode %o", p, mode)
+		}
+		return nil
+	})
+}
+
+func TestSealedReaderOnlyReads(t *testing.T) {
+	root := t.TempDir()
+	openWriter(t, root).Close()
+	r, err := OpenReader(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Seal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rows, err := r.ReadOnlyQuery(ctx, `SELECT count(*) FROM events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	for q, want := range map[string]string{
+		`CREATE TABLE x AS SELECT 1`:                                "CREATE statement",
+		`COPY (SELECT 1) TO '` + filepath.Join(root, "x.csv") + `'`: "disabled by configuration",
+		`ATTACH '` + filepath.Join(root, "other.db") + `'`:          "ATTACH statement",
+		`INSTALL httpfs`:                                                 "LOAD statement",
+		`SET enable_external_access = true`:                              "SET statement",
+		`SELECT * FROM read_csv('/etc/passwd')`:                          "Permission Error",
+		`SELECT * FROM read_parquet('` + filepath.Join(root, "*") + `')`: "Permission Error",
+		`DELETE FROM ingest_files`:                                       "Can only delete from base table",
+		`DELETE FROM catalog.ingest_files`:                               "read-only",
+	} {
+		rows, err := r.ReadOnlyQuery(ctx, q)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error containing %q", q, err, want)
+		}
+	}
+}
