@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestHelpIsCompleteForEveryCommand(t *testing.T) {
+	top := sentinel(t, nil, "--help").mustExit(t, 0)
+	for _, cmd := range []string{"ingest", "audit", "sql", "policy"} {
+		if !strings.Contains(top.stdout, "   "+cmd) {
+			t.Errorf("sentinel --help does not list %s:\n%s", cmd, top.stdout)
+		}
+	}
+	for _, flag := range []string{"--warehouse", "SENTINEL_WAREHOUSE", "--config", "--version"} {
+		if !strings.Contains(top.stdout, flag) {
+			t.Errorf("sentinel --help lacks %s", flag)
+		}
+	}
+	for cmd, flags := range map[string][]string{
+		"ingest":                   {"--source", "--sessions-file", "--since", "--until", "--quiet", "--wait"},
+		"audit session-compliance": {"--since", "--until", "--profile", "--policy", "--aws-config", "--format"},
+		"audit untracked-sessions": {"--since", "--profile", "--category", "--format"},
+		"sql":                      {"--format", "events", "issuances"},
+		"policy validate":          {"FILE"},
+		"policy explain":           {"--policy", "--profile", "--user", "--at", "--mode"},
+	} {
+		r := sentinel(t, nil, append(strings.Fields(cmd), "--help")...).mustExit(t, 0)
+		for _, f := range flags {
+			if !strings.Contains(r.stdout, f) {
+				t.Errorf("sentinel %s --help lacks %s:\n%s", cmd, f, r.stdout)
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := sentinel(t, nil, "--version").mustExit(t, 0)
+	if !strings.HasPrefix(r.stdout, "sentinel version ") {
+		t.Fatalf("--version: %q", r.stdout)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	r := sentinel(t, nil, "audit", "session-compliance", "--bogus").mustExit(t, 2)
+	if !strings.Contains(r.stderr, "flag provided but not defined: -bogus") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+	r = sentinel(t, nil, "--warehouse", t.TempDir(), "audit", "session-compliance", "--since", "last tuesday").mustExit(t, 2)
+	if !strings.Contains(r.stderr, `--since: "last tuesday" is neither`) {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+	r = sentinel(t, nil, "--warehouse", t.TempDir(), "ingest").mustExit(t, 2)
+	if !strings.Contains(r.stderr, "nothing to ingest") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	r := sentinel(t, nil, "policy", "validate", fixtures+"/policy.yaml").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "valid (3 rules)") {
+		t.Fatalf("stdout: %s", r.stdout)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("version: \"1\"\nrules:\n  - name: x\n    effect: allw\n    conditions:\n      time: {days: [funday], timezone: Mars/Base}\n"), 0o600)
+	r = sentinel(t, nil, "policy", "validate", bad).mustExit(t, 2)
+	for _, want := range []string{bad + ":4:13: ", `"allw"`, bad + ":6:", `"funday"`, `"Mars/Base"`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestPolicyExplain(t *testing.T) {
+	r := sentinel(t, nil, "policy", "explain", "--policy", fixtures+"/policy.yaml", "--profile", "staging", "--user", "carol",
+		"--at", "2026-11-04T14:05:00Z", "--mode", "cli").mustExit(t, 0)
+	for _, want := range []string{"1. prod-tracked", `no match: profile "staging" not in [prod, prod-readonly]`, "2. staging-server", "matches", `Decision: require_server (rule "staging-server")`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("explain lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = sentinel(t, nil, "policy", "explain", "--policy", fixtures+"/policy.yaml", "--profile", "CIRunner").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "Decision: deny (no rule matched: default deny)") {
+		t.Fatalf("explain: %s", r.stdout)
+	}
+}
