@@ -37,8 +37,8 @@ func auditCommand() *cli.Command {
 				},
 			},
 			{
-				Name:  "untracked-sessions",
-				Usage: "every issuance that was not tracked, with who, where from, and why",
+				Name:        "untracked-sessions",
+				Usage:       "every issuance that was not tracked, with who, where from, and why",
 				Description: "Exit status: 0 when there are none, 1 when any exist, 2 on error.",
 				Flags: append(append([]cli.Flag{}, auditFlags...),
 					&cli.StringFlag{Name: "category", Usage: "only this category: " + strings.Join(queries.UntrackedClasses, ", ")}),
