@@ -246,7 +246,7 @@ func TestSealedReaderOnlyReads(t *testing.T) {
 		`CREATE TABLE x AS SELECT 1`:                                "CREATE statement",
 		`COPY (SELECT 1) TO '` + filepath.Join(root, "x.csv") + `'`: "disabled by configuration",
 		`ATTACH '` + filepath.Join(root, "other.db") + `'`:          "ATTACH statement",
-		`INSTALL httpfs`:                                                 "LOAD statement",
+		`INSTALL httpfs`:                                                 "LOAD or INSTALL statement",
 		`SET enable_external_access = true`:                              "SET statement",
 		`SELECT * FROM read_csv('/etc/passwd')`:                          "Permission Error",
 		`SELECT * FROM read_parquet('` + filepath.Join(root, "*") + `')`: "Permission Error",
