@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,17 +19,19 @@ const (
 	kindDigest   = "digest"
 	kindInsight  = "insight"
 	kindSnapshot = "snapshot"
+	kindAPI      = "api"
 )
 
-// object is one source object to consider: a local file now, an S3 object later.
+// object is one source object to consider: a local file or an S3 object.
 type object struct {
-	source  string    // ledger key: file:///abs/path
-	path    string    // where to read it
+	source  string    // ledger key: file:///abs/path or s3://bucket/key
 	display string    // how to name it in messages
 	size    int64     // bytes as stored
-	mtime   time.Time // last modification
-	kind    string    // trail | digest | insight
+	mtime   time.Time // last modification (microseconds, as the ledger keeps it)
+	etag    string    // S3 ETag; "" for local files
+	kind    string    // trail | digest | insight | snapshot
 	date    time.Time // delivery date from the CloudTrail key layout; zero when not in that layout
+	open    func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // trailDate finds the delivery date in the CloudTrail key layout
@@ -85,10 +89,10 @@ func listDirectory(root string) ([]object, int, error) {
 		}
 		o := object{
 			source:  "file://" + filepath.ToSlash(path),
-			path:    path,
 			display: display,
 			size:    info.Size(),
-			mtime:   info.ModTime().UTC().Truncate(time.Microsecond), // the ledger keeps microseconds
+			mtime:   info.ModTime().UTC().Truncate(time.Microsecond),
+			open:    func(context.Context) (io.ReadCloser, error) { return os.Open(path) },
 		}
 		classify(&o, filepath.ToSlash(path))
 		objects = append(objects, o)
@@ -121,6 +125,6 @@ func listDirectory(root string) ([]object, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	sort.Slice(objects, func(i, j int) bool { return objects[i].path < objects[j].path })
+	sort.Slice(objects, func(i, j int) bool { return objects[i].source < objects[j].source })
 	return objects, ignored, nil
 }

@@ -6,22 +6,26 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/klauspost/compress/gzip"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 	"github.com/valyala/fastjson"
+	"golang.org/x/time/rate"
 )
 
 // LateDeliveryMargin is how far past the window's end a delivery folder is still read: CloudTrail
@@ -29,7 +33,7 @@ import (
 const LateDeliveryMargin = 24 * time.Hour
 
 const (
-	checkpointRows    = 250_000
+	defaultCheckpoint = 250_000
 	checkpointEntries = 5_000
 	maxObjectBytes    = 2 << 30 // refuse to inflate a single object beyond 2 GiB
 	maxReasons        = 3
@@ -38,14 +42,21 @@ const (
 // Options say what to ingest and where.
 type Options struct {
 	Warehouse     string
-	Sources       []string // local directories or files with trail archives or other event files
-	SessionsFiles []string // session-table snapshot files
+	Sources       []string // local directories or files, s3://BUCKET[/PREFIX] trail archives, or "api" (LookupEvents)
+	SessionsFiles []string // session-table snapshot files, local or s3:// (DynamoDB exports)
 	Window        window.Window
 	Now           func() time.Time
-	Workers       int  // parallel readers; 0 = one per CPU
-	Wait          bool // wait for another ingest to finish instead of failing
-	Command       string
-	Progress      Progress
+	SessionsTable *TableScan // snapshot the live session table too
+	AWS           *AWS       // for s3:// and api sources and the session table
+	Accounts      []string   // S3 trails: only these accounts (empty = all)
+	Regions       []string   // S3 trails: only these regions; API: the regions to sync (default: the configured one)
+	Workers       int        // parallel readers; 0 = one per CPU
+	// Checkpoint commits after this many rows (0 = 250,000): smaller loses less work to an
+	// interruption, larger writes fewer, bigger lake files.
+	Checkpoint int
+	Wait       bool // wait for another ingest to finish instead of failing
+	Command    string
+	Progress   Progress
 }
 
 // Progress receives ingest progress. Implementations must be safe for use from one goroutine.
@@ -89,10 +100,13 @@ type Result struct {
 // NothingNew reports whether the run found nothing to read.
 func (r *Result) NothingNew() bool { return r.FilesRead == 0 && r.Snapshots == 0 && r.FilesFailed == 0 }
 
-// job is one object to read, with the window to read it with.
+// job is one object to read, with the window to read it with. A snapshot made of several
+// objects (a DynamoDB export's data files) lists them in parts.
 type job struct {
-	obj    object
-	window window.Window
+	obj      object
+	window   window.Window
+	parts    []object
+	manifest *object // a DynamoDB export's manifest-summary.json (its exportTime is the snapshot time)
 }
 
 // outcome is what a worker made of one object.
@@ -106,6 +120,22 @@ type outcome struct {
 	rejected    []string
 	rejectedN   int64
 	err         error
+	// Snapshots: when the snapshot was taken (zero: from its items) and its id (empty: from the
+	// source object's version).
+	takenAt    time.Time
+	snapshotID string
+	// API syncs: the page is one of several for obj; final marks the last, which carries the
+	// watermark to record.
+	partial   bool
+	watermark *warehouse.Watermark
+}
+
+// reject counts a record that cannot be stored, keeping the first reasons.
+func (oc *outcome) reject(reason string) {
+	oc.rejectedN++
+	if len(oc.rejected) < maxReasons {
+		oc.rejected = append(oc.rejected, reason)
+	}
 }
 
 // Run ingests opts.Sources and opts.SessionsFiles into the warehouse. Problems with individual
@@ -117,8 +147,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	if len(opts.Sources) == 0 && len(opts.SessionsFiles) == 0 {
-		return nil, errors.New("nothing to ingest: give --source and/or --sessions-file")
+	if len(opts.Sources) == 0 && len(opts.SessionsFiles) == 0 && opts.SessionsTable == nil {
+		return nil, errors.New("nothing to ingest: give --source, --sessions-file and/or --sessions-table")
 	}
 	start := opts.Now()
 	w, err := warehouse.OpenWriter(ctx, opts.Warehouse, start, opts.Command, opts.Wait)
@@ -127,24 +157,24 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer w.Close()
 	res := &Result{Run: w.Run(), Warnings: w.Warnings}
-	ledger, err := w.Ledger(ctx)
-	if err != nil {
-		return nil, err
+	if opts.Checkpoint <= 0 {
+		opts.Checkpoint = defaultCheckpoint
 	}
-	c := &committer{w: w, res: res, seen: newSeenSet(w), batch: w.NewBatch(), now: opts.Now, progress: opts.Progress}
-	jobs, err := plan(opts, ledger, res, c)
+	c := &committer{w: w, res: res, seen: newSeenSet(w), batch: w.NewBatch(), now: opts.Now, progress: opts.Progress,
+		api: map[string]*apiTotals{}, checkpointRows: opts.Checkpoint}
+	p, err := plan(ctx, opts, w, res, c.batch)
 	if err != nil {
 		c.batch.Abort()
 		return nil, err
 	}
 	if opts.Progress != nil {
 		var total int64
-		for _, j := range jobs {
+		for _, j := range p.jobs {
 			total += j.obj.size
 		}
-		opts.Progress.Planned(len(jobs), total)
+		opts.Progress.Planned(len(p.jobs)+len(p.syncs), total)
 	}
-	runErr := c.consume(ctx, read(ctx, jobs, opts.Workers))
+	runErr := c.consume(ctx, p.run(ctx, opts))
 	if runErr == nil {
 		runErr = c.commit(ctx)
 	} else {
@@ -170,16 +200,70 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, finishErr
 }
 
+// work is what a run will do: objects to read, API syncs to run and a table to scan.
+type work struct {
+	jobs    []job
+	syncs   []*apiSync
+	scan    *TableScan
+	scanner tableScanner
+}
+
 // plan lists the sources and decides, per object, whether and with which window to read it.
-func plan(opts Options, ledger map[string]warehouse.LedgerEntry, res *Result, c *committer) ([]job, error) {
-	var jobs []job
-	w := opts.Window
-	for _, src := range opts.Sources {
-		objects, ignored, err := listDirectory(src)
-		if err != nil {
-			return nil, err
+func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, batch *warehouse.Batch) (*work, error) {
+	ledger, err := w.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &work{}
+	win := opts.Window
+	var store objectStore
+	aws := func() (AWS, error) {
+		if opts.AWS == nil {
+			return AWS{}, errors.New("AWS sources need an AWS configuration")
 		}
-		res.IgnoredFiles += ignored
+		return *opts.AWS, nil
+	}
+	s3Store := func() (objectStore, error) {
+		if store == nil {
+			a, err := aws()
+			if err != nil {
+				return nil, err
+			}
+			store = a.s3()
+		}
+		return store, nil
+	}
+	for _, src := range opts.Sources {
+		var objects []object
+		switch {
+		case src == "api":
+			syncs, warnings, err := planAPI(ctx, opts, w)
+			if err != nil {
+				return nil, err
+			}
+			p.syncs = append(p.syncs, syncs...)
+			res.Warnings = append(res.Warnings, warnings...)
+			continue
+		case strings.HasPrefix(src, "s3://"):
+			bucket, prefix, err := parseS3URL(src)
+			if err != nil {
+				return nil, fmt.Errorf("--source: %w", err)
+			}
+			client, err := s3Store()
+			if err != nil {
+				return nil, err
+			}
+			l := &s3Lister{client: client, bucket: bucket, accounts: set(opts.Accounts), regions: set(opts.Regions), window: win, now: opts.Now()}
+			if objects, err = l.listTrail(ctx, prefix); err != nil {
+				return nil, err
+			}
+		default:
+			var ignored int
+			if objects, ignored, err = listDirectory(src); err != nil {
+				return nil, err
+			}
+			res.IgnoredFiles += ignored
+		}
 		for _, o := range objects {
 			if o.kind == kindDigest || o.kind == kindInsight {
 				if o.kind == kindDigest {
@@ -188,37 +272,153 @@ func plan(opts Options, ledger map[string]warehouse.LedgerEntry, res *Result, c 
 					res.InsightFiles++
 				}
 				if e, ok := ledger[o.source]; !ok || !sameVersion(e, o) {
-					c.batch.Record(ledgerEntry(o, "skipped", skipReason(o.kind)))
+					batch.Record(ledgerEntry(o, "skipped", skipReason(o.kind)))
 				}
 				continue
 			}
-			if !deliveryInWindow(o.date, w) {
+			if !deliveryInWindow(o.date, win) {
 				res.FilesOutsideWindow++
 				continue
 			}
-			if j, ok := schedule(o, w, ledger); ok {
-				jobs = append(jobs, j)
+			if j, ok := schedule(job{obj: o}, win, ledger); ok {
+				p.jobs = append(p.jobs, j)
 			} else {
 				res.FilesUnchanged++
 			}
 		}
 	}
-	for _, path := range opts.SessionsFiles {
-		objects, _, err := listDirectory(path)
-		if err != nil {
+	for _, src := range opts.SessionsFiles {
+		var objects []object
+		if strings.HasPrefix(src, "s3://") {
+			bucket, prefix, err := parseS3URL(src)
+			if err != nil {
+				return nil, fmt.Errorf("--sessions-file: %w", err)
+			}
+			client, err := s3Store()
+			if err != nil {
+				return nil, err
+			}
+			l := &s3Lister{client: client, bucket: bucket}
+			if objects, err = l.listAll(ctx, prefix); err != nil {
+				return nil, err
+			}
+		} else if objects, _, err = listDirectory(src); err != nil {
 			return nil, fmt.Errorf("--sessions-file: %w", err)
 		}
-		for _, o := range objects {
-			o.kind = kindSnapshot
-			o.date = time.Time{}
-			if j, ok := schedule(o, window.Window{}, ledger); ok {
-				jobs = append(jobs, j)
+		for _, j := range snapshotJobs(objects) {
+			if j, ok := schedule(j, window.Window{}, ledger); ok {
+				p.jobs = append(p.jobs, j)
 			} else {
 				res.FilesUnchanged++
 			}
 		}
 	}
-	return jobs, nil
+	if opts.SessionsTable != nil {
+		a, err := aws()
+		if err != nil {
+			return nil, err
+		}
+		p.scan, p.scanner = opts.SessionsTable, a.dynamoDB()
+	}
+	return p, nil
+}
+
+// planAPI prepares one LookupEvents sync per region, resuming from each region's watermark.
+func planAPI(ctx context.Context, opts Options, w *warehouse.Writer) ([]*apiSync, []string, error) {
+	if opts.AWS == nil {
+		return nil, nil, errors.New("--source api needs an AWS configuration")
+	}
+	a := *opts.AWS
+	regions := opts.Regions
+	if len(regions) == 0 {
+		if a.Config.Region == "" {
+			return nil, nil, errors.New("--source api: no region: pass --regions or configure one (--region, AWS_REGION, the profile's region)")
+		}
+		regions = []string{a.Config.Region}
+	}
+	var warnings []string
+	if !slices.Contains(regions, "us-east-1") {
+		warnings = append(warnings, "LookupEvents sync leaves out us-east-1, where global-service events (IAM, STS via the global endpoint, console sign-in) are recorded — most AssumeRole events live there; add it with --regions")
+	}
+	id, err := a.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, nil, describeAWSError("identify the account for --source api (STS GetCallerIdentity)", err)
+	}
+	account := awssdk.ToString(id.Account)
+	marks, err := w.Watermarks(ctx, apiSource)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := opts.Now().UTC()
+	var syncs []*apiSync
+	for _, region := range regions {
+		var old *warehouse.Watermark
+		if m, ok := marks[account+"/"+region]; ok {
+			old = &m
+		}
+		win, wm, warning := planAPISync(opts.Window, old, now)
+		if warning != "" && !slices.Contains(warnings, warning) {
+			warnings = append(warnings, warning)
+		}
+		syncs = append(syncs, &apiSync{client: a.cloudTrail(region), account: account, region: region, window: win,
+			limiter: rate.NewLimiter(rate.Limit(APIRequestsPerSecond), 1), watermark: wm})
+	}
+	return syncs, warnings, nil
+}
+
+// run starts the readers, the API syncs and the table scan; outcomes arrive in completion order
+// and the channel closes when all are done or ctx is cancelled.
+func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
+	out := make(chan outcome, opts.Workers)
+	var wg sync.WaitGroup
+	in := make(chan job)
+	for range opts.Workers {
+		wg.Go(func() {
+			r := &reader{}
+			for j := range in {
+				select {
+				case out <- r.read(ctx, j):
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		defer close(in)
+		for _, j := range p.jobs {
+			select {
+			case in <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	for _, s := range p.syncs {
+		wg.Go(func() { s.run(ctx, out) })
+	}
+	if p.scan != nil {
+		wg.Go(func() {
+			oc := scanTable(ctx, p.scanner, *p.scan, opts.Now())
+			select {
+			case out <- oc:
+			case <-ctx.Done():
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	return out
+}
+
+func set(values []string) map[string]bool {
+	m := map[string]bool{}
+	for _, v := range values {
+		m[v] = true
+	}
+	return m
 }
 
 func skipReason(kind string) string {
@@ -242,19 +442,26 @@ func deliveryInWindow(d time.Time, w window.Window) bool {
 // schedule decides whether o must be read: it is new, changed, failed before, or was read with a
 // window that does not cover w. A re-read covers both the old and the new window, so the ledger's
 // window stays true.
-func schedule(o object, w window.Window, ledger map[string]warehouse.LedgerEntry) (job, bool) {
-	e, ok := ledger[o.source]
+func schedule(j job, w window.Window, ledger map[string]warehouse.LedgerEntry) (job, bool) {
+	e, ok := ledger[j.obj.source]
 	if !ok || e.Status == "failed" {
-		return job{o, w}, true
+		j.window = w
+		return j, true
 	}
 	old := window.Window{Since: e.WindowStart, Until: e.WindowEnd}
-	if sameVersion(e, o) && covers(old, w) {
+	if sameVersion(e, j.obj) && covers(old, w) {
 		return job{}, false
 	}
-	return job{o, hull(old, w)}, true
+	j.window = hull(old, w)
+	return j, true
 }
 
+// sameVersion reports whether o is the version the ledger recorded: same ETag for S3 objects,
+// same size and modification time for files.
 func sameVersion(e warehouse.LedgerEntry, o object) bool {
+	if o.etag != "" {
+		return e.ETag == o.etag && e.Size == o.size
+	}
 	return e.Size == o.size && e.MTime.Equal(o.mtime)
 }
 
@@ -281,44 +488,7 @@ func hull(a, b window.Window) window.Window {
 }
 
 func ledgerEntry(o object, status, msg string) warehouse.LedgerEntry {
-	return warehouse.LedgerEntry{Source: o.source, Kind: o.kind, Size: o.size, MTime: o.mtime, Status: status, Error: msg}
-}
-
-// read runs the workers; outcomes arrive in completion order and the channel closes when all jobs
-// are done or ctx is cancelled.
-func read(ctx context.Context, jobs []job, workers int) <-chan outcome {
-	in := make(chan job)
-	out := make(chan outcome, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := &reader{}
-			for j := range in {
-				select {
-				case out <- r.read(j):
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(in)
-		for _, j := range jobs {
-			select {
-			case in <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(out)
-	}()
-	return out
+	return warehouse.LedgerEntry{Source: o.source, Kind: o.kind, Size: o.size, MTime: o.mtime, ETag: o.etag, Status: status, Error: msg}
 }
 
 // reader is one worker's reusable state.
@@ -328,28 +498,21 @@ type reader struct {
 	norm  normalizer
 }
 
-func (r *reader) read(j job) outcome {
+func (r *reader) read(ctx context.Context, j job) outcome {
 	oc := outcome{job: j}
-	data, err := r.load(j.obj.path)
-	if err != nil {
-		oc.err = err
+	if j.obj.kind == kindSnapshot {
+		r.readSnapshot(ctx, &oc)
 		return oc
 	}
-	if j.obj.kind == kindSnapshot {
-		rows, problems, err := snapshotItems(data)
-		oc.snapRows, oc.err = rows, err
-		oc.found = int64(len(rows) + len(problems))
-		oc.rejectedN = int64(len(problems))
-		oc.rejected = firstN(problems, maxReasons)
+	data, err := r.load(ctx, j.obj)
+	if err != nil {
+		oc.err = err
 		return oc
 	}
 	split, err := r.split.split(data, func(i int, rec *fastjson.Value) error {
 		var row warehouse.EventRow
 		if err := r.norm.normalize(rec, &row); err != nil {
-			oc.rejectedN++
-			if len(oc.rejected) < maxReasons {
-				oc.rejected = append(oc.rejected, fmt.Sprintf("record %d: %v", i+1, err))
-			}
+			oc.reject(fmt.Sprintf("record %d: %v", i+1, err))
 			return nil
 		}
 		if !j.window.Contains(row.EventTime) {
@@ -362,31 +525,57 @@ func (r *reader) read(j job) outcome {
 	})
 	oc.found, oc.skipped, oc.err = int64(split.found), int64(split.skipped), err
 	if err == nil {
-		oc.rejectedN += int64(split.rejected)
 		for _, reason := range split.reasons {
-			if len(oc.rejected) < maxReasons {
-				oc.rejected = append(oc.rejected, reason)
-			}
+			oc.reject(reason)
 		}
+		oc.rejectedN += int64(split.rejected - len(split.reasons))
 	}
 	return oc
 }
 
+// readSnapshot reads a snapshot: one file, or every data file of a DynamoDB export.
+func (r *reader) readSnapshot(ctx context.Context, oc *outcome) {
+	parts := oc.parts
+	if len(parts) == 0 {
+		parts = []object{oc.obj}
+	}
+	if oc.manifest != nil {
+		if oc.takenAt, oc.err = r.exportTime(ctx, *oc.manifest); oc.err != nil {
+			return
+		}
+	}
+	for _, part := range parts {
+		data, err := r.load(ctx, part)
+		if err != nil {
+			oc.err = fmt.Errorf("%s: %w", part.display, err)
+			return
+		}
+		rows, problems, err := snapshotItems(data)
+		if err != nil {
+			oc.err = fmt.Errorf("%s: %w", part.display, err)
+			return
+		}
+		oc.snapRows = append(oc.snapRows, rows...)
+		oc.found += int64(len(rows) + len(problems))
+		for _, p := range problems {
+			oc.reject(part.display + ": " + p)
+		}
+	}
+}
+
 // load reads a whole object, inflating gzip (detected by its magic bytes, whatever the name).
-func (r *reader) load(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// Concatenated gzip members (as CloudWatch Logs deliveries are) are read as one stream.
+func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
+	body, err := o.open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open: %w", err)
+		return nil, err
 	}
-	defer f.Close()
+	defer body.Close()
 	r.buf.Reset()
-	var head [2]byte
-	n, _ := io.ReadFull(f, head[:])
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(f)
+	br := bufio.NewReaderSize(body, 64<<10)
+	head, _ := br.Peek(2)
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
@@ -394,7 +583,7 @@ func (r *reader) load(path string) ([]byte, error) {
 		if _, err := r.buf.ReadFrom(io.LimitReader(zr, maxObjectBytes+1)); err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-	} else if _, err := r.buf.ReadFrom(io.LimitReader(f, maxObjectBytes+1)); err != nil {
+	} else if _, err := r.buf.ReadFrom(io.LimitReader(br, maxObjectBytes+1)); err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	if r.buf.Len() > maxObjectBytes {
@@ -425,6 +614,9 @@ type committer struct {
 	entries  int
 	now      func() time.Time
 	progress Progress
+	api      map[string]*apiTotals // API syncs in progress, by source
+	// checkpointRows is the batch size that triggers a commit.
+	checkpointRows int
 }
 
 func (c *committer) consume(ctx context.Context, outcomes <-chan outcome) error {
@@ -443,38 +635,80 @@ func (c *committer) consume(ctx context.Context, outcomes <-chan outcome) error 
 
 func (c *committer) take(ctx context.Context, oc outcome) error {
 	o := oc.obj
-	e := warehouse.LedgerEntry{Source: o.source, Kind: o.kind, Size: o.size, MTime: o.mtime,
-		Status: "ok", Events: oc.found, OutOfWindow: oc.outOfWindow,
-		WindowStart: oc.window.Since, WindowEnd: oc.window.Until}
-	c.res.Bytes += o.size
 	c.res.EventsRead += oc.found
 	c.res.RecordsSkipped += oc.skipped
 	c.res.RecordsRejected += oc.rejectedN
 	c.res.EventsOutOfWindow += oc.outOfWindow
+	stored, duplicates, err := c.store(ctx, oc)
+	if err != nil {
+		return err
+	}
+	e := warehouse.LedgerEntry{Source: o.source, Kind: o.kind, Size: o.size, MTime: o.mtime, ETag: o.etag,
+		Events: oc.found, Stored: stored, Duplicates: duplicates, OutOfWindow: oc.outOfWindow,
+		WindowStart: oc.window.Since, WindowEnd: oc.window.Until}
+	rejected, rejectedN := oc.rejected, oc.rejectedN
+	if o.kind == kindAPI {
+		// An API sync arrives page by page; its ledger entry sums the pages.
+		acc := c.api[o.source]
+		if acc == nil {
+			acc = &apiTotals{}
+			c.api[o.source] = acc
+		}
+		acc.add(e, oc)
+		if oc.partial {
+			if c.progress != nil {
+				c.progress.Advance(0, 0, oc.found)
+			}
+			return c.checkpoint(ctx)
+		}
+		delete(c.api, o.source)
+		e, rejected, rejectedN = acc.entry, acc.rejected, acc.rejectedN
+	}
 	var problems []string
 	if oc.err != nil {
 		problems = append(problems, oc.err.Error())
 	}
-	if oc.rejectedN > 0 {
-		msg := fmt.Sprintf("%d records rejected: %s", oc.rejectedN, strings.Join(oc.rejected, "; "))
-		if oc.rejectedN > int64(len(oc.rejected)) {
+	if rejectedN > 0 {
+		msg := fmt.Sprintf("%d records rejected: %s", rejectedN, strings.Join(rejected, "; "))
+		if rejectedN > int64(len(rejected)) {
 			msg += "; …"
 		}
 		problems = append(problems, msg)
 	}
+	e.Status = "ok"
 	if len(problems) > 0 {
 		e.Status, e.Error = "failed", strings.Join(problems, "; ")
 		c.res.FilesFailed++
 		c.res.Failures = append(c.res.Failures, Failure{Source: o.display, Error: e.Error})
 	} else {
 		c.res.FilesRead++
-	}
-	if o.kind == kindSnapshot && len(oc.snapRows) > 0 {
-		snap := warehouse.Snapshot{ID: snapshotID(o), Source: o.source, TakenAt: snapshotTime(oc.snapRows, o.mtime), Items: int64(len(oc.snapRows))}
-		if err := c.batch.AddSnapshot(snap, oc.snapRows); err != nil {
-			return err
+		if oc.watermark != nil {
+			c.batch.SetWatermark(*oc.watermark)
 		}
-		e.Stored = snap.Items
+	}
+	c.res.Bytes += o.size
+	c.batch.Record(e)
+	c.entries++
+	if c.progress != nil {
+		c.progress.Advance(1, o.size, oc.found)
+	}
+	return c.checkpoint(ctx)
+}
+
+// store adds an outcome's snapshot and its events that are not yet in the warehouse to the batch.
+func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates int64, err error) {
+	if oc.obj.kind == kindSnapshot && len(oc.snapRows) > 0 {
+		snap := warehouse.Snapshot{ID: oc.snapshotID, Source: oc.obj.source, TakenAt: oc.takenAt, Items: int64(len(oc.snapRows))}
+		if snap.ID == "" {
+			snap.ID = snapshotID(oc.obj)
+		}
+		if snap.TakenAt.IsZero() {
+			snap.TakenAt = snapshotTime(oc.snapRows, oc.obj.mtime)
+		}
+		if err := c.batch.AddSnapshot(snap, oc.snapRows); err != nil {
+			return 0, 0, err
+		}
+		stored = snap.Items
 		c.res.Snapshots++
 		c.res.SnapshotItems += snap.Items
 	}
@@ -482,26 +716,47 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 	for _, row := range oc.rows {
 		dup, err := c.seen.add(ctx, row.EventID, row.EventTime)
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		if dup {
-			e.Duplicates++
+			duplicates++
 			continue
 		}
 		kept = append(kept, row)
 	}
 	if err := c.batch.AddEvents(kept); err != nil {
-		return err
+		return 0, 0, err
 	}
-	e.Stored += int64(len(kept))
 	c.res.EventsStored += int64(len(kept))
-	c.res.EventsDuplicate += e.Duplicates
-	c.batch.Record(e)
-	c.entries++
-	if c.progress != nil {
-		c.progress.Advance(1, o.size, oc.found)
+	c.res.EventsDuplicate += duplicates
+	return stored + int64(len(kept)), duplicates, nil
+}
+
+// apiTotals sums the pages of one API sync.
+type apiTotals struct {
+	entry     warehouse.LedgerEntry
+	rejected  []string
+	rejectedN int64
+}
+
+func (a *apiTotals) add(e warehouse.LedgerEntry, oc outcome) {
+	events, stored, dups, out := a.entry.Events, a.entry.Stored, a.entry.Duplicates, a.entry.OutOfWindow
+	a.entry = e
+	a.entry.Events += events
+	a.entry.Stored += stored
+	a.entry.Duplicates += dups
+	a.entry.OutOfWindow += out
+	a.rejectedN += oc.rejectedN
+	for _, r := range oc.rejected {
+		if len(a.rejected) < maxReasons {
+			a.rejected = append(a.rejected, r)
+		}
 	}
-	if c.batch.Rows() >= checkpointRows || c.entries >= checkpointEntries {
+}
+
+// checkpoint commits the batch when it is large enough.
+func (c *committer) checkpoint(ctx context.Context) error {
+	if c.batch.Rows() >= c.checkpointRows || c.entries >= checkpointEntries {
 		return c.commit(ctx)
 	}
 	return nil

@@ -15,7 +15,7 @@ fi
 
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 log="$(mktemp)"
-node "$standins/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+node "$standins/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 >"$log" 2>&1 &
 dynalite=$!
 cleanup() { kill "$dynalite" 2>/dev/null || true; wait "$dynalite" 2>/dev/null || true; rm -f "$log"; }
 trap cleanup EXIT INT TERM

@@ -23,9 +23,10 @@ type Batch struct {
 	w         *Writer
 	events    map[string]*partFile[EventRow]
 	snaps     map[string]*partFile[SnapshotRow]
-	ledger    []LedgerEntry
-	snapshots []Snapshot
-	rows      int
+	ledger     []LedgerEntry
+	snapshots  []Snapshot
+	watermarks []Watermark
+	rows       int
 }
 
 type partFile[T any] struct {
@@ -90,6 +91,9 @@ func (b *Batch) AddSnapshot(s Snapshot, rows []SnapshotRow) error {
 
 // Record adds a ledger entry to commit with the batch.
 func (b *Batch) Record(e LedgerEntry) { b.ledger = append(b.ledger, e) }
+
+// SetWatermark records an API sync position, committed with the rows it covers.
+func (b *Batch) SetWatermark(w Watermark) { b.watermarks = append(b.watermarks, w) }
 
 func part[T any](w *Writer, m map[string]*partFile[T], dataset, date string) (*partFile[T], error) {
 	if p := m[date]; p != nil {
@@ -217,6 +221,14 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)`,
 				s.ID, s.Source, s.TakenAt.UTC(), s.Items, b.w.run); err != nil {
 				return fmt.Errorf("record snapshot %s: %w", s.ID, err)
+			}
+		}
+		for _, wm := range b.watermarks {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO watermarks (source, account, region, watermark, updated_run, covered_from)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, account, region) DO UPDATE SET watermark = excluded.watermark,
+				updated_run = excluded.updated_run, covered_from = excluded.covered_from`,
+				wm.Source, wm.Account, wm.Region, wm.Watermark.UTC(), b.w.run, nullTime(wm.CoveredFrom)); err != nil {
+				return fmt.Errorf("record watermark %s/%s: %w", wm.Account, wm.Region, err)
 			}
 		}
 		return upsertLedger(ctx, tx, b.ledger, b.w.run, now)

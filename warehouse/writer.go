@@ -44,6 +44,14 @@ type Snapshot struct {
 	Items   int64
 }
 
+// Watermark is how far an API sync of one account and region got: events from CoveredFrom up
+// to Watermark have been fetched.
+type Watermark struct {
+	Source, Account, Region string
+	Watermark               time.Time
+	CoveredFrom             time.Time
+}
+
 // RunStats are the totals of one ingest run, kept in ingest_runs.
 type RunStats struct {
 	FilesRead, FilesSkipped, FilesFailed             int64
@@ -244,6 +252,31 @@ func (w *Writer) Ledger(ctx context.Context) (map[string]LedgerEntry, error) {
 		}
 		e.MTime, e.WindowStart, e.WindowEnd = mtime.Time, ws.Time, we.Time
 		out[e.Source] = e
+	}
+	return out, rows.Err()
+}
+
+// Watermarks returns the API sync watermarks of source, keyed by account/region.
+func (w *Writer) Watermarks(ctx context.Context, source string) (map[string]Watermark, error) {
+	db, err := openCatalog(ctx, CatalogPath(w.root))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT account, region, watermark, covered_from FROM watermarks WHERE source = ?`, source)
+	if err != nil {
+		return nil, fmt.Errorf("read watermarks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Watermark{}
+	for rows.Next() {
+		wm := Watermark{Source: source}
+		var from sql.NullTime
+		if err := rows.Scan(&wm.Account, &wm.Region, &wm.Watermark, &from); err != nil {
+			return nil, fmt.Errorf("read watermarks: %w", err)
+		}
+		wm.Watermark, wm.CoveredFrom = wm.Watermark.UTC(), from.Time.UTC()
+		out[wm.Account+"/"+wm.Region] = wm
 	}
 	return out, rows.Err()
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/schollz/progressbar/v3"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/reports"
@@ -16,19 +19,35 @@ func ingestCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ingest",
 		Usage: "sync CloudTrail records and session-table snapshots into the warehouse",
-		Description: "--source PATH reads a local copy of trail archives: the S3 layout\n" +
-			"AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz anywhere below PATH, plus any\n" +
-			".json/.jsonl/.json.gz file holding {\"Records\":[...]}, a bare array, JSON lines, saved LookupEvents\n" +
-			"output or CloudWatch Logs subscription envelopes. Digest and Insight files are skipped and counted.\n\n" +
+		Description: "Sources (--source, repeatable):\n" +
+			"  PATH                a local copy of trail archives: the S3 layout\n" +
+			"                      AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz anywhere below PATH, plus\n" +
+			"                      any .json/.jsonl/.json.gz file holding {\"Records\":[...]}, a bare array, JSON lines,\n" +
+			"                      saved LookupEvents output or CloudWatch Logs subscription envelopes\n" +
+			"  s3://BUCKET[/PREFIX] trail archives in S3; only the day prefixes inside --since/--until are listed,\n" +
+			"                      narrowed by --accounts and --regions\n" +
+			"  api                 the CloudTrail LookupEvents API for --regions, paced at 2 requests/s per region,\n" +
+			"                      resuming from the last sync's watermark\n" +
+			"Session-table snapshots: --sessions-file (local or s3://, DynamoDB export-to-S3 output included) and\n" +
+			"--sessions-table (a parallel Scan of the live table). Digest and Insight files are skipped and counted.\n\n" +
 			"Re-running is safe: unchanged files are not read again, changed files are re-read without\n" +
 			"duplicating events. A file that cannot be read is recorded with its error and the run goes on.\n\n" +
 			"Exit status: 0 when every file was ingested, 1 when some failed (the rest is stored), 2 on error.",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "source", Usage: "directory or file with CloudTrail records (repeatable)"},
-			&cli.StringSliceFlag{Name: "sessions-file", Usage: "session-table snapshot: JSON lines of plain items or DynamoDB JSON, gzip or not (repeatable; a directory takes every file in it)"},
-			&cli.StringFlag{Name: "since", Usage: "only events at or after this time: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date (default: no limit)"},
+			&cli.StringSliceFlag{Name: "source", Usage: "PATH, s3://BUCKET[/PREFIX] or api (repeatable)"},
+			&cli.StringSliceFlag{Name: "sessions-file", Usage: "session-table snapshot: JSON lines of plain items or DynamoDB JSON, gzip or not; a directory or s3://BUCKET/PREFIX takes every file in it (repeatable)"},
+			&cli.StringFlag{Name: "sessions-table", Usage: "snapshot the live DynamoDB session table too (parallel Scan); with an AWS source it defaults to SENTINEL_SESSION_TABLE or defaults.session_table"},
+			&cli.IntFlag{Name: "scan-segments", Value: 4, Usage: "parallel Scan segments for --sessions-table"},
+			&cli.BoolFlag{Name: "consistent-read", Usage: "strongly consistent Scan of --sessions-table (eventual by default)"},
+			&cli.StringFlag{Name: "since", Usage: "only events at or after this time: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date (default: no limit; for --source api: from the last sync, else 90 days)"},
 			&cli.StringFlag{Name: "until", Usage: "only events before this time (default: no limit)"},
+			&cli.StringFlag{Name: "accounts", Usage: "S3 trails: only these account ids (comma-separated)"},
+			&cli.StringFlag{Name: "regions", Usage: "S3 trails: only these regions; --source api: the regions to sync (default: the configured region)"},
+			&cli.StringFlag{Name: "aws-profile", Usage: "AWS profile for AWS sources", EnvVars: []string{"AWS_PROFILE"}},
+			&cli.StringFlag{Name: "region", Usage: "AWS region (default: AWS_REGION, the profile's, then defaults.region)"},
+			&cli.StringFlag{Name: "endpoint-url", Usage: "endpoint for every AWS service (S3-compatible stores, LocalStack); per service: AWS_ENDPOINT_URL_S3 and friends"},
 			&cli.IntFlag{Name: "workers", Usage: "files read in parallel", DefaultText: "number of CPUs"},
+			&cli.IntFlag{Name: "checkpoint", Usage: "commit after this many events (an interrupted run keeps everything up to its last commit; 1 = after every file)", DefaultText: "250000"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait for another running ingest instead of failing"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is also off when stderr is not a terminal)"},
 		},
@@ -54,8 +73,25 @@ func ingestCommand() *cli.Command {
 				Sources:       c.StringSlice("source"),
 				SessionsFiles: c.StringSlice("sessions-file"),
 				Window:        w,
+				Accounts:      splitList(c.String("accounts")),
+				Regions:       splitList(c.String("regions")),
 				Workers:       c.Int("workers"),
+				Checkpoint:    c.Int("checkpoint"),
 				Wait:          c.Bool("wait"),
+			}
+			table := c.String("sessions-table")
+			if usesAWS(opts) {
+				table = firstSet(table, os.Getenv("SENTINEL_SESSION_TABLE"), cfg.Defaults.SessionTable)
+			}
+			if table != "" {
+				opts.SessionsTable = &ingest.TableScan{Table: table, Segments: c.Int("scan-segments"), ConsistentRead: c.Bool("consistent-read")}
+			}
+			if usesAWS(opts) {
+				awsCfg, err := loadAWS(c, cfg.Defaults.Region)
+				if err != nil {
+					return err
+				}
+				opts.AWS = &ingest.AWS{Config: awsCfg, EndpointURL: c.String("endpoint-url")}
 			}
 			opts.Command = describeRun(opts)
 			var bar *progressBar
@@ -79,6 +115,49 @@ func ingestCommand() *cli.Command {
 	}
 }
 
+// usesAWS reports whether the run reads from AWS (and so needs credentials and a region).
+func usesAWS(o ingest.Options) bool {
+	if o.SessionsTable != nil {
+		return true
+	}
+	for _, s := range append(append([]string{}, o.Sources...), o.SessionsFiles...) {
+		if s == "api" || strings.HasPrefix(s, "s3://") {
+			return true
+		}
+	}
+	return false
+}
+
+// loadAWS reads the SDK's configuration the usual way (environment, shared files, --aws-profile,
+// --region), falling back to the config file's region.
+func loadAWS(c *cli.Context, defaultRegion string) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if p := c.String("aws-profile"); p != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(p))
+	}
+	if r := c.String("region"); r != "" {
+		opts = append(opts, awsconfig.WithRegion(r))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(c.Context, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = defaultRegion
+	}
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
 func describeRun(o ingest.Options) string {
 	var parts []string
 	for _, s := range o.Sources {
@@ -86,6 +165,9 @@ func describeRun(o ingest.Options) string {
 	}
 	for _, s := range o.SessionsFiles {
 		parts = append(parts, "--sessions-file "+s)
+	}
+	if o.SessionsTable != nil {
+		parts = append(parts, "--sessions-table "+o.SessionsTable.Table)
 	}
 	parts = append(parts, "window "+o.Window.String())
 	return strings.Join(parts, " ")

@@ -1,0 +1,411 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/sentinel-audit/sentinel/internal/emulator/lookupevents"
+	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
+	"github.com/sentinel-audit/sentinel/internal/emulator/sts"
+	"github.com/sentinel-audit/sentinel/internal/testenv"
+)
+
+const bucket = "acme-org-cloudtrail"
+
+// awsEnv is the environment of a run against stand-ins: static credentials and a region.
+func awsEnv(extra ...string) []string {
+	return append([]string{"AWS_ACCESS_KEY_ID=AKIATESTTESTTESTTEST", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_REGION=us-east-1"}, extra...)
+}
+
+// s3WithTrail starts an S3 stand-in holding the fixture trail (digests and Insights included).
+func s3WithTrail(t *testing.T) (*objectstore.Server, string) {
+	t.Helper()
+	store := objectstore.New()
+	endpoint, stop, err := store.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if err := store.CreateBucket(bucket); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(repoRoot(t), fixtures, "trail")
+	err = filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return store.Put(bucket, filepath.ToSlash(rel), data)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, endpoint
+}
+
+// complianceJSON is the session-compliance report of a warehouse over the fixture window.
+func complianceReport(t *testing.T, wh string) string {
+	t.Helper()
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until, "--format", "json")
+	if r.code > 1 {
+		t.Fatalf("report: %s", r.stderr)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	delete(v, "policy")
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+// directoryWarehouse ingests the fixture trail and sessions from disk: the reference.
+func directoryWarehouse(t *testing.T) string {
+	t.Helper()
+	wh := filepath.Join(t.TempDir(), "wh")
+	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail", "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	return wh
+}
+
+func TestS3SourceMatchesDirectory(t *testing.T) {
+	store, endpoint := s3WithTrail(t)
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint,
+		"--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "19 files read") || !strings.Contains(r.stdout, "62 events stored, 1 duplicate") {
+		t.Fatalf("summary: %s\n%s", r.stdout, r.stderr)
+	}
+	if got, want := complianceReport(t, wh), complianceReport(t, directoryWarehouse(t)); got != want {
+		t.Fatalf("S3 and directory sources disagree:\n%s\n%s", got, want)
+	}
+	gets := store.Gets()
+	r = sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint).mustExit(t, 0)
+	if !strings.Contains(r.stdout, "nothing new: 17 files unchanged") || store.Gets() != gets {
+		t.Fatalf("re-run fetched %d objects: %s", store.Gets()-gets, r.stdout)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE source LIKE 's3://`+bucket+`/AWSLogs/o-a1b2c3d4e5/%' AND etag IS NOT NULL`); n != 17 {
+		t.Fatalf("ledger keys S3 objects by bucket/key/etag: %v rows", n)
+	}
+}
+
+func TestS3ListsOnlyTheWindowsDays(t *testing.T) {
+	store, endpoint := s3WithTrail(t)
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint,
+		"--since", "2026-11-05T00:00:00Z", "--until", "2026-11-06T00:00:00Z", "--regions", "us-east-1", "--accounts", "222222222222").mustExit(t, 0)
+	// Only 222222222222/us-east-1, folders 11/05 and 11/06 (the late-delivery margin) are read.
+	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE source NOT LIKE '%/222222222222/CloudTrail/us-east-1/2026/11/05/%' AND source NOT LIKE '%/222222222222/CloudTrail/us-east-1/2026/11/06/%'`); n != 0 {
+		t.Fatalf("%v objects outside the listed prefixes were read:\n%s", n, r.stdout)
+	}
+	if store.Gets() == 0 || scalar(t, wh, `SELECT count(*) FROM events_all`) == 0 {
+		t.Fatalf("nothing read: %s", r.stdout)
+	}
+}
+
+func TestS3FailingObjectIsReportedAndTheRestLands(t *testing.T) {
+	store, endpoint := s3WithTrail(t)
+	store.Inject(objectstore.Fault{KeyContains: "222222222222_CloudTrail_us-east-1_20261104", Status: 403})
+	store.Inject(objectstore.Fault{KeyContains: "111111111111_CloudTrail_us-east-1", Status: 503, Times: 2})
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint).mustExit(t, 1)
+	if !strings.Contains(r.stderr, "failed: s3://"+bucket+"/AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/us-east-1/2026/11/04/") ||
+		!strings.Contains(r.stderr, "AccessDenied") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+	failed := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE status = 'failed'`)
+	if failed == 0 || !strings.Contains(r.stdout, fmt.Sprintf("%d failed", int(failed))) {
+		t.Fatalf("summary %s, failed rows %v", r.stdout, failed)
+	}
+	stored := scalar(t, wh, `SELECT count(*) FROM events_all`)
+	store.Clear()
+	r = sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint).mustExit(t, 0)
+	if !strings.Contains(r.stdout, fmt.Sprintf("%d files read", int(failed))) {
+		t.Fatalf("retry summary: %s", r.stdout)
+	}
+	if all := scalar(t, wh, `SELECT count(*) FROM events_all`); all != 62 || stored >= all {
+		t.Fatalf("after the retry %v events (first run %v), want 62", all, stored)
+	}
+}
+
+func TestS3InterruptedRunResumesToTheSameWarehouse(t *testing.T) {
+	store, endpoint := s3WithTrail(t)
+	store.Inject(objectstore.Fault{Delay: 150 * time.Millisecond})
+	wh := filepath.Join(t.TempDir(), "wh")
+	cmd := exec.Command(binary, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint,
+		"--sessions-file", fixtures+"/sessions", "--workers", "1", "--checkpoint", "1")
+	cmd.Dir = repoRoot(t)
+	cmd.Env = append(awsEnv(), "HOME="+t.TempDir(), "PATH="+os.Getenv("PATH"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for store.Gets() < 6 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	partial := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE status = 'ok'`)
+	if partial == 0 || partial >= 17 {
+		t.Fatalf("the kill should land mid-run: %v files committed\n%s", partial, out.String())
+	}
+	store.Clear()
+	r := sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint,
+		"--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	if strings.Contains(r.stdout, "17 files read") {
+		t.Fatalf("the resumed run re-read everything: %s", r.stdout)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 62 {
+		t.Fatalf("events_all = %v after resuming, want 62 (no loss, no duplicates)", n)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM ingest_runs WHERE status = 'interrupted'`); n != 1 {
+		t.Fatalf("interrupted runs = %v", n)
+	}
+	if got, want := complianceReport(t, wh), complianceReport(t, directoryWarehouse(t)); got != want {
+		t.Fatalf("resumed warehouse differs:\n%s\n%s", got, want)
+	}
+}
+
+func TestS3SessionsExportIsOneSnapshot(t *testing.T) {
+	store, endpoint := s3WithTrail(t)
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), fixtures, "sessions", "snapshot-2026-11-06.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "exports/AWSDynamoDB/01763000000000-abcdef12/"
+	store.Put(bucket, prefix+"manifest-summary.json", []byte(`{"version":"2020-06-30","exportArn":"arn:aws:dynamodb:us-east-1:111111111111:table/sentinel-sessions/export/01763000000000-abcdef12","exportTime":"2026-11-06T20:00:00Z","itemCount":8,"outputFormat":"DYNAMODB_JSON"}`))
+	store.Put(bucket, prefix+"manifest-files.json", []byte(`{"itemCount":8,"dataFileS3Key":"`+prefix+`data/part-1.json.gz"}`))
+	store.Put(bucket, prefix+"data/part-1.json.gz", data)
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--sessions-file", "s3://"+bucket+"/exports/", "--endpoint-url", endpoint).mustExit(t, 0)
+	if !strings.Contains(r.stdout, "1 session snapshot (8 items)") {
+		t.Fatalf("summary: %s\n%s", r.stdout, r.stderr)
+	}
+	rows := query(t, wh, `SELECT strftime(taken_at, '%Y-%m-%dT%H:%M:%SZ') AS taken FROM snapshots`)
+	if len(rows) != 1 || rows[0]["taken"] != "2026-11-06T20:00:00Z" {
+		t.Fatalf("snapshot time from the export manifest: %v", rows)
+	}
+}
+
+// lookupEventsWithTrail starts the LookupEvents and STS stand-ins, the former serving the
+// fixture trail; their endpoints go to the binary as AWS_ENDPOINT_URL_CLOUDTRAIL / _STS.
+func lookupEventsWithTrail(t *testing.T, opts lookupevents.Options) (*lookupevents.Server, []string) {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC) }
+	}
+	le := lookupevents.New(opts)
+	if _, err := le.LoadArchiveDir(filepath.Join(repoRoot(t), fixtures, "trail")); err != nil {
+		t.Fatal(err)
+	}
+	ctEndpoint, stopCT, err := le.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopCT)
+	st := sts.New(sts.Options{})
+	st.SetCaller("AKIATESTTESTTESTTEST", "arn:aws:iam::111111111111:user/auditor", "111111111111", "AIDAAUDITOR")
+	stsEndpoint, stopSTS, err := st.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopSTS)
+	return le, awsEnv("AWS_ENDPOINT_URL_CLOUDTRAIL="+ctEndpoint, "AWS_ENDPOINT_URL_STS="+stsEndpoint)
+}
+
+func TestAPISourceMatchesDirectory(t *testing.T) {
+	le, env := lookupEventsWithTrail(t, lookupevents.Options{})
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", "us-east-1,eu-west-1",
+		"--since", since, "--until", until, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "62 events stored") {
+		t.Fatalf("summary: %s\n%s", r.stdout, r.stderr)
+	}
+	if got, want := complianceReport(t, wh), complianceReport(t, directoryWarehouse(t)); got != want {
+		t.Fatalf("API and directory sources disagree:\n%s\n%s", got, want)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM watermarks WHERE account = '111111111111' AND watermark = '2026-11-08T00:00:00Z'`); n != 2 {
+		t.Fatalf("watermarks: %v", query(t, wh, `SELECT * FROM watermarks`))
+	}
+	served := le.Stats().EventsServed
+	r = sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", "us-east-1,eu-west-1",
+		"--since", since, "--until", until).mustExit(t, 0)
+	if !strings.Contains(r.stdout, "0 events stored") || le.Stats().EventsServed-served > 10 {
+		t.Fatalf("incremental run fetched %d events again: %s", le.Stats().EventsServed-served, r.stdout)
+	}
+	// Events seen by both the API and the archives are stored once.
+	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail").mustExit(t, 0)
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 62 {
+		t.Fatalf("events_all = %v after ingesting the same events from the archives", n)
+	}
+}
+
+func TestAPISourceWarnings(t *testing.T) {
+	_, env := lookupEventsWithTrail(t, lookupevents.Options{})
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", "eu-west-1", "--since", "200d").mustExit(t, 0)
+	for _, want := range []string{"leaves out us-east-1", "reaches past LookupEvents' 90-day history"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q: %s", want, r.stderr)
+		}
+	}
+}
+
+func TestAPIThrottledSyncCompletes(t *testing.T) {
+	le, env := lookupEventsWithTrail(t, lookupevents.Options{RequestsPerSecond: 1, Burst: 1})
+	base := time.Date(2026, 11, 7, 0, 0, 0, 0, time.UTC)
+	for i := range 450 {
+		rec := fmt.Sprintf(`{"eventVersion":"1.08","eventID":"bulk-%04d","eventTime":"%s","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111111111111"}`,
+			i, base.Add(time.Duration(i)*time.Second).Format(time.RFC3339))
+		if err := le.AddRecords("us-east-1", []byte(rec)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", "us-east-1", "--since", since, "--until", until).mustExit(t, 0)
+	if le.Stats().Throttled == 0 {
+		t.Fatalf("the stand-in never throttled: %+v", le.Stats())
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all WHERE event_id LIKE 'bulk-%'`); n != 450 {
+		t.Fatalf("%v bulk events stored: %s %s", n, r.stdout, r.stderr)
+	}
+}
+
+func TestSessionsTableScan(t *testing.T) {
+	endpoint := dynamoEndpoint(t)
+	table := fmt.Sprintf("sentinel-sessions-%d", time.Now().UnixNano())
+	createSessionsTable(t, endpoint, table)
+	wh := filepath.Join(t.TempDir(), "wh")
+	env := awsEnv("AWS_ENDPOINT_URL_DYNAMODB=" + endpoint)
+	r := sentinel(t, env, "--warehouse", wh, "ingest", "--sessions-table", table, "--scan-segments", "3").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "1 session snapshot (8 items)") {
+		t.Fatalf("summary: %s\n%s", r.stdout, r.stderr)
+	}
+	sentinel(t, env, "--warehouse", wh, "ingest", "--sessions-table", table, "--consistent-read").mustExit(t, 0)
+	if n := scalar(t, wh, `SELECT count(*) FROM snapshots`); n != 2 {
+		t.Fatalf("every scan is a snapshot of its own: %v", n)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM sessions WHERE status = 'revoked' AND revoked_reason = 'laptop reported stolen'`); n != 1 {
+		t.Fatalf("revoked session: %v", query(t, wh, `SELECT id, status, revoked_reason FROM sessions`))
+	}
+	r = sentinel(t, env, "--warehouse", wh, "ingest", "--sessions-table", "no-such-table").mustExit(t, 1)
+	if !strings.Contains(r.stderr, "scan no-such-table") || !strings.Contains(r.stderr, "ResourceNotFoundException") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+}
+
+func dynamoEndpoint(t *testing.T) string { return testenv.DynamoDBEndpoint(t) }
+
+// createSessionsTable makes a session table in dynalite holding the items of the fixture
+// snapshot-2026-11-06 (DynamoDB JSON), through the real SDK client.
+func createSessionsTable(t *testing.T, endpoint, table string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"),
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "test-secret", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(repoRoot(t), fixtures, "sessions", "snapshot-2026-11-06.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(zr)
+	for dec.More() {
+		var line struct{ Item map[string]json.RawMessage }
+		if err := dec.Decode(&line); err != nil {
+			t.Fatal(err)
+		}
+		item := map[string]types.AttributeValue{}
+		for k, raw := range line.Item {
+			item[k] = attributeValue(t, raw)
+		}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// attributeValue converts one DynamoDB JSON value ({"S": "x"}, {"N": "1"}, ...).
+func attributeValue(t *testing.T, raw json.RawMessage) types.AttributeValue {
+	t.Helper()
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	for typ, val := range v {
+		var s string
+		switch typ {
+		case "S":
+			json.Unmarshal(val, &s)
+			return &types.AttributeValueMemberS{Value: s}
+		case "N":
+			json.Unmarshal(val, &s)
+			return &types.AttributeValueMemberN{Value: s}
+		case "BOOL":
+			var b bool
+			json.Unmarshal(val, &b)
+			return &types.AttributeValueMemberBOOL{Value: b}
+		case "NULL":
+			return &types.AttributeValueMemberNULL{Value: true}
+		case "M":
+			var m map[string]json.RawMessage
+			json.Unmarshal(val, &m)
+			out := map[string]types.AttributeValue{}
+			for k, x := range m {
+				out[k] = attributeValue(t, x)
+			}
+			return &types.AttributeValueMemberM{Value: out}
+		case "L":
+			var l []json.RawMessage
+			json.Unmarshal(val, &l)
+			var out []types.AttributeValue
+			for _, x := range l {
+				out = append(out, attributeValue(t, x))
+			}
+			return &types.AttributeValueMemberL{Value: out}
+		}
+		t.Fatalf("unsupported DynamoDB JSON type %s", typ)
+	}
+	t.Fatalf("empty DynamoDB JSON value %s", raw)
+	return nil
+}

@@ -1,0 +1,178 @@
+// Package objectstore is an S3-compatible server for tests: gofakes3 in memory on loopback, with
+// faults that can be injected per object (HTTP errors, slow or truncated bodies, dropped
+// connections) so tests can prove what ingest does when S3 misbehaves.
+package objectstore
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// Fault is what happens to matching GET requests of objects.
+type Fault struct {
+	KeyContains string        // the object key contains this ("" = every object)
+	Status      int           // answer with this HTTP status (0 = do not)
+	Delay       time.Duration // wait this long first
+	Truncate    bool          // send only half of the body, then close the connection
+	Reset       bool          // close the connection without answering
+	Times       int           // apply this many times (0 = always)
+}
+
+// Server is an in-memory S3 on 127.0.0.1.
+type Server struct {
+	backend *s3mem.Backend
+	handler http.Handler
+	mu      sync.Mutex
+	faults  []*Fault
+	gets    atomic.Int64
+	lists   atomic.Int64
+}
+
+// New makes an empty store.
+func New() *Server {
+	b := s3mem.New()
+	return &Server{backend: b, handler: gofakes3.New(b).Server()}
+}
+
+// Start listens on a free loopback port; stop shuts the server down.
+func (s *Server) Start() (endpoint string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// CreateBucket makes a bucket.
+func (s *Server) CreateBucket(name string) error { return s.backend.CreateBucket(name) }
+
+// Put stores an object.
+func (s *Server) Put(bucket, key string, data []byte) error {
+	_, err := s.backend.PutObject(bucket, key, map[string]string{"Last-Modified": time.Now().UTC().Format(http.TimeFormat)}, bytes.NewReader(data), int64(len(data)), nil)
+	return err
+}
+
+// Inject adds a fault.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// Clear removes every fault.
+func (s *Server) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Gets and Lists count the object reads and listings served (faulty ones included).
+func (s *Server) Gets() int64  { return s.gets.Load() }
+func (s *Server) Lists() int64 { return s.lists.Load() }
+
+func (s *Server) fault(key string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if !strings.Contains(key, f.KeyContains) {
+			continue
+		}
+		if f.Times < 0 {
+			continue
+		}
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				f.Times = -1
+			}
+		}
+		c := *f
+		return &c
+	}
+	return nil
+}
+
+// ServeHTTP applies faults to object GETs and passes everything to gofakes3.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
+	if r.Method != http.MethodGet || len(parts) < 2 || parts[1] == "" {
+		if r.Method == http.MethodGet {
+			s.lists.Add(1)
+		}
+		s.handler.ServeHTTP(w, r)
+		return
+	}
+	s.gets.Add(1)
+	f := s.fault(parts[1])
+	if f == nil {
+		s.handler.ServeHTTP(w, r)
+		return
+	}
+	if f.Delay > 0 {
+		time.Sleep(f.Delay)
+	}
+	switch {
+	case f.Reset:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	case f.Status != 0:
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(f.Status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected fault</Message><RequestId>fault</RequestId></Error>`, code(f.Status))
+	case f.Truncate:
+		rec := &recorder{header: http.Header{}}
+		s.handler.ServeHTTP(rec, r)
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		w.Write(rec.body.Bytes()[:rec.body.Len()/2])
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, buf, err := hj.Hijack(); err == nil {
+				buf.Flush()
+				conn.Close()
+			}
+		}
+	default:
+		s.handler.ServeHTTP(w, r)
+	}
+}
+
+func code(status int) string {
+	switch status {
+	case http.StatusForbidden:
+		return "AccessDenied"
+	case http.StatusServiceUnavailable:
+		return "SlowDown"
+	case http.StatusNotFound:
+		return "NoSuchKey"
+	default:
+		return "InternalError"
+	}
+}
+
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(status int)      { r.status = status }
