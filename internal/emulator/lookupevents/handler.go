@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sentinel-audit/sentinel/internal/emulator/loopback"
 )
 
 const (
@@ -93,7 +95,7 @@ type nextToken struct {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	region := requestRegion(r, s.opts.Region)
+	_, region := loopback.CredentialScope(r, s.opts.Region)
 	s.count(region, 1, 0, 0)
 
 	target := r.Header.Get("X-Amz-Target")
@@ -342,27 +344,6 @@ func epochSeconds(t time.Time) json.Number {
 		return json.Number(strconv.FormatInt(sec, 10))
 	}
 	return json.Number(strings.TrimRight(fmt.Sprintf("%d.%03d", sec, frac), "0"))
-}
-
-// requestRegion reads the region from the SigV4 credential scope
-// (Credential=AKID/DATE/REGION/SERVICE/aws4_request), else returns fallback.
-func requestRegion(r *http.Request, fallback string) string {
-	scope := ""
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		if i := strings.Index(auth, "Credential="); i >= 0 {
-			scope = auth[i+len("Credential="):]
-			if j := strings.IndexAny(scope, ", "); j >= 0 {
-				scope = scope[:j]
-			}
-		}
-	} else {
-		scope = r.URL.Query().Get("X-Amz-Credential")
-	}
-	parts := strings.Split(scope, "/")
-	if len(parts) == 5 && parts[2] != "" {
-		return parts[2]
-	}
-	return fallback
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {

@@ -15,12 +15,12 @@
 package lookupevents
 
 import (
-	"context"
 	"crypto/rand"
-	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sentinel-audit/sentinel/internal/emulator/loopback"
 )
 
 // Defaults applied by New to zero-valued Options fields.
@@ -121,7 +121,7 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // returns the endpoint URL ("http://127.0.0.1:PORT") and a stop function that
 // shuts the listener down, giving in-flight requests up to a second to finish.
 func (s *Server) Start() (endpoint string, stop func(), err error) {
-	return startHTTP(s.Handler())
+	return loopback.Serve(s.Handler())
 }
 
 // Stats returns a snapshot of the request counters.
@@ -148,32 +148,4 @@ func (s *Server) count(region string, requests, throttled, served int64) {
 	rs.Throttled += throttled
 	rs.EventsServed += served
 	s.stats.Regions[region] = rs
-}
-
-func startHTTP(h http.Handler) (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln) // ErrServerClosed after stop; other errors reach clients as connection errors
-
-	}()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			// Shutdown waits for in-flight requests but also for connections
-			// a client opened and never used, up to 5 s; do not wait that long.
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			if srv.Shutdown(ctx) != nil {
-				_ = srv.Close()
-			}
-			<-done
-		})
-	}
-	return "http://" + ln.Addr().String(), stop, nil
 }

@@ -6,7 +6,6 @@ package objectstore
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/sentinel-audit/sentinel/internal/emulator/loopback"
 )
 
 // Fault is what happens to matching GET requests of objects.
@@ -44,15 +44,7 @@ func New() *Server {
 }
 
 // Start listens on a free loopback port; stop shuts the server down.
-func (s *Server) Start() (endpoint string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
-}
+func (s *Server) Start() (endpoint string, stop func(), err error) { return loopback.Serve(s) }
 
 // CreateBucket makes a bucket.
 func (s *Server) CreateBucket(name string) error { return s.backend.CreateBucket(name) }

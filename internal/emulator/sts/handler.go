@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sentinel-audit/sentinel/internal/emulator/loopback"
 )
 
 const (
@@ -85,7 +87,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		req.sourceIP = host
 	}
-	req.accessKey, req.region = credentialScope(r, s.opts.Region)
+	req.accessKey, req.region = loopback.CredentialScope(r, s.opts.Region)
 
 	action := r.Form.Get("Action")
 	if v := r.Form.Get("Version"); action != "" && v != "" && v != apiVersion {
@@ -358,32 +360,6 @@ func validateAssumeRole(p *assumeRoleParams) *apiError {
 	default:
 		return validationError("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
 	}
-}
-
-// credentialScope returns the access key id and region of a SigV4-signed
-// request (Authorization header or presigned query), region defaulting to
-// fallback.
-func credentialScope(r *http.Request, fallback string) (accessKey, region string) {
-	scope := ""
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		if i := strings.Index(auth, "Credential="); i >= 0 {
-			scope = auth[i+len("Credential="):]
-			if j := strings.IndexAny(scope, ", "); j >= 0 {
-				scope = scope[:j]
-			}
-		}
-	} else {
-		scope = r.URL.Query().Get("X-Amz-Credential")
-	}
-	parts := strings.Split(scope, "/")
-	region = fallback
-	if len(parts) == 5 {
-		accessKey = parts[0]
-		if parts[2] != "" {
-			region = parts[2]
-		}
-	}
-	return accessKey, region
 }
 
 // XML response shapes, exactly as STS sends them.

@@ -16,13 +16,13 @@
 package sts
 
 import (
-	"context"
 	"crypto/rand"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sentinel-audit/sentinel/internal/emulator/loopback"
 )
 
 // Defaults used when Options or SetCaller leave them out.
@@ -194,29 +194,5 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // returns the endpoint URL ("http://127.0.0.1:PORT") and a stop function that
 // shuts the listener down, giving in-flight requests up to a second to finish.
 func (s *Server) Start() (endpoint string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln) // ErrServerClosed after stop; other errors reach clients as connection errors
-
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			// Shutdown waits for in-flight requests but also for connections
-			// a client opened and never used, up to 5 s; do not wait that long.
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			if srv.Shutdown(ctx) != nil {
-				_ = srv.Close()
-			}
-			<-done
-		})
-	}
-	return "http://" + ln.Addr().String(), stop, nil
+	return loopback.Serve(s.Handler())
 }
