@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -175,7 +176,7 @@ func describeRun(o ingest.Options) string {
 
 // progressBar shows files, bytes, events and rate on a terminal.
 type progressBar struct {
-	errOut interface{ Write([]byte) (int, error) }
+	errOut io.Writer
 	bar    *progressbar.ProgressBar
 	files  int
 	total  int
