@@ -33,9 +33,6 @@ type (
 	tableScanner interface {
 		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	}
-	callerIdentifier interface {
-		GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-	}
 )
 
 // AWS says how to reach AWS: the SDK configuration (profile, region, credentials, and the

@@ -597,13 +597,6 @@ func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
 
 func skipBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
 
-func firstN(s []string, n int) []string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 // committer owns the batch: it deduplicates rows, adds them and their ledger entries, and
 // commits a checkpoint whenever the batch is large enough.
 type committer struct {

@@ -135,7 +135,7 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 		for i, ev := range v.GetArray("Events") {
 			text := ev.GetStringBytes("CloudTrailEvent")
 			if text == nil {
-				return fmt.Errorf("Events[%d] has no CloudTrailEvent string", i)
+				return fmt.Errorf("no CloudTrailEvent string in Events[%d]", i)
 			}
 			if err := s.embedded(text, fmt.Sprintf("Events[%d].CloudTrailEvent", i), sink, res); err != nil {
 				return err
