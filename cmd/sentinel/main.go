@@ -30,6 +30,11 @@ type findings struct{ msg string }
 
 func (f findings) Error() string { return f.msg }
 
+// childExit carries the exit code of the command `sentinel exec` ran, which becomes sentinel's.
+type childExit int
+
+func (c childExit) Error() string { return fmt.Sprintf("command exited with status %d", int(c)) }
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
@@ -42,9 +47,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	err := app.RunContext(ctx, args)
 	var f findings
+	var child childExit
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &child):
+		return int(child)
 	case errors.As(err, &f):
 		if f.msg != "" {
 			fmt.Fprintln(stderr, f.msg)
@@ -77,6 +85,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			auditCommand(),
 			sqlCommand(),
 			policyCommand(),
+			execCommand(),
+			credentialsCommand(),
+			serverSessionsCommand(),
+			serverRevokeCommand(),
 		},
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,

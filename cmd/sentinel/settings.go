@@ -88,15 +88,21 @@ func baseInput(c *cli.Context) (reports.AuditInput, error) {
 		Profiles:   cfg.RoleProfiles(),
 		Format:     c.String("format"),
 	}
+	in.AWSConfigPath, in.AWSConfigOptional = awsConfigPath(c, cfg)
+	return in, nil
+}
+
+// awsConfigPath is the AWS shared config file to read profiles from: --aws-config, else the
+// config file's defaults.aws_config, else the SDK's default location (which may be absent).
+func awsConfigPath(c *cli.Context, cfg *config.Config) (path string, optional bool) {
 	switch {
 	case c.String("aws-config") != "":
-		in.AWSConfigPath = c.String("aws-config")
+		return c.String("aws-config"), false
 	case cfg.Defaults.AWSConfig != "":
-		in.AWSConfigPath = cfg.Defaults.AWSConfig
+		return cfg.Defaults.AWSConfig, false
 	default:
-		in.AWSConfigPath, in.AWSConfigOptional = profiles.DefaultAWSConfigPath(), true
+		return profiles.DefaultAWSConfigPath(), true
 	}
-	return in, nil
 }
 
 func firstSet(values ...string) string {
