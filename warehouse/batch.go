@@ -20,9 +20,9 @@ const rowGroupRows = 8192
 // catalog transaction. A crash before that transaction leaves only unregistered files, which
 // readers never see and the next writer removes.
 type Batch struct {
-	w         *Writer
-	events    map[string]*partFile[EventRow]
-	snaps     map[string]*partFile[SnapshotRow]
+	w          *Writer
+	events     map[string]*partFile[EventRow]
+	snaps      map[string]*partFile[SnapshotRow]
 	ledger     []LedgerEntry
 	snapshots  []Snapshot
 	watermarks []Watermark
