@@ -20,8 +20,9 @@ demo: build
 	@wh=$$(mktemp -d); trap 'rm -rf "$$wh"' EXIT; \
 	run() { echo; echo "\$$ sentinel $$*"; ./$(BIN) --config $(FIXTURES)/sentinel.yaml --warehouse "$$wh" "$$@"; s=$$?; [ $$s -le 1 ] || exit $$s; }; \
 	run ingest --source $(FIXTURES)/trail --source $(FIXTURES)/handoff --sessions-file $(FIXTURES)/sessions && \
-	run audit session-compliance $(WINDOW) && \
-	run audit untracked-sessions $(WINDOW)
+	run audit session-compliance $(WINDOW) --with-activity && \
+	run audit untracked-sessions $(WINDOW) && \
+	run audit activity $(WINDOW)
 
 test: build unit fuzz
 

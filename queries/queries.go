@@ -27,6 +27,12 @@ var (
 	sessionComplianceSQL string
 	//go:embed untracked_issuances.sql
 	untrackedIssuancesSQL string
+	//go:embed activity.sql
+	activitySQL string
+	//go:embed session_activity.sql
+	sessionActivitySQL string
+	//go:embed untracked_calls.sql
+	untrackedCallsSQL string
 )
 
 // Classes of an issuance.
@@ -49,7 +55,7 @@ type Setup struct {
 	Window window.Window
 }
 
-// Prepare creates the audit views (issuances_base, issuances) and their inputs (profile_roles,
+// Prepare creates the audit views (issuances_base, issuances, activity) and their inputs (profile_roles,
 // required_profiles, issuance_policy) in db, the engine of a warehouse reader.
 func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	conn, err := db.Conn(ctx)
@@ -92,6 +98,9 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	}
 	if _, err := conn.ExecContext(ctx, issuancesSQL); err != nil {
 		return fmt.Errorf("create issuances view: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, activitySQL); err != nil {
+		return fmt.Errorf("create activity view: %w", err)
 	}
 	return nil
 }
@@ -261,13 +270,95 @@ func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedR
 			b := required.Bool
 			r.PolicyRequired = &b
 		}
-		for _, f := range flags {
-			if s, ok := f.(string); ok {
-				r.Flags = append(r.Flags, s)
-			}
+		if len(flags) > 0 {
+			r.Flags = stringList(flags)
 		}
 		r.EventTime = r.EventTime.UTC()
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// ActivityRow is what one non-tracked issuance did with its credentials.
+type ActivityRow struct {
+	IssuanceEventID string
+	IssuedAt        time.Time
+	Profile         string
+	User            string
+	Category        string
+	AccountID       string
+	RoleARN         string
+	SourceIdentity  string
+	EventCount      int64
+	ServiceCount    int64
+	WriteCalls      int64
+	ErrorCalls      int64
+	FirstActivity   *time.Time
+	LastActivity    *time.Time
+	SensitiveCalls  []string
+}
+
+// SessionActivity runs session_activity.sql.
+func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, error) {
+	args := f.args(false)
+	rows, err := db.QueryContext(ctx, sessionActivitySQL, args[0], args[1], args[2], args[3])
+	if err != nil {
+		return nil, fmt.Errorf("session activity query: %w", err)
+	}
+	defer rows.Close()
+	var out []ActivityRow
+	for rows.Next() {
+		var r ActivityRow
+		var user, account, role, si sql.NullString
+		var first, last sql.NullTime
+		var sensitive []any
+		if err := rows.Scan(&r.IssuanceEventID, &r.IssuedAt, &r.Profile, &user, &r.Category, &account, &role, &si,
+			&r.EventCount, &r.ServiceCount, &r.WriteCalls, &r.ErrorCalls, &first, &last, &sensitive); err != nil {
+			return nil, fmt.Errorf("session activity query: %w", err)
+		}
+		r.User, r.AccountID, r.RoleARN, r.SourceIdentity = user.String, account.String, role.String, si.String
+		r.IssuedAt = r.IssuedAt.UTC()
+		if first.Valid {
+			t := first.Time.UTC()
+			r.FirstActivity = &t
+		}
+		if last.Valid {
+			t := last.Time.UTC()
+			r.LastActivity = &t
+		}
+		r.SensitiveCalls = stringList(sensitive)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// UntrackedCalls runs untracked_calls.sql: calls made by untracked issuances, per profile.
+func UntrackedCalls(ctx context.Context, db *sql.DB, f Filter) (map[string]int64, error) {
+	args := f.args(false)
+	rows, err := db.QueryContext(ctx, untrackedCallsSQL, args[0], args[1], args[2])
+	if err != nil {
+		return nil, fmt.Errorf("untracked calls query: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var profile string
+		var n int64
+		if err := rows.Scan(&profile, &n); err != nil {
+			return nil, fmt.Errorf("untracked calls query: %w", err)
+		}
+		out[profile] = n
+	}
+	return out, rows.Err()
+}
+
+// stringList keeps the string elements of a DuckDB list.
+func stringList(list []any) []string {
+	out := []string{}
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }

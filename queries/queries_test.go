@@ -185,3 +185,81 @@ func TestPolicyAnnotation(t *testing.T) {
 		t.Fatalf("%d issuances without a policy verdict", unannotated)
 	}
 }
+
+// TestActivityAttribution checks the fixture README's activity table: calls per class, failed and
+// mutating calls, and calls per issuance.
+func TestActivityAttribution(t *testing.T) {
+	db := auditDB(t, false)
+	rows, err := db.Query(`SELECT i.class, count(*), count(*) FILTER (WHERE a.error_code IS NOT NULL), count(*) FILTER (WHERE a.read_only = false)
+		FROM activity a JOIN issuances i ON a.issuance_event_id = i.event_id GROUP BY ALL ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][3]int{}
+	for rows.Next() {
+		var class string
+		var n [3]int
+		if err := rows.Scan(&class, &n[0], &n[1], &n[2]); err != nil {
+			t.Fatal(err)
+		}
+		got[class] = n
+	}
+	want := map[string][3]int{
+		"tracked":             {24, 3, 2},
+		"orphaned":            {2, 0, 0},
+		"untracked_sentinel":  {8, 1, 4},
+		"non_sentinel_format": {4, 0, 0},
+		"no_source_identity":  {11, 2, 4},
+	}
+	for class, w := range want {
+		if got[class] != w {
+			t.Errorf("%s: calls/denied/mutating = %v, want %v", class, got[class], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("classes %v", got)
+	}
+}
+
+func TestSessionActivityGolden(t *testing.T) {
+	db := auditDB(t, true)
+	rows, err := SessionActivity(context.Background(), db, Filter{Window: fixtureWindow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perIssuance := map[string]int64{}
+	for _, r := range rows {
+		perIssuance[r.IssuanceEventID] = r.EventCount
+	}
+	// P6 4, T2 2, T3 2, P5 2, T4 2, D3 2, P7 3, D1 2, D2 3, C1 3 (fixture README).
+	for id, n := range map[string]int64{
+		"0541f627-e40e-4f0d-9d58-8cecda53acc5": 4, "44a27ebe-ff96-4d61-b7ab-3656801cd778": 2, "c0cefd9f-4618-47e3-8fa8-0d5af08b7d41": 2,
+		"93cd456d-2c38-4014-a0ac-7311707dcabb": 2, "311fc124-944e-4ab5-8b22-d45a8b4bab3d": 2, "4f92f64c-9203-490e-8317-6ab19d16aa88": 2,
+		"0732a074-bcbb-48ae-850f-d365fee37fb7": 3, "abfd837e-710d-45eb-ae2c-1d106761a125": 2, "6e5bcba3-c6ee-4303-8cc3-d091f802ee61": 3,
+		"9871eae2-1e1b-436f-83dc-130e01765043": 3,
+	} {
+		if perIssuance[id] != n {
+			t.Errorf("%s: %d calls, want %d", id, perIssuance[id], n)
+		}
+	}
+	golden(t, "session_activity", rows)
+}
+
+func TestUntrackedCalls(t *testing.T) {
+	db := auditDB(t, true)
+	got, err := UntrackedCalls(context.Background(), db, Filter{Window: fixtureWindow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per profile (fixture README): prod orphaned 2 + untracked 4 + none 3; staging untracked 4 +
+	// non-sentinel 2; dev non-sentinel 2 + none 5; CIRunner 3.
+	want := map[string]int64{"prod": 9, "staging": 6, "dev": 7, "CIRunner": 3}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for p, n := range want {
+		if got[p] != n {
+			t.Errorf("%s: %d, want %d", p, got[p], n)
+		}
+	}
+}

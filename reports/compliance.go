@@ -17,6 +17,8 @@ import (
 // SessionComplianceInput is the input of `sentinel audit session-compliance`.
 type SessionComplianceInput struct {
 	AuditInput
+	// WithActivity adds, per profile, the calls made by its untracked sessions.
+	WithActivity bool
 }
 
 // ComplianceOutcome says how the report ended, for the exit code.
@@ -49,6 +51,7 @@ type ProfileCompliance struct {
 	FlaggedCount   int64   `json:"flagged_count"`
 	ComplianceRate float64 `json:"compliance_rate"`
 	HasGap         bool    `json:"has_gap"`
+	UntrackedCalls *int64  `json:"untracked_calls,omitempty"` // with --with-activity
 }
 
 // SessionCompliance answers: for every profile, were the issuances the policy required to be
@@ -68,6 +71,16 @@ func SessionCompliance(ctx context.Context, in SessionComplianceInput, out, diag
 		return ComplianceOutcome{}, err
 	}
 	rep := buildCompliance(in, rows)
+	if in.WithActivity {
+		calls, err := queries.UntrackedCalls(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile})
+		if err != nil {
+			return ComplianceOutcome{}, err
+		}
+		for i := range rep.Profiles {
+			n := calls[rep.Profiles[i].Profile]
+			rep.Profiles[i].UntrackedCalls = &n
+		}
+	}
 	if a.policy == nil && format == FormatTable {
 		fmt.Fprintln(diag, "warning: no policy given (--policy or defaults.policy): nothing is required, so no gap can be found")
 	}
@@ -130,8 +143,13 @@ func writeComplianceTable(out io.Writer, rep ComplianceReport) error {
 	if len(rep.Profiles) == 0 {
 		fmt.Fprintln(out, "No credential issuances in this window.")
 	} else {
-		t := newTable("Profile", "Policy Required", "Tracked", "Untracked", "Orphaned", "Compliance")
-		rightAligned(t, 3, 4, 5, 6)
+		withCalls := len(rep.Profiles) > 0 && rep.Profiles[0].UntrackedCalls != nil
+		header := []any{"Profile", "Policy Required", "Tracked", "Untracked", "Orphaned", "Compliance"}
+		if withCalls {
+			header = append(header, "Untracked Calls")
+		}
+		t := newTable(header...)
+		rightAligned(t, 3, 4, 5, 6, 7)
 		for _, p := range rep.Profiles {
 			rate := fmt.Sprintf("%.1f%%", p.ComplianceRate)
 			if p.HasGap {
@@ -139,7 +157,11 @@ func writeComplianceTable(out io.Writer, rep ComplianceReport) error {
 			} else {
 				rate += "  "
 			}
-			t.AppendRow([]any{p.Profile, required(p.PolicyRequired), p.TrackedCount, p.UntrackedCount, p.OrphanedCount, rate})
+			row := []any{p.Profile, required(p.PolicyRequired), p.TrackedCount, p.UntrackedCount, p.OrphanedCount, rate}
+			if withCalls {
+				row = append(row, *p.UntrackedCalls)
+			}
+			t.AppendRow(row)
 		}
 		render(out, t)
 	}
@@ -172,15 +194,24 @@ func writeComplianceTable(out io.Writer, rep ComplianceReport) error {
 
 func writeComplianceCSV(out io.Writer, rep ComplianceReport) error {
 	w := csv.NewWriter(out)
-	w.Write([]string{"profile", "policy_required", "tracked_count", "untracked_count", "orphaned_count", "issuance_count", "flagged_count", "compliance_rate", "has_gap", "start_time", "end_time"})
+	header := []string{"profile", "policy_required", "tracked_count", "untracked_count", "orphaned_count", "issuance_count", "flagged_count", "compliance_rate", "has_gap", "start_time", "end_time"}
+	withCalls := len(rep.Profiles) > 0 && rep.Profiles[0].UntrackedCalls != nil
+	if withCalls {
+		header = append(header, "untracked_calls")
+	}
+	w.Write(header)
 	for _, p := range rep.Profiles {
 		req := ""
 		if p.PolicyRequired != nil {
 			req = strconv.FormatBool(*p.PolicyRequired)
 		}
-		w.Write([]string{p.Profile, req, itoa(p.TrackedCount), itoa(p.UntrackedCount), itoa(p.OrphanedCount), itoa(p.IssuanceCount),
+		line := []string{p.Profile, req, itoa(p.TrackedCount), itoa(p.UntrackedCount), itoa(p.OrphanedCount), itoa(p.IssuanceCount),
 			itoa(p.FlaggedCount), strconv.FormatFloat(p.ComplianceRate, 'f', 1, 64), strconv.FormatBool(p.HasGap),
-			rep.StartTime.Format(time.RFC3339), rep.EndTime.Format(time.RFC3339)})
+			rep.StartTime.Format(time.RFC3339), rep.EndTime.Format(time.RFC3339)}
+		if withCalls {
+			line = append(line, itoa(*p.UntrackedCalls))
+		}
+		w.Write(line)
 	}
 	w.Flush()
 	return w.Error()

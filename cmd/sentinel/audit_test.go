@@ -422,3 +422,43 @@ func copyTree(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+func TestActivityOfUntrackedSessions(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "activity",
+		"--since", since, "--until", until, "--profile", "prod", "--format", "json").mustExit(t, 1)
+	var rep struct {
+		Sessions []struct {
+			Category       string   `json:"category"`
+			User           string   `json:"user"`
+			EventCount     int      `json:"event_count"`
+			WriteCalls     int      `json:"write_calls"`
+			ErrorCalls     int      `json:"error_calls"`
+			SensitiveCalls []string `json:"sensitive_calls"`
+		} `json:"sessions"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(rep.Sessions) != 3 {
+		t.Fatalf("prod has 3 untracked sessions: %+v", rep.Sessions)
+	}
+	p6 := rep.Sessions[1] // 2026-11-05T07:45:10Z, alice, sentinel-r-...
+	if p6.Category != "untracked_sentinel" || p6.User != "alice" || p6.EventCount != 4 || p6.WriteCalls != 3 || p6.ErrorCalls != 1 ||
+		strings.Join(p6.SensitiveCalls, ",") != "iam:CreateAccessKey,iam:PutRolePolicy,s3:DeleteObject" {
+		t.Errorf("P6: %+v", p6)
+	}
+	sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "activity",
+		"--since", since, "--until", until, "--profile", "prod-readonly").mustExit(t, 0)
+}
+
+func TestSessionComplianceWithActivity(t *testing.T) {
+	wh := ingestFixtures(t)
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until, "--with-activity", "--format", "csv").mustExit(t, 1)
+	for _, want := range []string{",untracked_calls\n", "\nprod,true,4,2,1,7,1,57.1,true,2026-11-01T00:00:00Z,2026-11-08T00:00:00Z,9\n", "\nprod-readonly,true,2,0,0,2,0,100.0,false,2026-11-01T00:00:00Z,2026-11-08T00:00:00Z,0\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("csv lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

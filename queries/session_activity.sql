@@ -1,0 +1,52 @@
+-- session_activity: what each non-tracked issuance in the window did with its credentials.
+--   write_calls     calls recorded as not read-only (readOnly false)
+--   error_calls     calls that failed (errorCode set)
+--   sensitive_calls the distinct calls that change access or data protection, or read secrets:
+--                   Delete*, Put*Policy, Attach*Policy, Create*Key, CreateAccessKey, CreateUser,
+--                   CreateLoginProfile, UpdateAssumeRolePolicy, PassRole, StopLogging, DeleteTrail,
+--                   ScheduleKeyDeletion, DisableKey, PutBucketAcl, AuthorizeSecurityGroupIngress,
+--                   GetSecretValue, Decrypt (as service:Call, most frequent first)
+WITH scoped AS (
+    SELECT *
+    FROM issuances
+    WHERE class <> 'tracked'
+      AND event_time >= $since AND event_time < $until
+      AND ($profile = '' OR profile = $profile)
+      AND ($category = '' OR class = $category)
+),
+calls AS (
+    SELECT a.*,
+           regexp_matches(a.event_name,
+               '^(Delete.*|Put.*Policy|Attach.*Policy|Create.*Key|CreateAccessKey|CreateUser|CreateLoginProfile|UpdateAssumeRolePolicy|PassRole|StopLogging|ScheduleKeyDeletion|DisableKey|PutBucketAcl|AuthorizeSecurityGroupIngress|GetSecretValue|Decrypt)$')
+               AS sensitive
+    FROM activity a
+    WHERE a.issuance_event_id IN (SELECT event_id FROM scoped)
+),
+sensitive AS (
+    SELECT issuance_event_id,
+           list(call ORDER BY n DESC, call) AS sensitive_calls
+    FROM (SELECT issuance_event_id, split_part(event_source, '.', 1) || ':' || event_name AS call, count(*) AS n
+          FROM calls WHERE sensitive GROUP BY ALL)
+    GROUP BY issuance_event_id
+)
+SELECT
+    s.event_id AS issuance_event_id,
+    s.event_time AS issued_at,
+    s.profile,
+    s."user",
+    s.class AS category,
+    s.account_id,
+    s.role_arn,
+    s.source_identity,
+    count(c.event_id) AS event_count,
+    count(DISTINCT c.event_source) AS service_count,
+    count(c.event_id) FILTER (WHERE c.read_only = false) AS write_calls,
+    count(c.event_id) FILTER (WHERE c.error_code IS NOT NULL) AS error_calls,
+    min(c.event_time) AS first_activity,
+    max(c.event_time) AS last_activity,
+    coalesce(any_value(x.sensitive_calls), []) AS sensitive_calls
+FROM scoped s
+LEFT JOIN calls c ON c.issuance_event_id = s.event_id
+LEFT JOIN sensitive x ON x.issuance_event_id = s.event_id
+GROUP BY ALL
+ORDER BY issued_at, issuance_event_id;
