@@ -137,13 +137,17 @@ func (p *partFile[T]) finish(root string) (string, int64, error) {
 		p.f.Close()
 		return "", 0, fmt.Errorf("sync lake file %s: %w", p.tmp, err)
 	}
-	st, err := p.f.Stat()
-	if err != nil {
-		p.f.Close()
-		return "", 0, fmt.Errorf("stat lake file %s: %w", p.tmp, err)
-	}
 	if err := p.f.Close(); err != nil {
 		return "", 0, fmt.Errorf("close lake file %s: %w", p.tmp, err)
+	}
+	return p.move(root)
+}
+
+// move puts the finished file into its partition and returns its lake-relative path and size.
+func (p *partFile[T]) move(root string) (string, int64, error) {
+	st, err := os.Stat(p.tmp)
+	if err != nil {
+		return "", 0, fmt.Errorf("stat lake file %s: %w", p.tmp, err)
 	}
 	dir := partitionDir(p.dataset, p.date)
 	if err := os.MkdirAll(filepath.Join(root, dir), dirMode); err != nil {

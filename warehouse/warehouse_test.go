@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -263,5 +264,68 @@ func TestSealedReaderOnlyReads(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error containing %q", q, err, want)
 		}
+	}
+}
+
+func TestCompactKeepsAnswersAndDropsDuplicates(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	orig := "orig"
+	for run := range 3 {
+		w := openWriter(t, root)
+		b := w.NewBatch()
+		rows := []EventRow{event("dup", t0), event(fmt.Sprintf("e%d", run), t0.Add(time.Hour)), event(fmt.Sprintf("n%d", run), t0.Add(48*time.Hour))}
+		if run == 2 {
+			fix := event("fix", t0.Add(time.Minute))
+			fix.AddendumOriginalEventID = &orig
+			rows = append(rows, event("orig", t0), fix)
+		}
+		b.AddEvents(rows)
+		b.AddSnapshot(Snapshot{ID: fmt.Sprintf("s%d", run), Source: "f", TakenAt: t0, Items: 1}, []SnapshotRow{{ID: "aaaa", Raw: "{}"}})
+		if err := b.Commit(ctx, t0); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	answers := func() string {
+		r, err := OpenReader(ctx, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var s string
+		err = r.DB().QueryRow(`SELECT string_agg(event_id || ':' || ingest_run, ',' ORDER BY event_id) FROM events`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var snaps int
+		r.DB().QueryRow(`SELECT count(*) FROM session_snapshots`).Scan(&snaps)
+		return fmt.Sprintf("%s|%d", s, snaps)
+	}
+	before := answers()
+	w := openWriter(t, root)
+	st, err := w.Compact(ctx, t0)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := answers(); after != before {
+		t.Fatalf("answers changed:\n%s\n%s", before, after)
+	}
+	if st.DuplicatesDropped != 2 || st.FilesAfter != 3 || st.FilesBefore != 9 {
+		t.Fatalf("stats %+v", st)
+	}
+	if n := count(t, root, `SELECT count(*) FROM events_all`); n != 9 {
+		t.Fatalf("events_all = %d after compaction, want 9 (duplicates gone, the superseded original kept)", n)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "lake", "*", "*", "*.parquet"))
+	if len(files) != 3 {
+		t.Fatalf("lake files %v", files)
+	}
+	w = openWriter(t, root)
+	st, err = w.Compact(ctx, t0)
+	w.Close()
+	if err != nil || st.Partitions != 0 {
+		t.Fatalf("a compacted warehouse has nothing to compact: %+v %v", st, err)
 	}
 }
