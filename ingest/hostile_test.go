@@ -1,0 +1,124 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/sentinel-audit/sentinel/warehouse"
+)
+
+// hostileCorpus writes broken and hostile inputs (generated, never committed: some are large).
+func hostileCorpus(t *testing.T, dir string) {
+	t.Helper()
+	rec := func(id, extra string) string {
+		return fmt.Sprintf(`{"eventVersion":"1.08","eventID":"%s","eventTime":"2026-11-02T10:00:00Z","eventName":"GetObject"%s}`, id, extra)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("this is not json at all\n"))
+	zw.Close()
+	var line strings.Builder
+	for i := range 20000 {
+		line.WriteString(rec(fmt.Sprintf("line-%05d", i), ""))
+	}
+	files := map[string]string{
+		"empty.json":              "",
+		"gzip-of-text.json.gz":    gz.String(),
+		"wrong-shape.json":        `{"name":"my-app","version":"1.0.0","dependencies":{}}`,
+		"records-not-array.json":  `{"Records":{"eventID":"x"}}`,
+		"missing-ids.jsonl":       rec("good-1", "") + "\n" + `{"eventTime":"2026-11-02T10:00:00Z"}` + "\n" + `{"eventID":"no-time"}` + "\n",
+		"bad-timestamp.json":      `{"Records":[` + rec("good-2", "") + `,{"eventID":"bad-time","eventTime":"02/11/2026 10:00"}]}`,
+		"big-request.json":        `{"Records":[` + rec("big", `,"requestParameters":{"policy":"`+strings.Repeat("A", 10<<20)+`"}`) + `]}`,
+		"deep-nesting.json":       `{"Records":[` + rec("deep", `,"requestParameters":`+strings.Repeat("[", 5000)+strings.Repeat("]", 5000)) + `]}`,
+		"invalid-utf8.json":       `{"Records":[` + rec("utf8", ",\"userAgent\":\"bad\xff\xfe\"") + `]}`,
+		"duplicate-keys.json":     `{"Records":[{"eventID":"first","eventID":"second","eventTime":"2026-11-02T10:00:00Z"}]}`,
+		"bom.json":                "\xef\xbb\xbf" + `{"Records":[` + rec("bom", "") + `]}`,
+		"huge-single-line.jsonl":  line.String(),
+		"not-an-event-file.txt":   "ignored",
+		"records-of-scalars.json": `{"Records":[1,"two",null]}`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "loop"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..", filepath.Join(dir, "loop", "parent")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHostileInput: every input has a defined outcome — stored, or failed with a reason in the
+// ledger — the run never crashes, and the good records of a partly bad file are stored.
+func TestHostileInput(t *testing.T) {
+	src, wh := t.TempDir(), t.TempDir()
+	hostileCorpus(t, src)
+	res, err := Run(context.Background(), Options{Warehouse: wh, Sources: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := warehouse.OpenReader(context.Background(), wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	outcome := map[string]string{}
+	rows, err := r.DB().Query(`SELECT regexp_extract(source, '[^/]+$'), status || ' ' || coalesce(error, '') FROM ingest_files`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name, o string
+		rows.Scan(&name, &o)
+		outcome[name] = o
+	}
+	rows.Close()
+	want := map[string]string{
+		"empty.json":              "failed empty file",
+		"gzip-of-text.json.gz":    "failed invalid JSON",
+		"wrong-shape.json":        "failed not CloudTrail: none of its 1 values is a CloudTrail record (value 1: an object with keys dependencies, name, version)",
+		"records-not-array.json":  `failed not CloudTrail: none of its 1 values is a CloudTrail record (value 1: "Records" is a JSON object, not an array)`,
+		"missing-ids.jsonl":       "failed 2 records rejected: record 2: record rejected: no eventID; record 3: record rejected: event no-time has no eventTime",
+		"bad-timestamp.json":      `failed 1 records rejected: record 2: record rejected: event bad-time has unparseable eventTime "02/11/2026 10:00"`,
+		"big-request.json":        "ok ",
+		"deep-nesting.json":       "failed invalid JSON",
+		"invalid-utf8.json":       "ok ",
+		"duplicate-keys.json":     "ok ",
+		"bom.json":                "ok ",
+		"huge-single-line.jsonl":  "ok ",
+		"records-of-scalars.json": "failed not CloudTrail",
+	}
+	for name, w := range want {
+		if got, ok := outcome[name]; !ok || !strings.HasPrefix(got, w) {
+			t.Errorf("%s: %q, want it to start with %q", name, got, w)
+		}
+	}
+	if len(outcome) != len(want) {
+		t.Errorf("ledger has %d files, want %d: %v", len(outcome), len(want), outcome)
+	}
+	if res.IgnoredFiles != 2 { // not-an-event-file.txt and the symlink
+		t.Errorf("ignored %d files", res.IgnoredFiles)
+	}
+	var stored int
+	var ua, big string
+	r.DB().QueryRow(`SELECT count(*) FROM events`).Scan(&stored)
+	r.DB().QueryRow(`SELECT user_agent FROM events WHERE event_id = 'utf8'`).Scan(&ua)
+	r.DB().QueryRow(`SELECT length(request_parameters->>'policy')::VARCHAR FROM events WHERE event_id = 'big'`).Scan(&big)
+	// good-1, good-2, big, utf8, first (the first of duplicate keys wins), bom, 20000 lines.
+	if stored != 20006 || ua != "bad\uFFFD" || big != fmt.Sprint(10<<20) {
+		t.Errorf("stored %d, user agent %q, big request %s", stored, ua, big)
+	}
+	var first int
+	r.DB().QueryRow(`SELECT count(*) FROM events WHERE event_id = 'first'`).Scan(&first)
+	if first != 1 {
+		t.Error("duplicate keys: the first value is the one stored")
+	}
+}
