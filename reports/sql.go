@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"time"
 )
 
@@ -124,6 +125,8 @@ func cell(v any, null string) string {
 
 func jsonValue(v any) any {
 	switch x := v.(type) {
+	case *big.Int:
+		return json.Number(x.String())
 	case time.Time:
 		return x.UTC().Format(time.RFC3339Nano)
 	case []byte:
