@@ -104,3 +104,17 @@ func (c *Config) RoleProfiles() []profiles.Profile {
 	}
 	return out
 }
+
+// OthersCanWrite returns a warning when path is a file that users other than its owner can write:
+// whoever can change a policy or config file can change what Sentinel allows or reports.
+func OthersCanWrite(what, path string) string {
+	if path == "" {
+		return ""
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm()&0o022 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("warning: %s %s is writable by others (mode %04o): whoever can change it changes what Sentinel allows and reports; chmod go-w %s",
+		what, path, info.Mode().Perm(), path)
+}

@@ -56,3 +56,19 @@ func TestLoadMissingAndEmpty(t *testing.T) {
 		t.Fatalf("empty config: %v", err)
 	}
 }
+
+func TestOthersCanWrite(t *testing.T) {
+	path := write(t, "defaults: {}\n")
+	if w := OthersCanWrite("policy", path); w != "" {
+		t.Fatalf("0600 file: %q", w)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if w := OthersCanWrite("policy", path); !strings.Contains(w, "policy "+path+" is writable by others (mode 0666)") {
+		t.Fatalf("0666 file: %q", w)
+	}
+	if w := OthersCanWrite("policy", filepath.Join(t.TempDir(), "missing")); w != "" {
+		t.Fatalf("missing file: %q", w)
+	}
+}

@@ -15,11 +15,25 @@ import (
 )
 
 // loadConfig reads the config file: --config / SENTINEL_CONFIG must exist; the default may not.
+// A config or policy file that others can write is warned about on stderr.
 func loadConfig(c *cli.Context) (*config.Config, error) {
-	if p := c.String("config"); p != "" {
-		return config.Load(p, false)
+	path, optional := c.String("config"), false
+	if path == "" {
+		path, optional = config.DefaultPath(), true
 	}
-	return config.Load(config.DefaultPath(), true)
+	cfg, err := config.Load(path, optional)
+	if err != nil {
+		return nil, err
+	}
+	warnWritable(c, "config file", path)
+	warnWritable(c, "policy", firstSet(c.String("policy"), cfg.Defaults.Policy))
+	return cfg, nil
+}
+
+func warnWritable(c *cli.Context, what, path string) {
+	if w := config.OthersCanWrite(what, path); w != "" {
+		fmt.Fprintln(c.App.ErrWriter, w)
+	}
 }
 
 // warehouseDir applies the precedence --warehouse / SENTINEL_WAREHOUSE > config > default.
