@@ -93,7 +93,7 @@ func TestWritablePolicyIsWarnedAbout(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(repoRoot(t), fixtures, "policy.yaml"))
 	os.WriteFile(policy, data, 0o600)
 	os.Chmod(policy, 0o666)
-	r := sentinel(t, nil, "--warehouse", wh, "audit", "session-compliance", "--since", since, "--until", until, "--policy", policy).mustExit(t, 1)
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "session-compliance", "--since", since, "--until", until, "--policy", policy, "--aws-config", fixtures+"/aws-config").mustExit(t, 1)
 	if !strings.Contains(r.stderr, "warning: policy "+policy+" is writable by others (mode 0666)") {
 		t.Fatalf("stderr: %s", r.stderr)
 	}
