@@ -12,8 +12,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// rowGroupRows bounds how many rows a partition file buffers in memory before writing a row group.
-const rowGroupRows = 8192
+// bufferedRows bounds the rows a batch holds in memory across all its open partition files:
+// when reached, every partition writes out what it holds as a row group. Ingest spread over many
+// days keeps many partitions open, so the bound is on the sum, not per partition.
+const bufferedRows = 8192
 
 // Batch collects lake rows and ledger entries that become visible together: Commit writes the
 // Parquet files, moves them into the lake and registers them with the ledger entries in one
@@ -27,6 +29,7 @@ type Batch struct {
 	snapshots  []Snapshot
 	watermarks []Watermark
 	rows       int
+	buffered   int // rows not yet written out as row groups, across partitions
 }
 
 type partFile[T any] struct {
@@ -66,9 +69,10 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 			return err
 		}
 		b.rows += end - start
+		b.buffered += end - start
 		start = end
 	}
-	return nil
+	return b.flushIfFull()
 }
 
 // AddSnapshot appends one snapshot of the session table and its items, stamping each item with
@@ -85,8 +89,9 @@ func (b *Batch) AddSnapshot(s Snapshot, rows []SnapshotRow) error {
 		return err
 	}
 	b.rows += len(rows)
+	b.buffered += len(rows)
 	b.snapshots = append(b.snapshots, s)
-	return nil
+	return b.flushIfFull()
 }
 
 // Record adds a ledger entry to commit with the batch.
@@ -117,10 +122,35 @@ func (p *partFile[T]) write(rows []T) error {
 	}
 	p.rows += len(rows)
 	p.buffered += len(rows)
-	if p.buffered >= rowGroupRows {
-		p.buffered = 0
-		if err := p.pw.Flush(); err != nil {
-			return fmt.Errorf("write lake file %s: %w", p.tmp, err)
+	return nil
+}
+
+// flush writes the rows the file holds in memory as a row group.
+func (p *partFile[T]) flush() error {
+	if p.buffered == 0 {
+		return nil
+	}
+	p.buffered = 0
+	if err := p.pw.Flush(); err != nil {
+		return fmt.Errorf("write lake file %s: %w", p.tmp, err)
+	}
+	return nil
+}
+
+// flushIfFull writes out every partition's buffered rows once the batch holds bufferedRows.
+func (b *Batch) flushIfFull() error {
+	if b.buffered < bufferedRows {
+		return nil
+	}
+	b.buffered = 0
+	for _, p := range b.events {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
+	for _, p := range b.snaps {
+		if err := p.flush(); err != nil {
+			return err
 		}
 	}
 	return nil
