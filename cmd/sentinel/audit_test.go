@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -460,5 +461,40 @@ func TestSessionComplianceWithActivity(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("csv lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+func TestCompactKeepsEveryAnswer(t *testing.T) {
+	// Ingesting source by source leaves several files per partition to merge.
+	wh := filepath.Join(t.TempDir(), "wh")
+	for _, src := range []string{"/trail", "/handoff"} {
+		sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+src).mustExit(t, 0)
+	}
+	sentinel(t, nil, "--warehouse", wh, "ingest", "--sessions-file", fixtures+"/sessions/snapshot-2026-11-03.jsonl").mustExit(t, 0)
+	sentinel(t, nil, "--warehouse", wh, "ingest", "--sessions-file", fixtures+"/sessions/snapshot-2026-11-06.json.gz").mustExit(t, 0)
+	report := func() string {
+		r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "untracked-sessions", "--since", since, "--until", until, "--format", "json")
+		c := complianceReport(t, wh)
+		n := scalar(t, wh, `SELECT count(*) FROM events`)
+		return fmt.Sprintf("%s|%s|%v", r.stdout, c, n)
+	}
+	before := report()
+	files := scalar(t, wh, `SELECT count(*) FROM lake_files`)
+	r := sentinel(t, nil, "--warehouse", wh, "warehouse", "compact").mustExit(t, 0)
+	if !strings.HasPrefix(r.stdout, "compact: ") || strings.Contains(r.stdout, "nothing to do") {
+		t.Fatalf("compact: %s", r.stdout)
+	}
+	if after := report(); after != before {
+		t.Fatalf("answers changed by compaction")
+	}
+	if got := scalar(t, wh, `SELECT count(*) FROM lake_files`); got >= files {
+		t.Fatalf("lake files %v -> %v", files, got)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 74 {
+		t.Fatalf("events_all = %v after compaction", n)
+	}
+	r = sentinel(t, nil, "--warehouse", wh, "warehouse", "compact").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "nothing to do") {
+		t.Fatalf("second compact: %s", r.stdout)
 	}
 }

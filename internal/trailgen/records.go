@@ -98,12 +98,11 @@ const (
 
 // generator writes records. Each worker has its own.
 type generator struct {
-	p     *plan
-	w     jw
-	cur   int // session whose info is cached; -1 for none
-	info  sessionInfo
-	arn   []byte // scratch: the resource an activity call is about
-	extra []byte // scratch
+	p    *plan
+	w    jw
+	cur  int // session whose info is cached; -1 for none
+	info sessionInfo
+	arn  []byte // scratch: the resource an activity call is about
 }
 
 // sessionInfo is what every record of one role session repeats.

@@ -1,0 +1,43 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/warehouse"
+)
+
+// CompactInput is the input of `sentinel warehouse compact`.
+type CompactInput struct {
+	Warehouse string
+	Wait      bool // wait for a running ingest instead of failing
+	Now       time.Time
+}
+
+// Compact merges each partition's lake files into one and drops duplicate events, under the
+// writer lock, and reports what changed.
+func Compact(ctx context.Context, in CompactInput, out io.Writer) error {
+	w, err := warehouse.OpenWriter(ctx, in.Warehouse, in.Now, "compact", in.Wait)
+	if err != nil {
+		return err
+	}
+	st, err := w.Compact(ctx, in.Now)
+	status := "ok"
+	if err != nil {
+		status = "failed"
+	}
+	finish := w.Finish(context.WithoutCancel(ctx), in.Now, status, warehouse.RunStats{})
+	if err := errors.Join(err, finish, w.Close()); err != nil {
+		return err
+	}
+	if st.Partitions == 0 {
+		fmt.Fprintln(out, "compact: nothing to do: every partition is one file without duplicates")
+		return nil
+	}
+	fmt.Fprintf(out, "compact: %d partitions, %d files -> %d, %d duplicate rows dropped, %s -> %s\n",
+		st.Partitions, st.FilesBefore, st.FilesAfter, st.DuplicatesDropped, megabytes(st.BytesBefore), megabytes(st.BytesAfter))
+	return nil
+}
