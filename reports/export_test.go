@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -318,9 +319,9 @@ func TestExportRejectsBadOptions(t *testing.T) {
 }
 
 // s3StandIn starts an S3 stand-in with upload faults and a bucket.
-func s3StandIn(t *testing.T) (*objectstore.PutFaults, *ingest.AWS) {
+func s3StandIn(t *testing.T) (*objectstore.Server, *ingest.AWS) {
 	t.Helper()
-	store := objectstore.WithPutFaults(objectstore.New())
+	store := objectstore.New()
 	endpoint, stop, err := store.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -391,7 +392,7 @@ func TestExportS3UploadFailureLeavesNoManifest(t *testing.T) {
 	in.AWS = a
 	runExport(t, in) // an earlier, complete export: its manifest must not survive a failed re-export
 
-	store.InjectPut(objectstore.Fault{KeyContains: "sessions/", Status: 403})
+	store.Inject(objectstore.Fault{Method: http.MethodPut, KeyContains: "sessions/", Status: 403})
 	_, err := Export(context.Background(), in, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "upload s3://evidence/archive/sessions/sessions.parquet: AccessDenied") ||
 		!strings.Contains(err.Error(), "manifest was not written") {
@@ -404,7 +405,7 @@ func TestExportS3UploadFailureLeavesNoManifest(t *testing.T) {
 		t.Fatalf("verify after a failed upload: %s", out)
 	}
 
-	store.ClearPuts()
+	store.Clear()
 	m, _ := runExport(t, in)
 	if got := s3Keys(t, a, "archive/"); !slices.Equal(got, manifestPaths(m)) {
 		t.Fatalf("re-run after the failure: %v", got)

@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -197,7 +198,7 @@ func TestExportRefusesBadInput(t *testing.T) {
 
 func TestExportToS3AndVerify(t *testing.T) {
 	wh := ingestFixtures(t)
-	store := objectstore.WithPutFaults(objectstore.New())
+	store := objectstore.New()
 	endpoint, stop, err := store.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +218,7 @@ func TestExportToS3AndVerify(t *testing.T) {
 	}
 
 	// An upload that fails leaves no manifest: verify then finds none, and the error names the key.
-	store.InjectPut(objectstore.Fault{KeyContains: "compliance/", Status: 403})
+	store.Inject(objectstore.Fault{Method: http.MethodPut, KeyContains: "compliance/", Status: 403})
 	r = export(t, awsEnv(), wh, "--to", to, "--endpoint-url", endpoint, "--format", "csv").mustExit(t, 2)
 	if !strings.Contains(r.stderr, "upload s3://audit-evidence/sentinel/2026-11/compliance/compliance.csv: AccessDenied") {
 		t.Fatalf("stderr: %s", r.stderr)
@@ -226,7 +227,7 @@ func TestExportToS3AndVerify(t *testing.T) {
 	if !strings.Contains(r.stdout, "manifest.json: missing") {
 		t.Fatalf("verify after the failed upload: %s", r.stdout)
 	}
-	store.ClearPuts()
+	store.Clear()
 	export(t, awsEnv(), wh, "--to", to, "--endpoint-url", endpoint, "--format", "csv").mustExit(t, 0)
 	sentinel(t, awsEnv(), "export", "verify", "--endpoint-url", endpoint, to).mustExit(t, 0)
 }

@@ -6,6 +6,7 @@ package objectstore
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,12 +18,13 @@ import (
 	"github.com/sentinel-audit/sentinel/internal/emulator/loopback"
 )
 
-// Fault is what happens to matching GET requests of objects.
+// Fault is what happens to matching requests for objects.
 type Fault struct {
+	Method      string        // GET (the default) or PUT (object uploads and multipart parts)
 	KeyContains string        // the object key contains this ("" = every object)
 	Status      int           // answer with this HTTP status (0 = do not)
 	Delay       time.Duration // wait this long first
-	Truncate    bool          // send only half of the body, then close the connection
+	Truncate    bool          // GET: send only half of the body, then close the connection
 	Reset       bool          // close the connection without answering
 	Times       int           // apply this many times (0 = always)
 }
@@ -34,6 +36,7 @@ type Server struct {
 	mu      sync.Mutex
 	faults  []*Fault
 	gets    atomic.Int64
+	puts    atomic.Int64
 	lists   atomic.Int64
 }
 
@@ -69,15 +72,21 @@ func (s *Server) Clear() {
 	s.faults = nil
 }
 
-// Gets and Lists count the object reads and listings served (faulty ones included).
+// Gets, Puts and Lists count the object reads, uploads (object and part PUTs) and listings
+// served, faulty ones included.
 func (s *Server) Gets() int64  { return s.gets.Load() }
+func (s *Server) Puts() int64  { return s.puts.Load() }
 func (s *Server) Lists() int64 { return s.lists.Load() }
 
-func (s *Server) fault(key string) *Fault {
+func (s *Server) fault(method, key string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
-		if !strings.Contains(key, f.KeyContains) {
+		m := f.Method
+		if m == "" {
+			m = http.MethodGet
+		}
+		if m != method || !strings.Contains(key, f.KeyContains) {
 			continue
 		}
 		if f.Times < 0 {
@@ -95,18 +104,23 @@ func (s *Server) fault(key string) *Fault {
 	return nil
 }
 
-// ServeHTTP applies faults to object GETs and passes everything to gofakes3.
+// ServeHTTP applies faults to object GETs and PUTs and passes everything to gofakes3.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
-	if r.Method != http.MethodGet || len(parts) < 2 || parts[1] == "" {
+	object := len(parts) == 2 && parts[1] != ""
+	switch {
+	case r.Method == http.MethodGet && object:
+		s.gets.Add(1)
+	case r.Method == http.MethodPut && object:
+		s.puts.Add(1)
+	default:
 		if r.Method == http.MethodGet {
 			s.lists.Add(1)
 		}
 		s.handler.ServeHTTP(w, r)
 		return
 	}
-	s.gets.Add(1)
-	f := s.fault(parts[1])
+	f := s.fault(r.Method, parts[1])
 	if f == nil {
 		s.handler.ServeHTTP(w, r)
 		return
@@ -124,10 +138,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusInternalServerError)
 	case f.Status != 0:
+		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(f.Status)
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected fault</Message><RequestId>fault</RequestId></Error>`, code(f.Status))
-	case f.Truncate:
+	case f.Truncate && r.Method == http.MethodGet:
 		rec := &recorder{header: http.Header{}}
 		s.handler.ServeHTTP(rec, r)
 		for k, v := range rec.header {
