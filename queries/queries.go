@@ -203,6 +203,10 @@ type ComplianceRow struct {
 	HasGap         bool
 }
 
+// SessionComplianceSQL is the text of session_compliance.sql, for records of what produced a
+// number (export manifests).
+func SessionComplianceSQL() string { return sessionComplianceSQL }
+
 // SessionCompliance runs session_compliance.sql.
 func SessionCompliance(ctx context.Context, db *sql.DB, f Filter, hasPolicy bool) ([]ComplianceRow, error) {
 	args := f.args(hasPolicy)

@@ -289,7 +289,7 @@ func writeExportTables(ctx context.Context, in ExportInput, m *ExportManifest, s
 
 // stageCompliance runs the session_compliance audit query for the window and keeps its rows, in
 // its order, in the table export_compliance for COPY. It returns what the manifest records: the
-// audit query's file (embedded in sentinel; the same query as `audit session-compliance`) and
+// audit query's text (queries/session_compliance.sql, as `audit session-compliance` runs it) and
 // its parameters.
 func stageCompliance(ctx context.Context, a *audit, conn *sql.Conn, in ExportInput, m *ExportManifest) (string, map[string]any, error) {
 	hasPolicy := a.policy != nil
@@ -312,7 +312,7 @@ func stageCompliance(ctx context.Context, a *audit, conn *sql.Conn, in ExportInp
 		"since": m.Window.Since.Format(time.RFC3339Nano), "until": m.Window.Until.Format(time.RFC3339Nano),
 		"profile": "", "has_policy": hasPolicy,
 	}
-	return "queries/session_compliance.sql", params, nil
+	return queries.SessionComplianceSQL(), params, nil
 }
 
 // describeFiles checksums and counts the files COPY wrote under dir.
