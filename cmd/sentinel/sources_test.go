@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -437,14 +438,19 @@ func TestS3FaultsNeverLoseOrDuplicate(t *testing.T) {
 	}
 }
 
-// TestKilledAtRandomPointsConverges kills the ingest at several points; after a final run the
+// TestKilledAtRandomPointsConverges kills the ingest at random points (the seed is logged, to
+// replay a failure); after a final run the
 // warehouse holds exactly the events of an uninterrupted run, and the ledger agrees with the lake.
 func TestKilledAtRandomPointsConverges(t *testing.T) {
 	src := t.TempDir()
 	copyTree(t, filepath.Join(repoRoot(t), fixtures, "trail"), filepath.Join(src, "trail"))
 	copyTree(t, filepath.Join(repoRoot(t), fixtures, "handoff"), filepath.Join(src, "handoff"))
 	wh := filepath.Join(t.TempDir(), "wh")
-	for i, delay := range []time.Duration{150 * time.Millisecond, 400 * time.Millisecond, 250 * time.Millisecond, 600 * time.Millisecond} {
+	seed := time.Now().UnixNano()
+	rnd := rand.New(rand.NewPCG(uint64(seed), 0))
+	t.Logf("kill points from seed %d", seed)
+	for i := range 5 {
+		delay := time.Duration(50+rnd.IntN(700)) * time.Millisecond
 		cmd := exec.Command(binary, "--warehouse", wh, "ingest", "--source", src, "--workers", "1", "--checkpoint", "1")
 		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
 		if err := cmd.Start(); err != nil {
