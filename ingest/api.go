@@ -131,7 +131,7 @@ func (s *apiSync) run(ctx context.Context, out chan<- outcome) {
 				continue
 			}
 			var row warehouse.EventRow
-			if err := norm.normalize(rec, &row); err != nil {
+			if err := norm.normalize(rec, []byte(*ev.CloudTrailEvent), &row); err != nil {
 				oc.reject(err.Error())
 				continue
 			}

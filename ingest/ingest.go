@@ -509,9 +509,9 @@ func (r *reader) read(ctx context.Context, j job) outcome {
 		oc.err = err
 		return oc
 	}
-	split, err := r.split.split(data, func(i int, rec *fastjson.Value) error {
+	split, err := r.split.split(data, func(i int, rec *fastjson.Value, raw []byte) error {
 		var row warehouse.EventRow
-		if err := r.norm.normalize(rec, &row); err != nil {
+		if err := r.norm.normalize(rec, raw, &row); err != nil {
 			oc.reject(fmt.Sprintf("record %d: %v", i+1, err))
 			return nil
 		}

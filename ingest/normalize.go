@@ -28,8 +28,9 @@ type normalizer struct {
 	buf []byte
 }
 
-// normalize fills row from rec. The record's raw JSON is kept whole.
-func (n *normalizer) normalize(rec *fastjson.Value, row *warehouse.EventRow) error {
+// normalize fills row from rec. The record's raw JSON is kept whole: raw, its original bytes,
+// when the caller has them, else rec serialized again.
+func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.EventRow) error {
 	*row = warehouse.EventRow{}
 	row.EventID = text(rec.Get("eventID"))
 	if row.EventID == "" {
@@ -101,7 +102,11 @@ func (n *normalizer) normalize(rec *fastjson.Value, row *warehouse.EventRow) err
 
 	row.RequestParameters = opt(n.jsonText(req))
 	row.ResponseElements = opt(n.jsonText(resp))
-	row.Raw = n.jsonText(rec)
+	if raw != nil {
+		row.Raw = validText(raw)
+	} else {
+		row.Raw = n.jsonText(rec)
+	}
 	return nil
 }
 
@@ -112,10 +117,15 @@ func (n *normalizer) jsonText(v *fastjson.Value) string {
 		return ""
 	}
 	n.buf = v.MarshalTo(n.buf[:0])
-	if !utf8.Valid(n.buf) {
-		return strings.ToValidUTF8(string(n.buf), "\uFFFD")
+	return validText(n.buf)
+}
+
+// validText copies b into a string, replacing invalid UTF-8.
+func validText(b []byte) string {
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
-	return string(n.buf)
+	return string(b)
 }
 
 // text reads a scalar as text whatever its JSON type: strings as-is, numbers in their original

@@ -18,7 +18,7 @@ func normalizeJSON(t *testing.T, rec string) (warehouse.EventRow, error) {
 	}
 	var row warehouse.EventRow
 	var n normalizer
-	err = n.normalize(v, &row)
+	err = n.normalize(v, nil, &row)
 	return row, err
 }
 
@@ -178,9 +178,9 @@ func FuzzNormalize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s splitter
 		var n normalizer
-		res, _ := s.split(data, func(i int, rec *fastjson.Value) error {
+		res, _ := s.split(data, func(i int, rec *fastjson.Value, raw []byte) error {
 			var row warehouse.EventRow
-			if err := n.normalize(rec, &row); err == nil {
+			if err := n.normalize(rec, raw, &row); err == nil {
 				if row.EventID == "" || row.EventTime.IsZero() {
 					t.Fatalf("accepted a row without id or time: %+v", row)
 				}

@@ -21,8 +21,9 @@ type splitter struct {
 	inner   fastjson.Parser // for records embedded as JSON strings
 }
 
-// recordSink receives each record found; index is its position among the file's records.
-type recordSink func(index int, rec *fastjson.Value) error
+// recordSink receives each record found; index is its position among the file's records, raw
+// its original bytes when the splitter has them (nil otherwise).
+type recordSink func(index int, rec *fastjson.Value, raw []byte) error
 
 // splitResult counts what split found in a file.
 type splitResult struct {
@@ -35,8 +36,17 @@ type splitResult struct {
 func (r *splitResult) reject(what string, err error) {
 	r.rejected++
 	if len(r.reasons) < maxReasons {
-		r.reasons = append(r.reasons, what+": "+err.Error())
+		r.reasons = append(r.reasons, what+": "+shorten(err.Error()))
 	}
+}
+
+// shorten keeps a parser's error readable: fastjson nests one message per level of a value.
+func shorten(msg string) string {
+	const keep = 160
+	if len(msg) <= 2*keep+5 {
+		return msg
+	}
+	return msg[:keep] + " … " + msg[len(msg)-keep:]
 }
 
 // split calls sink for every record in data. A value that is not a record is rejected and the
@@ -44,6 +54,18 @@ func (r *splitResult) reject(what string, err error) {
 // only the broken line is lost. The error is returned when nothing in the file was usable.
 func (s *splitter) split(data []byte, sink recordSink) (splitResult, error) {
 	var res splitResult
+	if elements, ok := recordsArray(data); ok {
+		for i, el := range elements {
+			rec, err := s.inner.ParseBytes(el)
+			if err == nil {
+				err = s.record(rec, el, sink, &res)
+			}
+			if err != nil {
+				res.reject(fmt.Sprintf("Records[%d]", i), err)
+			}
+		}
+		return res, s.usable(res)
+	}
 	s.scanner.InitBytes(data)
 	value := 0
 	for ; s.scanner.Next(); value++ {
@@ -58,13 +80,18 @@ func (s *splitter) split(data []byte, sink recordSink) (splitResult, error) {
 			return res, fmt.Errorf("invalid JSON after %d records: %w", res.found, err)
 		}
 	}
-	if res.found == 0 && res.skipped == 0 {
-		if res.rejected > 0 {
-			return res, fmt.Errorf("%w: none of its %d values is a CloudTrail record (%s)", errNotCloudTrail, res.rejected, res.reasons[0])
-		}
-		return res, fmt.Errorf("%w: no records in the file", errNotCloudTrail)
+	return res, s.usable(res)
+}
+
+// usable is the error of a file in which nothing was usable.
+func (s *splitter) usable(res splitResult) error {
+	if res.found > 0 || res.skipped > 0 {
+		return nil
 	}
-	return res, nil
+	if res.rejected > 0 {
+		return fmt.Errorf("%w: none of its %d values is a CloudTrail record (%s)", errNotCloudTrail, res.rejected, res.reasons[0])
+	}
+	return fmt.Errorf("%w: no records in the file", errNotCloudTrail)
 }
 
 // lineOriented reports whether data looks like JSON lines: more lines than the values scanned so
@@ -126,7 +153,7 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 			return fmt.Errorf("\"Records\" is a JSON %s, not an array", records.Type())
 		}
 		for i, rec := range records.GetArray() {
-			if err := s.record(rec, sink, res); err != nil {
+			if err := s.record(rec, nil, sink, res); err != nil {
 				res.reject(fmt.Sprintf("Records[%d]", i), err)
 			}
 		}
@@ -160,7 +187,7 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 	case v.Exists("digestStartTime") || v.Exists("digestPublicKeyFingerprint"):
 		return errors.New("a CloudTrail digest, not events")
 	case isRecord(v):
-		return s.record(v, sink, res)
+		return s.record(v, nil, sink, res)
 	}
 	return fmt.Errorf("an object with keys %s", keyList(v))
 }
@@ -175,10 +202,10 @@ func (s *splitter) embedded(text []byte, where string, sink recordSink, res *spl
 	if rec.Type() != fastjson.TypeObject {
 		return fmt.Errorf("%s is a JSON %s, not a record", where, rec.Type())
 	}
-	return s.record(rec, sink, res)
+	return s.record(rec, text, sink, res)
 }
 
-func (s *splitter) record(rec *fastjson.Value, sink recordSink, res *splitResult) error {
+func (s *splitter) record(rec *fastjson.Value, raw []byte, sink recordSink, res *splitResult) error {
 	if rec.Type() != fastjson.TypeObject {
 		return fmt.Errorf("a JSON %s, not a record", rec.Type())
 	}
@@ -188,7 +215,7 @@ func (s *splitter) record(rec *fastjson.Value, sink recordSink, res *splitResult
 	}
 	i := res.found
 	res.found++
-	return sink(i, rec)
+	return sink(i, rec, raw)
 }
 
 func isRecord(v *fastjson.Value) bool {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -13,7 +14,7 @@ func splitIDs(t *testing.T, data string) ([]string, splitResult, error) {
 	t.Helper()
 	var s splitter
 	var ids []string
-	res, err := s.split([]byte(data), func(i int, rec *fastjson.Value) error {
+	res, err := s.split([]byte(data), func(i int, rec *fastjson.Value, raw []byte) error {
 		ids = append(ids, string(rec.GetStringBytes("eventID")))
 		return nil
 	})
@@ -96,4 +97,60 @@ func TestSplitNotCloudTrailIsTyped(t *testing.T) {
 	if !errors.Is(err, errNotCloudTrail) {
 		t.Fatalf("got %v", err)
 	}
+}
+
+func TestRecordsArray(t *testing.T) {
+	data := []byte(`{ "Other": {"Records": [1]}, "Records" : [ {"eventID":"a", "x":"\u00e9 ] }"} ,{"eventID":"b","y":[1,{"z":"\""}]}],"tail":null }` + "\n")
+	els, ok := recordsArray(data)
+	if !ok || len(els) != 2 || string(els[0]) != `{"eventID":"a", "x":"\u00e9 ] }"}` || string(els[1]) != `{"eventID":"b","y":[1,{"z":"\""}]}` {
+		t.Fatalf("got %q %v", els, ok)
+	}
+	for _, bad := range []string{
+		`{"Records":[{"eventID":"a"}]} trailing`,
+		`{"Records":[1],"Records":[2]}`,
+		`{"Records":{"eventID":"a"}}`,
+		`{"Records":[{"eventID":"a"}`,
+		`[{"eventID":"a"}]`,
+		`{"eventID":"a","eventTime":"x"}`,
+		`{}`,
+		`{"Records":["unterminated]}`,
+	} {
+		if _, ok := recordsArray([]byte(bad)); ok {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	if els, ok := recordsArray([]byte(`{"Records":[]}`)); !ok || len(els) != 0 {
+		t.Errorf("empty Records: %v %v", els, ok)
+	}
+}
+
+func TestArchiveRecordsKeepTheirOriginalBytes(t *testing.T) {
+	var s splitter
+	var raws []string
+	_, err := s.split([]byte(`{"Records":[{"eventID":"a", "eventTime":"2026-11-02T10:00:00Z","ua":"caf\u00e9"}]}`), func(i int, rec *fastjson.Value, raw []byte) error {
+		raws = append(raws, string(raw))
+		return nil
+	})
+	if err != nil || len(raws) != 1 || raws[0] != `{"eventID":"a", "eventTime":"2026-11-02T10:00:00Z","ua":"caf\u00e9"}` {
+		t.Fatalf("raw %q, %v", raws, err)
+	}
+}
+
+func FuzzRecordsArray(f *testing.F) {
+	f.Add([]byte(`{"Records":[{"eventID":"a"},{"b":"]"}]}`))
+	f.Add([]byte(`{"x":"\\\"","Records":[1,[2],"3"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		els, ok := recordsArray(data)
+		if !ok {
+			return
+		}
+		prev := 0
+		for _, el := range els {
+			i := bytes.Index(data[prev:], el)
+			if i < 0 || len(el) == 0 {
+				t.Fatalf("element %q is not a piece of the input after offset %d", el, prev)
+			}
+			prev += i + len(el)
+		}
+	})
 }

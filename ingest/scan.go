@@ -1,0 +1,150 @@
+package ingest
+
+// recordsArray finds the records of a CloudTrail archive file — exactly one JSON object with a
+// "Records" array — without building a tree of the whole file: it returns the bytes of each array
+// element, so records are parsed one at a time and keep their original bytes as raw. It reports
+// false for anything else (other shapes, a duplicate "Records" key, a truncated or malformed
+// container), which the general splitter then handles and diagnoses. Element contents are not
+// validated here; each is parsed on its own.
+func recordsArray(b []byte) ([][]byte, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	var records [][]byte
+	found := false
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, false
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		end, ok := skipString(b, i)
+		if !ok {
+			return nil, false
+		}
+		key := b[i+1 : end-1]
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+		if string(key) == "Records" {
+			if found || i >= len(b) || b[i] != '[' {
+				return nil, false
+			}
+			found = true
+			if records, i, ok = arrayElements(b, i); !ok {
+				return nil, false
+			}
+		} else if i, ok = skipValue(b, i); !ok {
+			return nil, false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '}' {
+			break
+		}
+		if b[i] != ',' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+	}
+	if skipSpace(b, i+1) != len(b) || !found {
+		return nil, false
+	}
+	return records, true
+}
+
+// arrayElements splits the array starting at b[i] == '[' into its elements.
+func arrayElements(b []byte, i int) ([][]byte, int, bool) {
+	var out [][]byte
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return out, i + 1, true
+	}
+	for {
+		end, ok := skipValue(b, i)
+		if !ok {
+			return nil, 0, false
+		}
+		out = append(out, b[i:end])
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, 0, false
+		}
+		switch b[i] {
+		case ']':
+			return out, i + 1, true
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return nil, 0, false
+		}
+	}
+}
+
+// skipValue returns the index just past the JSON value starting at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, ok := skipString(b, j)
+				if !ok {
+					return 0, false
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return 0, false
+	default:
+		j := i
+		for j < len(b) && !isDelimiter(b[j]) {
+			j++
+		}
+		return j, j > i
+	}
+}
+
+// skipString returns the index just past the string starting at b[i] == '"'.
+func skipString(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func isDelimiter(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t'
+}
