@@ -82,5 +82,6 @@ SELECT
              THEN 'outside_session_window' END
     ], f -> f IS NOT NULL) AS flags
 FROM issuance_events e
-LEFT JOIN sessions s ON e.source_identity_kind = 's' AND s.id = e.source_identity_id
+-- One equality (not "kind = 's' AND id = id"), so DuckDB plans a hash join, not a nested loop.
+LEFT JOIN sessions s ON s.id = CASE WHEN e.source_identity_kind = 's' THEN e.source_identity_id END
 LEFT JOIN profile_roles pr ON pr.role_arn = e.role_arn;

@@ -1,0 +1,348 @@
+package queries_test
+
+// Latency benchmarks of the audit queries over a warehouse of synthetic events (internal/trailgen),
+// meant for
+//
+//	go test -run '^$' -bench . -benchtime 1x ./queries/
+//
+// The trail (shared with ingest's benchmarks) and the warehouse ingested from it are built once
+// and cached under os.TempDir() (sentinel-bench/); SENTINEL_BENCH_QUERY_EVENTS sets the events
+// (default 1,000,000). Each benchmark prepares the audit views with a policy, runs its query once
+// to warm up and then times warmRuns runs, reporting the median; it checks every run's answer
+// against the generator's counts and fails on a wrong one.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/ingest"
+	"github.com/sentinel-audit/sentinel/internal/trailgen"
+	"github.com/sentinel-audit/sentinel/policy"
+	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/warehouse"
+	"github.com/sentinel-audit/sentinel/window"
+)
+
+// warmRuns is how many timed runs a latency benchmark takes the median of.
+const warmRuns = 5
+
+// benchSeed is the generator seed; the trail is the one ingest's directory benchmarks use.
+const benchSeed = 1
+
+// benchPolicy requires a tracked server session for every profile the generator's roles map to
+// and, since the benchmark passes no role map (issuances that no session record names are then
+// attributed to their role's name), for the role names as well.
+const benchPolicy = `version: "1"
+rules:
+  - name: tracked-everywhere
+    effect: require_server_session
+    conditions:
+      profiles: [%s]
+    reason: "every generated role must be used through a tracked server session"
+`
+
+// The generator's accounts are labelled prod, staging, dev and security, each with an Admin,
+// ReadOnly and Deploy role (profiles <label>, <label>-readonly, <label>-deploy).
+var (
+	benchLabels   = []string{"prod", "staging", "dev", "security"}
+	benchSuffixes = []struct{ profile, role string }{{"", "Admin"}, {"-readonly", "ReadOnly"}, {"-deploy", "Deploy"}}
+)
+
+// queryEvents is SENTINEL_BENCH_QUERY_EVENTS, or 1,000,000.
+func queryEvents(b *testing.B) int {
+	b.Helper()
+	v := os.Getenv("SENTINEL_BENCH_QUERY_EVENTS")
+	if v == "" {
+		return 1_000_000
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("SENTINEL_BENCH_QUERY_EVENTS=%q is not a positive number", v)
+	}
+	return n
+}
+
+// cachedTrail returns a directory holding trailgen's output for cfg, generating it only when no
+// earlier run left it in the cache. The cache key is the one ingest's benchmarks use, so both
+// share the data.
+func cachedTrail(b *testing.B, cfg trailgen.Config) (string, trailgen.Stats) {
+	b.Helper()
+	name := fmt.Sprintf("trailgen-v%d-events%d-seed%d-days%d-rpf%d", trailgen.FormatVersion, cfg.Events, cfg.Seed, cfg.Days, cfg.RecordsPerFile)
+	root := filepath.Join(os.TempDir(), "sentinel-bench")
+	dir := filepath.Join(root, name)
+	var st trailgen.Stats
+	if data, err := os.ReadFile(filepath.Join(dir, "stats.json")); err == nil && json.Unmarshal(data, &st) == nil && st.Events == cfg.Events {
+		return dir, st
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp(root, name+".tmp-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	began := time.Now()
+	st, err = trailgen.Generate(cfg, tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		b.Fatalf("generate %d events into %s: %v", cfg.Events, tmp, err)
+	}
+	data, _ := json.Marshal(st)
+	if err := os.WriteFile(filepath.Join(tmp, "stats.json"), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	os.RemoveAll(dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("generated %d events (%d files, %.1f MB JSON) into %s in %s",
+		st.Events, st.Files, float64(st.UncompressedBytes)/1e6, dir, time.Since(began).Round(time.Millisecond))
+	return dir, st
+}
+
+// builtWarehouse is what the marker file of a cached warehouse records.
+type builtWarehouse struct {
+	FormatVersion int            `json:"format_version"`
+	Seed          int64          `json:"seed"`
+	Stats         trailgen.Stats `json:"stats"`
+}
+
+// cachedWarehouse returns a warehouse holding the generated trail of events events and its
+// session snapshot, ingesting it only when no earlier run left a complete one in the cache. The
+// warehouse is complete when its marker file exists; an incomplete one is rebuilt from scratch.
+func cachedWarehouse(b *testing.B, events int) (string, trailgen.Stats) {
+	b.Helper()
+	wh := filepath.Join(os.TempDir(), "sentinel-bench", fmt.Sprintf("wh-%d", events))
+	marker := filepath.Join(wh, "bench-complete.json")
+	var built builtWarehouse
+	if data, err := os.ReadFile(marker); err == nil && json.Unmarshal(data, &built) == nil &&
+		built.FormatVersion == trailgen.FormatVersion && built.Seed == benchSeed && built.Stats.Events == events {
+		return wh, built.Stats
+	}
+	dir, st := cachedTrail(b, trailgen.Config{Events: events, Seed: benchSeed})
+	if err := os.RemoveAll(wh); err != nil {
+		b.Fatal(err)
+	}
+	began := time.Now()
+	res, err := ingest.Run(context.Background(), ingest.Options{Warehouse: wh,
+		Sources: []string{filepath.Join(dir, "AWSLogs")}, SessionsFiles: []string{filepath.Join(dir, "sessions")}})
+	if err != nil {
+		b.Fatalf("ingest %s into %s: %v", dir, wh, err)
+	}
+	if res.EventsStored != int64(st.Events) || res.FilesFailed != 0 || res.RecordsRejected != 0 {
+		b.Fatalf("ingest of %d generated events into %s: %+v", st.Events, wh, res)
+	}
+	data, _ := json.Marshal(builtWarehouse{FormatVersion: trailgen.FormatVersion, Seed: benchSeed, Stats: st})
+	if err := os.WriteFile(marker, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("ingested %d events into %s in %s", st.Events, wh, time.Since(began).Round(time.Millisecond))
+	return wh, st
+}
+
+// benchAudit is an opened warehouse with the audit views prepared.
+type benchAudit struct {
+	db      *warehouse.Reader
+	st      trailgen.Stats
+	filter  queries.Filter
+	prepare []time.Duration // every Prepare: the first on a fresh reader, then warm ones
+}
+
+// openBenchAudit opens the cached warehouse and prepares the audit views with benchPolicy and no
+// role map, timing Prepare 1+warmRuns times (the views and policy tables are replaced each time).
+func openBenchAudit(b *testing.B) *benchAudit {
+	b.Helper()
+	wh, st := cachedWarehouse(b, queryEvents(b))
+	var names []string
+	for _, l := range benchLabels {
+		for _, s := range benchSuffixes {
+			names = append(names, l+s.profile, strings.ToUpper(l[:1])+l[1:]+s.role)
+		}
+	}
+	path := filepath.Join(b.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, fmt.Appendf(nil, benchPolicy, strings.Join(names, ", ")), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	pol, err := policy.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	r, err := warehouse.OpenReader(ctx, wh)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	a := &benchAudit{db: r, st: st, filter: queries.Filter{Window: window.Window{
+		Since: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}}}
+	for range 1 + warmRuns {
+		began := time.Now()
+		if err := queries.Prepare(ctx, r.DB(), queries.Setup{Policy: pol}); err != nil {
+			b.Fatal(err)
+		}
+		a.prepare = append(a.prepare, time.Since(began))
+	}
+	var annotated, required int
+	if err := r.DB().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (policy_required) FROM issuance_policy`).Scan(&annotated, &required); err != nil {
+		b.Fatal(err)
+	}
+	if annotated != st.Issuances || required != st.Issuances {
+		b.Fatalf("policy annotated %d issuances (%d requiring a tracked session); generated %d, all of them named by the policy",
+			annotated, required, st.Issuances)
+	}
+	return a
+}
+
+// report adds the Prepare timings: the first (fresh reader) and the median of the warm ones.
+func (a *benchAudit) report(b *testing.B) {
+	b.ReportMetric(ms(a.prepare[0]), "prepare_first_ms")
+	b.ReportMetric(ms(median(a.prepare[1:])), "prepare_median_ms")
+	b.ReportMetric(float64(a.st.Events), "events")
+	b.ReportMetric(float64(a.st.Issuances), "issuances")
+}
+
+// timeRuns runs query once to warm up and then warmRuns times under the timer, failing on a
+// wrong answer, and returns the timed durations.
+func timeRuns(b *testing.B, query func() error) []time.Duration {
+	b.Helper()
+	if err := query(); err != nil {
+		b.Fatal(err)
+	}
+	var runs []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		for range warmRuns {
+			began := time.Now()
+			err := query()
+			runs = append(runs, time.Since(began))
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	return runs
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// explain writes EXPLAIN ANALYZE of the query in file (a .sql file of this package) into the
+// directory SENTINEL_BENCH_EXPLAIN names, when it is set, to see which part of a slow query
+// dominates.
+func explain(b *testing.B, a *benchAudit, file string, args ...any) {
+	b.Helper()
+	dir := os.Getenv("SENTINEL_BENCH_EXPLAIN")
+	if dir == "" {
+		return
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows, err := a.db.DB().QueryContext(context.Background(), "EXPLAIN ANALYZE "+string(text), args...)
+	if err != nil {
+		b.Fatalf("explain %s: %v", file, err)
+	}
+	defer rows.Close()
+	var out strings.Builder
+	for rows.Next() {
+		var key, plan string
+		if err := rows.Scan(&key, &plan); err != nil {
+			b.Fatal(err)
+		}
+		out.WriteString(plan)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	dest := filepath.Join(dir, file+".explain.txt")
+	if err := os.WriteFile(dest, []byte(out.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("EXPLAIN ANALYZE of %s written to %s", file, dest)
+}
+
+// BenchmarkSessionCompliance times session_compliance.sql over the whole warehouse.
+func BenchmarkSessionCompliance(b *testing.B) {
+	a := openBenchAudit(b)
+	ctx := context.Background()
+	st := a.st
+	wantUntracked := st.ByClass[trailgen.ClassUntrackedSentinel] + st.ByClass[trailgen.ClassNonSentinelFormat] + st.ByClass[trailgen.ClassNoSourceIdentity]
+	var profiles int
+	runs := timeRuns(b, func() error {
+		rows, err := queries.SessionCompliance(ctx, a.db.DB(), a.filter, true)
+		if err != nil {
+			return err
+		}
+		var tracked, untracked, orphaned, issuances int64
+		gaps := 0
+		for _, r := range rows {
+			tracked += r.Tracked
+			untracked += r.Untracked
+			orphaned += r.Orphaned
+			issuances += r.Issuances
+			if r.HasGap {
+				gaps++
+			}
+		}
+		if tracked != int64(st.ByClass[trailgen.ClassTracked]) || untracked != int64(wantUntracked) ||
+			orphaned != int64(st.ByClass[trailgen.ClassOrphaned]) || issuances != int64(st.Issuances) || gaps == 0 {
+			return fmt.Errorf("session compliance found %d tracked, %d untracked, %d orphaned of %d issuances (%d profiles with a gap); generated %d, %d, %d of %d",
+				tracked, untracked, orphaned, issuances, gaps, st.ByClass[trailgen.ClassTracked], wantUntracked, st.ByClass[trailgen.ClassOrphaned], st.Issuances)
+		}
+		profiles = len(rows)
+		return nil
+	})
+	b.ReportMetric(ms(median(runs)), "median_ms")
+	b.ReportMetric(float64(profiles), "profiles")
+	a.report(b)
+	explain(b, a, "session_compliance.sql", sql.Named("since", a.filter.Window.Since), sql.Named("until", a.filter.Window.Until),
+		sql.Named("profile", ""), sql.Named("has_policy", true))
+}
+
+// BenchmarkUntrackedIssuances times untracked_issuances.sql (every category, every profile) over
+// the whole warehouse, rows read into Go values.
+func BenchmarkUntrackedIssuances(b *testing.B) {
+	a := openBenchAudit(b)
+	ctx := context.Background()
+	want := a.st.Issuances - a.st.ByClass[trailgen.ClassTracked]
+	runs := timeRuns(b, func() error {
+		rows, err := queries.UntrackedIssuances(ctx, a.db.DB(), a.filter)
+		if err != nil {
+			return err
+		}
+		byClass := map[string]int{}
+		for _, r := range rows {
+			byClass[r.Category]++
+		}
+		if len(rows) != want || byClass[queries.ClassTracked] != 0 {
+			return fmt.Errorf("untracked issuances: %d rows %v; generated %d untracked", len(rows), byClass, want)
+		}
+		for _, c := range queries.UntrackedClasses {
+			if byClass[c] != a.st.ByClass[c] {
+				return fmt.Errorf("untracked issuances: %d of class %s; generated %d", byClass[c], c, a.st.ByClass[c])
+			}
+		}
+		return nil
+	})
+	b.ReportMetric(ms(median(runs)), "median_ms")
+	b.ReportMetric(float64(want), "rows")
+	a.report(b)
+	explain(b, a, "untracked_issuances.sql", sql.Named("since", a.filter.Window.Since), sql.Named("until", a.filter.Window.Until),
+		sql.Named("profile", ""), sql.Named("category", ""))
+}
