@@ -186,7 +186,7 @@ func openBenchAudit(b *testing.B) *benchAudit {
 		Since: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}}}
 	for range 1 + warmRuns {
 		began := time.Now()
-		if err := queries.Prepare(ctx, r.DB(), queries.Setup{Policy: pol}); err != nil {
+		if err := queries.Prepare(ctx, r.DB(), queries.Setup{Policy: pol, Materialize: true}); err != nil {
 			b.Fatal(err)
 		}
 		a.prepare = append(a.prepare, time.Since(began))

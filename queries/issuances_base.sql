@@ -13,6 +13,7 @@
 --   no_source_identity  no SourceIdentity at all
 -- profile: the session record's profile when tracked; else the profile whose role_arn is the
 -- issued role (profile_roles, from the AWS and Sentinel config files); else the role name.
+-- (Audit commands create it as a TABLE — computed once for all their queries; `sentinel sql` as a view.)
 CREATE OR REPLACE VIEW issuances_base AS
 WITH issuance_events AS (
     SELECT *

@@ -5,6 +5,7 @@ package queries
 
 import (
 	"context"
+	"strings"
 	"database/sql"
 	"database/sql/driver"
 	_ "embed"
@@ -53,6 +54,10 @@ type Setup struct {
 	Policy *policy.Policy    // nil: no policy, policy columns stay NULL
 	// Window limits policy evaluation to issuances inside it (zero = all issuances).
 	Window window.Window
+	// Materialize computes issuances_base once, as a table, instead of a view every query
+	// re-evaluates: right for audit commands, which run several queries over it; ad-hoc SQL keeps
+	// the view, so queries that do not touch issuances do not pay for it.
+	Materialize bool
 }
 
 // Prepare creates the audit views (issuances_base, issuances, activity) and their inputs (profile_roles,
@@ -82,8 +87,12 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	}); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, issuancesBaseSQL); err != nil {
-		return fmt.Errorf("create issuances_base view: %w", err)
+	base := issuancesBaseSQL
+	if s.Materialize {
+		base = strings.Replace(base, "CREATE OR REPLACE VIEW issuances_base AS", "CREATE OR REPLACE TABLE issuances_base AS", 1)
+	}
+	if _, err := conn.ExecContext(ctx, base); err != nil {
+		return fmt.Errorf("create issuances_base: %w", err)
 	}
 	if s.Policy != nil {
 		required := s.Policy.SessionProfiles()

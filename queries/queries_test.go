@@ -45,7 +45,7 @@ func auditDB(t *testing.T, withPolicy bool) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup := Setup{Roles: profiles.NewRoleMap(ps).Roles, Window: fixtureWindow}
+	setup := Setup{Roles: profiles.NewRoleMap(ps).Roles, Window: fixtureWindow, Materialize: true}
 	if withPolicy {
 		if setup.Policy, err = policy.Load(fixtures + "/policy.yaml"); err != nil {
 			t.Fatal(err)

@@ -62,6 +62,11 @@ func (a *audit) Close() error { return a.reader.Close() }
 // openAudit loads the policy and profile map, opens the warehouse and prepares the audit views.
 // Ambiguous profile names are reported on diag.
 func openAudit(ctx context.Context, in AuditInput, diag io.Writer) (*audit, error) {
+	return openAuditWith(ctx, in, diag, true)
+}
+
+// openAuditWith is openAudit; materialize computes the issuances once for several queries.
+func openAuditWith(ctx context.Context, in AuditInput, diag io.Writer, materialize bool) (*audit, error) {
 	var pol *policy.Policy
 	if in.PolicyPath != "" {
 		var err error
@@ -81,7 +86,7 @@ func openAudit(ctx context.Context, in AuditInput, diag io.Writer) (*audit, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := queries.Prepare(ctx, r.DB(), queries.Setup{Roles: roles.Roles, Policy: pol, Window: in.Window}); err != nil {
+	if err := queries.Prepare(ctx, r.DB(), queries.Setup{Roles: roles.Roles, Policy: pol, Window: in.Window, Materialize: materialize}); err != nil {
 		return nil, errors.Join(err, r.Close())
 	}
 	return &audit{reader: r, policy: pol}, nil

@@ -24,7 +24,7 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a, err := openAudit(ctx, in.AuditInput, diag)
+	a, err := openAuditWith(ctx, in.AuditInput, diag, false)
 	if err != nil {
 		return err
 	}
