@@ -5,13 +5,13 @@ package queries
 
 import (
 	"context"
-	"strings"
 	"database/sql"
 	"database/sql/driver"
 	_ "embed"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
