@@ -38,7 +38,7 @@ fuzz:
 
 # Whole-run benchmarks over synthetic trails (internal/trailgen); SENTINEL_BENCH_EVENTS=1000000 for 1M.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./ingest/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./ingest/ ./queries/
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
