@@ -41,12 +41,16 @@ type (
 type AWS struct {
 	Config      aws.Config
 	EndpointURL string
-	// MaxAttempts bounds the SDK's retries of throttled and failing calls (default 8).
+	// MaxAttempts bounds the SDK's retries of throttled and failing calls (default: the SDK
+	// configuration's, i.e. AWS_MAX_ATTEMPTS or the profile's max_attempts, else 8).
 	MaxAttempts int
 }
 
 func (a AWS) retryer() func() aws.Retryer {
 	attempts := a.MaxAttempts
+	if attempts <= 0 {
+		attempts = a.Config.RetryMaxAttempts
+	}
 	if attempts <= 0 {
 		attempts = 8
 	}

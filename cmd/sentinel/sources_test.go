@@ -6,11 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -514,5 +520,53 @@ func TestConcurrentIngestAndQueries(t *testing.T) {
 	}
 	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 74 {
 		t.Fatalf("events_all = %v, want 74", n)
+	}
+}
+
+// throttlingProxy stands in front of dynalite and answers the first n Scan calls (all of them when
+// n < 0) with DynamoDB's ProvisionedThroughputExceededException, as a table over its capacity does.
+func throttlingProxy(t *testing.T, target string, n int) (string, *atomic.Int64) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var throttled atomic.Int64
+	var remaining atomic.Int64
+	remaining.Store(int64(n))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".Scan") && (n < 0 || remaining.Add(-1) >= 0) {
+			throttled.Add(1)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &throttled
+}
+
+// TestSessionsTableScanSurvivesThroughputErrors: throttled Scan pages are retried with backoff and
+// the snapshot is complete; a table that never stops throttling fails clearly, naming it.
+func TestSessionsTableScanSurvivesThroughputErrors(t *testing.T) {
+	endpoint := dynamoEndpoint(t)
+	table := fmt.Sprintf("sentinel-sessions-%d", time.Now().UnixNano())
+	createSessionsTable(t, endpoint, table)
+	proxyURL, throttled := throttlingProxy(t, endpoint, 4)
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, awsEnv("AWS_ENDPOINT_URL_DYNAMODB="+proxyURL), "--warehouse", wh, "ingest", "--sessions-table", table, "--scan-segments", "2").mustExit(t, 0)
+	if throttled.Load() != 4 || !strings.Contains(r.stdout, "1 session snapshot (8 items)") {
+		t.Fatalf("throttled %d times; summary %s\n%s", throttled.Load(), r.stdout, r.stderr)
+	}
+	alwaysURL, _ := throttlingProxy(t, endpoint, -1)
+	r = sentinel(t, awsEnv("AWS_ENDPOINT_URL_DYNAMODB="+alwaysURL, "AWS_MAX_ATTEMPTS=2"), "--warehouse", wh, "ingest", "--sessions-table", table).mustExit(t, 1)
+	if !strings.Contains(r.stderr, "scan "+table) || !strings.Contains(r.stderr, "ProvisionedThroughputExceededException") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM snapshots`); n != 1 {
+		t.Fatalf("a failed scan must not store a snapshot: %v snapshots", n)
 	}
 }
