@@ -250,7 +250,8 @@ func TestEnforceEndToEnd(t *testing.T) {
 	t.Run("server_session_is_tracked_and_revocable", func(t *testing.T) {
 		ready, cont := filepath.Join(s.dir, "ready"), filepath.Join(s.dir, "continue")
 		running := sentinelAsync(t, s.env, "exec", "--server", "--policy", s.policy, "--profile", "prod", "--", child, "-ready", ready, "-continue", cont)
-		awaitFile(t, ready, running)
+		childPID := strings.TrimSpace(awaitFile(t, ready, running))
+		token := processToken(t, childPID)
 
 		r := sentinel(t, s.env, "server-sessions", "--session-table", s.table, "--format", "json").mustExit(t, 0)
 		var list sessionsJSON
@@ -271,6 +272,9 @@ func TestEnforceEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		r = awaitSentinel(t, running).mustExit(t, 3)
+		if strings.Contains(r.stdout+r.stderr, token) {
+			t.Error("the credential server's token appears in sentinel's output")
+		}
 		iss := s.sts.Issuances()
 		first := iss[len(iss)-1]
 		if first.SourceIdentity != "sentinel-s-"+sessionID+"-alice" || first.RoleARN != enfProdRole || first.Caller.ARN != enfAliceARN {
@@ -394,4 +398,38 @@ func enfDumpTable(t *testing.T, db *dynamodb.Client, table, path string) string 
 		lines = append(lines, string(b))
 	}
 	return enfWrite(t, filepath.Dir(path), filepath.Base(path), strings.Join(lines, "\n")+"\n")
+}
+
+// processToken reads the credential server's token from the child's environment (where the SDKs
+// read it), and checks that neither the child's nor sentinel's command line shows it.
+func processToken(t *testing.T, childPID string) string {
+	t.Helper()
+	environ, err := os.ReadFile("/proc/" + childPID + "/environ")
+	if err != nil {
+		t.Skipf("no /proc on this system: %v", err)
+	}
+	token := ""
+	for _, kv := range strings.Split(string(environ), "\x00") {
+		if v, ok := strings.CutPrefix(kv, "AWS_CONTAINER_AUTHORIZATION_TOKEN="); ok {
+			token = v
+		}
+	}
+	if len(token) < 16 {
+		t.Fatalf("the child has no credential server token (%q)", token)
+	}
+	stat, err := os.ReadFile("/proc/" + childPID + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	for _, pid := range []string{childPID, fields[1]} { // the child and its parent, sentinel
+		cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(cmdline), token) {
+			t.Errorf("process %s shows the token in its command line", pid)
+		}
+	}
+	return token
 }

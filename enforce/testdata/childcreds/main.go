@@ -38,7 +38,7 @@ func main() {
 	if *ready == "" {
 		return
 	}
-	if err := os.WriteFile(*ready, []byte("ready\n"), 0o600); err != nil {
+	if err := os.WriteFile(*ready, []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		fail(2, "write ready file: %v", err)
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
