@@ -215,6 +215,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 		return nil, err
 	}
 	p := &work{}
+	planned := map[string]bool{}
 	win := opts.Window
 	var store objectStore
 	aws := func() (AWS, error) {
@@ -265,6 +266,10 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			res.IgnoredFiles += ignored
 		}
 		for _, o := range objects {
+			if planned[o.source] {
+				continue // the same object through two overlapping sources
+			}
+			planned[o.source] = true
 			if o.kind == kindDigest || o.kind == kindInsight {
 				if o.kind == kindDigest {
 					res.DigestFiles++

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -276,27 +277,53 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// ledgerChunk is how many ledger entries go into one INSERT: one statement per entry costs a
+// round trip through DuckDB's planner each, which dominated runs over many small files.
+const ledgerChunk = 256
+
 func upsertLedger(ctx context.Context, tx *sql.Tx, entries []LedgerEntry, run int64, now time.Time) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO ingest_files (source, kind, size, mtime, etag, status, error, events, stored,
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	entries = lastPerSource(entries)
+	for len(entries) > 0 {
+		chunk := entries[:min(ledgerChunk, len(entries))]
+		entries = entries[len(chunk):]
+		args := make([]any, 0, 16*len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.Source, e.Kind, e.Size, nullTime(e.MTime), nullString(e.ETag), e.Status,
+				nullString(e.Error), e.Events, e.Stored, e.Duplicates, e.OutOfWindow, nullTime(e.WindowStart),
+				nullTime(e.WindowEnd), run, run, now.UTC())
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO ingest_files (source, kind, size, mtime, etag, status, error, events, stored,
 		duplicates, out_of_window, window_start, window_end, first_run, last_run, ingested_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+`
 		ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
 		etag = excluded.etag, status = excluded.status, error = excluded.error, events = excluded.events,
 		stored = excluded.stored, duplicates = excluded.duplicates, out_of_window = excluded.out_of_window,
 		window_start = excluded.window_start, window_end = excluded.window_end, last_run = excluded.last_run,
-		ingested_at = excluded.ingested_at`)
-	if err != nil {
-		return fmt.Errorf("prepare ledger update: %w", err)
-	}
-	defer stmt.Close()
-	for _, e := range entries {
-		if _, err := stmt.ExecContext(ctx, e.Source, e.Kind, e.Size, nullTime(e.MTime), nullString(e.ETag), e.Status,
-			nullString(e.Error), e.Events, e.Stored, e.Duplicates, e.OutOfWindow, nullTime(e.WindowStart),
-			nullTime(e.WindowEnd), run, run, now.UTC()); err != nil {
-			return fmt.Errorf("record %s in the ledger: %w", e.Source, err)
+		ingested_at = excluded.ingested_at`, args...)
+		if err != nil {
+			return fmt.Errorf("record %d sources in the ledger (first %s): %w", len(chunk), chunk[0].Source, err)
 		}
 	}
 	return nil
+}
+
+// lastPerSource keeps the last entry of each source (one statement cannot update a row twice).
+func lastPerSource(entries []LedgerEntry) []LedgerEntry {
+	last := make(map[string]int, len(entries))
+	for i, e := range entries {
+		last[e.Source] = i
+	}
+	if len(last) == len(entries) {
+		return entries
+	}
+	out := make([]LedgerEntry, 0, len(last))
+	for i, e := range entries {
+		if last[e.Source] == i {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func nullTime(t time.Time) any {

@@ -98,3 +98,11 @@ func TestWritablePolicyIsWarnedAbout(t *testing.T) {
 		t.Fatalf("stderr: %s", r.stderr)
 	}
 }
+
+func TestOverlappingSourcesAreReadOnce(t *testing.T) {
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail", "--source", fixtures+"/trail/AWSLogs").mustExit(t, 0)
+	if !strings.Contains(r.stdout, "17 files read") || !strings.Contains(r.stdout, "62 events stored, 1 duplicate") {
+		t.Fatalf("summary: %s", r.stdout)
+	}
+}
