@@ -189,6 +189,9 @@ func (s *splitter) visit(v *fastjson.Value, sink recordSink, res *splitResult, d
 	case isRecord(v):
 		return s.record(v, nil, sink, res)
 	}
+	if looksLikeSession(v) {
+		return fmt.Errorf("an object with keys %s: a session-table item, not a CloudTrail record (pass the file with --sessions-file)", keyList(v))
+	}
 	return fmt.Errorf("an object with keys %s", keyList(v))
 }
 
@@ -216,6 +219,14 @@ func (s *splitter) record(rec *fastjson.Value, raw []byte, sink recordSink, res 
 	i := res.found
 	res.found++
 	return sink(i, rec, raw)
+}
+
+// looksLikeSession recognizes a session-table item, plain or in DynamoDB JSON.
+func looksLikeSession(v *fastjson.Value) bool {
+	if item := v.Get("Item"); item != nil && item.Type() == fastjson.TypeObject {
+		v = item
+	}
+	return v.Exists("id") && (v.Exists("profile") || v.Exists("server_instance_id") || v.Exists("source_identity"))
 }
 
 func isRecord(v *fastjson.Value) bool {

@@ -75,6 +75,8 @@ func TestSplitProblems(t *testing.T) {
 		{"first_line_broken", "{\"eventID\":\n" + recA + "\n" + recB + "\n", nil, 0, "invalid JSON after 0 records"},
 		{"wrong_element_kept_going", `{"Records":[` + recA + `,42,"x",` + recB + `]}`, []string{"a", "b"}, 2, ""},
 		{"scalar_value_in_lines", recA + "\n42\n" + recB, []string{"a", "b"}, 1, ""},
+		{"session_item_names_the_right_flag", `{"id":"0123456789abcdef","profile":"prod","status":"active"}`, nil, 1, "a session-table item, not a CloudTrail record (pass the file with --sessions-file)"},
+		{"dynamodb_session_item_too", `{"Item":{"id":{"S":"0123456789abcdef"},"profile":{"S":"prod"}}}`, nil, 1, "pass the file with --sessions-file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
