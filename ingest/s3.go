@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,7 +52,7 @@ func (l *s3Lister) listTrail(ctx context.Context, prefix string) ([]object, erro
 		if err != nil {
 			return nil, err
 		}
-		if !contains(dirs, base+"AWSLogs/") {
+		if !slices.Contains(dirs, base+"AWSLogs/") {
 			return l.listAll(ctx, prefix)
 		}
 		base += "AWSLogs/"
@@ -201,13 +202,4 @@ func (l *s3Lister) object(key string, size int64, modified time.Time, etag strin
 	}
 	classify(&o, "/"+key)
 	return o
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

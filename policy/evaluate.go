@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -60,13 +61,13 @@ func (rule *Rule) decision() Decision {
 // conditions and describes each mismatch; without, it stops at the first.
 func (c *Conditions) check(r Request, explain bool) (bool, []string) {
 	var why []string
-	if len(c.Profiles) > 0 && !contains(c.Profiles, r.Profile) {
+	if len(c.Profiles) > 0 && !slices.Contains(c.Profiles, r.Profile) {
 		if !explain {
 			return false, nil
 		}
 		why = append(why, fmt.Sprintf("profile %s not in %s", quote(r.Profile), list(c.Profiles)))
 	}
-	if len(c.Users) > 0 && !contains(c.Users, r.User) {
+	if len(c.Users) > 0 && !slices.Contains(c.Users, r.User) {
 		if !explain {
 			return false, nil
 		}
@@ -80,22 +81,13 @@ func (c *Conditions) check(r Request, explain bool) (bool, []string) {
 		t := r.At.In(loc)
 		why = append(why, fmt.Sprintf("time %s (%s %s) outside %s", t.Format(time.RFC3339), t.Format("Monday 15:04"), loc, w.describe()))
 	}
-	if len(c.Modes) > 0 && r.Mode != "" && !containsMode(c.Modes, r.Mode) {
+	if len(c.Modes) > 0 && r.Mode != "" && !slices.Contains(c.Modes, r.Mode) {
 		if !explain {
 			return false, nil
 		}
 		why = append(why, fmt.Sprintf("mode %s not in %s", quote(string(r.Mode)), list(c.Modes)))
 	}
 	return len(why) == 0, why
-}
-
-func containsMode(modes []Mode, m Mode) bool {
-	for _, v := range modes {
-		if v == m {
-			return true
-		}
-	}
-	return false
 }
 
 // list formats condition values for a mismatch message: [a, b].

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -342,7 +343,7 @@ func (d *decoder) fields(m *yaml.Node, where string, known ...string) map[string
 			d.addf(k, "merge key %s %s is not supported; write the keys out", quote(k.Value), where)
 			continue
 		}
-		if !contains(known, k.Value) {
+		if !slices.Contains(known, k.Value) {
 			d.addf(k, "unknown key %s %s (known: %s)", quote(k.Value), where, strings.Join(known, ", "))
 			continue
 		}
@@ -353,15 +354,6 @@ func (d *decoder) fields(m *yaml.Node, where string, known ...string) map[string
 		out[k.Value] = entry{key: k, value: m.Content[i+1]}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // scalar returns a string-valued entry. A null value yields ("", true); a

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -394,7 +395,7 @@ func TestParseRejectsHostileInput(t *testing.T) {
 		if elapsed := time.Since(start); elapsed > 2*time.Second {
 			t.Errorf("Parse took %v", elapsed)
 		}
-		if !contains(got, `p.yaml:9:8: rule #1 must be a mapping, got sequence`) {
+		if !slices.Contains(got, `p.yaml:9:8: rule #1 must be a mapping, got sequence`) {
 			t.Errorf("problems do not reject the aliased rules:\n%s", strings.Join(got, "\n"))
 		}
 	})

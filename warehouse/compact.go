@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -51,11 +50,7 @@ func (w *Writer) Compact(ctx context.Context, now time.Time) (CompactStats, erro
 }
 
 func (w *Writer) sources(files []string) string {
-	quoted := make([]string, len(files))
-	for i, f := range files {
-		quoted[i] = sqlString(filepath.Join(w.root, f))
-	}
-	return "read_parquet([" + strings.Join(quoted, ", ") + "], union_by_name = true, hive_partitioning = false)"
+	return "read_parquet(" + sqlList(w.abs(files)) + ", union_by_name = true, hive_partitioning = false)"
 }
 
 // dedupKey is what identifies a row of a dataset.

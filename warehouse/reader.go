@@ -91,11 +91,7 @@ func (r *Reader) createViews(ctx context.Context) error {
 			files = []string{schemaFile(r.root, dataset)}
 		}
 		r.files = append(r.files, files...)
-		quoted := make([]string, len(files))
-		for i, f := range files {
-			quoted[i] = sqlString(f)
-		}
-		sources["{{"+dataset+"}}"] = "read_parquet([" + strings.Join(quoted, ", ") + "], hive_partitioning = true, union_by_name = true)"
+		sources["{{"+dataset+"}}"] = "read_parquet(" + sqlList(files) + ", hive_partitioning = true, union_by_name = true)"
 	}
 	ddl := viewsSQL
 	for k, v := range sources {
@@ -117,12 +113,8 @@ func (r *Reader) Root() string { return r.root }
 // with can be read, none can be written, nothing can be attached or loaded, and the settings are
 // locked. Tables the caller created before sealing stay queryable.
 func (r *Reader) Seal(ctx context.Context) error {
-	quoted := make([]string, len(r.files))
-	for i, f := range r.files {
-		quoted[i] = sqlString(f)
-	}
 	for _, stmt := range []string{
-		`SET allowed_paths = [` + strings.Join(quoted, ", ") + `]`,
+		`SET allowed_paths = ` + sqlList(r.files),
 		`SET enable_external_access = false`,
 		`SET autoinstall_known_extensions = false`,
 		`SET autoload_known_extensions = false`,

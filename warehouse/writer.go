@@ -287,11 +287,7 @@ func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	abs := make([]string, len(files))
-	for i, f := range files {
-		abs[i] = sqlString(filepath.Join(w.root, f))
-	}
-	rows, err := w.scratch.QueryContext(ctx, `SELECT event_id FROM read_parquet([`+strings.Join(abs, ",")+`])`)
+	rows, err := w.scratch.QueryContext(ctx, `SELECT event_id FROM read_parquet(`+sqlList(w.abs(files))+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("read stored event ids of %s: %w", date, err)
 	}
@@ -340,6 +336,24 @@ func (w *Writer) register(dataset, date, rel string) {
 }
 
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// sqlList renders strings as a DuckDB list literal: ['a', 'b'].
+func sqlList(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = sqlString(v)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// abs turns lake-relative paths into paths below the warehouse directory.
+func (w *Writer) abs(files []string) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = filepath.Join(w.root, f)
+	}
+	return out
+}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

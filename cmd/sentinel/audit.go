@@ -23,7 +23,7 @@ func auditCommand() *cli.Command {
 				Flags: append(append([]cli.Flag{}, auditFlags...),
 					&cli.BoolFlag{Name: "with-activity", Usage: "add a column: calls made by each profile's untracked sessions"}),
 				Action: func(c *cli.Context) error {
-					in, err := auditInput(c, time.Now())
+					in, err := auditFromFlags(c)
 					if err != nil {
 						return err
 					}
@@ -47,18 +47,11 @@ func auditCommand() *cli.Command {
 				Flags: append(append([]cli.Flag{}, auditFlags...),
 					&cli.StringFlag{Name: "class", Usage: "only this class: " + strings.Join(queries.UntrackedClasses, ", ")}),
 				Action: func(c *cli.Context) error {
-					in, err := auditInput(c, time.Now())
+					in, err := auditFromFlags(c)
 					if err != nil {
 						return err
 					}
-					n, err := reports.Activity(c.Context, reports.ActivityInput{AuditInput: in, Category: c.String("class")}, c.App.Writer, c.App.ErrWriter)
-					if err != nil {
-						return err
-					}
-					if n > 0 {
-						return findings{}
-					}
-					return nil
+					return findingsIf(reports.Activity(c.Context, reports.ActivityInput{AuditInput: in, Category: c.String("class")}, c.App.Writer, c.App.ErrWriter))
 				},
 			},
 			{
@@ -68,18 +61,11 @@ func auditCommand() *cli.Command {
 				Flags: append(append([]cli.Flag{}, auditFlags...),
 					&cli.StringFlag{Name: "category", Usage: "only this category: " + strings.Join(queries.UntrackedClasses, ", ")}),
 				Action: func(c *cli.Context) error {
-					in, err := auditInput(c, time.Now())
+					in, err := auditFromFlags(c)
 					if err != nil {
 						return err
 					}
-					n, err := reports.UntrackedSessions(c.Context, reports.UntrackedSessionsInput{AuditInput: in, Category: c.String("category")}, c.App.Writer, c.App.ErrWriter)
-					if err != nil {
-						return err
-					}
-					if n > 0 {
-						return findings{}
-					}
-					return nil
+					return findingsIf(reports.UntrackedSessions(c.Context, reports.UntrackedSessionsInput{AuditInput: in, Category: c.String("category")}, c.App.Writer, c.App.ErrWriter))
 				},
 			},
 		},
@@ -103,11 +89,24 @@ func sqlCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return fmt.Errorf("sql takes exactly one argument, the query (got %d)", c.NArg())
 			}
-			in, err := baseInput(c)
+			cfg, err := loadConfig(c)
+			if err != nil {
+				return err
+			}
+			in, err := baseInput(c, cfg)
 			if err != nil {
 				return err
 			}
 			return reports.SQL(c.Context, reports.SQLInput{AuditInput: in, Query: c.Args().First()}, c.App.Writer, c.App.ErrWriter)
 		},
 	}
+}
+
+// auditFromFlags loads the config file and builds the audit input from the flags.
+func auditFromFlags(c *cli.Context) (reports.AuditInput, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return reports.AuditInput{}, err
+	}
+	return auditInput(c, cfg, time.Now())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/sentinel-audit/sentinel/config"
 	"strings"
 	"time"
 
@@ -48,12 +49,16 @@ func exportCommand() *cli.Command {
 				return fmt.Errorf("unexpected argument %q: give the destination with --to", c.Args().First())
 			}
 			now := time.Now()
-			in, err := auditInput(c, now)
+			cfg, err := loadConfig(c)
+			if err != nil {
+				return err
+			}
+			in, err := auditInput(c, cfg, now)
 			if err != nil {
 				return err
 			}
 			in.Format = ""
-			aws, err := exportAWS(c, c.String("to"))
+			aws, err := exportAWS(c, cfg, c.String("to"))
 			if err != nil {
 				return err
 			}
@@ -82,7 +87,11 @@ func exportCommand() *cli.Command {
 						return fmt.Errorf("export verify takes one argument, the export's directory or s3://BUCKET/PREFIX (got %d; options go before it)", c.NArg())
 					}
 					from := c.Args().First()
-					aws, err := exportAWS(c, from)
+					cfg, err := loadConfig(c)
+					if err != nil {
+						return err
+					}
+					aws, err := exportAWS(c, cfg, from)
 					if err != nil {
 						return err
 					}
@@ -101,13 +110,9 @@ func exportCommand() *cli.Command {
 }
 
 // exportAWS loads the AWS configuration when location is in S3 (nil otherwise).
-func exportAWS(c *cli.Context, location string) (*ingest.AWS, error) {
+func exportAWS(c *cli.Context, cfg *config.Config, location string) (*ingest.AWS, error) {
 	if !strings.HasPrefix(location, "s3://") {
 		return nil, nil
-	}
-	cfg, err := loadConfig(c)
-	if err != nil {
-		return nil, err
 	}
 	awsCfg, err := loadAWS(c, cfg.Defaults.Region)
 	if err != nil {

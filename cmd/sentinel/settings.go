@@ -47,6 +47,23 @@ func warehouseDir(c *cli.Context, cfg *config.Config) (string, error) {
 	return warehouse.DefaultDir()
 }
 
+// resolveWarehouse loads the config file and applies the warehouse precedence.
+func resolveWarehouse(c *cli.Context) (string, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return "", err
+	}
+	return warehouseDir(c, cfg)
+}
+
+// findingsIf is the outcome of a report that found n things the user must look at (exit 1).
+func findingsIf(n int, err error) error {
+	if err == nil && n > 0 {
+		return findings{}
+	}
+	return err
+}
+
 // showProgress is true when stderr is a terminal and --quiet was not given.
 func showProgress(c *cli.Context) bool {
 	if c.Bool("quiet") {
@@ -66,8 +83,8 @@ var auditFlags = []cli.Flag{
 }
 
 // auditInput turns the audit flags into the report input.
-func auditInput(c *cli.Context, now time.Time) (reports.AuditInput, error) {
-	in, err := baseInput(c)
+func auditInput(c *cli.Context, cfg *config.Config, now time.Time) (reports.AuditInput, error) {
+	in, err := baseInput(c, cfg)
 	if err != nil {
 		return in, err
 	}
@@ -87,11 +104,7 @@ func auditInput(c *cli.Context, now time.Time) (reports.AuditInput, error) {
 
 // baseInput resolves what every warehouse query needs: the warehouse, the policy, the profile map
 // and the output format.
-func baseInput(c *cli.Context) (reports.AuditInput, error) {
-	cfg, err := loadConfig(c)
-	if err != nil {
-		return reports.AuditInput{}, err
-	}
+func baseInput(c *cli.Context, cfg *config.Config) (reports.AuditInput, error) {
 	dir, err := warehouseDir(c, cfg)
 	if err != nil {
 		return reports.AuditInput{}, err

@@ -31,11 +31,7 @@ func warehouseCompactCommand() *cli.Command {
 			&cli.BoolFlag{Name: "wait", Usage: "wait for a running ingest instead of failing"},
 		},
 		Action: func(c *cli.Context) error {
-			cfg, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			dir, err := warehouseDir(c, cfg)
+			dir, err := resolveWarehouse(c)
 			if err != nil {
 				return err
 			}
@@ -85,11 +81,7 @@ func warehouseInfoCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: reports.FormatTable, Usage: "output format: table or json"},
 		},
 		Action: func(c *cli.Context) error {
-			cfg, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			dir, err := warehouseDir(c, cfg)
+			dir, err := resolveWarehouse(c)
 			if err != nil {
 				return err
 			}
