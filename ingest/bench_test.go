@@ -16,8 +16,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,6 +129,17 @@ func checkWarehouse(b *testing.B, wh string, st trailgen.Stats, withSessions boo
 	}
 }
 
+// cpuTime is the CPU time (user and system) the process has used: with the wall time it shows
+// how busy the cores were, and per event it is the cost that other load on the machine does not
+// change.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // resetPeakRSS makes VmHWM restart from the current RSS (Linux: clear_refs 5), so the peak read
 // after a run is the run's. It reports whether it could.
 func resetPeakRSS() bool {
@@ -173,11 +186,12 @@ func treeSize(b *testing.B, dir string) int64 {
 }
 
 // BenchmarkDirectoryIngest ingests a generated trail (200k events) and its snapshot from a
-// local directory into a fresh warehouse.
+// local directory into a fresh warehouse, with the soft memory limit the ingest command sets.
 func BenchmarkDirectoryIngest(b *testing.B) {
 	dir, st := cachedTrail(b, trailgen.Config{Events: benchEvents(b, 200_000), Seed: 1})
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(ingest.DefaultMemoryLimit))
 	ctx := context.Background()
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	var peak, lake, before int64
 	reset := true
 	b.ResetTimer()
@@ -187,9 +201,10 @@ func BenchmarkDirectoryIngest(b *testing.B) {
 		reset = resetPeakRSS() && reset
 		before = max(before, rss())
 		b.StartTimer()
-		began := time.Now()
+		began, cpuBefore := time.Now(), cpuTime()
 		res, err := ingest.Run(ctx, directoryOptions(wh, dir))
 		elapsed += time.Since(began)
+		cpu += cpuTime() - cpuBefore
 		b.StopTimer()
 		peak = max(peak, peakRSS())
 		if err != nil {
@@ -208,6 +223,8 @@ func BenchmarkDirectoryIngest(b *testing.B) {
 	sec := elapsed.Seconds()
 	b.ReportMetric(float64(st.Events*b.N)/sec, "events/s")
 	b.ReportMetric(float64(st.UncompressedBytes)*float64(b.N)/1e6/sec, "MB/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(st.Events*b.N), "cpu_µs/event")
+	b.ReportMetric(cpu.Seconds()/sec, "cores_busy")
 	b.ReportMetric(float64(peak)/(1<<20), "peak_RSS_MiB")
 	b.ReportMetric(float64(before)/(1<<20), "start_RSS_MiB")
 	b.ReportMetric(float64(lake)/float64(st.CompressedBytes), "lake/gz_input")

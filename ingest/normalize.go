@@ -100,8 +100,6 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.AddendumReason = optText(add.Get("reason"))
 	row.AddendumOriginalEventID = optText(add.Get("originalEventID"))
 
-	row.RequestParameters = opt(n.jsonText(req))
-	row.ResponseElements = opt(n.jsonText(resp))
 	if raw != nil {
 		row.Raw = validText(raw)
 	} else {

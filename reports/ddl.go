@@ -223,6 +223,12 @@ var (
 	}
 )
 
+// ddlRawMemberColumns are the events columns taken from raw rather than stored in the lake.
+var ddlRawMemberColumns = []ddlColumn{{"request_parameters", ddlString}, {"response_elements", ddlString}}
+
+// ddlRawMembers are the JSON paths in raw of ddlRawMemberColumns.
+var ddlRawMembers = []string{"$.requestParameters", "$.responseElements"}
+
 // Partition columns of the lake datasets (directories NAME=YYYY-MM-DD).
 var (
 	ddlEventDate    = ddlColumn{"event_date", ddlDate}
@@ -249,7 +255,7 @@ func ddlLayoutTables(layout string) ([]ddlTable, error) {
 	}
 	sessions := append(ddlWithout(snapshots, "ingest_run"), ddlSessionHistoryColumns...)
 	return []ddlTable{
-		{name: "events", dir: "events", columns: events, partition: &ddlEventDate,
+		{name: "events", dir: "events", columns: append(events, ddlRawMemberColumns...), partition: &ddlEventDate,
 			about: "events: one row per eventID (deduplicated, corrections applied), partitioned by the UTC date of event_time."},
 		{name: "issuances", dir: "issuances", columns: ddlIssuanceColumns,
 			about: "issuances: every successful credential issuance, classified, with the policy's verdict at its moment."},
@@ -288,6 +294,9 @@ type ddlDialect struct {
 	arrayOpen, arrayClose string
 	// preamble is engine set-up printed before the tables.
 	preamble string
+	// jsonMember is the JSON text of the member at path of a JSON document in expr (NULL when
+	// absent).
+	jsonMember func(expr, path string) string
 }
 
 func ddlDoubleQuoted(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
@@ -324,12 +333,14 @@ var ddlDialects = map[string]ddlDialect{
 		},
 		ddlQuote: ddlBackQuoted, dmlQuote: ddlDoubleQuoted, literal: ddlLiteral,
 		arrayLen: "cardinality", arrayOpen: "filter(ARRAY[", arrayClose: "], f -> f IS NOT NULL)",
+		jsonMember: ddlTrinoJSONMember,
 	},
 	EngineTrino: {
 		engine: EngineTrino, title: "Trino (Hive connector, catalog \"hive\")",
 		ddlTypes: ddlTrinoTypes, dmlTypes: ddlTrinoTypes,
 		ddlQuote: ddlDoubleQuoted, dmlQuote: ddlDoubleQuoted, literal: ddlLiteral, catalog: "hive.",
 		arrayLen: "cardinality", arrayOpen: "filter(ARRAY[", arrayClose: "], f -> f IS NOT NULL)",
+		jsonMember: ddlTrinoJSONMember,
 		preamble: `-- The lake's timestamps have microsecond precision. The Hive connector reads timestamp columns
 -- at the precision of this session property (or of hive.timestamp-precision in the catalog's
 -- properties, the better place for it) and refuses to create timestamp(6) columns below it.
@@ -340,6 +351,7 @@ SET SESSION hive.timestamp_precision = 'MICROSECONDS';`,
 		ddlTypes: ddlSparkTypes, dmlTypes: ddlSparkTypes,
 		ddlQuote: ddlBackQuoted, dmlQuote: ddlBackQuoted, literal: ddlSparkLiteral,
 		arrayLen: "size", arrayOpen: "filter(array(", arrayClose: "), f -> f IS NOT NULL)",
+		jsonMember: func(expr, path string) string { return "get_json_object(" + expr + ", " + ddlSparkLiteral(path) + ")" },
 		preamble: `-- Spark reads TIMESTAMP literals (the query windows below) in the session time zone;
 -- Sentinel's times are UTC.
 SET TIME ZONE 'UTC';`,
@@ -349,7 +361,14 @@ SET TIME ZONE 'UTC';`,
 		ddlTypes: ddlDuckDBTypes, dmlTypes: ddlDuckDBTypes,
 		ddlQuote: ddlDoubleQuoted, dmlQuote: ddlDoubleQuoted, literal: ddlLiteral,
 		arrayLen: "len", arrayOpen: "list_filter([", arrayClose: "], f -> f IS NOT NULL)",
+		jsonMember: func(expr, path string) string {
+			return "nullif(json_extract(" + expr + ", " + ddlLiteral(path) + ")::VARCHAR, 'null')"
+		},
 	},
+}
+
+func ddlTrinoJSONMember(expr, path string) string {
+	return "nullif(json_format(json_extract(" + expr + ", " + ddlLiteral(path) + ")), 'null')"
 }
 
 // ddlScript is the whole output: header, engine-specific tables, portable views and queries.
@@ -545,7 +564,11 @@ func (s ddlScript) render(text string, tables []ddlTable) (string, error) {
 	for _, tb := range tables {
 		switch tb.name {
 		case "events_all":
-			data["EventColumns"] = s.selectList("latest", tb.columns, tb.partition)
+			cols := s.selectList("latest", tb.columns, tb.partition)
+			for i, c := range ddlRawMemberColumns {
+				cols += ",\n       " + s.d.jsonMember("latest."+s.d.dmlQuote("raw"), ddlRawMembers[i]) + " AS " + s.d.dmlQuote(c.name)
+			}
+			data["EventColumns"] = cols
 		case "session_snapshots":
 			data["SessionColumns"] = s.selectList("latest", ddlWithout(tb.columns, "ingest_run"), nil)
 		}

@@ -7,16 +7,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
 )
 
-// bufferedRows bounds the rows a batch holds in memory across all its open partition files:
-// when reached, every partition writes out what it holds as a row group. Ingest spread over many
-// days keeps many partitions open, so the bound is on the sum, not per partition.
-const bufferedRows = 8192
+// rowGroupRows is the most rows a lake file's row group holds (DuckDB writes row groups of
+// 122,880): large row groups fill whole pages, which zstd compresses best.
+const rowGroupRows = 32768
+
+// maxOpenPartitions is how many event partition files a batch writes at once. Each open file
+// holds a page buffer per column (up to 1 MiB each); when a row falls into another partition,
+// the file written to least recently is finished. Ingest reads in delivery-date order, so files
+// of days behind the run are the ones finished, and a day rarely gets a second file per batch.
+const maxOpenPartitions = 3
+
+// bufferedRows bounds the rows a batch holds in row groups still being written, across all its
+// open partition files: parquet-go keeps a row group's compressed pages and its dictionaries in
+// memory until the group is written out. Past the bound, the partitions holding the most rows
+// write theirs out. Ingest reads files in delivery-date order, so few partitions are open at once
+// and row groups stay large.
+const bufferedRows = 131_072
 
 // Batch collects lake rows and ledger entries that become visible together: Commit writes the
 // Parquet files, moves them into the lake and registers them with the ledger entries in one
@@ -29,8 +42,10 @@ type Batch struct {
 	ledger     []LedgerEntry
 	snapshots  []Snapshot
 	watermarks []Watermark
+	finished   []committedFile // event files finished before the commit (see maxOpenPartitions)
 	rows       int
-	buffered   int // rows not yet written out as row groups, across partitions
+	buffered   int // rows in row groups not yet written out, across partitions
+	writes     int // AddEvents calls, to find the partition written to least recently
 }
 
 type partFile[T any] struct {
@@ -40,6 +55,7 @@ type partFile[T any] struct {
 	pw            *parquet.GenericWriter[T]
 	rows          int
 	buffered      int
+	lastWrite     int
 }
 
 // NewBatch starts an empty batch.
@@ -66,14 +82,48 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 		if err != nil {
 			return err
 		}
+		b.writes++
+		p.lastWrite = b.writes
+		if err := b.finishLeastRecent(); err != nil {
+			return err
+		}
 		if err := p.write(rows[start:end]); err != nil {
 			return err
+		}
+		if p.buffered >= rowGroupRows {
+			b.buffered -= p.buffered
+			if err := p.flush(); err != nil {
+				return err
+			}
 		}
 		b.rows += end - start
 		b.buffered += end - start
 		start = end
 	}
 	return b.flushIfFull()
+}
+
+// finishLeastRecent finishes the event file written to least recently when more than
+// maxOpenPartitions are open and they hold a row group's worth of rows (below that, open files
+// cost little and a small input keeps one file per day).
+func (b *Batch) finishLeastRecent() error {
+	if len(b.events) <= maxOpenPartitions || b.buffered < rowGroupRows {
+		return nil
+	}
+	var lru *partFile[EventRow]
+	for _, p := range b.events {
+		if lru == nil || p.lastWrite < lru.lastWrite {
+			lru = p
+		}
+	}
+	delete(b.events, lru.date)
+	b.buffered -= lru.buffered
+	rel, size, err := lru.finish(b.w.root)
+	if err != nil {
+		return err
+	}
+	b.finished = append(b.finished, committedFile{rel, DatasetEvents, lru.date, lru.rows, size})
+	return nil
 }
 
 // AddSnapshot appends one snapshot of the session table and its items, stamping each item with
@@ -115,7 +165,7 @@ func part[T any](w *Writer, m map[string]*partFile[T], dataset, date string) (*p
 	// input, and faster) while peak memory stays where 256 KiB pages had it; 4 MiB pages gain
 	// little more and cost 80 MB (docs/performance.md).
 	p := &partFile[T]{dataset: dataset, date: date, tmp: tmp, f: f,
-		pw: parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(1<<20), parquet.PageBufferSize(1<<20))}
+		pw: parquet.NewGenericWriter[T](f, parquet.Compression(lakeCodec), parquet.MaxRowsPerRowGroup(2*rowGroupRows), parquet.PageBufferSize(1<<20))}
 	m[date] = p
 	return p, nil
 }
@@ -131,9 +181,6 @@ func (p *partFile[T]) write(rows []T) error {
 
 // flush writes the rows the file holds in memory as a row group.
 func (p *partFile[T]) flush() error {
-	if p.buffered == 0 {
-		return nil
-	}
 	p.buffered = 0
 	if err := p.pw.Flush(); err != nil {
 		return fmt.Errorf("write lake file %s: %w", p.tmp, err)
@@ -141,18 +188,29 @@ func (p *partFile[T]) flush() error {
 	return nil
 }
 
-// flushIfFull writes out every partition's buffered rows once the batch holds bufferedRows.
+// flushIfFull writes out the fullest partitions' row groups, once the batch holds bufferedRows
+// in them, until half the bound is left.
 func (b *Batch) flushIfFull() error {
 	if b.buffered < bufferedRows {
 		return nil
 	}
-	b.buffered = 0
+	type open struct {
+		buffered int
+		flush    func() error
+	}
+	var parts []open
 	for _, p := range b.events {
-		if err := p.flush(); err != nil {
-			return err
-		}
+		parts = append(parts, open{p.buffered, p.flush})
 	}
 	for _, p := range b.snaps {
+		parts = append(parts, open{p.buffered, p.flush})
+	}
+	slices.SortFunc(parts, func(x, y open) int { return y.buffered - x.buffered })
+	for _, p := range parts {
+		if b.buffered <= bufferedRows/2 || p.buffered == 0 {
+			break
+		}
+		b.buffered -= p.buffered
 		if err := p.flush(); err != nil {
 			return err
 		}
@@ -204,6 +262,9 @@ func (p *partFile[T]) abort() {
 
 // Abort drops the batch: its files are deleted and nothing is registered.
 func (b *Batch) Abort() {
+	for _, f := range b.finished {
+		os.Remove(filepath.Join(b.w.root, f.rel))
+	}
 	for _, p := range b.events {
 		p.abort()
 	}
@@ -220,7 +281,7 @@ type committedFile struct {
 
 // Commit makes the batch's rows and ledger entries visible atomically.
 func (b *Batch) Commit(ctx context.Context, now time.Time) error {
-	var files []committedFile
+	files := b.finished
 	var errs []error
 	for _, date := range sortedKeys(b.events) {
 		p := b.events[date]
@@ -373,7 +434,7 @@ func writeEmpty[T any](path string) error {
 	if err != nil {
 		return fmt.Errorf("write schema file: %w", err)
 	}
-	pw := parquet.NewGenericWriter[T](f)
+	pw := parquet.NewGenericWriter[T](f, parquet.Compression(lakeCodec))
 	if err := errors.Join(pw.Close(), f.Close()); err != nil {
 		return fmt.Errorf("write schema file %s: %w", path, err)
 	}

@@ -10,6 +10,8 @@ CREATE VIEW watermarks AS SELECT * FROM catalog.watermarks;
 -- Every stored record, duplicates and superseded originals included.
 CREATE VIEW events_all AS SELECT * FROM {{events}};
 
+-- requestParameters and responseElements come from raw (lakes written before 0.2 also stored
+-- them as columns; those are ignored).
 -- One row per eventID: a duplicate delivery is stored once; a record corrected by a later one
 -- (addendum.originalEventID) is replaced by the correction; among copies, the newest ingest wins.
 CREATE VIEW events AS
@@ -25,9 +27,9 @@ latest AS (
         PARTITION BY event_id
         ORDER BY (addendum_original_event_id IS NOT NULL) DESC, ingest_run DESC, source_file DESC) = 1
 )
-SELECT l.* EXCLUDE (request_parameters, response_elements, raw),
-       l.request_parameters::JSON AS request_parameters,
-       l.response_elements::JSON AS response_elements,
+SELECT COLUMNS(c -> c NOT IN ('raw', 'request_parameters', 'response_elements')),
+       nullif(json_extract(l.raw, '$.requestParameters'), 'null') AS request_parameters,
+       nullif(json_extract(l.raw, '$.responseElements'), 'null') AS response_elements,
        l.raw::JSON AS raw
 FROM latest l
 ANTI JOIN superseded s USING (event_id);

@@ -330,3 +330,84 @@ func TestCompactKeepsAnswersAndDropsDuplicates(t *testing.T) {
 		t.Fatalf("a compacted warehouse has nothing to compact: %+v %v", st, err)
 	}
 }
+
+func TestEventsViewTakesRequestAndResponseFromRaw(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	rows := []EventRow{event("plain", t0), event("null", t0), event("nested", t0)}
+	rows[1].Raw = `{"eventID":"null","requestParameters":null}`
+	rows[2].Raw = `{"eventID":"nested","requestParameters":{"roleArn":"arn:aws:iam::1:role/A","tags":[1,2]},"responseElements":{"ok":true}}`
+	if err := b.AddEvents(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	for query, want := range map[string]int{
+		`SELECT count(*) FROM events WHERE request_parameters IS NULL AND response_elements IS NULL`:                         1 + 1,
+		`SELECT count(*) FROM events WHERE request_parameters->>'roleArn' = 'arn:aws:iam::1:role/A'`:                         1,
+		`SELECT count(*) FROM events WHERE request_parameters::VARCHAR = '{"roleArn":"arn:aws:iam::1:role/A","tags":[1,2]}'`: 1,
+		`SELECT count(*) FROM events WHERE (response_elements->>'ok')::BOOLEAN`:                                              1,
+	} {
+		if n := count(t, root, query); n != want {
+			t.Errorf("%s = %d, want %d", query, n, want)
+		}
+	}
+}
+
+func TestBatchBoundsOpenPartitionFiles(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	// Days out of order and revisited, half a row group each time: each AddEvents may
+	// finish the least recently written file.
+	days := []int{0, 1, 2, 3, 4, 5, 0, 6, 7, 1, 8, 9}
+	for i, d := range days {
+		rows := make([]EventRow, rowGroupRows/2)
+		for j := range rows {
+			rows[j] = event(fmt.Sprintf("e%02d-%d", i, j), t0.AddDate(0, 0, d))
+		}
+		if err := b.AddEvents(rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.events) > maxOpenPartitions {
+			t.Fatalf("after %d adds, %d partition files open (bound %d)", i+1, len(b.events), maxOpenPartitions)
+		}
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if n := count(t, root, `SELECT count(*) FROM events`); n != len(days)*rowGroupRows/2 {
+		t.Fatalf("events = %d, want %d", n, len(days)*rowGroupRows/2)
+	}
+	if n := count(t, root, `SELECT count(*) FROM lake_files`); n != 12 {
+		t.Fatalf("lake files = %d, want 12 (10 days, two revisited after their file was finished)", n)
+	}
+	if n := count(t, root, fmt.Sprintf(`SELECT count(*) FROM (SELECT event_date FROM events GROUP BY event_date HAVING count(*) = %d)`, rowGroupRows)); n != 2 {
+		t.Fatalf("days with two events = %d, want 2", n)
+	}
+}
+
+func TestAbortedBatchLeavesNoFiles(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	for d := range maxOpenPartitions + 3 {
+		rows := make([]EventRow, rowGroupRows/2)
+		for j := range rows {
+			rows[j] = event(fmt.Sprintf("e%d-%d", d, j), t0.AddDate(0, 0, d))
+		}
+		if err := b.AddEvents(rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Abort()
+	w.Close()
+	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
+	if len(files) != 0 {
+		t.Fatalf("an aborted batch left %v", files)
+	}
+}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -104,5 +106,28 @@ func TestOverlappingSourcesAreReadOnce(t *testing.T) {
 	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail", "--source", fixtures+"/trail/AWSLogs").mustExit(t, 0)
 	if !strings.Contains(r.stdout, "17 files read") || !strings.Contains(r.stdout, "62 events stored, 1 duplicate") {
 		t.Fatalf("summary: %s", r.stdout)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	r := sentinel(t, nil, "--warehouse", t.TempDir(), "ingest", "--memory-limit", "lots", "--source", t.TempDir()).mustExit(t, 2)
+	if !strings.Contains(r.stderr, `--memory-limit "lots" is not a size`) {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	t.Setenv("GOMEMLIMIT", "")
+	for in, want := range map[string]int64{"512MiB": 512 << 20, "2 GiB": 2 << 30, "300MB": 300e6, "0": math.MaxInt64} {
+		if err := setMemoryLimit(in); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := debug.SetMemoryLimit(-1); got != want {
+			t.Errorf("--memory-limit %s set %d, want %d", in, got, want)
+		}
+	}
+	debug.SetMemoryLimit(123 << 20)
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if err := setMemoryLimit("512MiB"); err != nil || debug.SetMemoryLimit(-1) != 123<<20 {
+		t.Errorf("with GOMEMLIMIT set, --memory-limit must leave the runtime's limit alone")
 	}
 }

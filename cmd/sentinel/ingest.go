@@ -3,12 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/dustin/go-humanize"
 	"github.com/schollz/progressbar/v3"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/reports"
@@ -50,6 +53,7 @@ func ingestCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Usage: "files read in parallel", DefaultText: "number of CPUs"},
 			&cli.IntFlag{Name: "checkpoint", Usage: "commit after this many events (an interrupted run keeps everything up to its last commit; 1 = after every file)", DefaultText: "250000"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait for another running ingest instead of failing"},
+			&cli.StringFlag{Name: "memory-limit", Value: humanize.IBytes(uint64(ingest.DefaultMemoryLimit)), Usage: "soft limit of the heap (e.g. 512MiB, 2GiB; 0 = none): above it, memory is reclaimed more often instead of growing; the GOMEMLIMIT environment variable takes precedence"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is also off when stderr is not a terminal)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -68,6 +72,9 @@ func ingestCommand() *cli.Command {
 			}
 			if c.NArg() > 0 {
 				return fmt.Errorf("unexpected argument %q: give sources with --source", c.Args().First())
+			}
+			if err := setMemoryLimit(c.String("memory-limit")); err != nil {
+				return err
 			}
 			opts := ingest.Options{
 				Warehouse:     dir,
@@ -114,6 +121,24 @@ func ingestCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// setMemoryLimit sets the runtime's soft memory limit from --memory-limit, unless GOMEMLIMIT
+// (which the runtime read at start) is set.
+func setMemoryLimit(limit string) error {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	n, err := humanize.ParseBytes(limit)
+	if err != nil {
+		return fmt.Errorf("--memory-limit %q is not a size: give one such as 512MiB or 2GiB, or 0 for none", limit)
+	}
+	if n == 0 {
+		debug.SetMemoryLimit(math.MaxInt64)
+		return nil
+	}
+	debug.SetMemoryLimit(int64(min(n, math.MaxInt64)))
+	return nil
 }
 
 // usesAWS reports whether the run reads from AWS (and so needs credentials and a region).

@@ -62,11 +62,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS sentinel.events (
     `source_identity_user` STRING,
     `addendum_reason` STRING,
     `addendum_original_event_id` STRING,
-    `request_parameters` STRING,
-    `response_elements` STRING,
     `raw` STRING,
     `source_file` STRING,
-    `ingest_run` BIGINT
+    `ingest_run` BIGINT,
+    `request_parameters` STRING,
+    `response_elements` STRING
 )
 PARTITIONED BY (`event_date` STRING)
 STORED AS PARQUET

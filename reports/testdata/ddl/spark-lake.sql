@@ -60,8 +60,6 @@ CREATE TABLE IF NOT EXISTS sentinel.events_all (
     `source_identity_user` STRING,
     `addendum_reason` STRING,
     `addendum_original_event_id` STRING,
-    `request_parameters` STRING,
-    `response_elements` STRING,
     `raw` STRING,
     `source_file` STRING,
     `ingest_run` BIGINT,
@@ -133,9 +131,10 @@ SELECT latest.`event_id`, latest.`event_time`, latest.`event_version`, latest.`e
        latest.`response_source_identity`, latest.`role_arn`, latest.`role_session_name`,
        latest.`issued_access_key_id`, latest.`assumed_role_arn`, latest.`source_identity`,
        latest.`source_identity_kind`, latest.`source_identity_id`, latest.`source_identity_user`,
-       latest.`addendum_reason`, latest.`addendum_original_event_id`, latest.`request_parameters`,
-       latest.`response_elements`, latest.`raw`, latest.`source_file`, latest.`ingest_run`,
-       latest.`event_date`
+       latest.`addendum_reason`, latest.`addendum_original_event_id`, latest.`raw`,
+       latest.`source_file`, latest.`ingest_run`, latest.`event_date`,
+       get_json_object(latest.`raw`, '$.requestParameters') AS `request_parameters`,
+       get_json_object(latest.`raw`, '$.responseElements') AS `response_elements`
 FROM (
     SELECT a.*,
            row_number() OVER (

@@ -62,11 +62,11 @@ CREATE TABLE IF NOT EXISTS hive.sentinel.events (
     "source_identity_user" varchar,
     "addendum_reason" varchar,
     "addendum_original_event_id" varchar,
-    "request_parameters" varchar,
-    "response_elements" varchar,
     "raw" varchar,
     "source_file" varchar,
     "ingest_run" bigint,
+    "request_parameters" varchar,
+    "response_elements" varchar,
     "event_date" date
 )
 WITH (

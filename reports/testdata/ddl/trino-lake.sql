@@ -62,8 +62,6 @@ CREATE TABLE IF NOT EXISTS hive.sentinel.events_all (
     "source_identity_user" varchar,
     "addendum_reason" varchar,
     "addendum_original_event_id" varchar,
-    "request_parameters" varchar,
-    "response_elements" varchar,
     "raw" varchar,
     "source_file" varchar,
     "ingest_run" bigint,
@@ -139,9 +137,10 @@ SELECT latest."event_id", latest."event_time", latest."event_version", latest."e
        latest."response_source_identity", latest."role_arn", latest."role_session_name",
        latest."issued_access_key_id", latest."assumed_role_arn", latest."source_identity",
        latest."source_identity_kind", latest."source_identity_id", latest."source_identity_user",
-       latest."addendum_reason", latest."addendum_original_event_id", latest."request_parameters",
-       latest."response_elements", latest."raw", latest."source_file", latest."ingest_run",
-       latest."event_date"
+       latest."addendum_reason", latest."addendum_original_event_id", latest."raw",
+       latest."source_file", latest."ingest_run", latest."event_date",
+       nullif(json_format(json_extract(latest."raw", '$.requestParameters')), 'null') AS "request_parameters",
+       nullif(json_format(json_extract(latest."raw", '$.responseElements')), 'null') AS "response_elements"
 FROM (
     SELECT a.*,
            row_number() OVER (
