@@ -506,6 +506,27 @@ func ledgerEntry(o object, status, msg string) warehouse.LedgerEntry {
 	return warehouse.LedgerEntry{Source: o.source, Kind: o.kind, Size: o.size, MTime: o.mtime, ETag: o.etag, Status: status, Error: msg}
 }
 
+// rowSlices recycles the row slices of outcomes: the committer hands a file's rows to the
+// batch (which copies them into Parquet pages) and the slice goes back to a reader.
+var rowSlices sync.Pool
+
+func getRows() []warehouse.EventRow {
+	if p, ok := rowSlices.Get().(*[]warehouse.EventRow); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+// putRows recycles rows, cleared so that they keep no file's text alive.
+func putRows(rows []warehouse.EventRow) {
+	if cap(rows) == 0 {
+		return
+	}
+	clear(rows)
+	rows = rows[:0]
+	rowSlices.Put(&rows)
+}
+
 // reader is one worker's reusable state.
 type reader struct {
 	buf   bytes.Buffer
@@ -524,18 +545,23 @@ func (r *reader) read(ctx context.Context, j job) outcome {
 		oc.err = err
 		return oc
 	}
+	r.norm.setFile(data)
+	defer r.norm.setFile(nil)
+	oc.rows = getRows()
 	split, err := r.split.split(data, func(i int, rec *fastjson.Value, raw []byte) error {
-		var row warehouse.EventRow
-		if err := r.norm.normalize(rec, raw, &row); err != nil {
+		oc.rows = append(oc.rows, warehouse.EventRow{})
+		row := &oc.rows[len(oc.rows)-1]
+		if err := r.norm.normalize(rec, raw, row); err != nil {
+			oc.rows = oc.rows[:len(oc.rows)-1]
 			oc.reject(fmt.Sprintf("record %d: %v", i+1, err))
 			return nil
 		}
 		if !j.window.Contains(row.EventTime) {
+			oc.rows = oc.rows[:len(oc.rows)-1]
 			oc.outOfWindow++
 			return nil
 		}
 		row.SourceFile = j.obj.source
-		oc.rows = append(oc.rows, row)
 		return nil
 	})
 	oc.found, oc.skipped, oc.err = int64(split.found), int64(split.skipped), err
@@ -735,6 +761,7 @@ func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates i
 	if err := c.batch.AddEvents(kept); err != nil {
 		return 0, 0, err
 	}
+	putRows(oc.rows)
 	c.res.EventsStored += int64(len(kept))
 	c.res.EventsDuplicate += duplicates
 	return stored + int64(len(kept)), duplicates, nil

@@ -26,6 +26,56 @@ var errRejected = errors.New("record rejected")
 // or of an unexpected JSON type; only eventID and eventTime are required.
 type normalizer struct {
 	buf []byte
+	// file is the text being read and fileText the same bytes as one string: a record's raw
+	// bytes that lie within file become a slice of fileText instead of a copy of their own.
+	file     []byte
+	fileText string
+	// interned holds values that repeat across records (event names, regions, account ids,
+	// roles), so each is allocated once per reader.
+	interned map[string]*string
+}
+
+// internedMax bounds the interned values of one reader.
+const internedMax = 1 << 16
+
+// setFile starts a file (nil ends it).
+func (n *normalizer) setFile(data []byte) {
+	n.file, n.fileText = data, ""
+	if data != nil {
+		n.fileText = string(data)
+	}
+}
+
+// rawText is raw as a string: a slice of the file's text when raw lies within the file, else a
+// copy; invalid UTF-8 is replaced either way.
+func (n *normalizer) rawText(raw []byte) string {
+	if !utf8.Valid(raw) {
+		return strings.ToValidUTF8(string(raw), "\uFFFD")
+	}
+	if off := cap(n.file) - cap(raw); len(raw) > 0 && off >= 0 && off+len(raw) <= len(n.file) && &n.file[off] == &raw[0] {
+		return n.fileText[off : off+len(raw)]
+	}
+	return string(raw)
+}
+
+// intern is optText for a value that repeats across records: equal values share one string.
+func (n *normalizer) intern(v *fastjson.Value) *string {
+	if v == nil || v.Type() != fastjson.TypeString {
+		return optText(v)
+	}
+	b := v.GetStringBytes()
+	if p, ok := n.interned[string(b)]; ok {
+		return p
+	}
+	p := optText(v)
+	if p == nil || len(n.interned) >= internedMax {
+		return p
+	}
+	if n.interned == nil {
+		n.interned = map[string]*string{}
+	}
+	n.interned[string(b)] = p
+	return p
 }
 
 // normalize fills row from rec. The record's raw JSON is kept whole: raw, its original bytes,
@@ -45,16 +95,16 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 		return fmt.Errorf("%w: event %s has unparseable eventTime %q", errRejected, row.EventID, clip(when))
 	}
 	row.EventTime = t.UTC()
-	row.EventVersion = optText(rec.Get("eventVersion"))
-	row.EventSource = optText(rec.Get("eventSource"))
-	row.EventName = optText(rec.Get("eventName"))
-	row.EventType = optText(rec.Get("eventType"))
-	row.EventCategory = optText(rec.Get("eventCategory"))
-	row.AWSRegion = optText(rec.Get("awsRegion"))
-	row.RecipientAccountID = optText(rec.Get("recipientAccountId"))
-	row.SourceIPAddress = optText(rec.Get("sourceIPAddress"))
-	row.UserAgent = optText(rec.Get("userAgent"))
-	row.ErrorCode = optText(rec.Get("errorCode"))
+	row.EventVersion = n.intern(rec.Get("eventVersion"))
+	row.EventSource = n.intern(rec.Get("eventSource"))
+	row.EventName = n.intern(rec.Get("eventName"))
+	row.EventType = n.intern(rec.Get("eventType"))
+	row.EventCategory = n.intern(rec.Get("eventCategory"))
+	row.AWSRegion = n.intern(rec.Get("awsRegion"))
+	row.RecipientAccountID = n.intern(rec.Get("recipientAccountId"))
+	row.SourceIPAddress = n.intern(rec.Get("sourceIPAddress"))
+	row.UserAgent = n.intern(rec.Get("userAgent"))
+	row.ErrorCode = n.intern(rec.Get("errorCode"))
 	row.ErrorMessage = optText(rec.Get("errorMessage"))
 	row.ReadOnly = boolean(rec.Get("readOnly"))
 	row.ManagementEvent = boolean(rec.Get("managementEvent"))
@@ -62,22 +112,22 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.SharedEventID = optText(rec.Get("sharedEventID"))
 
 	ui := rec.Get("userIdentity")
-	row.IdentityType = optText(ui.Get("type"))
+	row.IdentityType = n.intern(ui.Get("type"))
 	row.IdentityARN = optText(ui.Get("arn"))
-	row.IdentityAccountID = optText(ui.Get("accountId"))
+	row.IdentityAccountID = n.intern(ui.Get("accountId"))
 	row.IdentityPrincipalID = optText(ui.Get("principalId"))
-	row.IdentityUserName = optText(ui.Get("userName"))
+	row.IdentityUserName = n.intern(ui.Get("userName"))
 	row.AccessKeyID = optText(ui.Get("accessKeyId"))
-	row.InvokedBy = optText(ui.Get("invokedBy"))
+	row.InvokedBy = n.intern(ui.Get("invokedBy"))
 	sc := ui.Get("sessionContext")
-	row.SessionIssuerARN = optText(sc.Get("sessionIssuer", "arn"))
-	row.SessionIssuerType = optText(sc.Get("sessionIssuer", "type"))
+	row.SessionIssuerARN = n.intern(sc.Get("sessionIssuer", "arn"))
+	row.SessionIssuerType = n.intern(sc.Get("sessionIssuer", "type"))
 	row.SessionCreationDate = optText(sc.Get("attributes", "creationDate"))
 	row.SessionMFAAuthenticated = boolean(sc.Get("attributes", "mfaAuthenticated"))
 
 	req := rec.Get("requestParameters")
 	resp := rec.Get("responseElements")
-	row.RoleARN = optText(req.Get("roleArn"))
+	row.RoleARN = n.intern(req.Get("roleArn"))
 	row.RoleSessionName = optText(req.Get("roleSessionName"))
 	row.IssuedAccessKeyID = optText(resp.Get("credentials", "accessKeyId"))
 	row.AssumedRoleARN = optText(resp.Get("assumedRoleUser", "arn"))
@@ -97,11 +147,11 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	}
 
 	add := rec.Get("addendum")
-	row.AddendumReason = optText(add.Get("reason"))
+	row.AddendumReason = n.intern(add.Get("reason"))
 	row.AddendumOriginalEventID = optText(add.Get("originalEventID"))
 
 	if raw != nil {
-		row.Raw = validText(raw)
+		row.Raw = n.rawText(raw)
 	} else {
 		row.Raw = n.jsonText(rec)
 	}
