@@ -1,7 +1,12 @@
 package ingest
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +196,40 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatal("negative counts")
 		}
 	})
+}
+
+// TestRawIsTheRecordsBytesAcrossFiles: a reader slices raw out of one string per file; rows of a
+// file keep their records' exact bytes after the reader's buffer has held the next file.
+func TestRawIsTheRecordsBytesAcrossFiles(t *testing.T) {
+	dir := t.TempDir()
+	records := [][]string{
+		{`{"eventID":"a1","eventTime":"2026-11-02T10:00:00Z", "x": [1, 2]}`, "{\"eventID\":\"a2\",\"eventTime\":\"2026-11-02T10:00:01Z\",\"ua\":\"bad\xffbyte\"}"},
+		{`{"eventID":"b1","eventTime":"2026-11-02T11:00:00Z","y":{"z":"caf\u00e9"}}`},
+	}
+	for i, recs := range records {
+		body := "{\"Records\":[\n  " + strings.Join(recs, ",\n  ") + "\n]}"
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.json", i)), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objects, _, err := listDirectory(dir)
+	if err != nil || len(objects) != 2 {
+		t.Fatalf("list: %v %v", objects, err)
+	}
+	r := &reader{}
+	first := r.read(context.Background(), job{obj: objects[0]})
+	second := r.read(context.Background(), job{obj: objects[1]})
+	want := []string{records[0][0], strings.ToValidUTF8(records[0][1], "\uFFFD"), records[1][0]}
+	var got []string
+	for _, oc := range []outcome{first, second} {
+		if oc.err != nil {
+			t.Fatal(oc.err)
+		}
+		for _, row := range oc.rows {
+			got = append(got, row.Raw)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("raw:\n got %q\nwant %q", got, want)
+	}
 }
