@@ -138,7 +138,7 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	sessionSI, requestSI, responseSI := text(sc.Get("sourceIdentity")), text(req.Get("sourceIdentity")), text(resp.Get("sourceIdentity"))
 	row.SessionSourceIdentity, row.RequestSourceIdentity, row.ResponseSourceIdentity = opt(sessionSI), opt(requestSI), opt(responseSI)
 	si := sessionSI
-	if text(rec.Get("eventSource")) == "sts.amazonaws.com" && issuanceEvents[text(rec.Get("eventName"))] {
+	if row.EventSource != nil && *row.EventSource == "sts.amazonaws.com" && row.EventName != nil && issuanceEvents[*row.EventName] {
 		si = firstNonEmpty(requestSI, responseSI, sessionSI)
 	}
 	row.SourceIdentity = opt(si)
