@@ -38,6 +38,13 @@ func OpenReader(ctx context.Context, root string) (*Reader, error) {
 		return nil, fmt.Errorf("open query engine: %w", err)
 	}
 	r := &Reader{db: sql.OpenDB(connector), root: root}
+	// Lake files are immutable, so their Parquet footers can be kept for every query of the
+	// reader: binding the views reads them all, and at 10M events (1,700 row groups) reading
+	// them again costs a query about 0.2 s.
+	if _, err := r.db.ExecContext(ctx, `SET parquet_metadata_cache = true`); err != nil {
+		r.db.Close()
+		return nil, fmt.Errorf("open query engine: %w", err)
+	}
 	if err := r.attach(ctx, catalog); err != nil {
 		r.db.Close()
 		return nil, err
