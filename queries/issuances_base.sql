@@ -15,13 +15,10 @@
 -- issued role (profile_roles, from the AWS and Sentinel config files); else the role name.
 -- (Audit commands create it as a TABLE — computed once for all their queries; `sentinel sql` as a view.)
 CREATE OR REPLACE VIEW issuances_base AS
--- Materialized: the Parquet scan is most of the cost, and the copies below read it again.
-WITH issuance_events AS MATERIALIZED (
-    SELECT *
-    FROM events
-    WHERE event_source = 'sts.amazonaws.com'
-      AND event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
-      AND error_code IS NULL
+-- issuance_events (warehouse/views.sql) are the successful AssumeRole* events. Materialized: the
+-- copies below read them again.
+WITH issuances AS MATERIALIZED (
+    SELECT * FROM issuance_events
 ),
 -- The copies of a minted key other than the one kept (the copy logged in the role's account, then
 -- the earliest, then the least event_id; event_id is unique: see the events view). Few keys have
@@ -29,13 +26,13 @@ WITH issuance_events AS MATERIALIZED (
 -- than the rest of this view.
 shared_keys AS (
     SELECT coalesce(issued_access_key_id, event_id) AS k
-    FROM issuance_events
+    FROM issuances
     GROUP BY k
     HAVING count(*) > 1
 ),
 dropped AS (
     SELECT c.event_id
-    FROM issuance_events c
+    FROM issuances c
     JOIN shared_keys sk ON sk.k = coalesce(c.issued_access_key_id, c.event_id)
     QUALIFY row_number() OVER (
         PARTITION BY sk.k
@@ -98,7 +95,7 @@ SELECT
         CASE WHEN e.event_time < s.started_at - INTERVAL 5 MINUTE OR e.event_time > s.expires_at + INTERVAL 5 MINUTE
              THEN 'outside_session_window' END
     ], f -> f IS NOT NULL) AS flags
-FROM issuance_events e
+FROM issuances e
 -- One equality (not "kind = 's' AND id = id"), so DuckDB plans a hash join, not a nested loop.
 -- The dropped copies are filtered after the joins: DuckDB then builds the hash table on the
 -- sessions, not on the issuances (a third of the time at 10M events).

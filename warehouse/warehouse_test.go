@@ -329,3 +329,81 @@ func TestCompactKeepsAnswersAndDropsDuplicates(t *testing.T) {
 		t.Fatalf("a compacted warehouse has nothing to compact: %+v %v", st, err)
 	}
 }
+
+// TestIssuanceIndex: the issuance_events view has the successful issuances among events whether
+// their lake files are in the catalog's issuance index (the writer indexes at Finish) or not (a
+// run that stopped before Finish), and after compaction replaced indexed files.
+func TestIssuanceIndex(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	issuance := func(id string, at time.Time, name string, errorCode *string) EventRow {
+		e := event(id, at)
+		e.EventSource, e.EventName, e.ErrorCode = ptr("sts.amazonaws.com"), ptr(name), errorCode
+		e.IssuedAccessKeyID = ptr("ASIA" + id)
+		return e
+	}
+	fix := issuance("fix", t0.Add(time.Hour), "AssumeRole", nil)
+	fix.AddendumOriginalEventID = ptr("orig")
+	other := event("call", t0)
+	other.EventSource, other.EventName = ptr("s3.amazonaws.com"), ptr("GetObject")
+	runs := [][]EventRow{
+		{issuance("a", t0, "AssumeRole", nil), issuance("denied", t0, "AssumeRole", ptr("AccessDenied")), other,
+			issuance("saml", t0.Add(48*time.Hour), "AssumeRoleWithSAML", nil), issuance("orig", t0, "AssumeRole", nil)},
+		{issuance("web", t0.Add(time.Minute), "AssumeRoleWithWebIdentity", nil), fix},
+		{issuance("late", t0.Add(24*time.Hour), "AssumeRole", nil)},
+	}
+	want := "a,fix,late,saml,web"
+	check := func(stage string, wantIndexed, wantFiles int) {
+		t.Helper()
+		r, err := OpenReader(ctx, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var got, fromEvents string
+		var indexed, files int
+		err = r.DB().QueryRow(`SELECT
+			(SELECT string_agg(event_id, ',' ORDER BY event_id) FROM issuance_events),
+			(SELECT string_agg(event_id, ',' ORDER BY event_id) FROM events WHERE event_source = 'sts.amazonaws.com'
+				AND event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity') AND error_code IS NULL),
+			(SELECT count(*) FROM catalog.issuance_index_files f JOIN lake_files l USING (path)),
+			(SELECT count(*) FROM lake_files WHERE dataset = 'events')`).Scan(&got, &fromEvents, &indexed, &files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || fromEvents != want || indexed != wantIndexed || files != wantFiles {
+			t.Errorf("%s: issuance_events %s, from events %s (want %s); %d of %d lake files indexed, want %d of %d",
+				stage, got, fromEvents, want, indexed, files, wantIndexed, wantFiles)
+		}
+	}
+	for i, rows := range runs {
+		w := openWriter(t, root)
+		b := w.NewBatch()
+		b.AddEvents(rows)
+		if err := b.Commit(ctx, t0); err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 { // the last run stops before Finish: its file is read from the lake
+			if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Close()
+	}
+	check("before compaction", 3, 4)
+	w := openWriter(t, root)
+	if _, err := w.Compact(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	check("compacted, not indexed yet", 1, 3)
+	w = openWriter(t, root)
+	if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	check("compacted and indexed", 3, 3)
+	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index WHERE path NOT IN (SELECT path FROM lake_files)`); n != 0 {
+		t.Errorf("%d index rows of compacted-away files left", n)
+	}
+}

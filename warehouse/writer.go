@@ -303,7 +303,8 @@ func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// Finish records the run's totals and status (ok, partial or failed).
+// Finish records the run's totals and status (ok, partial or failed) and brings the issuance
+// index up to date with the lake (see migrations/003_issuance_index.sql).
 func (w *Writer) Finish(ctx context.Context, now time.Time, status string, s RunStats) error {
 	db, err := openCatalog(ctx, CatalogPath(w.root))
 	if err != nil {
@@ -316,7 +317,7 @@ func (w *Writer) Finish(ctx context.Context, now time.Time, status string, s Run
 	if err != nil {
 		return fmt.Errorf("record run %d: %w", w.run, err)
 	}
-	return nil
+	return w.indexIssuances(ctx, db)
 }
 
 // Close releases the scratch database and the warehouse lock.
