@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -81,7 +80,7 @@ func (r *Reader) createViews(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		files := r.abs(registered)
+		files := absPaths(r.root, registered)
 		if len(files) == 0 {
 			files = []string{schemaFile(r.root, dataset)}
 		}
@@ -128,14 +127,6 @@ func (r *Reader) strings(ctx context.Context, query string, args ...any) ([]stri
 	return out, nil
 }
 
-func (r *Reader) abs(files []string) []string {
-	out := make([]string, len(files))
-	for i, f := range files {
-		out[i] = filepath.Join(r.root, f)
-	}
-	return out
-}
-
 // issuances is the query of the issuance_events view's rows: the catalog's issuance index for the
 // events files it covers (all of them, unless a writer stopped before indexing its files or the
 // catalog predates the index) and issuances.sql over the others.
@@ -171,7 +162,7 @@ func (r *Reader) issuances(ctx context.Context, events []string) (string, error)
 		parts = append(parts, `SELECT * EXCLUDE (path) FROM catalog.issuance_index WHERE path IN (`+strings.Join(quoted, ", ")+`)`)
 	}
 	if len(rest) > 0 || len(parts) == 0 {
-		files := r.abs(rest)
+		files := absPaths(r.root, rest)
 		if len(files) == 0 {
 			files = []string{schemaFile(r.root, DatasetEvents)}
 		}

@@ -348,10 +348,13 @@ func sqlList(values []string) string {
 }
 
 // abs turns lake-relative paths into paths below the warehouse directory.
-func (w *Writer) abs(files []string) []string {
+func (w *Writer) abs(files []string) []string { return absPaths(w.root, files) }
+
+// absPaths turns lake-relative paths into paths below the warehouse directory root.
+func absPaths(root string, files []string) []string {
 	out := make([]string, len(files))
 	for i, f := range files {
-		out[i] = filepath.Join(w.root, f)
+		out[i] = filepath.Join(root, f)
 	}
 	return out
 }
