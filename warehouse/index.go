@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -21,8 +20,8 @@ func issuanceRows(files []string) string {
 // indexBatch is how many lake files one statement indexes.
 const indexBatch = 256
 
-// indexIssuances brings the catalog's issuance index up to date with the registered events
-// files: the files not indexed yet are read and their issuances copied, in one transaction with
+// indexIssuances brings the catalog's issuance index up to date with the events files registered
+// in it (lake_files): the files not indexed yet are read and their issuances copied, in one transaction with
 // the record that they are indexed; the rows of files no longer registered are deleted.
 func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
 	indexed := map[string]bool{}
@@ -43,16 +42,26 @@ func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("read issuance index: %w", err)
 	}
 	var todo []string
-	for _, files := range w.lake[DatasetEvents] {
-		for _, f := range files {
-			if !indexed[f] {
-				todo = append(todo, f)
-			}
-			delete(indexed, f)
+	rows, err = db.QueryContext(ctx, `SELECT path FROM lake_files WHERE dataset = ? ORDER BY path`, DatasetEvents)
+	if err != nil {
+		return fmt.Errorf("read lake registry: %w", err)
+	}
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			rows.Close()
+			return fmt.Errorf("read lake registry: %w", err)
 		}
+		if !indexed[f] {
+			todo = append(todo, f)
+		}
+		delete(indexed, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read lake registry: %w", err)
 	}
 	gone := sortedKeys(indexed)
-	sort.Strings(todo)
 	if len(todo) == 0 && len(gone) == 0 {
 		return nil
 	}
