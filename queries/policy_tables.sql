@@ -11,8 +11,8 @@
 --                   minutes are left out of policy_minutes and their issuances' own times are here.
 -- policy_decisions  the policy's decision for each distinct request of the issuances in the
 --                   window [since, until); rule NULL = no rule matched (default deny).
--- All three stay empty without a policy, and all three are empty of time classes when no rule has
--- a time condition (the class is then '').
+-- All three stay empty without a policy; policy_minutes and policy_instants stay empty when no
+-- rule has a time condition (every issuance's time class is then '').
 CREATE OR REPLACE TABLE policy_minutes (minute_us BIGINT PRIMARY KEY, time_class VARCHAR NOT NULL);
 CREATE OR REPLACE TABLE policy_instants (at_us BIGINT PRIMARY KEY, time_class VARCHAR NOT NULL);
 CREATE OR REPLACE TABLE policy_decisions (
