@@ -201,6 +201,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		FilesFailed: int64(res.FilesFailed), EventsStored: res.EventsStored, EventsDuplicate: res.EventsDuplicate,
 		EventsOutOfWindow: res.EventsOutOfWindow, SnapshotItems: res.SnapshotItems,
 	})
+	if ie := (*warehouse.IndexError)(nil); errors.As(finishErr, &ie) {
+		res.Warnings = append(res.Warnings, "the issuance index was not brought up to date (audits read the new files from the lake, slower; the next ingest retries): "+ie.Error())
+		finishErr = nil
+	}
 	if runErr != nil {
 		return res, runErr
 	}

@@ -156,3 +156,65 @@ func (w *TimeWindow) describe() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// Timed reports whether any rule has a time condition. Without one, Evaluate decides requests
+// that differ only in At alike.
+func (p *Policy) Timed() bool {
+	if p == nil {
+		return false
+	}
+	for i := range p.Rules {
+		if p.Rules[i].Conditions.Time != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// TimeClass says what the rules' time conditions make of t: one byte per rule with a time
+// condition, in rule order, '1' when t is in its window and '0' when not ("" without time
+// conditions). Evaluate reads At only through those conditions, so requests that differ only in
+// At are decided alike when their times have the same class: a caller deciding many requests can
+// decide one per class.
+func (p *Policy) TimeClass(t time.Time) string {
+	if p == nil {
+		return ""
+	}
+	var b []byte
+	for i := range p.Rules {
+		if w := p.Rules[i].Conditions.Time; w != nil {
+			if w.contains(t) {
+				b = append(b, '1')
+			} else {
+				b = append(b, '0')
+			}
+		}
+	}
+	return string(b)
+}
+
+// MinuteSteady reports whether every instant of the minute that begins at t, a whole UTC minute,
+// has t's TimeClass. Time conditions read the wall clock of their zone to the minute, so that
+// holds unless a zone's offset at t is not a whole number of minutes (local mean time, before
+// standard time) or the zone changes its offset within the minute.
+func (p *Policy) MinuteSteady(t time.Time) bool {
+	if t.Unix()%60 != 0 || t.Nanosecond() != 0 {
+		return false
+	}
+	if p == nil {
+		return true
+	}
+	for i := range p.Rules {
+		w := p.Rules[i].Conditions.Time
+		if w == nil {
+			continue
+		}
+		local := t.In(w.location())
+		_, offset := local.Zone()
+		_, end := local.ZoneBounds()
+		if offset%60 != 0 || !end.IsZero() && end.Before(t.Add(time.Minute)) {
+			return false
+		}
+	}
+	return true
+}

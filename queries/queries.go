@@ -24,6 +24,14 @@ var (
 	issuancesBaseSQL string
 	//go:embed issuances.sql
 	issuancesSQL string
+	//go:embed policy_tables.sql
+	policyTablesSQL string
+	//go:embed policy_minutes.sql
+	policyMinutesSQL string
+	//go:embed policy_instants.sql
+	policyInstantsSQL string
+	//go:embed policy_requests.sql
+	policyRequestsSQL string
 	//go:embed session_compliance.sql
 	sessionComplianceSQL string
 	//go:embed untracked_issuances.sql
@@ -61,7 +69,7 @@ type Setup struct {
 }
 
 // Prepare creates the audit views (issuances_base, issuances, activity) and their inputs (profile_roles,
-// required_profiles, issuance_policy) in db, the engine of a warehouse reader.
+// required_profiles and the policy tables of policy_tables.sql) in db, the engine of a warehouse reader.
 func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -71,7 +79,7 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	for _, stmt := range []string{
 		`CREATE OR REPLACE TABLE profile_roles (role_arn VARCHAR PRIMARY KEY, profile VARCHAR NOT NULL)`,
 		`CREATE OR REPLACE TABLE required_profiles (profile VARCHAR PRIMARY KEY)`,
-		`CREATE OR REPLACE TABLE issuance_policy (event_id VARCHAR PRIMARY KEY, policy_effect VARCHAR, policy_rule VARCHAR, policy_reason VARCHAR, policy_required BOOLEAN)`,
+		policyTablesSQL,
 	} {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("prepare audit views: %w", err)
@@ -114,41 +122,101 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	return nil
 }
 
-// annotate evaluates the policy for every issuance in w: what did it require for this profile,
+// annotate evaluates the policy for the issuances in w: what did it require for this profile,
 // user, time and mode? Issuances not made through Sentinel have no known mode, so rules
-// conditioned on mode apply to them.
+// conditioned on mode apply to them. The policy is evaluated once per distinct request (see
+// policy_tables.sql), not once per issuance.
 func annotate(ctx context.Context, conn *sql.Conn, p *policy.Policy, w window.Window) error {
-	since, until := w.Since, w.Until
+	until := w.Until
 	if until.IsZero() {
 		until = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT event_id, profile, coalesce("user", ''), event_time, coalesce(mode, '')
-		FROM issuances_base WHERE event_time >= ? AND event_time < ?`, since, until)
+	args := []any{sql.Named("since", w.Since), sql.Named("until", until)}
+	if p.Timed() {
+		if err := classifyTimes(ctx, conn, p, args); err != nil {
+			return err
+		}
+	}
+	type decision struct {
+		profile, user, mode, class string
+		policy.Decision
+	}
+	var decisions []decision
+	rows, err := conn.QueryContext(ctx, policyRequestsSQL, args...)
 	if err != nil {
 		return fmt.Errorf("read issuances for policy evaluation: %w", err)
 	}
-	type verdict struct {
-		id       string
-		decision policy.Decision
-	}
-	var verdicts []verdict
 	for rows.Next() {
-		var id, profile, user, mode string
+		var d decision
 		var at time.Time
-		if err := rows.Scan(&id, &profile, &user, &at, &mode); err != nil {
+		if err := rows.Scan(&d.profile, &d.user, &d.mode, &d.class, &at); err != nil {
 			rows.Close()
 			return fmt.Errorf("read issuances for policy evaluation: %w", err)
 		}
-		d := p.Evaluate(policy.Request{Profile: profile, User: user, At: at, Mode: policy.Mode(mode)})
-		verdicts = append(verdicts, verdict{id, d})
+		d.Decision = p.Evaluate(policy.Request{Profile: d.profile, User: d.user, At: at, Mode: policy.Mode(d.mode)})
+		decisions = append(decisions, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read issuances for policy evaluation: %w", err)
 	}
-	return appendRows(ctx, conn, "issuance_policy", len(verdicts), func(i int) []driver.Value {
-		d := verdicts[i].decision
-		return []driver.Value{verdicts[i].id, string(d.Effect), nullable(d.Rule), nullable(d.Reason), d.Effect == policy.EffectRequireServerSession}
+	return appendRows(ctx, conn, "policy_decisions", len(decisions), func(i int) []driver.Value {
+		d := decisions[i]
+		return []driver.Value{w.Since, until, d.profile, d.user, d.mode, d.class,
+			string(d.Effect), nullable(d.Rule), nullable(d.Reason), d.Effect == policy.EffectRequireServerSession}
+	})
+}
+
+// classifyTimes fills policy_minutes with the time class of every minute issuances in the
+// window fall in and, for the minutes that have no single class, policy_instants with the class
+// of each of their issuances' times.
+func classifyTimes(ctx context.Context, conn *sql.Conn, p *policy.Policy, args []any) error {
+	minutes, err := queryMicros(ctx, conn, policyMinutesSQL, args)
+	if err != nil {
+		return fmt.Errorf("read issuance times for policy evaluation: %w", err)
+	}
+	steady := minutes[:0]
+	for _, m := range minutes {
+		if p.MinuteSteady(m) {
+			steady = append(steady, m)
+		}
+	}
+	unsteady := len(steady) < len(minutes)
+	if err := appendTimeClasses(ctx, conn, p, "policy_minutes", steady); err != nil {
+		return err
+	}
+	if !unsteady {
+		return nil
+	}
+	instants, err := queryMicros(ctx, conn, policyInstantsSQL, args)
+	if err != nil {
+		return fmt.Errorf("read issuance times for policy evaluation: %w", err)
+	}
+	return appendTimeClasses(ctx, conn, p, "policy_instants", instants)
+}
+
+// queryMicros runs a query of one column of microseconds since the epoch.
+func queryMicros(ctx context.Context, conn *sql.Conn, query string, args []any) ([]time.Time, error) {
+	rows, err := conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var us int64
+		if err := rows.Scan(&us); err != nil {
+			return nil, err
+		}
+		out = append(out, time.UnixMicro(us).UTC())
+	}
+	return out, rows.Err()
+}
+
+// appendTimeClasses loads times and their time classes into table.
+func appendTimeClasses(ctx context.Context, conn *sql.Conn, p *policy.Policy, table string, times []time.Time) error {
+	return appendRows(ctx, conn, table, len(times), func(i int) []driver.Value {
+		return []driver.Value{times[i].UnixMicro(), p.TimeClass(times[i])}
 	})
 }
 

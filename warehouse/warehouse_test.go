@@ -142,15 +142,13 @@ func TestCrashLeftoversAreInvisibleAndRemoved(t *testing.T) {
 	}
 }
 
-func TestEventsViewDeduplicatesAndAppliesCorrections(t *testing.T) {
+func TestEventsViewAppliesCorrections(t *testing.T) {
 	root := t.TempDir()
 	original := event("orig", t0)
 	corrected := event("fix", t0.Add(time.Minute))
 	orig := "orig"
 	corrected.AddendumOriginalEventID = &orig
-	later := event("dup", t0)
-	later.SourceFile = "file:///src/b.json"
-	for _, rows := range [][]EventRow{{original, corrected, event("dup", t0)}, {later}} {
+	for _, rows := range [][]EventRow{{original, event("other", t0)}, {corrected}} {
 		w := openWriter(t, root)
 		b := w.NewBatch()
 		b.AddEvents(rows)
@@ -159,14 +157,14 @@ func TestEventsViewDeduplicatesAndAppliesCorrections(t *testing.T) {
 		}
 		w.Close()
 	}
-	if n := count(t, root, `SELECT count(*) FROM events_all`); n != 4 {
+	if n := count(t, root, `SELECT count(*) FROM events_all`); n != 3 {
 		t.Fatalf("events_all = %d", n)
 	}
 	if n := count(t, root, `SELECT count(*) FROM events`); n != 2 {
-		t.Fatalf("events = %d, want 2 (fix, dup)", n)
+		t.Fatalf("events = %d, want 2 (fix, other)", n)
 	}
-	if n := count(t, root, `SELECT count(*) FROM events WHERE event_id = 'dup' AND source_file = 'file:///src/b.json' AND ingest_run = 2`); n != 1 {
-		t.Fatal("the newest ingest of a duplicate must win")
+	if n := count(t, root, `SELECT count(*) FROM events WHERE event_id = 'orig'`); n != 0 {
+		t.Fatal("the corrected original must be hidden")
 	}
 }
 
@@ -303,15 +301,16 @@ func TestCompactKeepsAnswersAndDropsDuplicates(t *testing.T) {
 		r.DB().QueryRow(`SELECT count(*) FROM session_snapshots`).Scan(&snaps)
 		return fmt.Sprintf("%s|%d", s, snaps)
 	}
-	before := answers()
+	// Ingest never stores a duplicate (the events view relies on it); compaction also repairs a lake
+	// that holds some, keeping the copy of the newest ingest.
 	w := openWriter(t, root)
 	st, err := w.Compact(ctx, t0)
 	w.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after := answers(); after != before {
-		t.Fatalf("answers changed:\n%s\n%s", before, after)
+	if got, want := answers(), "dup:3,e0:1,e1:2,e2:3,fix:3,n0:1,n1:2,n2:3|3"; got != want {
+		t.Fatalf("after compaction: %s, want %s", got, want)
 	}
 	if st.DuplicatesDropped != 2 || st.FilesAfter != 3 || st.FilesBefore != 9 {
 		t.Fatalf("stats %+v", st)
@@ -409,5 +408,124 @@ func TestAbortedBatchLeavesNoFiles(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
 	if len(files) != 0 {
 		t.Fatalf("an aborted batch left %v", files)
+	}
+}
+
+// TestIssuanceIndex: the issuance_events view has the successful issuances among events whether
+// their lake files are in the catalog's issuance index (the writer indexes at Finish) or not (a
+// run that stopped before Finish), and after compaction replaced indexed files.
+func TestIssuanceIndex(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	issuance := func(id string, at time.Time, name string, errorCode *string) EventRow {
+		e := event(id, at)
+		e.EventSource, e.EventName, e.ErrorCode = ptr("sts.amazonaws.com"), ptr(name), errorCode
+		e.IssuedAccessKeyID = ptr("ASIA" + id)
+		return e
+	}
+	fix := issuance("fix", t0.Add(time.Hour), "AssumeRole", nil)
+	fix.AddendumOriginalEventID = ptr("orig")
+	other := event("call", t0)
+	other.EventSource, other.EventName = ptr("s3.amazonaws.com"), ptr("GetObject")
+	runs := [][]EventRow{
+		{issuance("a", t0, "AssumeRole", nil), issuance("denied", t0, "AssumeRole", ptr("AccessDenied")), other,
+			issuance("saml", t0.Add(48*time.Hour), "AssumeRoleWithSAML", nil), issuance("orig", t0, "AssumeRole", nil)},
+		{issuance("web", t0.Add(time.Minute), "AssumeRoleWithWebIdentity", nil), fix},
+		{issuance("late", t0.Add(24*time.Hour), "AssumeRole", nil)},
+	}
+	want := "a,fix,late,saml,web"
+	check := func(stage string, wantIndexed, wantFiles int) {
+		t.Helper()
+		r, err := OpenReader(ctx, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var got, fromEvents string
+		var indexed, files int
+		err = r.DB().QueryRow(`SELECT
+			(SELECT string_agg(event_id, ',' ORDER BY event_id) FROM issuance_events),
+			(SELECT string_agg(event_id, ',' ORDER BY event_id) FROM events WHERE event_source = 'sts.amazonaws.com'
+				AND event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity') AND error_code IS NULL),
+			(SELECT count(*) FROM catalog.issuance_index_files f JOIN lake_files l USING (path)),
+			(SELECT count(*) FROM lake_files WHERE dataset = 'events')`).Scan(&got, &fromEvents, &indexed, &files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || fromEvents != want || indexed != wantIndexed || files != wantFiles {
+			t.Errorf("%s: issuance_events %s, from events %s (want %s); %d of %d lake files indexed, want %d of %d",
+				stage, got, fromEvents, want, indexed, files, wantIndexed, wantFiles)
+		}
+	}
+	for i, rows := range runs {
+		w := openWriter(t, root)
+		b := w.NewBatch()
+		b.AddEvents(rows)
+		if err := b.Commit(ctx, t0); err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 { // the last run stops before Finish: its file is read from the lake
+			if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Close()
+	}
+	check("before compaction", 3, 4)
+	w := openWriter(t, root)
+	if _, err := w.Compact(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	check("compacted, not indexed yet", 1, 3)
+	w = openWriter(t, root)
+	if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	check("compacted and indexed", 3, 3)
+	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index WHERE path NOT IN (SELECT path FROM lake_files)`); n != 0 {
+		t.Errorf("%d index rows of compacted-away files left", n)
+	}
+}
+
+// TestIndexFailureIsAnIndexError: a lake file the index cannot read leaves the run recorded and
+// fails with an IndexError (callers warn), and readers still answer from the lake.
+func TestIndexFailureIsAnIndexError(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	if err := b.AddEvents([]EventRow{event("a", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
+	if len(files) != 1 {
+		t.Fatalf("lake files: %v", files)
+	}
+	good, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0], []byte("not parquet"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = w.Finish(ctx, t0, "ok", RunStats{})
+	var ie *IndexError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Finish with an unreadable lake file: %v, want an IndexError", err)
+	}
+	w.Close()
+	if err := os.WriteFile(files[0], good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, root, `SELECT count(*) FROM ingest_runs WHERE status = 'ok'`); n != 1 {
+		t.Fatalf("runs recorded ok: %d, want 1", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index_files`); n != 0 {
+		t.Fatalf("files indexed: %d, want 0", n)
 	}
 }

@@ -303,7 +303,8 @@ func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// Finish records the run's totals and status (ok, partial or failed).
+// Finish records the run's totals and status (ok, partial or failed) and brings the issuance
+// index up to date with the lake (see migrations/003_issuance_index.sql).
 func (w *Writer) Finish(ctx context.Context, now time.Time, status string, s RunStats) error {
 	db, err := openCatalog(ctx, CatalogPath(w.root))
 	if err != nil {
@@ -316,8 +317,20 @@ func (w *Writer) Finish(ctx context.Context, now time.Time, status string, s Run
 	if err != nil {
 		return fmt.Errorf("record run %d: %w", w.run, err)
 	}
+	if err := w.indexIssuances(ctx, db); err != nil {
+		return &IndexError{Err: err}
+	}
 	return nil
 }
+
+// IndexError is an issuance index that Finish could not bring up to date. The run is recorded
+// and its data committed; readers read the files not indexed from the lake (slower, same
+// answers) and the next writer tries again, so callers report it as a warning.
+type IndexError struct{ Err error }
+
+func (e *IndexError) Error() string { return e.Err.Error() }
+
+func (e *IndexError) Unwrap() error { return e.Err }
 
 // Close releases the scratch database and the warehouse lock.
 func (w *Writer) Close() error {
@@ -347,10 +360,13 @@ func sqlList(values []string) string {
 }
 
 // abs turns lake-relative paths into paths below the warehouse directory.
-func (w *Writer) abs(files []string) []string {
+func (w *Writer) abs(files []string) []string { return absPaths(w.root, files) }
+
+// absPaths turns lake-relative paths into paths below the warehouse directory root.
+func absPaths(root string, files []string) []string {
 	out := make([]string, len(files))
 	for i, f := range files {
-		out[i] = filepath.Join(w.root, f)
+		out[i] = filepath.Join(root, f)
 	}
 	return out
 }

@@ -1,0 +1,98 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+//go:embed issuances.sql
+var issuancesSQL string
+
+// issuanceRows is issuances.sql over the lake files (absolute paths).
+func issuanceRows(files []string) string {
+	return strings.ReplaceAll(issuancesSQL, "{{files}}",
+		"read_parquet("+sqlList(files)+", union_by_name = true, hive_partitioning = false, filename = true)")
+}
+
+// indexBatch is how many lake files one statement indexes.
+const indexBatch = 256
+
+// indexIssuances brings the catalog's issuance index up to date with the events files registered
+// in it (lake_files): the files not indexed yet are read and their issuances copied, in one transaction with
+// the record that they are indexed; the rows of files no longer registered are deleted.
+func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
+	indexed := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT path FROM issuance_index_files`)
+	if err != nil {
+		return fmt.Errorf("read issuance index: %w", err)
+	}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return fmt.Errorf("read issuance index: %w", err)
+		}
+		indexed[p] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read issuance index: %w", err)
+	}
+	var todo []string
+	rows, err = db.QueryContext(ctx, `SELECT path FROM lake_files WHERE dataset = ? ORDER BY path`, DatasetEvents)
+	if err != nil {
+		return fmt.Errorf("read lake registry: %w", err)
+	}
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			rows.Close()
+			return fmt.Errorf("read lake registry: %w", err)
+		}
+		if !indexed[f] {
+			todo = append(todo, f)
+		}
+		delete(indexed, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read lake registry: %w", err)
+	}
+	gone := sortedKeys(indexed)
+	if len(todo) == 0 && len(gone) == 0 {
+		return nil
+	}
+	return inTx(ctx, db, func(tx *sql.Tx) error {
+		for start := 0; start < len(gone); start += indexBatch {
+			list := sqlList(gone[start:min(start+indexBatch, len(gone))])
+			for _, table := range []string{"issuance_index", "issuance_index_files"} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE list_contains(`+list+`, path)`); err != nil {
+					return fmt.Errorf("drop compacted files from the issuance index: %w", err)
+				}
+			}
+		}
+		for start := 0; start < len(todo); start += indexBatch {
+			batch := todo[start:min(start+indexBatch, len(todo))]
+			abs := w.abs(batch)
+			files := make([]string, len(batch))
+			for i, f := range batch {
+				files[i] = "(" + sqlString(abs[i]) + ", " + sqlString(f) + ")"
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO issuance_index
+				SELECT f.path, i.* EXCLUDE (filename)
+				FROM (`+issuanceRows(abs)+`) i
+				JOIN (VALUES `+strings.Join(files, ", ")+`) f(filename, path) USING (filename)`)
+			if err != nil {
+				return fmt.Errorf("index the issuances of %d lake files: %w", len(batch), err)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO issuance_index_files SELECT path FROM (VALUES `+strings.Join(files, ", ")+`) f(filename, path)`)
+			if err != nil {
+				return fmt.Errorf("index the issuances of %d lake files: %w", len(batch), err)
+			}
+		}
+		return nil
+	})
+}

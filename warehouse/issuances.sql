@@ -1,0 +1,11 @@
+-- The successful credential issuances among the events of {{files}} (a read_parquet with
+-- filename = true): AssumeRole, AssumeRoleWithSAML and AssumeRoleWithWebIdentity without an
+-- errorCode, with the columns of the catalog's issuance_index. The writer indexes new lake files
+-- with it; readers read the files not indexed yet with it.
+SELECT filename, event_id, event_time, event_name, aws_region, recipient_account_id, source_ip_address,
+       user_agent, identity_type, identity_arn, identity_user_name, role_arn, role_session_name,
+       issued_access_key_id, source_identity, source_identity_kind, source_identity_id, source_identity_user
+FROM {{files}}
+WHERE event_source = 'sts.amazonaws.com'
+  AND event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
+  AND error_code IS NULL
