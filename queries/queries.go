@@ -335,7 +335,7 @@ func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedR
 		return nil, fmt.Errorf("untracked issuances query: %w", err)
 	}
 	defer rows.Close()
-	var out []UntrackedRow
+	var out chunks[UntrackedRow]
 	for rows.Next() {
 		var r UntrackedRow
 		var account, role, user, ip, ua, si, rule, effect sql.NullString
@@ -355,9 +355,9 @@ func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedR
 			r.Flags = stringList(flags)
 		}
 		r.EventTime = r.EventTime.UTC()
-		out = append(out, r)
+		out.add(r)
 	}
-	return out, rows.Err()
+	return out.all(), rows.Err()
 }
 
 // ActivityRow is what one non-tracked issuance did with its credentials.
@@ -387,7 +387,7 @@ func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, 
 		return nil, fmt.Errorf("session activity query: %w", err)
 	}
 	defer rows.Close()
-	var out []ActivityRow
+	var out chunks[ActivityRow]
 	for rows.Next() {
 		var r ActivityRow
 		var user, account, role, si sql.NullString
@@ -408,9 +408,9 @@ func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, 
 			r.LastActivity = &t
 		}
 		r.SensitiveCalls = stringList(sensitive)
-		out = append(out, r)
+		out.add(r)
 	}
-	return out, rows.Err()
+	return out.all(), rows.Err()
 }
 
 // UntrackedCalls runs untracked_calls.sql: calls made by untracked issuances, per profile.
@@ -442,4 +442,40 @@ func stringList(list []any) []string {
 		}
 	}
 	return out
+}
+
+// chunks gathers query rows in fixed-size chunks: a result of hundreds of thousands of rows is
+// copied once into a slice of its size instead of at every doubling of a growing one (which took
+// a sixth of untracked-sessions' query time at 10M events).
+type chunks[T any] struct {
+	full [][]T
+	cur  []T
+}
+
+const chunkRows = 4096
+
+func (c *chunks[T]) add(v T) {
+	if len(c.cur) == cap(c.cur) {
+		if c.cur != nil {
+			c.full = append(c.full, c.cur)
+		}
+		c.cur = make([]T, 0, chunkRows)
+	}
+	c.cur = append(c.cur, v)
+}
+
+// all is every row in order (nil when there were none).
+func (c *chunks[T]) all() []T {
+	n := len(c.cur)
+	for _, f := range c.full {
+		n += len(f)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]T, 0, n)
+	for _, f := range c.full {
+		out = append(out, f...)
+	}
+	return append(out, c.cur...)
 }

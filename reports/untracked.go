@@ -64,7 +64,7 @@ func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag
 	if err != nil {
 		return 0, err
 	}
-	rep := UntrackedReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), UntrackedSessions: []UntrackedSession{}}
+	rep := UntrackedReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), UntrackedSessions: make([]UntrackedSession, 0, len(rows))}
 	if in.PolicyPath != "" {
 		p := in.PolicyPath
 		rep.Policy = &p
