@@ -628,8 +628,13 @@ func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
 		if _, err := r.buf.ReadFrom(io.LimitReader(zr, maxObjectBytes+1)); err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-	} else if _, err := r.buf.ReadFrom(io.LimitReader(br, maxObjectBytes+1)); err != nil {
-		return nil, fmt.Errorf("read: %w", err)
+	} else {
+		// A plain object's size is known: one allocation instead of a buffer doubling its way up
+		// (ReadFrom wants bytes.MinRead free at the end).
+		r.buf.Grow(int(min(max(o.size, 0), maxObjectBytes+1)) + bytes.MinRead)
+		if _, err := r.buf.ReadFrom(io.LimitReader(br, maxObjectBytes+1)); err != nil {
+			return nil, fmt.Errorf("read: %w", err)
+		}
 	}
 	if r.buf.Len() > maxObjectBytes {
 		return nil, fmt.Errorf("larger than %d bytes uncompressed", int64(maxObjectBytes))

@@ -15,8 +15,7 @@ import (
 // of plain items or of DynamoDB JSON items ({"Item": {"id": {"S": "..."}}}, as export-to-S3
 // writes them). Every attribute is kept in Raw. Items without an id are reported, not stored.
 func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
-	var sc fastjson.Scanner
-	sc.InitBytes(data)
+	var p fastjson.Parser
 	var rows []warehouse.SnapshotRow
 	var problems []string
 	n := 0
@@ -34,8 +33,18 @@ func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
 		rows = append(rows, row)
 		return nil
 	}
-	for sc.Next() {
-		v := sc.Value()
+	// Values are cut out by the byte scanner and parsed one at a time: a whole-file parser would
+	// copy the file and hold a tree of every item.
+	for i := skipSpace(data, 0); i < len(data); i = skipSpace(data, i) {
+		end, ok := skipValue(data, i)
+		if !ok {
+			end = len(data) // let the parser say what is wrong
+		}
+		v, err := p.ParseBytes(data[i:end])
+		if err != nil {
+			return rows, problems, fmt.Errorf("invalid JSON after %d items: %w", n, err)
+		}
+		i = end
 		if v.Type() == fastjson.TypeArray {
 			for _, el := range v.GetArray() {
 				if err := handle(el); err != nil {
@@ -47,9 +56,6 @@ func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
 		if err := handle(v); err != nil {
 			return rows, problems, err
 		}
-	}
-	if err := sc.Error(); err != nil {
-		return rows, problems, fmt.Errorf("invalid JSON after %d items: %w", n, err)
 	}
 	if n == 0 {
 		return nil, nil, fmt.Errorf("no session items in the file")
