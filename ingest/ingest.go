@@ -35,8 +35,9 @@ const LateDeliveryMargin = 24 * time.Hour
 // DefaultMemoryLimit is the soft heap limit the ingest command sets (--memory-limit). Memory
 // held by a run is bounded by design (a few open partition files, the ids of the last days, the
 // files being read), so the limit costs little CPU; it keeps the garbage collector from letting
-// the heap grow to twice what is live, which keeps a run under 400 MB resident
-// (docs/performance.md).
+// the heap grow to twice what is live, which keeps a run of trail files under 400 MB resident
+// however many events it reads. A session snapshot is still held whole while it is read, so a
+// large one goes over (docs/performance.md).
 const DefaultMemoryLimit int64 = 256 << 20
 
 const (
