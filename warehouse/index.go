@@ -24,42 +24,24 @@ const indexBatch = 256
 // in it (lake_files): the files not indexed yet are read and their issuances copied, in one transaction with
 // the record that they are indexed; the rows of files no longer registered are deleted.
 func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
-	indexed := map[string]bool{}
-	rows, err := db.QueryContext(ctx, `SELECT path FROM issuance_index_files`)
+	done, err := queryStrings(ctx, db, `SELECT path FROM issuance_index_files`)
 	if err != nil {
 		return fmt.Errorf("read issuance index: %w", err)
 	}
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return fmt.Errorf("read issuance index: %w", err)
-		}
+	indexed := map[string]bool{}
+	for _, p := range done {
 		indexed[p] = true
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read issuance index: %w", err)
-	}
-	var todo []string
-	rows, err = db.QueryContext(ctx, `SELECT path FROM lake_files WHERE dataset = ? ORDER BY path`, DatasetEvents)
+	registered, err := queryStrings(ctx, db, `SELECT path FROM lake_files WHERE dataset = ? ORDER BY path`, DatasetEvents)
 	if err != nil {
 		return fmt.Errorf("read lake registry: %w", err)
 	}
-	for rows.Next() {
-		var f string
-		if err := rows.Scan(&f); err != nil {
-			rows.Close()
-			return fmt.Errorf("read lake registry: %w", err)
-		}
+	var todo []string
+	for _, f := range registered {
 		if !indexed[f] {
 			todo = append(todo, f)
 		}
 		delete(indexed, f)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read lake registry: %w", err)
 	}
 	gone := sortedKeys(indexed)
 	if len(todo) == 0 && len(gone) == 0 {

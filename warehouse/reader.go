@@ -108,23 +108,29 @@ func (r *Reader) registered(ctx context.Context, dataset string) ([]string, erro
 }
 
 func (r *Reader) strings(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := r.db.QueryContext(ctx, query, args...)
+	out, err := queryStrings(ctx, r.db, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read lake registry: %w", err)
+	}
+	return out, nil
+}
+
+// queryStrings runs a query of one text column and returns its values.
+func queryStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, fmt.Errorf("read lake registry: %w", err)
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read lake registry: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // issuances is the query of the issuance_events view's rows: the catalog's issuance index for the

@@ -287,20 +287,11 @@ func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	rows, err := w.scratch.QueryContext(ctx, `SELECT event_id FROM read_parquet(`+sqlList(w.abs(files))+`)`)
+	ids, err := queryStrings(ctx, w.scratch, `SELECT event_id FROM read_parquet(`+sqlList(w.abs(files))+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("read stored event ids of %s: %w", date, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("read stored event ids of %s: %w", date, err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // Finish records the run's totals and status (ok, partial or failed) and brings the issuance
