@@ -741,7 +741,9 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 
 // store adds an outcome's snapshot and its events that are not yet in the warehouse to the batch.
 func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates int64, err error) {
-	if oc.obj.kind == kindSnapshot && len(oc.snapRows) > 0 {
+	// A snapshot is stored whole or not at all: an export whose later part failed keeps nothing
+	// (the ledger marks it failed and the next run reads it again under the same snapshot id).
+	if oc.obj.kind == kindSnapshot && len(oc.snapRows) > 0 && oc.err == nil {
 		snap := warehouse.Snapshot{ID: oc.snapshotID, Source: oc.obj.source, TakenAt: oc.takenAt, Items: int64(len(oc.snapRows))}
 		if snap.ID == "" {
 			snap.ID = snapshotID(oc.obj)
