@@ -35,10 +35,10 @@ const LateDeliveryMargin = 24 * time.Hour
 // DefaultMemoryLimit is the soft heap limit the ingest command sets (--memory-limit). Memory
 // held by a run is bounded by design (a few open partition files, the ids of the last days, the
 // files being read), so the limit costs little CPU; it keeps the garbage collector from letting
-// the heap grow to twice what is live, which keeps a run of trail files under 400 MB resident
-// however many events it reads. A session snapshot is still held whole while it is read, so a
-// large one goes over (docs/performance.md).
-const DefaultMemoryLimit int64 = 256 << 20
+// the heap grow to twice what is live, which keeps a run around 400 MB resident however many
+// events it reads. DynamoDB exports of several files and table scans are still held whole while
+// read, so a large one goes over (docs/performance.md).
+const DefaultMemoryLimit int64 = 224 << 20
 
 const (
 	defaultCheckpoint = 250_000
@@ -169,7 +169,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Checkpoint = defaultCheckpoint
 	}
 	c := &committer{w: w, res: res, seen: newSeenSet(w), batch: w.NewBatch(), now: opts.Now, progress: opts.Progress,
-		api: map[string]*apiTotals{}, checkpointRows: opts.Checkpoint}
+		api: map[string]*apiTotals{}, snapshots: map[string]int64{}, checkpointRows: opts.Checkpoint}
 	p, err := plan(ctx, opts, w, res, c.batch)
 	if err != nil {
 		c.batch.Abort()
@@ -395,10 +395,16 @@ func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 	for range opts.Workers {
 		wg.Go(func() {
 			r := &reader{}
-			for j := range in {
+			emit := func(oc outcome) bool {
 				select {
-				case out <- r.read(ctx, j):
+				case out <- oc:
+					return true
 				case <-ctx.Done():
+					return false
+				}
+			}
+			for j := range in {
+				if !emit(r.read(ctx, j, emit)) {
 					return
 				}
 			}
@@ -539,10 +545,13 @@ type reader struct {
 	norm  normalizer
 }
 
-func (r *reader) read(ctx context.Context, j job) outcome {
+// read reads one object. A large snapshot file is handed over in parts through emit before the
+// outcome read returns.
+func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outcome {
+	defer r.release()
 	oc := outcome{job: j}
 	if j.obj.kind == kindSnapshot {
-		r.readSnapshot(ctx, &oc)
+		r.readSnapshot(ctx, &oc, emit)
 		return oc
 	}
 	data, err := r.load(ctx, j.obj)
@@ -579,12 +588,16 @@ func (r *reader) read(ctx context.Context, j job) outcome {
 	return oc
 }
 
+// snapshotChunk is how many items of a snapshot file are handed to the committer at once.
+const snapshotChunk = 8192
+
 // readSnapshot reads a snapshot: one file, or every data file of a DynamoDB export.
-func (r *reader) readSnapshot(ctx context.Context, oc *outcome) {
-	parts := oc.parts
-	if len(parts) == 0 {
-		parts = []object{oc.obj}
+func (r *reader) readSnapshot(ctx context.Context, oc *outcome, emit func(outcome) bool) {
+	if len(oc.parts) == 0 && oc.manifest == nil {
+		r.readSnapshotFile(ctx, oc, emit)
+		return
 	}
+	parts := oc.parts
 	if oc.manifest != nil {
 		if oc.takenAt, oc.err = r.exportTime(ctx, *oc.manifest); oc.err != nil {
 			return
@@ -606,6 +619,62 @@ func (r *reader) readSnapshot(ctx context.Context, oc *outcome) {
 		for _, p := range problems {
 			oc.reject(part.display + ": " + p)
 		}
+	}
+}
+
+// readSnapshotFile reads a snapshot file in two passes, so that its items need not be held all at
+// once: the first finds when the snapshot was taken (the newest change any item records, which
+// every row is stamped and partitioned with) and checks that the whole file reads; the second
+// hands the items over in chunks of snapshotChunk, as partial outcomes, the last one in oc. A file
+// that does not read stores nothing.
+func (r *reader) readSnapshotFile(ctx context.Context, oc *outcome, emit func(outcome) bool) {
+	data, err := r.load(ctx, oc.obj)
+	if err != nil {
+		oc.err = fmt.Errorf("%s: %w", oc.obj.display, err)
+		return
+	}
+	var newest time.Time
+	if _, err := eachSnapshotItem(data, func(row warehouse.SnapshotRow) error {
+		newest = newestChange(newest, row)
+		return nil
+	}); err != nil {
+		oc.err = fmt.Errorf("%s: %w", oc.obj.display, err)
+		return
+	}
+	oc.takenAt = newest
+	if newest.IsZero() {
+		oc.takenAt = oc.obj.mtime.UTC()
+	}
+	var rows []warehouse.SnapshotRow
+	problems, err := eachSnapshotItem(data, func(row warehouse.SnapshotRow) error {
+		rows = append(rows, row)
+		if len(rows) < snapshotChunk {
+			return nil
+		}
+		oc.found += int64(len(rows))
+		if !emit(outcome{job: oc.job, snapRows: rows, takenAt: oc.takenAt, partial: true}) {
+			return ctx.Err()
+		}
+		rows = nil
+		return nil
+	})
+	oc.snapRows = rows
+	if err != nil {
+		oc.err = fmt.Errorf("%s: %w", oc.obj.display, err)
+	}
+	oc.found += int64(len(rows) + len(problems))
+	for _, p := range problems {
+		oc.reject(oc.obj.display + ": " + p)
+	}
+}
+
+// keptBuffer is the largest read buffer a reader keeps between objects: trail files are a few
+// MB, and one large snapshot file must not keep its size resident for the rest of the run.
+const keptBuffer = 16 << 20
+
+func (r *reader) release() {
+	if r.buf.Cap() > keptBuffer {
+		r.buf = bytes.Buffer{}
 	}
 }
 
@@ -659,6 +728,9 @@ type committer struct {
 	now      func() time.Time
 	progress Progress
 	api      map[string]*apiTotals // API syncs in progress, by source
+	// snapshots in progress: items of a snapshot file added to the batch so far, by source. The
+	// batch is not committed while one is open, so a snapshot is stored whole or not at all.
+	snapshots map[string]int64
 	// checkpointRows is the batch size that triggers a commit.
 	checkpointRows int
 }
@@ -679,6 +751,13 @@ func (c *committer) consume(ctx context.Context, outcomes <-chan outcome) error 
 
 func (c *committer) take(ctx context.Context, oc outcome) error {
 	o := oc.obj
+	if o.kind == kindSnapshot && oc.partial {
+		if err := c.batch.AddSnapshotRows(c.snapshot(oc), oc.snapRows); err != nil {
+			return err
+		}
+		c.snapshots[o.source] += int64(len(oc.snapRows))
+		return nil
+	}
 	c.res.EventsRead += oc.found
 	c.res.RecordsSkipped += oc.skipped
 	c.res.RecordsRejected += oc.rejectedN
@@ -743,20 +822,23 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates int64, err error) {
 	// A snapshot is stored whole or not at all: an export whose later part failed keeps nothing
 	// (the ledger marks it failed and the next run reads it again under the same snapshot id).
-	if oc.obj.kind == kindSnapshot && len(oc.snapRows) > 0 && oc.err == nil {
-		snap := warehouse.Snapshot{ID: oc.snapshotID, Source: oc.obj.source, TakenAt: oc.takenAt, Items: int64(len(oc.snapRows))}
-		if snap.ID == "" {
-			snap.ID = snapshotID(oc.obj)
+	if oc.obj.kind == kindSnapshot {
+		added := c.snapshots[oc.obj.source]
+		delete(c.snapshots, oc.obj.source)
+		if oc.err != nil && added > 0 {
+			return 0, 0, fmt.Errorf("snapshot %s failed after %d of its items were added: %w", oc.obj.display, added, oc.err)
 		}
-		if snap.TakenAt.IsZero() {
-			snap.TakenAt = snapshotTime(oc.snapRows, oc.obj.mtime)
+		if oc.err == nil && added+int64(len(oc.snapRows)) > 0 {
+			snap := c.snapshot(oc)
+			snap.Items = added + int64(len(oc.snapRows))
+			if err := c.batch.AddSnapshotRows(snap, oc.snapRows); err != nil {
+				return 0, 0, err
+			}
+			c.batch.RecordSnapshot(snap)
+			stored = snap.Items
+			c.res.Snapshots++
+			c.res.SnapshotItems += snap.Items
 		}
-		if err := c.batch.AddSnapshot(snap, oc.snapRows); err != nil {
-			return 0, 0, err
-		}
-		stored = snap.Items
-		c.res.Snapshots++
-		c.res.SnapshotItems += snap.Items
 	}
 	kept := oc.rows[:0]
 	for _, row := range oc.rows {
@@ -777,6 +859,18 @@ func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates i
 	c.res.EventsStored += int64(len(kept))
 	c.res.EventsDuplicate += duplicates
 	return stored + int64(len(kept)), duplicates, nil
+}
+
+// snapshot is the snapshot an outcome's items belong to.
+func (c *committer) snapshot(oc outcome) warehouse.Snapshot {
+	snap := warehouse.Snapshot{ID: oc.snapshotID, Source: oc.obj.source, TakenAt: oc.takenAt}
+	if snap.ID == "" {
+		snap.ID = snapshotID(oc.obj)
+	}
+	if snap.TakenAt.IsZero() {
+		snap.TakenAt = snapshotTime(oc.snapRows, oc.obj.mtime)
+	}
+	return snap
 }
 
 // apiTotals sums the pages of one API sync.
@@ -803,6 +897,9 @@ func (a *apiTotals) add(e warehouse.LedgerEntry, oc outcome) {
 
 // checkpoint commits the batch when it is large enough.
 func (c *committer) checkpoint(ctx context.Context) error {
+	if len(c.snapshots) > 0 {
+		return nil
+	}
 	if c.batch.Rows() >= c.checkpointRows || c.entries >= checkpointEntries {
 		return c.commit(ctx)
 	}

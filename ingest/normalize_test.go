@@ -217,8 +217,8 @@ func TestRawIsTheRecordsBytesAcrossFiles(t *testing.T) {
 		t.Fatalf("list: %v %v", objects, err)
 	}
 	r := &reader{}
-	first := r.read(context.Background(), job{obj: objects[0]})
-	second := r.read(context.Background(), job{obj: objects[1]})
+	first := r.read(context.Background(), job{obj: objects[0]}, nil)
+	second := r.read(context.Background(), job{obj: objects[1]}, nil)
 	want := []string{records[0][0], strings.ToValidUTF8(records[0][1], "\uFFFD"), records[1][0]}
 	var got []string
 	for _, oc := range []outcome{first, second} {

@@ -15,8 +15,18 @@ import (
 // of plain items or of DynamoDB JSON items ({"Item": {"id": {"S": "..."}}}, as export-to-S3
 // writes them). Every attribute is kept in Raw. Items without an id are reported, not stored.
 func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
-	var p fastjson.Parser
 	var rows []warehouse.SnapshotRow
+	problems, err := eachSnapshotItem(data, func(row warehouse.SnapshotRow) error {
+		rows = append(rows, row)
+		return nil
+	})
+	return rows, problems, err
+}
+
+// eachSnapshotItem reads a snapshot as snapshotItems does, handing each item's row to fn as it is
+// read.
+func eachSnapshotItem(data []byte, fn func(warehouse.SnapshotRow) error) ([]string, error) {
+	var p fastjson.Parser
 	var problems []string
 	n := 0
 	handle := func(v *fastjson.Value) error {
@@ -30,8 +40,7 @@ func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
 			problems = append(problems, fmt.Sprintf("item %d: %v", n, err))
 			return nil
 		}
-		rows = append(rows, row)
-		return nil
+		return fn(row)
 	}
 	// Values are cut out by the byte scanner and parsed one at a time: a whole-file parser would
 	// copy the file and hold a tree of every item.
@@ -42,25 +51,25 @@ func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
 		}
 		v, err := p.ParseBytes(data[i:end])
 		if err != nil {
-			return rows, problems, fmt.Errorf("invalid JSON after %d items: %w", n, err)
+			return problems, fmt.Errorf("invalid JSON after %d items: %w", n, err)
 		}
 		i = end
 		if v.Type() == fastjson.TypeArray {
 			for _, el := range v.GetArray() {
 				if err := handle(el); err != nil {
-					return rows, problems, err
+					return problems, err
 				}
 			}
 			continue
 		}
 		if err := handle(v); err != nil {
-			return rows, problems, err
+			return problems, err
 		}
 	}
 	if n == 0 {
-		return nil, nil, fmt.Errorf("no session items in the file")
+		return nil, fmt.Errorf("no session items in the file")
 	}
-	return rows, problems, nil
+	return problems, nil
 }
 
 // plainItem converts one line to a plain attribute map, unwrapping DynamoDB JSON.
@@ -231,14 +240,20 @@ func attrInt(v any) *int64 {
 func snapshotTime(rows []warehouse.SnapshotRow, mtime time.Time) time.Time {
 	var newest time.Time
 	for _, r := range rows {
-		for _, t := range []*time.Time{r.UpdatedAt, r.LastAccessAt, r.CreatedAt, r.RevokedAt} {
-			if t != nil && t.After(newest) {
-				newest = *t
-			}
-		}
+		newest = newestChange(newest, r)
 	}
 	if newest.IsZero() {
 		return mtime.UTC()
 	}
 	return newest
+}
+
+// newestChange is the later of t and the newest time item r records a change at.
+func newestChange(t time.Time, r warehouse.SnapshotRow) time.Time {
+	for _, at := range []*time.Time{r.UpdatedAt, r.LastAccessAt, r.CreatedAt, r.RevokedAt} {
+		if at != nil && at.After(t) {
+			t = *at
+		}
+	}
+	return t
 }

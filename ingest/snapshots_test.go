@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sentinel-audit/sentinel/warehouse"
 )
@@ -66,5 +69,51 @@ func TestSnapshotIsStoredWholeOrNotAtAll(t *testing.T) {
 	}
 	if s, n := items(); s != 1 || n != 3 {
 		t.Fatalf("after the fixed export: %d snapshots, %d items; want 1 and 3", s, n)
+	}
+}
+
+// TestLargeSnapshotFileIsHandedOverInChunks: a snapshot file of more items than snapshotChunk is
+// stored whole, as one snapshot stamped with its newest change, even with a commit after every
+// file; one broken item anywhere in it stores none of it.
+func TestLargeSnapshotFileIsHandedOverInChunks(t *testing.T) {
+	root := t.TempDir()
+	const items = 2*snapshotChunk + 100
+	var body strings.Builder
+	for i := range items {
+		updated := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+		fmt.Fprintf(&body, `{"id":"%016x","status":"active","profile":"prod","updated_at":"%s"}`+"\n", i, updated.Format(time.RFC3339))
+	}
+	good := filepath.Join(root, "good", "sessions.jsonl")
+	broken := filepath.Join(root, "broken", "sessions.jsonl")
+	for path, text := range map[string]string{good: body.String(), broken: strings.Replace(body.String(), `{"id":"0000000000004000"`, `{"id":`, 1)} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wh := filepath.Join(root, "wh")
+	res, err := Run(context.Background(), Options{Warehouse: wh, SessionsFiles: []string{good, broken}, Checkpoint: 1, Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Snapshots != 1 || res.SnapshotItems != items || res.FilesFailed != 1 {
+		t.Fatalf("stored %d snapshots of %d items, %d files failed; want 1 of %d, 1 failed", res.Snapshots, res.SnapshotItems, res.FilesFailed, items)
+	}
+	r, err := warehouse.OpenReader(context.Background(), wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var snapshots, rows, ids int
+	var taken time.Time
+	err = r.DB().QueryRow(`SELECT (SELECT count(*) FROM snapshots), count(*), count(DISTINCT id), max(taken_at) FROM session_snapshots`).Scan(&snapshots, &rows, &ids, &taken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC).Add((items - 1) * time.Second)
+	if snapshots != 1 || rows != items || ids != items || !taken.Equal(newest) {
+		t.Fatalf("%d snapshots, %d rows of %d ids taken at %s; want 1, %d of %d at %s", snapshots, rows, ids, taken, items, items, newest)
 	}
 }

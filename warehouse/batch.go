@@ -128,9 +128,13 @@ func (b *Batch) finishLeastRecent() error {
 	return nil
 }
 
-// AddSnapshot appends one snapshot of the session table and its items, stamping each item with
-// the snapshot's id, time and source and the writer's run.
-func (b *Batch) AddSnapshot(s Snapshot, rows []SnapshotRow) error {
+// AddSnapshotRows appends items of snapshot s, stamping each with the snapshot's id, time and
+// source and the writer's run. A snapshot's items may come in several calls; RecordSnapshot
+// records the snapshot itself.
+func (b *Batch) AddSnapshotRows(s Snapshot, rows []SnapshotRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	for i := range rows {
 		rows[i].SnapshotID, rows[i].TakenAt, rows[i].SnapshotSource, rows[i].IngestRun = s.ID, s.TakenAt.UTC(), s.Source, b.w.run
 	}
@@ -143,9 +147,11 @@ func (b *Batch) AddSnapshot(s Snapshot, rows []SnapshotRow) error {
 	}
 	b.rows += len(rows)
 	b.buffered += len(rows)
-	b.snapshots = append(b.snapshots, s)
 	return b.flushIfFull()
 }
+
+// RecordSnapshot records snapshot s (its id, source, time and item count) with the batch.
+func (b *Batch) RecordSnapshot(s Snapshot) { b.snapshots = append(b.snapshots, s) }
 
 // Record adds a ledger entry to commit with the batch.
 func (b *Batch) Record(e LedgerEntry) { b.ledger = append(b.ledger, e) }

@@ -22,7 +22,7 @@ var migrations embed.FS
 // caller closes it: the writer holds the catalog only while it reads or commits, so readers in
 // other processes can attach it in between.
 func openCatalog(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := openDuckDB(ctx, path, false)
+	db, err := openDuckDB(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -35,14 +35,10 @@ func openCatalog(ctx context.Context, path string) (*sql.DB, error) {
 
 // openDuckDB opens a DuckDB database file, retrying for a while when another process holds its
 // lock (an ingest committing a checkpoint).
-func openDuckDB(ctx context.Context, path string, readOnly bool) (*sql.DB, error) {
-	dsn := path
-	if readOnly {
-		dsn += "?access_mode=read_only"
-	}
+func openDuckDB(ctx context.Context, path string) (*sql.DB, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for delay := 20 * time.Millisecond; ; delay = min(delay*2, time.Second) {
-		connector, err := duckdb.NewConnector(dsn, nil)
+		connector, err := duckdb.NewConnector(path, nil)
 		if err == nil {
 			db := sql.OpenDB(connector)
 			if err = db.PingContext(ctx); err == nil {

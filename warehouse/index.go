@@ -47,6 +47,14 @@ func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
 	if len(todo) == 0 && len(gone) == 0 {
 		return nil
 	}
+	// Indexing reads every file the run wrote: bounded, one thread and no ordering to keep, DuckDB
+	// holds ~50 MB instead of growing with the run (1M events: 465 -> 419 MB resident, 4M: 654 ->
+	// 448 MB).
+	for _, set := range []string{`SET threads = 1`, `SET memory_limit = '64MB'`, `SET preserve_insertion_order = false`} {
+		if _, err := db.ExecContext(ctx, set); err != nil {
+			return fmt.Errorf("prepare issuance index: %w", err)
+		}
+	}
 	return inTx(ctx, db, func(tx *sql.Tx) error {
 		for start := 0; start < len(gone); start += indexBatch {
 			list := sqlList(gone[start:min(start+indexBatch, len(gone))])

@@ -181,7 +181,9 @@ func TestSnapshotHistoryAndSessions(t *testing.T) {
 		{"s2", t0.Add(48 * time.Hour), []SnapshotRow{{ID: "aaaa", Status: ptr("revoked"), Raw: "{}"}}},
 	} {
 		b := w.NewBatch()
-		if err := b.AddSnapshot(Snapshot{ID: snap.id, Source: "file:///s", TakenAt: snap.at, Items: int64(len(snap.items))}, snap.items); err != nil {
+		s := Snapshot{ID: snap.id, Source: "file:///s", TakenAt: snap.at, Items: int64(len(snap.items))}
+		b.RecordSnapshot(s)
+		if err := b.AddSnapshotRows(s, snap.items); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.Commit(context.Background(), t0); err != nil {
@@ -280,7 +282,9 @@ func TestCompactKeepsAnswersAndDropsDuplicates(t *testing.T) {
 			rows = append(rows, event("orig", t0), fix)
 		}
 		b.AddEvents(rows)
-		b.AddSnapshot(Snapshot{ID: fmt.Sprintf("s%d", run), Source: "f", TakenAt: t0, Items: 1}, []SnapshotRow{{ID: "aaaa", Raw: "{}"}})
+		s := Snapshot{ID: fmt.Sprintf("s%d", run), Source: "f", TakenAt: t0, Items: 1}
+		b.RecordSnapshot(s)
+		b.AddSnapshotRows(s, []SnapshotRow{{ID: "aaaa", Raw: "{}"}})
 		if err := b.Commit(ctx, t0); err != nil {
 			t.Fatal(err)
 		}
