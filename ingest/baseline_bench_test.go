@@ -195,18 +195,9 @@ func BenchmarkReadJSONBaseline(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	sec := elapsed.Seconds()
-	b.ReportMetric(float64(st.Events*b.N)/sec, "events/s")
-	b.ReportMetric(float64(st.UncompressedBytes)*float64(b.N)/1e6/sec, "MB/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(st.Events*b.N), "cpu_µs/event")
-	b.ReportMetric(cpu.Seconds()/sec, "cores_busy")
-	b.ReportMetric(float64(peak)/(1<<20), "peak_RSS_MiB")
-	b.ReportMetric(float64(before)/(1<<20), "start_RSS_MiB")
+	reportRun(b, st, elapsed, cpu, peak, before, reset)
 	b.ReportMetric(float64(size)/(1<<20), "db_MiB")
 	b.ReportMetric(float64(size)/float64(st.CompressedBytes), "db/gz_input")
-	if !reset {
-		b.Log("peak_RSS_MiB is the process's peak since it started: VmHWM could not be reset")
-	}
 }
 
 // countingWriter counts what is written to it and throws it away.

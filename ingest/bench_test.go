@@ -11,8 +11,6 @@ package ingest_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -57,40 +55,15 @@ func benchEvents(b *testing.B, def int) int {
 // earlier run left it in the cache.
 func cachedTrail(b *testing.B, cfg trailgen.Config) (string, trailgen.Stats) {
 	b.Helper()
-	name := fmt.Sprintf("trailgen-v%d-events%d-seed%d-days%d-rpf%d", trailgen.FormatVersion, cfg.Events, cfg.Seed, cfg.Days, cfg.RecordsPerFile)
-	if len(cfg.Regions) > 0 {
-		name += "-" + strings.Join(cfg.Regions, "_")
-	}
-	root := filepath.Join(os.TempDir(), "sentinel-bench")
-	dir := filepath.Join(root, name)
-	statsFile := filepath.Join(dir, "stats.json")
-	var st trailgen.Stats
-	if data, err := os.ReadFile(statsFile); err == nil && json.Unmarshal(data, &st) == nil && st.Events == cfg.Events {
-		return dir, st
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(root, name+".tmp-")
-	if err != nil {
-		b.Fatal(err)
-	}
 	began := time.Now()
-	st, err = trailgen.Generate(cfg, tmp)
+	dir, st, generated, err := trailgen.Cached(filepath.Join(os.TempDir(), "sentinel-bench"), cfg)
 	if err != nil {
-		os.RemoveAll(tmp)
 		b.Fatal(err)
 	}
-	data, _ := json.Marshal(st)
-	if err := os.WriteFile(filepath.Join(tmp, "stats.json"), data, 0o644); err != nil {
-		b.Fatal(err)
+	if generated {
+		b.Logf("generated %d events (%d files, %.1f MB JSON, %.1f MB gzip) into %s in %s",
+			st.Events, st.Files, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6, dir, time.Since(began).Round(time.Millisecond))
 	}
-	os.RemoveAll(dir)
-	if err := os.Rename(tmp, dir); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("generated %d events (%d files, %.1f MB JSON, %.1f MB gzip) into %s in %s",
-		st.Events, st.Files, float64(st.UncompressedBytes)/1e6, float64(st.CompressedBytes)/1e6, dir, time.Since(began).Round(time.Millisecond))
 	return dir, st
 }
 
@@ -126,6 +99,22 @@ func checkWarehouse(b *testing.B, wh string, st trailgen.Stats, withSessions boo
 	if events != st.Events || issuances != st.Issuances || tracked != wantTracked {
 		b.Fatalf("warehouse holds %d events, %d issuances, %d tracked; generated %d, %d, %d",
 			events, issuances, tracked, st.Events, st.Issuances, wantTracked)
+	}
+}
+
+// reportRun reports what every whole-run benchmark measures: throughput, CPU per event and how
+// busy the cores were, and the process's peak and starting RSS.
+func reportRun(b *testing.B, st trailgen.Stats, elapsed, cpu time.Duration, peak, before int64, reset bool) {
+	b.Helper()
+	sec := elapsed.Seconds()
+	b.ReportMetric(float64(st.Events*b.N)/sec, "events/s")
+	b.ReportMetric(float64(st.UncompressedBytes)*float64(b.N)/1e6/sec, "MB/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(st.Events*b.N), "cpu_µs/event")
+	b.ReportMetric(cpu.Seconds()/sec, "cores_busy")
+	b.ReportMetric(float64(peak)/(1<<20), "peak_RSS_MiB")
+	b.ReportMetric(float64(before)/(1<<20), "start_RSS_MiB")
+	if !reset {
+		b.Log("peak_RSS_MiB is the process's peak since it started: VmHWM could not be reset")
 	}
 }
 
@@ -220,19 +209,10 @@ func BenchmarkDirectoryIngest(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	sec := elapsed.Seconds()
-	b.ReportMetric(float64(st.Events*b.N)/sec, "events/s")
-	b.ReportMetric(float64(st.UncompressedBytes)*float64(b.N)/1e6/sec, "MB/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(st.Events*b.N), "cpu_µs/event")
-	b.ReportMetric(cpu.Seconds()/sec, "cores_busy")
-	b.ReportMetric(float64(peak)/(1<<20), "peak_RSS_MiB")
-	b.ReportMetric(float64(before)/(1<<20), "start_RSS_MiB")
+	reportRun(b, st, elapsed, cpu, peak, before, reset)
 	b.ReportMetric(float64(lake)/float64(st.CompressedBytes), "lake/gz_input")
 	b.ReportMetric(float64(lake)/(1<<20), "lake_MiB")
 	b.ReportMetric(float64(st.CompressedBytes)/(1<<20), "gz_input_MiB")
-	if !reset {
-		b.Log("peak_RSS_MiB is the process's peak since it started: VmHWM could not be reset")
-	}
 }
 
 // BenchmarkNoopReingest times a second ingest of the same files: every file is unchanged in the

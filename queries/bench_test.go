@@ -79,44 +79,6 @@ func queryEvents(b *testing.B) int {
 	return n
 }
 
-// cachedTrail returns a directory holding trailgen's output for cfg, generating it only when no
-// earlier run left it in the cache. The cache key is the one ingest's benchmarks use, so both
-// share the data.
-func cachedTrail(b *testing.B, cfg trailgen.Config) (string, trailgen.Stats) {
-	b.Helper()
-	name := fmt.Sprintf("trailgen-v%d-events%d-seed%d-days%d-rpf%d", trailgen.FormatVersion, cfg.Events, cfg.Seed, cfg.Days, cfg.RecordsPerFile)
-	root := filepath.Join(os.TempDir(), "sentinel-bench")
-	dir := filepath.Join(root, name)
-	var st trailgen.Stats
-	if data, err := os.ReadFile(filepath.Join(dir, "stats.json")); err == nil && json.Unmarshal(data, &st) == nil && st.Events == cfg.Events {
-		return dir, st
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(root, name+".tmp-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	began := time.Now()
-	st, err = trailgen.Generate(cfg, tmp)
-	if err != nil {
-		os.RemoveAll(tmp)
-		b.Fatalf("generate %d events into %s: %v", cfg.Events, tmp, err)
-	}
-	data, _ := json.Marshal(st)
-	if err := os.WriteFile(filepath.Join(tmp, "stats.json"), data, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	os.RemoveAll(dir)
-	if err := os.Rename(tmp, dir); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("generated %d events (%d files, %.1f MB JSON) into %s in %s",
-		st.Events, st.Files, float64(st.UncompressedBytes)/1e6, dir, time.Since(began).Round(time.Millisecond))
-	return dir, st
-}
-
 // builtWarehouse is what the marker file of a cached warehouse records.
 type builtWarehouse struct {
 	FormatVersion int            `json:"format_version"`
@@ -137,7 +99,11 @@ func cachedWarehouse(b *testing.B, events int) (string, trailgen.Stats) {
 		indexIssuances(b, wh)
 		return wh, built.Stats
 	}
-	dir, st := cachedTrail(b, trailgen.Config{Events: events, Seed: benchSeed})
+	// The trail is cached where ingest's benchmarks cache theirs, so both share it.
+	dir, st, _, err := trailgen.Cached(filepath.Join(os.TempDir(), "sentinel-bench"), trailgen.Config{Events: events, Seed: benchSeed})
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := os.RemoveAll(wh); err != nil {
 		b.Fatal(err)
 	}

@@ -46,7 +46,6 @@ type Batch struct {
 	watermarks []Watermark
 	finished   []committedFile // event files finished before the commit (see maxOpenPartitions)
 	rows       int
-	buffered   int // rows in row groups not yet written out, across partitions
 	writes     int // AddEvents calls, to find the partition written to least recently
 }
 
@@ -93,13 +92,11 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 			return err
 		}
 		if p.buffered >= rowGroupRows {
-			b.buffered -= p.buffered
 			if err := p.flush(); err != nil {
 				return err
 			}
 		}
 		b.rows += end - start
-		b.buffered += end - start
 		start = end
 	}
 	return b.flushIfFull()
@@ -109,7 +106,7 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 // maxOpenPartitions are open and they hold a row group's worth of rows (below that, open files
 // cost little and a small input keeps one file per day).
 func (b *Batch) finishLeastRecent() error {
-	if len(b.events) <= maxOpenPartitions || b.buffered < rowGroupRows {
+	if len(b.events) <= maxOpenPartitions || b.buffered() < rowGroupRows {
 		return nil
 	}
 	var lru *partFile[EventRow]
@@ -119,7 +116,6 @@ func (b *Batch) finishLeastRecent() error {
 		}
 	}
 	delete(b.events, lru.date)
-	b.buffered -= lru.buffered
 	rel, size, err := lru.finish(b.w.root)
 	if err != nil {
 		return err
@@ -146,7 +142,6 @@ func (b *Batch) AddSnapshotRows(s Snapshot, rows []SnapshotRow) error {
 		return err
 	}
 	b.rows += len(rows)
-	b.buffered += len(rows)
 	return b.flushIfFull()
 }
 
@@ -196,10 +191,23 @@ func (p *partFile[T]) flush() error {
 	return nil
 }
 
+// buffered is the rows in row groups not yet written out, across the open partition files.
+func (b *Batch) buffered() int {
+	n := 0
+	for _, p := range b.events {
+		n += p.buffered
+	}
+	for _, p := range b.snaps {
+		n += p.buffered
+	}
+	return n
+}
+
 // flushIfFull writes out the fullest partitions' row groups, once the batch holds bufferedRows
 // in them, until half the bound is left.
 func (b *Batch) flushIfFull() error {
-	if b.buffered < bufferedRows {
+	left := b.buffered()
+	if left < bufferedRows {
 		return nil
 	}
 	type open struct {
@@ -215,10 +223,10 @@ func (b *Batch) flushIfFull() error {
 	}
 	slices.SortFunc(parts, func(x, y open) int { return y.buffered - x.buffered })
 	for _, p := range parts {
-		if b.buffered <= bufferedRows/2 || p.buffered == 0 {
+		if left <= bufferedRows/2 || p.buffered == 0 {
 			break
 		}
-		b.buffered -= p.buffered
+		left -= p.buffered
 		if err := p.flush(); err != nil {
 			return err
 		}

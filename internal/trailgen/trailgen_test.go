@@ -444,3 +444,19 @@ func TestIngestStoresEveryGeneratedEvent(t *testing.T) {
 		t.Errorf("%d tracked issuances in the warehouse, Stats.ByClass = %d", n, st.ByClass[trailgen.ClassTracked])
 	}
 }
+
+func TestCachedGeneratesOnce(t *testing.T) {
+	root := t.TempDir()
+	dir, st, generated, err := trailgen.Cached(root, small)
+	if err != nil || !generated || st.Events != small.Events {
+		t.Fatalf("first call: %s %+v generated=%v %v", dir, st, generated, err)
+	}
+	again, st2, generated, err := trailgen.Cached(root, small)
+	if err != nil || generated || again != dir || st2.Files != st.Files {
+		t.Fatalf("second call: %s %+v generated=%v %v; want %s from the cache", again, st2, generated, err, dir)
+	}
+	other, _, generated, err := trailgen.Cached(root, trailgen.Config{Events: small.Events, Seed: small.Seed, Days: small.Days, RecordsPerFile: small.RecordsPerFile, Regions: []string{"eu-west-1"}})
+	if err != nil || !generated || other == dir {
+		t.Fatalf("other regions: %s generated=%v %v; want a directory of its own", other, generated, err)
+	}
+}
