@@ -13,12 +13,14 @@ import (
 	"github.com/sentinel-audit/sentinel/warehouse"
 )
 
+func hostileRecord(id, extra string) string {
+	return fmt.Sprintf(`{"eventVersion":"1.08","eventID":"%s","eventTime":"2026-11-02T10:00:00Z","eventName":"GetObject"%s}`, id, extra)
+}
+
 // hostileCorpus writes broken and hostile inputs (generated, never committed: some are large).
 func hostileCorpus(t *testing.T, dir string) {
 	t.Helper()
-	rec := func(id, extra string) string {
-		return fmt.Sprintf(`{"eventVersion":"1.08","eventID":"%s","eventTime":"2026-11-02T10:00:00Z","eventName":"GetObject"%s}`, id, extra)
-	}
+	rec := hostileRecord
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte("this is not json at all\n"))
@@ -42,6 +44,7 @@ func hostileCorpus(t *testing.T, dir string) {
 		"huge-single-line.jsonl":  line.String(),
 		"not-an-event-file.txt":   "ignored",
 		"records-of-scalars.json": `{"Records":[1,"two",null]}`,
+		"pretty.json":             "{\"Records\": [\n  " + prettyRecord + "\n]}\n",
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
@@ -55,6 +58,10 @@ func hostileCorpus(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// prettyRecord is a record as a person would format it, with characters of more than one byte
+// before its eventID.
+const prettyRecord = "{\n    \"userAgent\": \"café \\u00e9\",\n    \"eventID\" :  \"pretty\",\n    \"eventTime\": \"2026-11-02T10:00:00Z\"\n  }"
 
 // TestHostileInput: every input has a defined outcome — stored, or failed with a reason in the
 // ledger — the run never crashes, and the good records of a partly bad file are stored.
@@ -95,6 +102,7 @@ func TestHostileInput(t *testing.T) {
 		"bom.json":                "ok ",
 		"huge-single-line.jsonl":  "ok ",
 		"records-of-scalars.json": "failed not CloudTrail",
+		"pretty.json":             "ok ",
 	}
 	for name, w := range want {
 		if got, ok := outcome[name]; !ok || !strings.HasPrefix(got, w) {
@@ -112,13 +120,32 @@ func TestHostileInput(t *testing.T) {
 	r.DB().QueryRow(`SELECT count(*) FROM events`).Scan(&stored)
 	r.DB().QueryRow(`SELECT user_agent FROM events WHERE event_id = 'utf8'`).Scan(&ua)
 	r.DB().QueryRow(`SELECT length(request_parameters->>'policy')::VARCHAR FROM events WHERE event_id = 'big'`).Scan(&big)
-	// good-1, good-2, big, utf8, first (the first of duplicate keys wins), bom, 20000 lines.
-	if stored != 20006 || ua != "bad\uFFFD" || big != fmt.Sprint(10<<20) {
+	// good-1, good-2, big, utf8, first (the first of duplicate keys wins), bom, pretty, 20000 lines.
+	if stored != 20007 || ua != "bad\uFFFD" || big != fmt.Sprint(10<<20) {
 		t.Errorf("stored %d, user agent %q, big request %s", stored, ua, big)
 	}
 	var first int
 	r.DB().QueryRow(`SELECT count(*) FROM events WHERE event_id = 'first'`).Scan(&first)
 	if first != 1 {
 		t.Error("duplicate keys: the first value is the one stored")
+	}
+	// raw is each record's bytes as they were in the file (invalid UTF-8 replaced), whatever the
+	// lake does with its eventID.
+	for id, want := range map[string]string{
+		"pretty": prettyRecord,
+		"first":  `{"eventID":"first","eventID":"second","eventTime":"2026-11-02T10:00:00Z"}`,
+		"utf8":   hostileRecord("utf8", ",\"userAgent\":\"bad\uFFFD\""),
+		"good-2": hostileRecord("good-2", ""),
+	} {
+		var raw string
+		if err := r.DB().QueryRow(`SELECT raw::VARCHAR FROM events WHERE event_id = ?`, id).Scan(&raw); err != nil || raw != want {
+			t.Errorf("raw of %s = %q (%v), want %q", id, raw, err, want)
+		}
+	}
+	var whole int
+	r.DB().QueryRow(`SELECT count(*) FROM events WHERE event_id LIKE 'line-%' AND raw::VARCHAR = replace(?, '#', event_id)`,
+		hostileRecord("#", "")).Scan(&whole)
+	if whole != 20000 {
+		t.Errorf("%d of the 20000 lines have their record as raw", whole)
 	}
 }

@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,10 +28,11 @@ var errRejected = errors.New("record rejected")
 // or of an unexpected JSON type; only eventID and eventTime are required.
 type normalizer struct {
 	buf []byte
-	// file is the text being read and fileText the same bytes as one string: a record's raw
-	// bytes that lie within file become a slice of fileText instead of a copy of their own.
+	// file is the text being read. The stored raw of its records is gathered in fileText (sized
+	// for the whole file once), each a slice of it instead of an allocation of its own; a
+	// Builder never changes bytes it has handed out.
 	file     []byte
-	fileText string
+	fileText strings.Builder
 	// interned holds values that repeat across records (event names, regions, account ids,
 	// roles), so each is allocated once per reader.
 	interned map[string]*string
@@ -40,23 +43,61 @@ const internedMax = 1 << 16
 
 // setFile starts a file (nil ends it).
 func (n *normalizer) setFile(data []byte) {
-	n.file, n.fileText = data, ""
-	if data != nil {
-		n.fileText = string(data)
+	n.file = data
+	n.fileText = strings.Builder{}
+	n.fileText.Grow(len(data))
+}
+
+// inFile reports whether raw lies within the file being read.
+func (n *normalizer) inFile(raw []byte) bool {
+	off := cap(n.file) - cap(raw)
+	return len(raw) > 0 && off >= 0 && off+len(raw) <= len(n.file) && &n.file[off] == &raw[0]
+}
+
+// storeRaw sets row.Raw and row.RawEventIDAt from the record's text (invalid UTF-8 replaced): the
+// text without the value of its eventID when it holds row.EventID verbatim, else the whole text.
+func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow) {
+	if !utf8.Valid(raw) {
+		raw = []byte(strings.ToValidUTF8(string(raw), "\uFFFD"))
+	}
+	head, tail := raw, raw[:0]
+	if at := eventIDAt(raw, row.EventID); at > 0 && at <= math.MaxInt32 {
+		head, tail = raw[:at], raw[at+len(row.EventID):]
+		row.RawEventIDAt = int32(utf8.RuneCount(head))
+	}
+	b := &n.fileText
+	if !n.inFile(raw) {
+		b = &strings.Builder{}
+		b.Grow(len(head) + len(tail))
+	}
+	start := b.Len()
+	b.Write(head)
+	b.Write(tail)
+	row.Raw = b.String()[start:]
+}
+
+// eventIDAt is the byte offset in raw of the value of an "eventID" member that is id verbatim,
+// or -1. Which one, if several are, does not matter: the record is rebuilt byte for byte by
+// inserting id at the offset.
+func eventIDAt(raw []byte, id string) int {
+	for from := 0; ; {
+		k := bytes.Index(raw[from:], eventIDKey)
+		if k < 0 {
+			return -1
+		}
+		i := skipSpace(raw, from+k+len(eventIDKey))
+		from += k + len(eventIDKey)
+		if i >= len(raw) || raw[i] != ':' {
+			continue
+		}
+		i = skipSpace(raw, i+1)
+		if i < len(raw) && raw[i] == '"' && bytes.HasPrefix(raw[i+1:], []byte(id)) && i+1+len(id) < len(raw) && raw[i+1+len(id)] == '"' {
+			return i + 1
+		}
 	}
 }
 
-// rawText is raw as a string: a slice of the file's text when raw lies within the file, else a
-// copy; invalid UTF-8 is replaced either way.
-func (n *normalizer) rawText(raw []byte) string {
-	if !utf8.Valid(raw) {
-		return strings.ToValidUTF8(string(raw), "\uFFFD")
-	}
-	if off := cap(n.file) - cap(raw); len(raw) > 0 && off >= 0 && off+len(raw) <= len(n.file) && &n.file[off] == &raw[0] {
-		return n.fileText[off : off+len(raw)]
-	}
-	return string(raw)
-}
+var eventIDKey = []byte(`"eventID"`)
 
 // intern is optText for a value that repeats across records: equal values share one string.
 func (n *normalizer) intern(v *fastjson.Value) *string {
@@ -105,24 +146,19 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.SourceIPAddress = n.intern(rec.Get("sourceIPAddress"))
 	row.UserAgent = n.intern(rec.Get("userAgent"))
 	row.ErrorCode = n.intern(rec.Get("errorCode"))
-	row.ErrorMessage = optText(rec.Get("errorMessage"))
 	row.ReadOnly = boolean(rec.Get("readOnly"))
 	row.ManagementEvent = boolean(rec.Get("managementEvent"))
-	row.RequestID = optText(rec.Get("requestID"))
-	row.SharedEventID = optText(rec.Get("sharedEventID"))
 
 	ui := rec.Get("userIdentity")
 	row.IdentityType = n.intern(ui.Get("type"))
 	row.IdentityARN = optText(ui.Get("arn"))
 	row.IdentityAccountID = n.intern(ui.Get("accountId"))
-	row.IdentityPrincipalID = optText(ui.Get("principalId"))
 	row.IdentityUserName = n.intern(ui.Get("userName"))
 	row.AccessKeyID = optText(ui.Get("accessKeyId"))
 	row.InvokedBy = n.intern(ui.Get("invokedBy"))
 	sc := ui.Get("sessionContext")
 	row.SessionIssuerARN = n.intern(sc.Get("sessionIssuer", "arn"))
 	row.SessionIssuerType = n.intern(sc.Get("sessionIssuer", "type"))
-	row.SessionCreationDate = optText(sc.Get("attributes", "creationDate"))
 	row.SessionMFAAuthenticated = boolean(sc.Get("attributes", "mfaAuthenticated"))
 
 	req := rec.Get("requestParameters")
@@ -130,13 +166,11 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.RoleARN = n.intern(req.Get("roleArn"))
 	row.RoleSessionName = optText(req.Get("roleSessionName"))
 	row.IssuedAccessKeyID = optText(resp.Get("credentials", "accessKeyId"))
-	row.AssumedRoleARN = optText(resp.Get("assumedRoleUser", "arn"))
 
 	// The identity that names who issued the credentials: for an issuance the requested
 	// SourceIdentity (echoed in the response, or inherited from the calling session when roles are
 	// chained); for any other call the SourceIdentity of the session that made it.
 	sessionSI, requestSI, responseSI := text(sc.Get("sourceIdentity")), text(req.Get("sourceIdentity")), text(resp.Get("sourceIdentity"))
-	row.SessionSourceIdentity, row.RequestSourceIdentity, row.ResponseSourceIdentity = opt(sessionSI), opt(requestSI), opt(responseSI)
 	si := sessionSI
 	if row.EventSource != nil && *row.EventSource == "sts.amazonaws.com" && row.EventName != nil && issuanceEvents[*row.EventName] {
 		si = firstNonEmpty(requestSI, responseSI, sessionSI)
@@ -150,30 +184,12 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.AddendumReason = n.intern(add.Get("reason"))
 	row.AddendumOriginalEventID = optText(add.Get("originalEventID"))
 
-	if raw != nil {
-		row.Raw = n.rawText(raw)
-	} else {
-		row.Raw = n.jsonText(rec)
+	if raw == nil {
+		n.buf = rec.MarshalTo(n.buf[:0])
+		raw = n.buf
 	}
+	n.storeRaw(raw, row)
 	return nil
-}
-
-// jsonText renders v as JSON ("" for absent or null), replacing invalid UTF-8 so every engine
-// can read the stored text.
-func (n *normalizer) jsonText(v *fastjson.Value) string {
-	if v == nil || v.Type() == fastjson.TypeNull {
-		return ""
-	}
-	n.buf = v.MarshalTo(n.buf[:0])
-	return validText(n.buf)
-}
-
-// validText copies b into a string, replacing invalid UTF-8.
-func validText(b []byte) string {
-	if !utf8.Valid(b) {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(b)
 }
 
 // text reads a scalar as text whatever its JSON type: strings as-is, numbers in their original

@@ -116,13 +116,14 @@ const (
 	ddlTimestamp
 	ddlBoolean
 	ddlBigint
+	ddlInteger
 	ddlDouble
 	ddlDate
 	ddlStringArray
 )
 
 func (t ddlType) String() string {
-	return [...]string{"string", "timestamp", "boolean", "bigint", "double", "date", "array<string>"}[t]
+	return [...]string{"string", "timestamp", "boolean", "bigint", "int", "double", "date", "array<string>"}[t]
 }
 
 type ddlColumn struct {
@@ -188,7 +189,14 @@ func ddlParquetType(f parquet.Field) (ddlType, error) {
 			}
 		}
 	case parquet.Int32:
-		if _, ok := logical.(*format.DateType); ok {
+		switch lt := logical.(type) {
+		case nil:
+			return ddlInteger, nil
+		case *format.IntType:
+			if lt.BitWidth == 32 && lt.IsSigned {
+				return ddlInteger, nil
+			}
+		case *format.DateType:
 			return ddlDate, nil
 		}
 	case parquet.Double:
@@ -224,10 +232,16 @@ var (
 )
 
 // ddlRawMemberColumns are the events columns taken from raw rather than stored in the lake.
-var ddlRawMemberColumns = []ddlColumn{{"request_parameters", ddlString}, {"response_elements", ddlString}}
+func ddlRawMemberColumns() []ddlColumn {
+	var cols []ddlColumn
+	for _, m := range warehouse.RawMembers {
+		cols = append(cols, ddlColumn{m.Column, ddlString})
+	}
+	return cols
+}
 
-// ddlRawMembers are the JSON paths in raw of ddlRawMemberColumns.
-var ddlRawMembers = []string{"$.requestParameters", "$.responseElements"}
+// ddlRawEventIDAt is the lake column that says where raw's eventID was cut out (warehouse.EventRow).
+const ddlRawEventIDAt = "raw_event_id_at"
 
 // Partition columns of the lake datasets (directories NAME=YYYY-MM-DD).
 var (
@@ -248,14 +262,14 @@ func ddlLayoutTables(layout string) ([]ddlTable, error) {
 	if layout == LayoutLake {
 		return []ddlTable{
 			{name: "events_all", dir: "lake/" + warehouse.DatasetEvents, columns: events, partition: &ddlEventDate,
-				about: "events_all: every stored copy of every CloudTrail record (the lake as ingest wrote it), partitioned by the UTC date of event_time."},
+				about: "events_all: every stored copy of every CloudTrail record (the lake as ingest wrote it: where raw_event_id_at > 0, raw lacks its eventID's value, which the events view puts back), partitioned by the UTC date of event_time."},
 			{name: "session_snapshots", dir: "lake/" + warehouse.DatasetSnapshots, columns: snapshots, partition: &ddlSnapshotDate,
 				about: "session_snapshots: every item of every snapshot of the session table, partitioned by the UTC date of taken_at."},
 		}, nil
 	}
 	sessions := append(ddlWithout(snapshots, "ingest_run"), ddlSessionHistoryColumns...)
 	return []ddlTable{
-		{name: "events", dir: "events", columns: append(events, ddlRawMemberColumns...), partition: &ddlEventDate,
+		{name: "events", dir: "events", columns: append(ddlWithout(events, ddlRawEventIDAt), ddlRawMemberColumns()...), partition: &ddlEventDate,
 			about: "events: one row per eventID (deduplicated, corrections applied), partitioned by the UTC date of event_time."},
 		{name: "issuances", dir: "issuances", columns: ddlIssuanceColumns,
 			about: "issuances: every successful credential issuance, classified, with the policy's verdict at its moment."},
@@ -295,8 +309,8 @@ type ddlDialect struct {
 	// preamble is engine set-up printed before the tables.
 	preamble string
 	// jsonMember is the JSON text of the member at path of a JSON document in expr (NULL when
-	// absent).
-	jsonMember func(expr, path string) string
+	// absent); jsonScalar its value as text (strings unquoted; NULL when absent, null or "").
+	jsonMember, jsonScalar func(expr, path string) string
 }
 
 func ddlDoubleQuoted(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
@@ -309,17 +323,17 @@ func ddlSparkLiteral(s string) string {
 }
 
 var ddlTrinoTypes = map[ddlType]string{
-	ddlString: "varchar", ddlTimestamp: "timestamp(6)", ddlBoolean: "boolean", ddlBigint: "bigint",
+	ddlString: "varchar", ddlTimestamp: "timestamp(6)", ddlBoolean: "boolean", ddlBigint: "bigint", ddlInteger: "integer",
 	ddlDouble: "double", ddlDate: "date", ddlStringArray: "array(varchar)",
 }
 
 var ddlSparkTypes = map[ddlType]string{
-	ddlString: "STRING", ddlTimestamp: "TIMESTAMP", ddlBoolean: "BOOLEAN", ddlBigint: "BIGINT",
+	ddlString: "STRING", ddlTimestamp: "TIMESTAMP", ddlBoolean: "BOOLEAN", ddlBigint: "BIGINT", ddlInteger: "INT",
 	ddlDouble: "DOUBLE", ddlDate: "DATE", ddlStringArray: "ARRAY<STRING>",
 }
 
 var ddlDuckDBTypes = map[ddlType]string{
-	ddlString: "VARCHAR", ddlTimestamp: "TIMESTAMPTZ", ddlBoolean: "BOOLEAN", ddlBigint: "BIGINT",
+	ddlString: "VARCHAR", ddlTimestamp: "TIMESTAMPTZ", ddlBoolean: "BOOLEAN", ddlBigint: "BIGINT", ddlInteger: "INTEGER",
 	ddlDouble: "DOUBLE", ddlDate: "DATE", ddlStringArray: "VARCHAR[]",
 }
 
@@ -328,19 +342,19 @@ var ddlDialects = map[string]ddlDialect{
 		engine: EngineAthena, title: "Amazon Athena (engine version 3)",
 		ddlTypes: ddlSparkTypes,
 		dmlTypes: map[ddlType]string{
-			ddlString: "varchar", ddlTimestamp: "timestamp", ddlBoolean: "boolean", ddlBigint: "bigint",
+			ddlString: "varchar", ddlTimestamp: "timestamp", ddlBoolean: "boolean", ddlBigint: "bigint", ddlInteger: "integer",
 			ddlDouble: "double", ddlDate: "date", ddlStringArray: "array(varchar)",
 		},
 		ddlQuote: ddlBackQuoted, dmlQuote: ddlDoubleQuoted, literal: ddlLiteral,
 		arrayLen: "cardinality", arrayOpen: "filter(ARRAY[", arrayClose: "], f -> f IS NOT NULL)",
-		jsonMember: ddlTrinoJSONMember,
+		jsonMember: ddlTrinoJSONMember, jsonScalar: ddlTrinoJSONScalar,
 	},
 	EngineTrino: {
 		engine: EngineTrino, title: "Trino (Hive connector, catalog \"hive\")",
 		ddlTypes: ddlTrinoTypes, dmlTypes: ddlTrinoTypes,
 		ddlQuote: ddlDoubleQuoted, dmlQuote: ddlDoubleQuoted, literal: ddlLiteral, catalog: "hive.",
 		arrayLen: "cardinality", arrayOpen: "filter(ARRAY[", arrayClose: "], f -> f IS NOT NULL)",
-		jsonMember: ddlTrinoJSONMember,
+		jsonMember: ddlTrinoJSONMember, jsonScalar: ddlTrinoJSONScalar,
 		preamble: `-- The lake's timestamps have microsecond precision. The Hive connector reads timestamp columns
 -- at the precision of this session property (or of hive.timestamp-precision in the catalog's
 -- properties, the better place for it) and refuses to create timestamp(6) columns below it.
@@ -352,6 +366,9 @@ SET SESSION hive.timestamp_precision = 'MICROSECONDS';`,
 		ddlQuote: ddlBackQuoted, dmlQuote: ddlBackQuoted, literal: ddlSparkLiteral,
 		arrayLen: "size", arrayOpen: "filter(array(", arrayClose: "), f -> f IS NOT NULL)",
 		jsonMember: func(expr, path string) string { return "get_json_object(" + expr + ", " + ddlSparkLiteral(path) + ")" },
+		jsonScalar: func(expr, path string) string {
+			return "nullif(get_json_object(" + expr + ", " + ddlSparkLiteral(path) + "), '')"
+		},
 		preamble: `-- Spark reads TIMESTAMP literals (the query windows below) in the session time zone;
 -- Sentinel's times are UTC.
 SET TIME ZONE 'UTC';`,
@@ -364,11 +381,18 @@ SET TIME ZONE 'UTC';`,
 		jsonMember: func(expr, path string) string {
 			return "nullif(json_extract(" + expr + ", " + ddlLiteral(path) + ")::VARCHAR, 'null')"
 		},
+		jsonScalar: func(expr, path string) string {
+			return "nullif(json_extract_string(" + expr + ", " + ddlLiteral(path) + "), '')"
+		},
 	},
 }
 
 func ddlTrinoJSONMember(expr, path string) string {
 	return "nullif(json_format(json_extract(" + expr + ", " + ddlLiteral(path) + ")), 'null')"
+}
+
+func ddlTrinoJSONScalar(expr, path string) string {
+	return "nullif(json_extract_scalar(" + expr + ", " + ddlLiteral(path) + "), '')"
 }
 
 // ddlScript is the whole output: header, engine-specific tables, portable views and queries.
@@ -564,11 +588,20 @@ func (s ddlScript) render(text string, tables []ddlTable) (string, error) {
 	for _, tb := range tables {
 		switch tb.name {
 		case "events_all":
-			cols := s.selectList("latest", tb.columns, tb.partition)
-			for i, c := range ddlRawMemberColumns {
-				cols += ",\n       " + s.d.jsonMember("latest."+s.d.dmlQuote("raw"), ddlRawMembers[i]) + " AS " + s.d.dmlQuote(c.name)
+			// whole_raw is the record with its eventID put back (warehouse.RawSQL); the raw
+			// members are taken from it.
+			q := s.d.dmlQuote
+			data["WholeRaw"] = warehouse.RawSQL("a."+q("raw"), "a."+q(ddlRawEventIDAt), "a."+q("event_id"))
+			whole := "latest." + q("whole_raw")
+			cols := s.selectList("latest", ddlWithout(tb.columns, "raw", ddlRawEventIDAt), tb.partition)
+			for _, m := range warehouse.RawMembers {
+				member := s.d.jsonScalar
+				if m.JSON {
+					member = s.d.jsonMember
+				}
+				cols += ",\n       " + member(whole, m.Path) + " AS " + q(m.Column)
 			}
-			data["EventColumns"] = cols
+			data["EventColumns"] = cols + ",\n       " + whole + " AS " + q("raw")
 		case "session_snapshots":
 			data["SessionColumns"] = s.selectList("latest", ddlWithout(tb.columns, "ingest_run"), nil)
 		}
@@ -635,6 +668,7 @@ CREATE OR REPLACE VIEW {{tbl "events"}} AS
 SELECT {{.EventColumns}}
 FROM (
     SELECT a.*,
+           {{.WholeRaw}} AS whole_raw,
            row_number() OVER (
                PARTITION BY a.event_id
                ORDER BY CASE WHEN a.addendum_original_event_id IS NOT NULL THEN 0 ELSE 1 END,

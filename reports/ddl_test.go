@@ -172,7 +172,7 @@ func ddlDuckColumns(t *testing.T, conn *sql.Conn, query string) map[string]strin
 		name, typ := fmt.Sprint(vals[0]), fmt.Sprint(vals[1])
 		mapped, ok := map[string]ddlType{
 			"VARCHAR": ddlString, "JSON": ddlString, "TIMESTAMP WITH TIME ZONE": ddlTimestamp, "BOOLEAN": ddlBoolean,
-			"BIGINT": ddlBigint, "DOUBLE": ddlDouble, "DATE": ddlDate, "VARCHAR[]": ddlStringArray,
+			"BIGINT": ddlBigint, "INTEGER": ddlInteger, "DOUBLE": ddlDouble, "DATE": ddlDate, "VARCHAR[]": ddlStringArray,
 		}[typ]
 		if !ok {
 			t.Errorf("%s: DuckDB column %s has type %s, which the DDL cannot express", query, name, typ)

@@ -84,6 +84,19 @@ func (r *Reader) createViews(ctx context.Context) error {
 		if len(files) == 0 {
 			files = []string{schemaFile(r.root, dataset)}
 		}
+		if dataset == DatasetEvents {
+			// The schema file is written by every writer before its first lake file: when it has
+			// the column, some lake files may too, and reading it along gives the column to
+			// the lake files written before it existed (as NULL: raw whole).
+			sources["{{raw}}"] = "raw"
+			if schema := schemaFile(r.root, dataset); hasColumn(schema, rawEventIDColumn) {
+				sources["{{raw}}"] = RawSQL("raw", rawEventIDColumn, "event_id")
+				if len(registered) > 0 {
+					files = append(files, schema)
+				}
+			}
+			sources["{{raw_member_names}}"], sources["{{raw_members}}"] = rawMembersSQL("e.raw")
+		}
 		r.files = append(r.files, files...)
 		sources["{{"+dataset+"}}"] = "read_parquet(" + sqlList(files) + ", hive_partitioning = true, union_by_name = true)"
 		if dataset == DatasetEvents {
@@ -92,10 +105,11 @@ func (r *Reader) createViews(ctx context.Context) error {
 			}
 		}
 	}
-	ddl := viewsSQL
+	var pairs []string
 	for k, v := range sources {
-		ddl = strings.ReplaceAll(ddl, k, v)
+		pairs = append(pairs, k, v)
 	}
+	ddl := strings.NewReplacer(pairs...).Replace(viewsSQL)
 	if _, err := r.db.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("create warehouse views: %w", err)
 	}

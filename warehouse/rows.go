@@ -4,8 +4,14 @@ import "time"
 
 // EventRow is one CloudTrail record as stored in the lake (dataset "events", partitioned by the
 // UTC date of event_time). Extracted columns make queries fast; Raw keeps the whole record so
-// nothing is lost to schema drift. requestParameters and responseElements are not stored twice:
-// the events view takes them from raw. Optional columns are pointers and nil is stored as NULL:
+// nothing is lost to schema drift. Nothing is stored twice where it costs space:
+//   - the members of RawMembers (requestParameters, requestID, ...) are not columns: the views take
+//     them from raw when a query selects them;
+//   - when RawEventIDAt > 0, Raw is the record without its eventID's value (random, so it does
+//     not compress), which is EventID inserted after the first RawEventIDAt characters of Raw;
+//     the views put it back (RawSQL). 0 means Raw is the whole record.
+//
+// Optional columns are pointers and nil is stored as NULL:
 // parquet-go's "optional" tag on a plain string writes "" instead of NULL once a column has held a
 // value, so nullable columns are never plain strings.
 type EventRow struct {
@@ -21,29 +27,20 @@ type EventRow struct {
 	SourceIPAddress         *string   `parquet:"source_ip_address,dict"`
 	UserAgent               *string   `parquet:"user_agent,dict"`
 	ErrorCode               *string   `parquet:"error_code,dict"`
-	ErrorMessage            *string   `parquet:"error_message"`
 	ReadOnly                *bool     `parquet:"read_only"`
 	ManagementEvent         *bool     `parquet:"management_event"`
-	RequestID               *string   `parquet:"request_id"`
-	SharedEventID           *string   `parquet:"shared_event_id"`
 	IdentityType            *string   `parquet:"identity_type,dict"`
 	IdentityARN             *string   `parquet:"identity_arn,dict"`
 	IdentityAccountID       *string   `parquet:"identity_account_id,dict"`
-	IdentityPrincipalID     *string   `parquet:"identity_principal_id,dict"`
 	IdentityUserName        *string   `parquet:"identity_user_name,dict"`
 	AccessKeyID             *string   `parquet:"access_key_id,dict"`
 	InvokedBy               *string   `parquet:"invoked_by,dict"`
 	SessionIssuerARN        *string   `parquet:"session_issuer_arn,dict"`
 	SessionIssuerType       *string   `parquet:"session_issuer_type,dict"`
-	SessionSourceIdentity   *string   `parquet:"session_source_identity,dict"`
-	SessionCreationDate     *string   `parquet:"session_creation_date"`
 	SessionMFAAuthenticated *bool     `parquet:"session_mfa_authenticated"`
-	RequestSourceIdentity   *string   `parquet:"request_source_identity,dict"`
-	ResponseSourceIdentity  *string   `parquet:"response_source_identity,dict"`
 	RoleARN                 *string   `parquet:"role_arn,dict"`
 	RoleSessionName         *string   `parquet:"role_session_name,dict"`
 	IssuedAccessKeyID       *string   `parquet:"issued_access_key_id"`
-	AssumedRoleARN          *string   `parquet:"assumed_role_arn"`
 	SourceIdentity          *string   `parquet:"source_identity,dict"`
 	SourceIdentityKind      *string   `parquet:"source_identity_kind,dict"`
 	SourceIdentityID        *string   `parquet:"source_identity_id,dict"`
@@ -51,6 +48,7 @@ type EventRow struct {
 	AddendumReason          *string   `parquet:"addendum_reason,dict"`
 	AddendumOriginalEventID *string   `parquet:"addendum_original_event_id"`
 	Raw                     string    `parquet:"raw"`
+	RawEventIDAt            int32     `parquet:"raw_event_id_at"`
 	SourceFile              string    `parquet:"source_file,dict"`
 	IngestRun               int64     `parquet:"ingest_run,delta"`
 }

@@ -8,8 +8,17 @@ CREATE VIEW lake_files AS SELECT * FROM catalog.lake_files;
 CREATE VIEW snapshots AS SELECT * FROM catalog.snapshots;
 CREATE VIEW watermarks AS SELECT * FROM catalog.watermarks;
 
--- Every stored record, duplicates and superseded originals included.
-CREATE VIEW events_all AS SELECT * FROM {{events}};
+-- Every stored record, duplicates and superseded originals included. raw is the whole record:
+-- the lake stores it without its eventID's value ({{raw}} puts it back, see warehouse.EventRow),
+-- and the columns that are members of the record (warehouse.RawMembers: requestParameters,
+-- requestID, ...) are taken from it. Lakes written by earlier versions also have some of those
+-- as stored columns, which are ignored. The JSON conversions are projections: a query that does
+-- not select those columns does not pay them.
+CREATE VIEW events_all AS
+SELECT COLUMNS(c -> c NOT IN ('raw', 'raw_event_id_at', {{raw_member_names}})),
+       {{raw_members}},
+       e.raw
+FROM (SELECT * REPLACE ({{raw}} AS raw) FROM {{events}}) e;
 
 -- The event ids that a later record corrects (its addendum.originalEventID).
 CREATE VIEW superseded_events AS
@@ -27,15 +36,8 @@ WHERE addendum_original_event_id IS NOT NULL AND addendum_original_event_id <> e
 -- event would cost more than all the audit queries together, and filters on the issuance columns
 -- could not be pushed below it into the Parquet scan. Tests that ingest the fixtures (74 events,
 -- 14 duplicate deliveries) fail if a duplicate reaches the lake.
---
--- requestParameters and responseElements are taken from raw (the lake does not store them twice;
--- lakes written by earlier versions also have them as columns, which are ignored). The JSON
--- conversions are projections: a query that does not select those columns does not pay them.
 CREATE VIEW events AS
-SELECT COLUMNS(c -> c NOT IN ('raw', 'request_parameters', 'response_elements')),
-       nullif(json_extract(e.raw, '$.requestParameters'), 'null') AS request_parameters,
-       nullif(json_extract(e.raw, '$.responseElements'), 'null') AS response_elements,
-       e.raw::JSON AS raw
+SELECT * REPLACE (e.raw::JSON AS raw)
 FROM events_all e
 ANTI JOIN superseded_events s USING (event_id);
 

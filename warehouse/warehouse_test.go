@@ -360,6 +360,123 @@ func TestEventsViewTakesRequestAndResponseFromRaw(t *testing.T) {
 	}
 }
 
+// memberRecord is a record whose eventID the lake stores apart (after 36 characters, 38 bytes:
+// "é" and "ü" are two bytes each), with a value for every scalar member of RawMembers.
+const memberRecord = `{"userAgent":"café müde","eventID":"id-1","errorMessage":"denied","requestID":"req-1",` +
+	`"sharedEventID":"shared-1","userIdentity":{"principalId":"AROA:alice","sessionContext":{"sourceIdentity":"sentinel-0123456789abcdef",` +
+	`"attributes":{"creationDate":"2026-11-02T09:00:00Z"}}},"requestParameters":{"sourceIdentity":"req-si"},` +
+	`"responseElements":{"sourceIdentity":"resp-si","assumedRoleUser":{"arn":"arn:aws:sts::1:assumed-role/R/a"}}}`
+
+// memberAnswers reads what the events views make of memberRecord.
+func memberAnswers(t *testing.T, root string) string {
+	t.Helper()
+	r, err := OpenReader(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var cols []string
+	for _, m := range RawMembers {
+		if !m.JSON {
+			cols = append(cols, "coalesce(e."+m.Column+", 'NULL')")
+		}
+	}
+	var all, members, whole string
+	err = r.DB().QueryRow(`SELECT a.raw, concat_ws('|', ` + strings.Join(cols, ", ") + `), e.raw::VARCHAR
+		FROM events_all a JOIN events e USING (event_id) WHERE event_id = 'id-1'`).Scan(&all, &members, &whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all != memberRecord || whole != memberRecord {
+		t.Errorf("raw: events_all %q, events %q, want the record %q", all, whole, memberRecord)
+	}
+	return members
+}
+
+const memberValues = "denied|req-1|shared-1|AROA:alice|2026-11-02T09:00:00Z|sentinel-0123456789abcdef|req-si|resp-si|arn:aws:sts::1:assumed-role/R/a"
+
+func TestEventsViewRebuildsRawAndTakesMembersFromIt(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	row := event("id-1", t0)
+	at := strings.Index(memberRecord, `"id-1"`) + 1
+	row.Raw, row.RawEventIDAt = memberRecord[:at]+memberRecord[at+len("id-1"):], 36
+	if chars := len([]rune(memberRecord[:at])); chars != 36 || at != 38 {
+		t.Fatalf("test record: eventID after %d characters, %d bytes", chars, at)
+	}
+	if err := b.AddEvents([]EventRow{row}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if got := memberAnswers(t, root); got != memberValues {
+		t.Errorf("members = %s\nwant      %s", got, memberValues)
+	}
+}
+
+// TestLakesOfEarlierVersionsRead: files written before raw_event_id_at existed hold raw whole and
+// some members as columns of their own; the views read them, alone or beside newer files, and take
+// the members from raw.
+func TestLakesOfEarlierVersionsRead(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	old := event("id-1", t0)
+	old.Raw = memberRecord
+	if err := b.AddEvents([]EventRow{old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	oldLayout := func(path string) {
+		t.Helper()
+		db, err := openDuckDB(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		_, err = db.Exec(`COPY (SELECT * EXCLUDE (raw_event_id_at), 'stale' AS request_id FROM read_parquet(` + sqlString(path) + `))
+			TO ` + sqlString(path+".old") + ` (FORMAT parquet)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".old", path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lake, _ := filepath.Glob(filepath.Join(root, "lake", DatasetEvents, "*", "*.parquet"))
+	if len(lake) != 1 {
+		t.Fatalf("lake %v", lake)
+	}
+	oldLayout(lake[0])
+	oldLayout(schemaFile(root, DatasetEvents))
+	if got := memberAnswers(t, root); got != memberValues {
+		t.Errorf("old lake: members = %s\nwant                %s", got, memberValues)
+	}
+	w = openWriter(t, root)
+	b = w.NewBatch()
+	newer := event("id-2", t0)
+	newer.Raw, newer.RawEventIDAt = `{"eventID":""}`, 12
+	if err := b.AddEvents([]EventRow{newer}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if got := memberAnswers(t, root); got != memberValues {
+		t.Errorf("old and new files: members = %s\nwant                         %s", got, memberValues)
+	}
+	if n := count(t, root, `SELECT count(*) FROM events WHERE event_id = 'id-2' AND raw::VARCHAR = '{"eventID":"id-2"}' AND request_id IS NULL`); n != 1 {
+		t.Errorf("the newer file's record was not rebuilt")
+	}
+}
+
 func TestBatchBoundsOpenPartitionFiles(t *testing.T) {
 	root := t.TempDir()
 	w := openWriter(t, root)

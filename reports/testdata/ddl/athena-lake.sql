@@ -14,7 +14,8 @@
 
 CREATE DATABASE IF NOT EXISTS sentinel;
 
--- events_all: every stored copy of every CloudTrail record (the lake as ingest wrote it),
+-- events_all: every stored copy of every CloudTrail record (the lake as ingest wrote it: where
+-- raw_event_id_at > 0, raw lacks its eventID's value, which the events view puts back),
 -- partitioned by the UTC date of event_time.
 -- Partition projection: Athena computes the partitions a query reads from its event_date
 -- predicate (a string: WHERE event_date >= '2026-11-01') instead of listing them in the Glue
@@ -33,29 +34,20 @@ CREATE EXTERNAL TABLE IF NOT EXISTS sentinel.events_all (
     `source_ip_address` STRING,
     `user_agent` STRING,
     `error_code` STRING,
-    `error_message` STRING,
     `read_only` BOOLEAN,
     `management_event` BOOLEAN,
-    `request_id` STRING,
-    `shared_event_id` STRING,
     `identity_type` STRING,
     `identity_arn` STRING,
     `identity_account_id` STRING,
-    `identity_principal_id` STRING,
     `identity_user_name` STRING,
     `access_key_id` STRING,
     `invoked_by` STRING,
     `session_issuer_arn` STRING,
     `session_issuer_type` STRING,
-    `session_source_identity` STRING,
-    `session_creation_date` STRING,
     `session_mfa_authenticated` BOOLEAN,
-    `request_source_identity` STRING,
-    `response_source_identity` STRING,
     `role_arn` STRING,
     `role_session_name` STRING,
     `issued_access_key_id` STRING,
-    `assumed_role_arn` STRING,
     `source_identity` STRING,
     `source_identity_kind` STRING,
     `source_identity_id` STRING,
@@ -63,6 +55,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS sentinel.events_all (
     `addendum_reason` STRING,
     `addendum_original_event_id` STRING,
     `raw` STRING,
+    `raw_event_id_at` INT,
     `source_file` STRING,
     `ingest_run` BIGINT
 )
@@ -138,21 +131,29 @@ CREATE OR REPLACE VIEW sentinel.events AS
 SELECT latest."event_id", latest."event_time", latest."event_version", latest."event_source",
        latest."event_name", latest."event_type", latest."event_category", latest."aws_region",
        latest."recipient_account_id", latest."source_ip_address", latest."user_agent",
-       latest."error_code", latest."error_message", latest."read_only", latest."management_event",
-       latest."request_id", latest."shared_event_id", latest."identity_type", latest."identity_arn",
-       latest."identity_account_id", latest."identity_principal_id", latest."identity_user_name",
+       latest."error_code", latest."read_only", latest."management_event", latest."identity_type",
+       latest."identity_arn", latest."identity_account_id", latest."identity_user_name",
        latest."access_key_id", latest."invoked_by", latest."session_issuer_arn",
-       latest."session_issuer_type", latest."session_source_identity", latest."session_creation_date",
-       latest."session_mfa_authenticated", latest."request_source_identity",
-       latest."response_source_identity", latest."role_arn", latest."role_session_name",
-       latest."issued_access_key_id", latest."assumed_role_arn", latest."source_identity",
+       latest."session_issuer_type", latest."session_mfa_authenticated", latest."role_arn",
+       latest."role_session_name", latest."issued_access_key_id", latest."source_identity",
        latest."source_identity_kind", latest."source_identity_id", latest."source_identity_user",
-       latest."addendum_reason", latest."addendum_original_event_id", latest."raw",
-       latest."source_file", latest."ingest_run", latest."event_date",
-       nullif(json_format(json_extract(latest."raw", '$.requestParameters')), 'null') AS "request_parameters",
-       nullif(json_format(json_extract(latest."raw", '$.responseElements')), 'null') AS "response_elements"
+       latest."addendum_reason", latest."addendum_original_event_id", latest."source_file",
+       latest."ingest_run", latest."event_date",
+       nullif(json_extract_scalar(latest."whole_raw", '$.errorMessage'), '') AS "error_message",
+       nullif(json_extract_scalar(latest."whole_raw", '$.requestID'), '') AS "request_id",
+       nullif(json_extract_scalar(latest."whole_raw", '$.sharedEventID'), '') AS "shared_event_id",
+       nullif(json_extract_scalar(latest."whole_raw", '$.userIdentity.principalId'), '') AS "identity_principal_id",
+       nullif(json_extract_scalar(latest."whole_raw", '$.userIdentity.sessionContext.attributes.creationDate'), '') AS "session_creation_date",
+       nullif(json_extract_scalar(latest."whole_raw", '$.userIdentity.sessionContext.sourceIdentity'), '') AS "session_source_identity",
+       nullif(json_extract_scalar(latest."whole_raw", '$.requestParameters.sourceIdentity'), '') AS "request_source_identity",
+       nullif(json_extract_scalar(latest."whole_raw", '$.responseElements.sourceIdentity'), '') AS "response_source_identity",
+       nullif(json_extract_scalar(latest."whole_raw", '$.responseElements.assumedRoleUser.arn'), '') AS "assumed_role_arn",
+       nullif(json_format(json_extract(latest."whole_raw", '$.requestParameters')), 'null') AS "request_parameters",
+       nullif(json_format(json_extract(latest."whole_raw", '$.responseElements')), 'null') AS "response_elements",
+       latest."whole_raw" AS "raw"
 FROM (
     SELECT a.*,
+           CASE WHEN a."raw_event_id_at" > 0 THEN concat(substr(a."raw", 1, a."raw_event_id_at"), a."event_id", substr(a."raw", a."raw_event_id_at" + 1)) ELSE a."raw" END AS whole_raw,
            row_number() OVER (
                PARTITION BY a.event_id
                ORDER BY CASE WHEN a.addendum_original_event_id IS NOT NULL THEN 0 ELSE 1 END,
