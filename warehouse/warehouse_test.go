@@ -382,7 +382,7 @@ func memberAnswers(t *testing.T, root string) string {
 		}
 	}
 	var all, members, whole string
-	err = r.DB().QueryRow(`SELECT a.raw, concat_ws('|', ` + strings.Join(cols, ", ") + `), e.raw::VARCHAR
+	err = r.DB().QueryRow(`SELECT a.raw, concat_ws('|', `+strings.Join(cols, ", ")+`), e.raw::VARCHAR
 		FROM events_all a JOIN events e USING (event_id) WHERE event_id = 'id-1'`).Scan(&all, &members, &whole)
 	if err != nil {
 		t.Fatal(err)
