@@ -35,7 +35,8 @@ import (
 )
 
 // readJSONColumns are the lake's extracted columns (warehouse.EventRow) as JSON paths of a
-// CloudTrail record, in the order of readJSONSelect's e[1], e[2], ...
+// CloudTrail record, in the order of readJSONSelect's e[1], e[2], ... After them come
+// readJSONSourceIdentities, which are read but not stored (as by normalize).
 var readJSONColumns = []struct{ name, path string }{
 	{"event_id", "$.eventID"},
 	{"event_time", "$.eventTime"},
@@ -49,31 +50,28 @@ var readJSONColumns = []struct{ name, path string }{
 	{"source_ip_address", "$.sourceIPAddress"},
 	{"user_agent", "$.userAgent"},
 	{"error_code", "$.errorCode"},
-	{"error_message", "$.errorMessage"},
 	{"read_only", "$.readOnly"},
 	{"management_event", "$.managementEvent"},
-	{"request_id", "$.requestID"},
-	{"shared_event_id", "$.sharedEventID"},
 	{"identity_type", "$.userIdentity.type"},
 	{"identity_arn", "$.userIdentity.arn"},
 	{"identity_account_id", "$.userIdentity.accountId"},
-	{"identity_principal_id", "$.userIdentity.principalId"},
 	{"identity_user_name", "$.userIdentity.userName"},
 	{"access_key_id", "$.userIdentity.accessKeyId"},
 	{"invoked_by", "$.userIdentity.invokedBy"},
 	{"session_issuer_arn", "$.userIdentity.sessionContext.sessionIssuer.arn"},
 	{"session_issuer_type", "$.userIdentity.sessionContext.sessionIssuer.type"},
-	{"session_source_identity", "$.userIdentity.sessionContext.sourceIdentity"},
-	{"session_creation_date", "$.userIdentity.sessionContext.attributes.creationDate"},
 	{"session_mfa_authenticated", "$.userIdentity.sessionContext.attributes.mfaAuthenticated"},
-	{"request_source_identity", "$.requestParameters.sourceIdentity"},
-	{"response_source_identity", "$.responseElements.sourceIdentity"},
 	{"role_arn", "$.requestParameters.roleArn"},
 	{"role_session_name", "$.requestParameters.roleSessionName"},
 	{"issued_access_key_id", "$.responseElements.credentials.accessKeyId"},
-	{"assumed_role_arn", "$.responseElements.assumedRoleUser.arn"},
 	{"addendum_reason", "$.addendum.reason"},
 	{"addendum_original_event_id", "$.addendum.originalEventID"},
+}
+
+// readJSONSourceIdentities are where the source identity of a record may be: its session's, the
+// requested one and the response's.
+var readJSONSourceIdentities = []string{
+	"$.userIdentity.sessionContext.sourceIdentity", "$.requestParameters.sourceIdentity", "$.responseElements.sourceIdentity",
 }
 
 // readJSONSQL is the statement of the baseline: every record of the files (a {"Records":[...]}
@@ -100,6 +98,10 @@ func readJSONSQL(files []string) string {
 		}
 		cols[i] = v + " AS " + c.name
 	}
+	for _, path := range readJSONSourceIdentities {
+		paths = append(paths, "'"+path+"'")
+	}
+	session, request, response := len(readJSONColumns)+1, len(readJSONColumns)+2, len(readJSONColumns)+3
 	return `CREATE TABLE events AS
 WITH records AS (
     SELECT unnest(Records) AS r
@@ -110,8 +112,8 @@ WITH records AS (
 )
 SELECT ` + strings.Join(cols, ",\n    ") + `,
     CASE WHEN e[4] = 'sts.amazonaws.com' AND e[5] IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
-         THEN coalesce(nullif(e[30], ''), nullif(e[31], ''), nullif(e[27], ''))
-         ELSE nullif(e[27], '') END AS source_identity,
+         THEN coalesce(nullif(e[` + fmt.Sprint(request) + `], ''), nullif(e[` + fmt.Sprint(response) + `], ''), nullif(e[` + fmt.Sprint(session) + `], ''))
+         ELSE nullif(e[` + fmt.Sprint(session) + `], '') END AS source_identity,
     r::VARCHAR AS raw
 FROM extracted`
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -63,7 +64,7 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow) {
 	head, tail := raw, raw[:0]
 	if at := eventIDAt(raw, row.EventID); at > 0 && at <= math.MaxInt32 {
 		head, tail = raw[:at], raw[at+len(row.EventID):]
-		row.RawEventIDAt = int32(utf8.RuneCount(head))
+		row.RawEventIDAt = int32(runeCount(head))
 	}
 	b := &n.fileText
 	if !n.inFile(raw) {
@@ -78,15 +79,16 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow) {
 
 // eventIDAt is the byte offset in raw of the value of an "eventID" member that is id verbatim,
 // or -1. Which one, if several are, does not matter: the record is rebuilt byte for byte by
-// inserting id at the offset.
+// inserting id at the offset. The search runs from the end: CloudTrail writes eventID after the
+// request and response, near the end of the record.
 func eventIDAt(raw []byte, id string) int {
-	for from := 0; ; {
-		k := bytes.Index(raw[from:], eventIDKey)
+	for end := len(raw); ; {
+		k := bytes.LastIndex(raw[:end], eventIDKey)
 		if k < 0 {
 			return -1
 		}
-		i := skipSpace(raw, from+k+len(eventIDKey))
-		from += k + len(eventIDKey)
+		end = k
+		i := skipSpace(raw, k+len(eventIDKey))
 		if i >= len(raw) || raw[i] != ':' {
 			continue
 		}
@@ -95,6 +97,17 @@ func eventIDAt(raw []byte, id string) int {
 			return i + 1
 		}
 	}
+}
+
+// runeCount is utf8.RuneCount of valid UTF-8, eight ASCII bytes at a time.
+func runeCount(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	return i + utf8.RuneCount(b[i:])
 }
 
 var eventIDKey = []byte(`"eventID"`)
