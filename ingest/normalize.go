@@ -28,7 +28,7 @@ var errRejected = errors.New("record rejected")
 // normalizer turns CloudTrail records into lake rows. It tolerates every field being absent, null
 // or of an unexpected JSON type; only eventID and eventTime are required.
 type normalizer struct {
-	buf []byte
+	buf, scratch []byte
 	// file is the text being read. The stored raw of its records is gathered in fileText (sized
 	// for the whole file once), each a slice of it instead of an allocation of its own; a
 	// Builder never changes bytes it has handed out.
@@ -62,7 +62,7 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow) {
 		raw = []byte(strings.ToValidUTF8(string(raw), "\uFFFD"))
 	}
 	head, tail := raw, raw[:0]
-	if at := eventIDAt(raw, row.EventID); at > 0 && at <= math.MaxInt32 {
+	if at := eventIDAt(raw, row.EventID, &n.scratch); at > 0 && at <= math.MaxInt32 {
 		head, tail = raw[:at], raw[at+len(row.EventID):]
 		row.RawEventIDAt = int32(runeCount(head))
 	}
@@ -79,16 +79,20 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow) {
 
 // eventIDAt is the byte offset in raw of the value of an "eventID" member that is id verbatim,
 // or -1. Which one, if several are, does not matter: the record is rebuilt byte for byte by
-// inserting id at the offset. The search runs from the end: CloudTrail writes eventID after the
-// request and response, near the end of the record.
-func eventIDAt(raw []byte, id string) int {
-	for end := len(raw); ; {
-		k := bytes.LastIndex(raw[:end], eventIDKey)
+// inserting id at the offset. scratch is a buffer to reuse.
+func eventIDAt(raw []byte, id string, scratch *[]byte) int {
+	// The compact spelling in one search (SIMD for patterns of up to 64 bytes), then any other.
+	*scratch = append(append(append((*scratch)[:0], eventIDKey...), ':', '"'), id...)
+	if k := bytes.Index(raw, append(*scratch, '"')); k >= 0 {
+		return k + len(eventIDKey) + 2
+	}
+	for from := 0; ; {
+		k := bytes.Index(raw[from:], eventIDKey)
 		if k < 0 {
 			return -1
 		}
-		end = k
-		i := skipSpace(raw, k+len(eventIDKey))
+		from += k + len(eventIDKey)
+		i := skipSpace(raw, from)
 		if i >= len(raw) || raw[i] != ':' {
 			continue
 		}
