@@ -138,10 +138,53 @@ func TestArchiveRecordsKeepTheirOriginalBytes(t *testing.T) {
 	}
 }
 
+// skipStringBytewise is skipString one byte at a time: what it must agree with.
+func skipStringBytewise(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+func TestSkipString(t *testing.T) {
+	for in, want := range map[string]int{
+		`"plain" x`:       7,
+		`"a\"b" x`:        6,
+		`"a\\" x`:         5,
+		`"a\\\"b" x`:      8,
+		`"\\\\" x`:        6,
+		`"unterminated\"`: -1,
+		`"`:               -1,
+	} {
+		end, ok := skipString([]byte(in), 0)
+		if !ok {
+			end = -1
+		}
+		if end != want {
+			t.Errorf("skipString(%s) = %d, want %d", in, end, want)
+		}
+	}
+}
+
 func FuzzRecordsArray(f *testing.F) {
 	f.Add([]byte(`{"Records":[{"eventID":"a"},{"b":"]"}]}`))
 	f.Add([]byte(`{"x":"\\\"","Records":[1,[2],"3"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		for i, c := range data {
+			if c != '"' {
+				continue
+			}
+			end, ok := skipString(data, i)
+			wantEnd, wantOK := skipStringBytewise(data, i)
+			if end != wantEnd || ok != wantOK {
+				t.Fatalf("skipString(%q, %d) = %d %v, want %d %v", data, i, end, ok, wantEnd, wantOK)
+			}
+		}
 		els, ok := recordsArray(data)
 		if !ok {
 			return
