@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 FIXTURES := testdata/fixtures
 WINDOW   := --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z
 # Fuzz targets run by `make test`, each for a bounded number of executions.
-FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray
+FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray ./reports:FuzzAppendIndented
 FUZZRUNS ?= 20000x
 
 .PHONY: build demo test unit fuzz bench lint clean
@@ -38,7 +38,7 @@ fuzz:
 
 # Whole-run benchmarks over synthetic trails (internal/trailgen); SENTINEL_BENCH_EVENTS=1000000 for 1M.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./ingest/ ./queries/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./ingest/ ./queries/ ./reports/
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -218,9 +217,3 @@ func writeComplianceCSV(out io.Writer, rep ComplianceReport) error {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func writeJSON(out io.Writer, v any) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}

@@ -1,7 +1,7 @@
 package reports
 
 import (
-	"fmt"
+	"bufio"
 	"io"
 	"strings"
 
@@ -32,11 +32,19 @@ func rightAligned(t table.Writer, columns ...int) {
 	t.SetColumnConfigs(cfg)
 }
 
-// render writes the table without the padding go-pretty leaves at the end of each line.
+// render writes the table without the padding go-pretty leaves at the end of each line, in
+// large writes (a table can have hundreds of thousands of lines). Like the reports' other writes
+// to the terminal, a failed write is not an error of the report.
 func render(out io.Writer, t table.Writer) {
-	for _, line := range strings.Split(t.Render(), "\n") {
-		fmt.Fprintln(out, strings.TrimRight(line, " "))
+	w := bufio.NewWriterSize(out, 1<<16)
+	text := t.Render()
+	for len(text) > 0 {
+		line, rest, _ := strings.Cut(text, "\n")
+		w.WriteString(strings.TrimRight(line, " "))
+		w.WriteByte('\n')
+		text = rest
 	}
+	w.Flush()
 }
 
 // clipCell shortens long free text (user agents) for a table cell; JSON and CSV keep it whole.

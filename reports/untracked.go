@@ -84,15 +84,18 @@ func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag
 			Category: r.Category, Reason: reason, PolicyRequired: r.PolicyRequired, PolicyRule: r.PolicyRule, Flags: flags,
 		})
 	}
+	return len(rows), writeUntracked(out, rep, format)
+}
+
+func writeUntracked(out io.Writer, rep UntrackedReport, format string) error {
 	switch format {
 	case FormatJSON:
-		err = writeJSON(out, rep)
+		return writeJSON(out, rep)
 	case FormatCSV:
-		err = writeUntrackedCSV(out, rep)
+		return writeUntrackedCSV(out, rep)
 	default:
-		err = writeUntrackedTable(out, rep)
+		return writeUntrackedTable(out, rep)
 	}
-	return len(rows), err
 }
 
 func writeUntrackedTable(out io.Writer, rep UntrackedReport) error {
