@@ -323,7 +323,6 @@ type UntrackedRow struct {
 	Reason          string
 	PolicyRequired  *bool
 	PolicyRule      string
-	PolicyEffect    string
 	Flags           []string
 }
 
@@ -338,15 +337,15 @@ func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedR
 	var out chunks[UntrackedRow]
 	for rows.Next() {
 		var r UntrackedRow
-		var account, role, user, ip, ua, si, rule, effect sql.NullString
+		var account, role, user, ip, ua, si, rule sql.NullString
 		var required sql.NullBool
 		var flags []any
 		if err := rows.Scan(&r.EventID, &r.EventTime, &account, &role, &r.Profile, &user, &ip, &ua, &si,
-			&r.Category, &r.Reason, &required, &rule, &effect, &flags); err != nil {
+			&r.Category, &r.Reason, &required, &rule, &flags); err != nil {
 			return nil, fmt.Errorf("untracked issuances query: %w", err)
 		}
 		r.AccountID, r.RoleARN, r.User, r.SourceIPAddress, r.UserAgent, r.SourceIdentity = account.String, role.String, user.String, ip.String, ua.String, si.String
-		r.PolicyRule, r.PolicyEffect = rule.String, effect.String
+		r.PolicyRule = rule.String
 		if required.Valid {
 			b := required.Bool
 			r.PolicyRequired = &b

@@ -2,7 +2,7 @@
 -- why, and what the policy required at that moment.
 SELECT
     event_id, event_time, account_id, role_arn, profile, "user", source_ip_address, user_agent,
-    source_identity, class AS category, reason, policy_required, policy_rule, policy_effect, flags
+    source_identity, class AS category, reason, policy_required, policy_rule, flags
 FROM issuances
 WHERE class <> 'tracked'
   AND event_time >= $since AND event_time < $until
