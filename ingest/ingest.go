@@ -562,6 +562,30 @@ func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outco
 	r.norm.setFile(data)
 	defer r.norm.setFile(nil)
 	oc.rows = getRows()
+	// keep keeps the last row when it is in the window.
+	keep := func() {
+		row := &oc.rows[len(oc.rows)-1]
+		if !j.window.Contains(row.EventTime) {
+			oc.rows = oc.rows[:len(oc.rows)-1]
+			oc.outOfWindow++
+			return
+		}
+		row.SourceFile = j.obj.source
+	}
+	r.split.fast = func(raw []byte) (taken, insight bool) {
+		oc.rows = append(oc.rows, warehouse.EventRow{})
+		row := &oc.rows[len(oc.rows)-1]
+		if !r.norm.normalizeFast(raw, row) {
+			oc.rows = oc.rows[:len(oc.rows)-1]
+			return false, false
+		}
+		if row.EventType != nil && *row.EventType == insightEventType {
+			oc.rows = oc.rows[:len(oc.rows)-1]
+			return true, true
+		}
+		keep()
+		return true, false
+	}
 	split, err := r.split.split(data, func(i int, rec *fastjson.Value, raw []byte) error {
 		oc.rows = append(oc.rows, warehouse.EventRow{})
 		row := &oc.rows[len(oc.rows)-1]
@@ -570,12 +594,7 @@ func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outco
 			oc.reject(fmt.Sprintf("record %d: %v", i+1, err))
 			return nil
 		}
-		if !j.window.Contains(row.EventTime) {
-			oc.rows = oc.rows[:len(oc.rows)-1]
-			oc.outOfWindow++
-			return nil
-		}
-		row.SourceFile = j.obj.source
+		keep()
 		return nil
 	})
 	oc.found, oc.skipped, oc.err = int64(split.found), int64(split.skipped), err

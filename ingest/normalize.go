@@ -37,6 +37,8 @@ type normalizer struct {
 	// interned holds values that repeat across records (event names, regions, account ids,
 	// roles), so each is allocated once per reader.
 	interned map[string]*string
+	strs     []string // backing of str's pointers
+	x        extractor
 }
 
 // internedMax bounds the interned values of one reader.
@@ -57,14 +59,21 @@ func (n *normalizer) inFile(raw []byte) bool {
 
 // storeRaw sets row.Raw and row.RawEventIDAt from the record's text (invalid UTF-8 replaced): the
 // text without the value of its eventID when it holds row.EventID verbatim, else the whole text.
-func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow) {
-	if !utf8.Valid(raw) {
-		raw = []byte(strings.ToValidUTF8(string(raw), "\uFFFD"))
+// at is where the value is, when the caller knows (valid UTF-8 only), else -1. It returns the
+// byte offset of the value cut out, or -1.
+func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int) int {
+	if at < 0 {
+		if !utf8.Valid(raw) {
+			raw = []byte(strings.ToValidUTF8(string(raw), "\uFFFD"))
+		}
+		at = eventIDAt(raw, row.EventID, &n.scratch)
 	}
 	head, tail := raw, raw[:0]
-	if at := eventIDAt(raw, row.EventID, &n.scratch); at > 0 && at <= math.MaxInt32 {
+	if at > 0 && at <= math.MaxInt32 {
 		head, tail = raw[:at], raw[at+len(row.EventID):]
 		row.RawEventIDAt = int32(runeCount(head))
+	} else {
+		at = -1
 	}
 	b := &n.fileText
 	if !n.inFile(raw) {
@@ -75,6 +84,7 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow) {
 	b.Write(head)
 	b.Write(tail)
 	row.Raw = b.String()[start:]
+	return at
 }
 
 // eventIDAt is the byte offset in raw of the value of an "eventID" member that is id verbatim,
@@ -121,11 +131,15 @@ func (n *normalizer) intern(v *fastjson.Value) *string {
 	if v == nil || v.Type() != fastjson.TypeString {
 		return optText(v)
 	}
-	b := v.GetStringBytes()
+	return n.internBytes(v.GetStringBytes())
+}
+
+// internBytes is intern of a string's bytes.
+func (n *normalizer) internBytes(b []byte) *string {
 	if p, ok := n.interned[string(b)]; ok {
 		return p
 	}
-	p := optText(v)
+	p := opt(validText(b))
 	if p == nil || len(n.interned) >= internedMax {
 		return p
 	}
@@ -134,6 +148,24 @@ func (n *normalizer) intern(v *fastjson.Value) *string {
 	}
 	n.interned[string(b)] = p
 	return p
+}
+
+// validText copies b into a string, replacing invalid UTF-8.
+func validText(b []byte) string {
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return string(b)
+}
+
+// str is &s, allocated with others: a pointer per optional column of every row was a good part
+// of the garbage ingest made.
+func (n *normalizer) str(s string) *string {
+	if len(n.strs) == cap(n.strs) {
+		n.strs = make([]string, 0, 512)
+	}
+	n.strs = append(n.strs, s)
+	return &n.strs[len(n.strs)-1]
 }
 
 // normalize fills row from rec. The record's raw JSON is kept whole: raw, its original bytes,
@@ -205,7 +237,7 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 		n.buf = rec.MarshalTo(n.buf[:0])
 		raw = n.buf
 	}
-	n.storeRaw(raw, row)
+	n.storeRaw(raw, row, -1)
 	return nil
 }
 

@@ -19,7 +19,14 @@ var errNotCloudTrail = errors.New("not CloudTrail")
 type splitter struct {
 	scanner fastjson.Scanner
 	inner   fastjson.Parser // for records embedded as JSON strings
+	// fast, when set, is offered each record of a {"Records"} archive before it is parsed:
+	// taken, it was handled (insight: an Insights record, skipped); not taken, it is parsed and
+	// handed to the sink as any other.
+	fast func(raw []byte) (taken, insight bool)
 }
+
+// insightEventType is the eventType of CloudTrail Insights records, which are not events.
+const insightEventType = "AwsCloudTrailInsight"
 
 // recordSink receives each record found; index is its position among the file's records, raw
 // its original bytes when the splitter has them (nil otherwise).
@@ -56,6 +63,15 @@ func (s *splitter) split(data []byte, sink recordSink) (splitResult, error) {
 	var res splitResult
 	if elements, ok := recordsArray(data); ok {
 		for i, el := range elements {
+			if s.fast != nil {
+				if taken, insight := s.fast(el); insight {
+					res.skipped++
+					continue
+				} else if taken {
+					res.found++
+					continue
+				}
+			}
 			rec, err := s.inner.ParseBytes(el)
 			if err == nil {
 				err = s.record(rec, el, sink, &res)
@@ -212,7 +228,7 @@ func (s *splitter) record(rec *fastjson.Value, raw []byte, sink recordSink, res 
 	if rec.Type() != fastjson.TypeObject {
 		return fmt.Errorf("a JSON %s, not a record", rec.Type())
 	}
-	if string(rec.GetStringBytes("eventType")) == "AwsCloudTrailInsight" {
+	if string(rec.GetStringBytes("eventType")) == insightEventType {
 		res.skipped++
 		return nil
 	}
