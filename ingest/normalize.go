@@ -46,7 +46,7 @@ const internedMax = 1 << 16
 
 // setFile starts a file (nil ends it).
 func (n *normalizer) setFile(data []byte) {
-	n.file = data
+	n.file, n.strs = data, nil // str's strings may be slices of the last file's text
 	n.fileText = strings.Builder{}
 	n.fileText.Grow(len(data))
 }

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -57,6 +58,7 @@ type partFile[T any] struct {
 	rows          int
 	buffered      int
 	lastWrite     int
+	issuances     [][]driver.Value // rows of the issuance index (events files)
 }
 
 // NewBatch starts an empty batch.
@@ -91,6 +93,11 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 		if err := p.write(rows[start:end]); err != nil {
 			return err
 		}
+		for i := start; i < end; i++ {
+			if isIssuance(&rows[i]) {
+				p.issuances = append(p.issuances, issuanceIndexRow(&rows[i]))
+			}
+		}
 		if p.buffered >= rowGroupRows {
 			if err := p.flush(); err != nil {
 				return err
@@ -120,7 +127,7 @@ func (b *Batch) finishLeastRecent() error {
 	if err != nil {
 		return err
 	}
-	b.finished = append(b.finished, committedFile{rel, DatasetEvents, lru.date, lru.rows, size})
+	b.finished = append(b.finished, committedFile{rel, DatasetEvents, lru.date, lru.rows, size, lru.issuances})
 	return nil
 }
 
@@ -294,6 +301,7 @@ type committedFile struct {
 	rel, dataset, date string
 	rows               int
 	bytes              int64
+	issuances          [][]driver.Value // its rows of the issuance index (events files)
 }
 
 // Commit makes the batch's rows and ledger entries visible atomically.
@@ -307,7 +315,7 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 			errs = append(errs, err)
 			continue
 		}
-		files = append(files, committedFile{rel, DatasetEvents, date, p.rows, size})
+		files = append(files, committedFile{rel, DatasetEvents, date, p.rows, size, p.issuances})
 	}
 	for _, date := range sortedKeys(b.snaps) {
 		p := b.snaps[date]
@@ -316,7 +324,7 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 			errs = append(errs, err)
 			continue
 		}
-		files = append(files, committedFile{rel, DatasetSnapshots, date, p.rows, size})
+		files = append(files, committedFile{rel, DatasetSnapshots, date, p.rows, size, nil})
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -326,12 +334,15 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 		return err
 	}
 	defer db.Close()
-	err = inTx(ctx, db, func(tx *sql.Tx) error {
+	err = inConnTx(ctx, db, func(tx *sql.Conn) error {
 		for _, f := range files {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO lake_files VALUES (?, ?, ?::DATE, ?, ?, ?, ?)`,
 				f.rel, f.dataset, f.date, f.rows, f.bytes, b.w.run, now.UTC()); err != nil {
 				return fmt.Errorf("register lake file %s: %w", f.rel, err)
 			}
+		}
+		if err := indexFiles(ctx, tx, files); err != nil {
+			return err
 		}
 		for _, s := range b.snapshots {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)`,
@@ -362,7 +373,7 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 // round trip through DuckDB's planner each, which dominated runs over many small files.
 const ledgerChunk = 256
 
-func upsertLedger(ctx context.Context, tx *sql.Tx, entries []LedgerEntry, run int64, now time.Time) error {
+func upsertLedger(ctx context.Context, tx execer, entries []LedgerEntry, run int64, now time.Time) error {
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	entries = lastPerSource(entries)
 	for len(entries) > 0 {

@@ -96,6 +96,30 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// execer runs statements: a transaction, or a connection inside one (inConnTx).
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// inConnTx runs fn in a transaction on one connection of db, so that fn can also use the
+// connection's appender (which joins the connection's transaction; database/sql's Tx has none).
+func inConnTx(ctx context.Context, db *sql.DB, fn func(*sql.Conn) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		return err
+	}
+	if err := fn(conn); err != nil {
+		_, rollback := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return errors.Join(err, rollback)
+	}
+	_, err = conn.ExecContext(ctx, `COMMIT`)
+	return err
+}
+
 func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

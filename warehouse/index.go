@@ -3,9 +3,13 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 //go:embed issuances.sql
@@ -15,6 +19,69 @@ var issuancesSQL string
 func issuanceRows(files []string) string {
 	return strings.ReplaceAll(issuancesSQL, "{{files}}",
 		"read_parquet("+sqlList(files)+", union_by_name = true, hive_partitioning = false, filename = true)")
+}
+
+// issuanceEventNames are the STS calls that mint role credentials (as in issuances.sql).
+var issuanceEventNames = map[string]bool{"AssumeRole": true, "AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true}
+
+// isIssuance is issuances.sql's selection of one row: a successful AssumeRole* call.
+func isIssuance(e *EventRow) bool {
+	return e.EventSource != nil && *e.EventSource == "sts.amazonaws.com" && e.EventName != nil &&
+		issuanceEventNames[*e.EventName] && e.ErrorCode == nil
+}
+
+// issuanceIndexRow is e's row of the issuance index, the path (first) left for the commit to
+// fill. Its strings are copies: e's may be slices of a whole file's text.
+func issuanceIndexRow(e *EventRow) []driver.Value {
+	text := func(s *string) driver.Value {
+		if s == nil {
+			return nil
+		}
+		return strings.Clone(*s)
+	}
+	return []driver.Value{nil, strings.Clone(e.EventID), e.EventTime, text(e.EventName), text(e.AWSRegion),
+		text(e.RecipientAccountID), text(e.SourceIPAddress), text(e.UserAgent), text(e.IdentityType), text(e.IdentityARN),
+		text(e.IdentityUserName), text(e.RoleARN), text(e.RoleSessionName), text(e.IssuedAccessKeyID), text(e.SourceIdentity),
+		text(e.SourceIdentityKind), text(e.SourceIdentityID), text(e.SourceIdentityUser)}
+}
+
+// indexFiles adds the issuance index rows of the events files a batch registers, in its
+// transaction, through the appender: the writer knows them as it writes, so the files need not
+// be read again (indexIssuances does that for files written otherwise: compaction, a catalog from
+// before the index).
+func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) error {
+	var rows [][]driver.Value
+	for _, f := range files {
+		if f.dataset != DatasetEvents {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO issuance_index_files VALUES (?)`, f.rel); err != nil {
+			return fmt.Errorf("index lake file %s: %w", f.rel, err)
+		}
+		for _, r := range f.issuances {
+			r[0] = f.rel
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	err := conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "issuance_index")
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := a.AppendRow(r...); err != nil {
+				return errors.Join(err, a.Close())
+			}
+		}
+		return a.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("index %d issuances: %w", len(rows), err)
+	}
+	return nil
 }
 
 // indexBatch is how many lake files one statement indexes.

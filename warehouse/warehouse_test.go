@@ -585,20 +585,20 @@ func TestIssuanceIndex(t *testing.T) {
 		if err := b.Commit(ctx, t0); err != nil {
 			t.Fatal(err)
 		}
-		if i < 2 { // the last run stops before Finish: its file is read from the lake
+		if i < 2 { // the last run stops before Finish: its commit indexed its file all the same
 			if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		w.Close()
 	}
-	check("before compaction", 3, 4)
+	check("before compaction", 4, 4)
 	w := openWriter(t, root)
 	if _, err := w.Compact(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
-	check("compacted, not indexed yet", 1, 3)
+	check("compacted, not indexed yet: the new file is read from the lake", 2, 3)
 	w = openWriter(t, root)
 	if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
 		t.Fatal(err)
@@ -610,17 +610,25 @@ func TestIssuanceIndex(t *testing.T) {
 	}
 }
 
-// TestIndexFailureIsAnIndexError: a lake file the index cannot read leaves the run recorded and
-// fails with an IndexError (callers warn), and readers still answer from the lake.
+// TestIndexFailureIsAnIndexError: a lake file the index cannot read (here a compaction's, which
+// Finish indexes) leaves the run recorded and fails with an IndexError (callers warn), and readers
+// still answer from the lake.
 func TestIndexFailureIsAnIndexError(t *testing.T) {
 	root := t.TempDir()
 	ctx := context.Background()
-	w := openWriter(t, root)
-	b := w.NewBatch()
-	if err := b.AddEvents([]EventRow{event("a", t0)}); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{"a", "b"} {
+		w := openWriter(t, root)
+		b := w.NewBatch()
+		if err := b.AddEvents([]EventRow{event(id, t0)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Commit(ctx, t0); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
 	}
-	if err := b.Commit(ctx, t0); err != nil {
+	w := openWriter(t, root)
+	if _, err := w.Compact(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
@@ -646,7 +654,74 @@ func TestIndexFailureIsAnIndexError(t *testing.T) {
 	if n := count(t, root, `SELECT count(*) FROM ingest_runs WHERE status = 'ok'`); n != 1 {
 		t.Fatalf("runs recorded ok: %d, want 1", n)
 	}
-	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index_files`); n != 0 {
-		t.Fatalf("files indexed: %d, want 0", n)
+	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index_files JOIN lake_files USING (path)`); n != 0 {
+		t.Fatalf("lake files indexed: %d, want 0", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM events`); n != 2 {
+		t.Fatalf("events: %d, want 2", n)
+	}
+}
+
+// TestCommitIndexesWhatIssuancesSQLSelects: the index rows a batch's commit writes are those
+// issuances.sql selects from the files it registers, and a commit that fails leaves none.
+func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	sts := func(id, name string, errorCode *string) EventRow {
+		e := event(id, t0)
+		e.EventSource, e.EventName, e.ErrorCode = ptr("sts.amazonaws.com"), ptr(name), errorCode
+		return e
+	}
+	full := sts("full", "AssumeRole", nil)
+	full.AWSRegion, full.RecipientAccountID, full.SourceIPAddress, full.UserAgent = ptr("us-east-1"), ptr("111"), ptr("192.0.2.1"), ptr("aws-cli")
+	full.IdentityType, full.IdentityARN, full.IdentityUserName = ptr("IAMUser"), ptr("arn:aws:iam::111:user/alice"), ptr("alice")
+	full.RoleARN, full.RoleSessionName, full.IssuedAccessKeyID = ptr("arn:aws:iam::222:role/R"), ptr("alice"), ptr("ASIAFULL")
+	full.SourceIdentity, full.SourceIdentityKind, full.SourceIdentityID, full.SourceIdentityUser = ptr("sentinel-s-0123456789abcdef-alice"), ptr("s"), ptr("0123456789abcdef"), ptr("alice")
+	other := event("s3", t0.Add(24*time.Hour))
+	other.EventSource, other.EventName = ptr("s3.amazonaws.com"), ptr("AssumeRole")
+	rows := []EventRow{full, sts("bare", "AssumeRoleWithSAML", nil), sts("web", "AssumeRoleWithWebIdentity", nil),
+		sts("denied", "AssumeRole", ptr("AccessDenied")), sts("other-call", "GetCallerIdentity", nil), other,
+		sts("next-day", "AssumeRole", nil)}
+	rows[len(rows)-1].EventTime = t0.Add(24 * time.Hour)
+	w := openWriter(t, root)
+	b := w.NewBatch()
+	if err := b.AddEvents(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	// A commit that fails (the same snapshot recorded twice) after its rows were indexed.
+	b = w.NewBatch()
+	if err := b.AddEvents([]EventRow{sts("rolled-back", "AssumeRole", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	s := Snapshot{ID: "twice", Source: "f", TakenAt: t0}
+	b.RecordSnapshot(s)
+	b.RecordSnapshot(s)
+	if err := b.Commit(ctx, t0); err == nil {
+		t.Fatal("a commit recording a snapshot twice succeeded")
+	}
+	w.Close()
+	db, err := openDuckDB(ctx, CatalogPath(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	paths, err := queryStrings(ctx, db, `SELECT path FROM lake_files WHERE dataset = 'events' ORDER BY path`)
+	if err != nil || len(paths) != 2 {
+		t.Fatalf("lake files %v, %v", paths, err)
+	}
+	var indexed, fromFiles, both, files int
+	err = db.QueryRow(`WITH ix AS (SELECT * FROM issuance_index),
+		sq AS (SELECT f.path, i.* EXCLUDE (filename) FROM (`+issuanceRows(w.abs(paths))+`) i
+		       JOIN (SELECT unnest(`+sqlList(w.abs(paths))+`) AS filename, unnest(`+sqlList(paths)+`) AS path) f USING (filename))
+		SELECT (SELECT count(*) FROM ix), (SELECT count(*) FROM sq), (SELECT count(*) FROM (SELECT * FROM ix INTERSECT SELECT * FROM sq)),
+		       (SELECT count(*) FROM issuance_index_files)`).Scan(&indexed, &fromFiles, &both, &files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if indexed != 4 || fromFiles != 4 || both != 4 || files != 2 {
+		t.Errorf("index rows %d, issuances.sql rows %d, equal %d (want 4 each); files indexed %d (want 2)", indexed, fromFiles, both, files)
 	}
 }
