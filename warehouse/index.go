@@ -84,6 +84,18 @@ func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) erro
 	return nil
 }
 
+// boundDuckDB keeps the catalog's DuckDB small while a writer adds to it: bounded, one thread and
+// no ordering to keep, it holds ~50 MB instead of growing with the run (indexing a run's files:
+// 1M events 465 -> 419 MB resident, 4M 654 -> 448 MB).
+func boundDuckDB(ctx context.Context, db *sql.DB) error {
+	for _, set := range []string{`SET threads = 1`, `SET memory_limit = '64MB'`, `SET preserve_insertion_order = false`} {
+		if _, err := db.ExecContext(ctx, set); err != nil {
+			return fmt.Errorf("bound the catalog's memory: %w", err)
+		}
+	}
+	return nil
+}
+
 // indexBatch is how many lake files one statement indexes.
 const indexBatch = 256
 
@@ -114,13 +126,8 @@ func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
 	if len(todo) == 0 && len(gone) == 0 {
 		return nil
 	}
-	// Indexing reads every file the run wrote: bounded, one thread and no ordering to keep, DuckDB
-	// holds ~50 MB instead of growing with the run (1M events: 465 -> 419 MB resident, 4M: 654 ->
-	// 448 MB).
-	for _, set := range []string{`SET threads = 1`, `SET memory_limit = '64MB'`, `SET preserve_insertion_order = false`} {
-		if _, err := db.ExecContext(ctx, set); err != nil {
-			return fmt.Errorf("prepare issuance index: %w", err)
-		}
+	if err := boundDuckDB(ctx, db); err != nil {
+		return err
 	}
 	return inTx(ctx, db, func(tx *sql.Tx) error {
 		for start := 0; start < len(gone); start += indexBatch {
