@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ import (
 	"github.com/sentinel-audit/sentinel/internal/trailgen"
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 )
@@ -169,6 +171,9 @@ func openBenchAudit(b *testing.B) *benchAudit {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// As the audit commands run (cmd/sentinel).
+	gc := debug.SetGCPercent(reports.AuditGCPercent)
+	b.Cleanup(func() { debug.SetGCPercent(gc) })
 	ctx := context.Background()
 	r, err := warehouse.OpenReader(ctx, wh)
 	if err != nil {

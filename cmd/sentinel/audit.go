@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -14,6 +16,10 @@ func auditCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "audit",
 		Usage: "audit credential issuances in the warehouse against the policy",
+		Before: func(*cli.Context) error {
+			setAuditGC()
+			return nil
+		},
 		Subcommands: []*cli.Command{
 			{
 				Name:  "session-compliance",
@@ -109,4 +115,12 @@ func auditFromFlags(c *cli.Context) (reports.AuditInput, error) {
 		return reports.AuditInput{}, err
 	}
 	return auditInput(c, cfg, time.Now())
+}
+
+// setAuditGC sets the garbage collector's target for an audit command (reports.AuditGCPercent),
+// unless GOGC is set.
+func setAuditGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(reports.AuditGCPercent)
+	}
 }
