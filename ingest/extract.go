@@ -244,28 +244,17 @@ func (x *extractor) object(i int, in node, want bool, depth int) (int, bool) {
 		return i + 1, true
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
+		key, at, ok := memberKey(b, i)
+		if !ok || at >= len(b) {
 			return 0, false
 		}
-		end, ok := skipString(b, i)
-		if !ok {
-			return 0, false
-		}
-		key := b[i+1 : end-1]
+		i = at
 		m := none
 		if want {
 			if bytes.IndexByte(key, '\\') >= 0 {
 				return 0, false // an escaped key may spell a wanted one
 			}
 			m = memberOf(in, key)
-		}
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return 0, false
-		}
-		i = skipSpace(b, i+1)
-		if i >= len(b) {
-			return 0, false
 		}
 		switch {
 		case m.field < fieldCount && x.values[m.field].kind == kAbsent:
@@ -290,17 +279,9 @@ func (x *extractor) object(i int, in node, want bool, depth int) (int, bool) {
 				return 0, false
 			}
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return 0, false
-		}
-		switch b[i] {
-		case '}':
-			return i + 1, true
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return 0, false
+		var closed bool
+		if i, closed, ok = next(b, i, '}'); !ok || closed {
+			return i, ok
 		}
 	}
 }
@@ -361,24 +342,15 @@ func (x *extractor) skip(i int, depth int) (int, bool) {
 			return i + 1, true
 		}
 		for {
-			var ok bool
+			var ok, closed bool
 			if i >= len(b) {
 				return 0, false
 			}
 			if i, ok = x.skip(i, depth+1); !ok {
 				return 0, false
 			}
-			i = skipSpace(b, i)
-			if i >= len(b) {
-				return 0, false
-			}
-			switch b[i] {
-			case ']':
-				return i + 1, true
-			case ',':
-				i = skipSpace(b, i+1)
-			default:
-				return 0, false
+			if i, closed, ok = next(b, i, ']'); !ok || closed {
+				return i, ok
 			}
 		}
 	case c == 't':

@@ -20,19 +20,11 @@ func recordsArray(b []byte) ([][]byte, bool) {
 		return nil, false
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
-			return nil, false
-		}
-		end, ok := skipString(b, i)
+		key, at, ok := memberKey(b, i)
 		if !ok {
 			return nil, false
 		}
-		key := b[i+1 : end-1]
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return nil, false
-		}
-		i = skipSpace(b, i+1)
+		i = at
 		if string(key) == "Records" {
 			if found || i >= len(b) || b[i] != '[' {
 				return nil, false
@@ -44,19 +36,15 @@ func recordsArray(b []byte) ([][]byte, bool) {
 		} else if i, ok = skipValue(b, i); !ok {
 			return nil, false
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
+		var closed bool
+		if i, closed, ok = next(b, i, '}'); !ok {
 			return nil, false
 		}
-		if b[i] == '}' {
+		if closed {
 			break
 		}
-		if b[i] != ',' {
-			return nil, false
-		}
-		i = skipSpace(b, i+1)
 	}
-	if skipSpace(b, i+1) != len(b) || !found {
+	if skipSpace(b, i) != len(b) || !found {
 		return nil, false
 	}
 	return records, true
@@ -75,19 +63,47 @@ func arrayElements(b []byte, i int) ([][]byte, int, bool) {
 			return nil, 0, false
 		}
 		out = append(out, b[i:end])
-		i = skipSpace(b, end)
-		if i >= len(b) {
+		var closed bool
+		if i, closed, ok = next(b, end, ']'); !ok {
 			return nil, 0, false
 		}
-		switch b[i] {
-		case ']':
-			return out, i + 1, true
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return nil, 0, false
+		if closed {
+			return out, i, true
 		}
 	}
+}
+
+// memberKey reads an object member's key at b[i] and the colon after it: the key's bytes (as
+// written) and where its value starts.
+func memberKey(b []byte, i int) ([]byte, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, 0, false
+	}
+	end, ok := skipString(b, i)
+	if !ok {
+		return nil, 0, false
+	}
+	j := skipSpace(b, end)
+	if j >= len(b) || b[j] != ':' {
+		return nil, 0, false
+	}
+	return b[i+1 : end-1], skipSpace(b, j+1), true
+}
+
+// next reads what follows a member or element of an object or array ending in close, from b[i]:
+// the close (closed, i past it) or a comma (i at what comes after it).
+func next(b []byte, i int, close byte) (int, bool, bool) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return 0, false, false
+	}
+	switch b[i] {
+	case close:
+		return i + 1, true, true
+	case ',':
+		return skipSpace(b, i+1), false, true
+	}
+	return 0, false, false
 }
 
 // skipValue returns the index just past the JSON value starting at b[i].

@@ -28,6 +28,20 @@ func openWriter(t *testing.T, root string) *Writer {
 	return w
 }
 
+// commitEvents writes rows to the lake in one batch of a writer of its own.
+func commitEvents(t *testing.T, root string, rows ...EventRow) {
+	t.Helper()
+	w := openWriter(t, root)
+	defer w.Close()
+	b := w.NewBatch()
+	if err := b.AddEvents(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func count(t *testing.T, root, query string) int {
 	t.Helper()
 	r, err := OpenReader(context.Background(), root)
@@ -336,18 +350,10 @@ func TestCompactKeepsAnswersAndDropsDuplicates(t *testing.T) {
 
 func TestEventsViewTakesRequestAndResponseFromRaw(t *testing.T) {
 	root := t.TempDir()
-	w := openWriter(t, root)
-	b := w.NewBatch()
 	rows := []EventRow{event("plain", t0), event("null", t0), event("nested", t0)}
 	rows[1].Raw = `{"eventID":"null","requestParameters":null}`
 	rows[2].Raw = `{"eventID":"nested","requestParameters":{"roleArn":"arn:aws:iam::1:role/A","tags":[1,2]},"responseElements":{"ok":true}}`
-	if err := b.AddEvents(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(context.Background(), t0); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	commitEvents(t, root, rows...)
 	for query, want := range map[string]int{
 		`SELECT count(*) FROM events WHERE request_parameters IS NULL AND response_elements IS NULL`:                         1 + 1,
 		`SELECT count(*) FROM events WHERE request_parameters->>'roleArn' = 'arn:aws:iam::1:role/A'`:                         1,
@@ -397,21 +403,13 @@ const memberValues = "denied|req-1|shared-1|AROA:alice|2026-11-02T09:00:00Z|sent
 
 func TestEventsViewRebuildsRawAndTakesMembersFromIt(t *testing.T) {
 	root := t.TempDir()
-	w := openWriter(t, root)
-	b := w.NewBatch()
 	row := event("id-1", t0)
 	at := strings.Index(memberRecord, `"id-1"`) + 1
 	row.Raw, row.RawEventIDAt = memberRecord[:at]+memberRecord[at+len("id-1"):], 36
 	if chars := len([]rune(memberRecord[:at])); chars != 36 || at != 38 {
 		t.Fatalf("test record: eventID after %d characters, %d bytes", chars, at)
 	}
-	if err := b.AddEvents([]EventRow{row}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(context.Background(), t0); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	commitEvents(t, root, row)
 	if got := memberAnswers(t, root); got != memberValues {
 		t.Errorf("members = %s\nwant      %s", got, memberValues)
 	}
@@ -422,17 +420,9 @@ func TestEventsViewRebuildsRawAndTakesMembersFromIt(t *testing.T) {
 // the members from raw.
 func TestLakesOfEarlierVersionsRead(t *testing.T) {
 	root := t.TempDir()
-	w := openWriter(t, root)
-	b := w.NewBatch()
 	old := event("id-1", t0)
 	old.Raw = memberRecord
-	if err := b.AddEvents([]EventRow{old}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(context.Background(), t0); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	commitEvents(t, root, old)
 	oldLayout := func(path string) {
 		t.Helper()
 		db, err := openDuckDB(context.Background(), "")
@@ -458,17 +448,9 @@ func TestLakesOfEarlierVersionsRead(t *testing.T) {
 	if got := memberAnswers(t, root); got != memberValues {
 		t.Errorf("old lake: members = %s\nwant                %s", got, memberValues)
 	}
-	w = openWriter(t, root)
-	b = w.NewBatch()
 	newer := event("id-2", t0)
 	newer.Raw, newer.RawEventIDAt = `{"eventID":""}`, 12
-	if err := b.AddEvents([]EventRow{newer}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(context.Background(), t0); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	commitEvents(t, root, newer)
 	if got := memberAnswers(t, root); got != memberValues {
 		t.Errorf("old and new files: members = %s\nwant                         %s", got, memberValues)
 	}
@@ -616,17 +598,8 @@ func TestIssuanceIndex(t *testing.T) {
 func TestIndexFailureIsAnIndexError(t *testing.T) {
 	root := t.TempDir()
 	ctx := context.Background()
-	for _, id := range []string{"a", "b"} {
-		w := openWriter(t, root)
-		b := w.NewBatch()
-		if err := b.AddEvents([]EventRow{event(id, t0)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Commit(ctx, t0); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-	}
+	commitEvents(t, root, event("a", t0))
+	commitEvents(t, root, event("b", t0))
 	w := openWriter(t, root)
 	if _, err := w.Compact(ctx, t0); err != nil {
 		t.Fatal(err)
