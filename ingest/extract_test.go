@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -8,9 +9,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/sentinel-audit/sentinel/warehouse"
+	"github.com/sentinel-audit/sentinel/window"
 	"github.com/valyala/fastjson"
 )
 
@@ -142,4 +145,40 @@ func FuzzNormalizeFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		sameAsNormalize(t, raw)
 	})
+}
+
+// TestReaderFastPathSkipsAndWindows: records the fast path takes are counted as normalize's are:
+// Insights records skipped, records outside the window counted and not kept, the rest kept with
+// their source.
+func TestReaderFastPathSkipsAndWindows(t *testing.T) {
+	dir := t.TempDir()
+	records := []string{
+		`{"eventID":"in","eventTime":"2026-11-02T10:00:00Z","eventSource":"s3.amazonaws.com"}`,
+		`{"eventID":"insight","eventTime":"2026-11-02T10:00:00Z","eventType":"AwsCloudTrailInsight"}`,
+		`{"eventID":"late","eventTime":"2026-11-09T10:00:00Z"}`,
+		`{"eventID":"slow","eventTime":"2026-11-02T11:00:00Z","userAgent":"with \"quotes\""}`,
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f.json"), []byte(`{"Records":[`+strings.Join(records, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	objects, _, err := listDirectory(dir)
+	if err != nil || len(objects) != 1 {
+		t.Fatalf("list: %v %v", objects, err)
+	}
+	win := window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)}
+	r := &reader{}
+	oc := r.read(context.Background(), job{obj: objects[0], window: win}, nil)
+	if oc.err != nil {
+		t.Fatal(oc.err)
+	}
+	var ids []string
+	for _, row := range oc.rows {
+		if row.SourceFile != objects[0].source {
+			t.Errorf("%s: source %q", row.EventID, row.SourceFile)
+		}
+		ids = append(ids, row.EventID)
+	}
+	if strings.Join(ids, ",") != "in,slow" || oc.found != 3 || oc.skipped != 1 || oc.outOfWindow != 1 {
+		t.Errorf("kept %v, found %d, skipped %d, out of window %d; want in,slow, 3, 1, 1", ids, oc.found, oc.skipped, oc.outOfWindow)
+	}
 }
