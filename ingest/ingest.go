@@ -121,6 +121,7 @@ type job struct {
 type outcome struct {
 	job
 	rows        []warehouse.EventRow
+	text        *fileText // the text rows' raw is in, released with the rows
 	snapRows    []warehouse.SnapshotRow
 	found       int64
 	skipped     int64
@@ -559,8 +560,9 @@ func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outco
 		oc.err = err
 		return oc
 	}
-	r.norm.setFile(data)
-	defer r.norm.setFile(nil)
+	oc.text = newFileText(len(data))
+	r.norm.setFile(data, oc.text)
+	defer r.norm.setFile(nil, nil)
 	oc.rows = getRows()
 	// keep keeps the last row when it is in the window.
 	keep := func() {
@@ -875,6 +877,7 @@ func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates i
 		return 0, 0, err
 	}
 	putRows(oc.rows)
+	oc.text.release()
 	c.res.EventsStored += int64(len(kept))
 	c.res.EventsDuplicate += duplicates
 	return stored + int64(len(kept)), duplicates, nil

@@ -29,11 +29,9 @@ var errRejected = errors.New("record rejected")
 // or of an unexpected JSON type; only eventID and eventTime are required.
 type normalizer struct {
 	buf, scratch []byte
-	// file is the text being read. The stored raw of its records is gathered in fileText (sized
-	// for the whole file once), each a slice of it instead of an allocation of its own; a
-	// Builder never changes bytes it has handed out.
-	file     []byte
-	fileText strings.Builder
+	// file is the text being read; the stored raw of its records is gathered in text.
+	file []byte
+	text *fileText
 	// interned holds values that repeat across records (event names, regions, account ids,
 	// roles), so each is allocated once per reader.
 	interned map[string]*string
@@ -44,11 +42,9 @@ type normalizer struct {
 // internedMax bounds the interned values of one reader.
 const internedMax = 1 << 16
 
-// setFile starts a file (nil ends it).
-func (n *normalizer) setFile(data []byte) {
-	n.file, n.strs = data, nil // str's strings may be slices of the last file's text
-	n.fileText = strings.Builder{}
-	n.fileText.Grow(len(data))
+// setFile starts a file, its records' raw to be stored in text (nil ends it).
+func (n *normalizer) setFile(data []byte, text *fileText) {
+	n.file, n.text, n.strs = data, text, nil // str's strings may be slices of the last file's text
 }
 
 // inFile reports whether raw lies within the file being read.
@@ -75,15 +71,13 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int) int {
 	} else {
 		at = -1
 	}
-	b := &n.fileText
-	if !n.inFile(raw) {
-		b = &strings.Builder{}
-		b.Grow(len(head) + len(tail))
+	if n.text != nil && n.inFile(raw) {
+		if s, ok := n.text.add(head, tail); ok {
+			row.Raw = s
+			return at
+		}
 	}
-	start := b.Len()
-	b.Write(head)
-	b.Write(tail)
-	row.Raw = b.String()[start:]
+	row.Raw = string(head) + string(tail)
 	return at
 }
 

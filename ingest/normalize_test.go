@@ -151,7 +151,8 @@ func TestNormalizeStoresRawWithoutItsEventID(t *testing.T) {
 				t.Fatal(err)
 			}
 			var n normalizer
-			n.setFile([]byte("[" + tt.rec + "]"))
+			file := []byte("[" + tt.rec + "]")
+			n.setFile(file, newFileText(len(file)))
 			var row warehouse.EventRow
 			if err := n.normalize(v, n.file[1:len(n.file)-1], &row); err != nil {
 				t.Fatal(err)
