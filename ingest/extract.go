@@ -221,13 +221,44 @@ type extractor struct {
 
 // extract walks the record in b (one JSON object, nothing else) and reports whether it could.
 func (x *extractor) extract(b []byte) bool {
-	x.b, x.values, x.visited = b, [fieldCount]value{}, [nodeCount]bool{}
 	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	end, ok := x.object(i, oRecord, true, 1)
+	end, ok := x.extractAt(b, i)
 	return ok && skipSpace(b, end) == len(b)
+}
+
+// extractAt walks the record that starts at b[i] and returns where it ends; the values' offsets
+// are into b.
+func (x *extractor) extractAt(b []byte, i int) (int, bool) {
+	x.b, x.values, x.visited = b, [fieldCount]value{}, [nodeCount]bool{}
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	return x.object(i, oRecord, true, 1)
+}
+
+// extracted is the extractor's reading of one record of an archive, offsets into the record.
+type extracted struct {
+	values [fieldCount]value
+	ok     bool
+}
+
+// elementEnd finds where the archive element at b[i] ends, as skipValue does, reading the record
+// on the way (the k-th call of a file reads its k-th record): the archive is then walked once,
+// not once to split it and again for the columns.
+func (n *normalizer) elementEnd(b []byte, i int) (int, bool) {
+	n.records = append(n.records, extracted{})
+	if end, ok := n.x.extractAt(b, i); ok {
+		e := &n.records[len(n.records)-1]
+		e.ok, e.values = true, n.x.values
+		for f := range e.values {
+			if e.values[f].kind == kString {
+				e.values[f].start -= i
+				e.values[f].end -= i
+			}
+		}
+		return end, true
+	}
+	return skipValue(b, i)
 }
 
 // object reads the object at b[i] == '{'; want: its members are looked up (first occurrence).
@@ -412,14 +443,23 @@ func number(b []byte, i int) (int, bool) {
 }
 
 // normalizeFast is normalize for a record given as its bytes, through the extractor; false
-// means it could not tell, and normalize must.
-func (n *normalizer) normalizeFast(raw []byte, row *warehouse.EventRow) bool {
-	x := &n.x
-	if !utf8.Valid(raw) || !x.extract(raw) {
+// means it could not tell, and normalize must. k is the record's place in its archive when
+// elementEnd read it already (else -1).
+func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) bool {
+	if !utf8.Valid(raw) {
 		return false
 	}
-	id := x.values[fEventID]
-	when := x.values[fEventTime]
+	var values *[fieldCount]value
+	switch {
+	case k >= 0 && k < len(n.records) && n.records[k].ok:
+		values = &n.records[k].values
+	case n.x.extract(raw):
+		values = &n.x.values
+	default:
+		return false
+	}
+	id := values[fEventID]
+	when := values[fEventTime]
 	if id.kind != kString || id.end == id.start || when.kind != kString {
 		return false
 	}
@@ -432,7 +472,7 @@ func (n *normalizer) normalizeFast(raw []byte, row *warehouse.EventRow) bool {
 	// shifted by its length after it (no value contains it: it lies between quotes of its own).
 	cut := n.storeRaw(raw, row, id.start)
 	text := func(f field) string {
-		v := x.values[f]
+		v := values[f]
 		if v.kind != kString {
 			return ""
 		}
@@ -449,14 +489,14 @@ func (n *normalizer) normalizeFast(raw []byte, row *warehouse.EventRow) bool {
 		return nil
 	}
 	intern := func(f field) *string {
-		v := x.values[f]
+		v := values[f]
 		if v.kind != kString || v.end == v.start {
 			return nil
 		}
 		return n.internBytes(raw[v.start:v.end])
 	}
 	boolean := func(f field) *bool {
-		switch v := x.values[f]; v.kind {
+		switch v := values[f]; v.kind {
 		case kTrue:
 			return &boolTrue
 		case kFalse:

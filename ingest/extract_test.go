@@ -49,15 +49,33 @@ func fixtureRecords(tb testing.TB) [][]byte {
 	return out
 }
 
-// sameAsNormalize fails unless normalizeFast, when it takes raw, makes normalize's row.
+// sameAsNormalize fails unless normalizeFast, when it takes raw, makes normalize's row: raw on
+// its own, and raw as the record of an archive read by elementEnd. It reports whether raw was
+// taken on its own.
 func sameAsNormalize(t *testing.T, raw []byte) bool {
 	t.Helper()
 	var fast normalizer
 	fast.setFile(raw, newFileText(len(raw)))
 	var got warehouse.EventRow
-	if !fast.normalizeFast(fast.file, &got) {
-		return false
+	taken := fast.normalizeFast(fast.file, -1, &got)
+	if taken {
+		compareWithNormalize(t, raw, got)
 	}
+	archive := []byte(`{"Records":[` + string(raw) + `]}`)
+	var inArchive normalizer
+	inArchive.setFile(archive, newFileText(len(archive)))
+	if els, ok := recordsArrayWith(inArchive.file, inArchive.elementEnd); ok && len(els) == 1 {
+		var row warehouse.EventRow
+		if inArchive.normalizeFast(els[0], 0, &row) {
+			compareWithNormalize(t, els[0], row)
+		}
+	}
+	return taken
+}
+
+// compareWithNormalize fails unless got is what normalize makes of raw.
+func compareWithNormalize(t *testing.T, raw []byte, got warehouse.EventRow) {
+	t.Helper()
 	rec, err := fastjson.ParseBytes(raw)
 	if err != nil {
 		t.Fatalf("the fast path took a record the parser rejects (%v): %q", err, raw)
@@ -76,7 +94,6 @@ func sameAsNormalize(t *testing.T, raw []byte) bool {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("fast and normalize differ on %q:\n fast %s\n want %s", raw, rowText(got), rowText(want))
 	}
-	return true
 }
 
 // rowText spells a row's values, pointers followed.
@@ -125,7 +142,7 @@ func TestNormalizeFastLeavesTheUnusualToNormalize(t *testing.T) {
 	} {
 		var n normalizer
 		var row warehouse.EventRow
-		if n.normalizeFast([]byte(rec), &row) {
+		if n.normalizeFast([]byte(rec), -1, &row) {
 			t.Errorf("%s: taken by the fast path", name)
 		}
 	}

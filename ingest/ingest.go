@@ -574,10 +574,11 @@ func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outco
 		}
 		row.SourceFile = j.obj.source
 	}
-	r.split.fast = func(raw []byte) (taken, insight bool) {
+	r.split.element = r.norm.elementEnd
+	r.split.fast = func(k int, raw []byte) (taken, insight bool) {
 		oc.rows = append(oc.rows, warehouse.EventRow{})
 		row := &oc.rows[len(oc.rows)-1]
-		if !r.norm.normalizeFast(raw, row) {
+		if !r.norm.normalizeFast(raw, k, row) {
 			oc.rows = oc.rows[:len(oc.rows)-1]
 			return false, false
 		}

@@ -37,6 +37,7 @@ type normalizer struct {
 	interned map[string]*string
 	strs     []string // backing of str's pointers
 	x        extractor
+	records  []extracted // the file's archive records as elementEnd read them
 }
 
 // internedMax bounds the interned values of one reader.
@@ -45,6 +46,7 @@ const internedMax = 1 << 16
 // setFile starts a file, its records' raw to be stored in text (nil ends it).
 func (n *normalizer) setFile(data []byte, text *fileText) {
 	n.file, n.text, n.strs = data, text, nil // str's strings may be slices of the last file's text
+	n.records = n.records[:0]
 }
 
 // inFile reports whether raw lies within the file being read.

@@ -19,10 +19,12 @@ var errNotCloudTrail = errors.New("not CloudTrail")
 type splitter struct {
 	scanner fastjson.Scanner
 	inner   fastjson.Parser // for records embedded as JSON strings
-	// fast, when set, is offered each record of a {"Records"} archive before it is parsed:
-	// taken, it was handled (insight: an Insights record, skipped); not taken, it is parsed and
-	// handed to the sink as any other.
-	fast func(raw []byte) (taken, insight bool)
+	// fast, when set, is offered each record of a {"Records"} archive (the k-th element of its
+	// array) before it is parsed: taken, it was handled (insight: an Insights record, skipped);
+	// not taken, it is parsed and handed to the sink as any other. element, when set, finds
+	// where each element of the array ends (skipValue otherwise).
+	fast    func(k int, raw []byte) (taken, insight bool)
+	element func(b []byte, i int) (int, bool)
 }
 
 // insightEventType is the eventType of CloudTrail Insights records, which are not events.
@@ -61,10 +63,14 @@ func shorten(msg string) string {
 // only the broken line is lost. The error is returned when nothing in the file was usable.
 func (s *splitter) split(data []byte, sink recordSink) (splitResult, error) {
 	var res splitResult
-	if elements, ok := recordsArray(data); ok {
+	element := s.element
+	if element == nil {
+		element = skipValue
+	}
+	if elements, ok := recordsArrayWith(data, element); ok {
 		for i, el := range elements {
 			if s.fast != nil {
-				if taken, insight := s.fast(el); insight {
+				if taken, insight := s.fast(i, el); insight {
 					res.skipped++
 					continue
 				} else if taken {

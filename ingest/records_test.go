@@ -186,6 +186,18 @@ func FuzzRecordsArray(f *testing.F) {
 			}
 		}
 		els, ok := recordsArray(data)
+		// Reading the records on the way splits the archive the same way.
+		var n normalizer
+		n.setFile(data, nil)
+		read, readOK := recordsArrayWith(data, n.elementEnd)
+		if ok != readOK || len(els) != len(read) {
+			t.Fatalf("recordsArray: %d elements (%v); while reading them: %d (%v)", len(els), ok, len(read), readOK)
+		}
+		for i := range els {
+			if !bytes.Equal(els[i], read[i]) {
+				t.Fatalf("element %d: %q, while reading: %q", i, els[i], read[i])
+			}
+		}
 		if !ok {
 			return
 		}

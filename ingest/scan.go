@@ -8,7 +8,11 @@ import "bytes"
 // false for anything else (other shapes, a duplicate "Records" key, a truncated or malformed
 // container), which the general splitter then handles and diagnoses. Element contents are not
 // validated here; each is parsed on its own.
-func recordsArray(b []byte) ([][]byte, bool) {
+func recordsArray(b []byte) ([][]byte, bool) { return recordsArrayWith(b, skipValue) }
+
+// recordsArrayWith is recordsArray with element finding the end of the array element at b[i]
+// (skipValue, or a scanner that reads the record on the way).
+func recordsArrayWith(b []byte, element func(b []byte, i int) (int, bool)) ([][]byte, bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, false
@@ -30,7 +34,7 @@ func recordsArray(b []byte) ([][]byte, bool) {
 				return nil, false
 			}
 			found = true
-			if records, i, ok = arrayElements(b, i); !ok {
+			if records, i, ok = arrayElements(b, i, element); !ok {
 				return nil, false
 			}
 		} else if i, ok = skipValue(b, i); !ok {
@@ -50,15 +54,16 @@ func recordsArray(b []byte) ([][]byte, bool) {
 	return records, true
 }
 
-// arrayElements splits the array starting at b[i] == '[' into its elements.
-func arrayElements(b []byte, i int) ([][]byte, int, bool) {
+// arrayElements splits the array starting at b[i] == '[' into its elements, each ending where
+// element says.
+func arrayElements(b []byte, i int, element func(b []byte, i int) (int, bool)) ([][]byte, int, bool) {
 	var out [][]byte
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return out, i + 1, true
 	}
 	for {
-		end, ok := skipValue(b, i)
+		end, ok := element(b, i)
 		if !ok {
 			return nil, 0, false
 		}
