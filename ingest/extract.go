@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -279,12 +280,13 @@ func (x *extractor) object(i int, in node, want bool, depth int) (int, bool) {
 		if !ok || at >= len(b) {
 			return 0, false
 		}
+		escaped, valid := checkString(key)
+		if !valid || want && escaped {
+			return 0, false // an escaped key may spell a wanted one
+		}
 		i = at
 		m := none
 		if want {
-			if bytes.IndexByte(key, '\\') >= 0 {
-				return 0, false // an escaped key may spell a wanted one
-			}
 			m = memberOf(in, key)
 		}
 		switch {
@@ -323,7 +325,10 @@ func (x *extractor) leaf(i int, f field, depth int) (int, bool) {
 	switch b[i] {
 	case '"':
 		end, ok := skipString(b, i)
-		if !ok || bytes.IndexByte(b[i+1:end-1], '\\') >= 0 {
+		if !ok {
+			return 0, false
+		}
+		if escaped, valid := checkString(b[i+1 : end-1]); escaped || !valid {
 			return 0, false
 		}
 		x.values[f] = value{start: i + 1, end: end - 1, kind: kString}
@@ -361,7 +366,12 @@ func (x *extractor) skip(i int, depth int) (int, bool) {
 	b := x.b
 	switch c := b[i]; {
 	case c == '"':
-		return skipString(b, i)
+		end, ok := skipString(b, i)
+		if !ok {
+			return 0, false
+		}
+		_, valid := checkString(b[i+1 : end-1])
+		return end, valid
 	case c == '{':
 		return x.object(i, oRecord, false, depth+1)
 	case c == '[':
@@ -395,6 +405,49 @@ func (x *extractor) skip(i int, depth int) (int, bool) {
 	}
 	return 0, false
 }
+
+// checkString checks the text between a string's quotes the way DuckDB's JSON reader does (it
+// refuses what encoding/json refuses, so a stored raw must pass): no control characters, and
+// every backslash starts an escape JSON has. escaped: it has escapes. Strings are most of a
+// record, so it looks at eight bytes at a time for a control character or a backslash.
+func checkString(s []byte) (escaped, valid bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			w := binary.LittleEndian.Uint64(s[i:])
+			bs := w ^ ('\\' * ones)
+			if ((w-0x20*ones)&^w|(bs-ones)&^bs)&highs == 0 { // no byte < 0x20, no backslash
+				i += 8
+				continue
+			}
+		}
+		switch c := s[i]; {
+		case c < 0x20:
+			return escaped, false
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(s) {
+				return true, false
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+				continue
+			case 'u':
+				if i+6 > len(s) || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+					return true, false
+				}
+				i += 6
+				continue
+			}
+			return true, false
+		}
+		i++
+	}
+	return escaped, true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 func literal(b []byte, i int, word string) (int, bool) {
 	if !bytes.HasPrefix(b[i:], []byte(word)) {

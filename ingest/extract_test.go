@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/sentinel-audit/sentinel/internal/trailgen"
@@ -249,4 +251,31 @@ func TestStoredRawIsEveryRecordAcrossRecycledBuffers(t *testing.T) {
 	if n != len(want) {
 		t.Fatalf("%d events read back, %d generated", n, len(want))
 	}
+}
+
+func TestCheckStringIsJSONs(t *testing.T) {
+	for _, s := range []string{"", "plain text of more than eight bytes", `a\"b`, `\\`, `\/\b\f\n\r\t`, `\u00e9 and \uD83D\uDE00`,
+		"tab\there", "nl\n", `\q`, `\`, `ab\u12`, `\u12G4`, `long enough prefix \x`, "café", "\x1f at the start of a long string"} {
+		escaped, valid := checkString([]byte(s))
+		quoted := `"` + s + `"`
+		if valid != json.Valid([]byte(quoted)) {
+			t.Errorf("%q: valid %v, encoding/json says %v", s, valid, json.Valid([]byte(quoted)))
+		}
+		if valid && escaped != strings.Contains(s, `\`) {
+			t.Errorf("%q: escaped %v", s, escaped)
+		}
+	}
+}
+
+func FuzzCheckString(f *testing.F) {
+	f.Add([]byte(`plain \"escaped\" \u00e9 and more than eight bytes`))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		quoted := append(append([]byte{'"'}, s...), '"')
+		if end, ok := skipString(quoted, 0); !ok || end != len(quoted) || !utf8.Valid(s) {
+			return // not the inside of one string of valid UTF-8
+		}
+		if _, valid := checkString(s); valid != json.Valid(quoted) {
+			t.Fatalf("%q: valid %v, encoding/json says %v", s, valid, json.Valid(quoted))
+		}
+	})
 }

@@ -45,6 +45,9 @@ func hostileCorpus(t *testing.T, dir string) {
 		"not-an-event-file.txt":   "ignored",
 		"records-of-scalars.json": `{"Records":[1,"two",null]}`,
 		"pretty.json":             "{\"Records\": [\n  " + prettyRecord + "\n]}\n",
+		// Records the JSON parser takes and DuckDB would not read back.
+		"not-quite-json.json": `{"Records":[` + rec("good-3", "") + `,` + rec("lenient-number", `,"n":1-2`) + `,` +
+			rec("control-character", ",\"userAgent\":\"a\tb\"") + `,` + rec("unknown-escape", `,"userAgent":"a\qb"`) + `]}`,
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
@@ -103,6 +106,8 @@ func TestHostileInput(t *testing.T) {
 		"huge-single-line.jsonl":  "ok ",
 		"records-of-scalars.json": "failed not CloudTrail",
 		"pretty.json":             "ok ",
+		"not-quite-json.json": "failed 3 records rejected: record 2: record rejected: event lenient-number is not valid JSON; " +
+			"record 3: record rejected: event control-character is not valid JSON; record 4: record rejected: event unknown-escape is not valid JSON",
 	}
 	for name, w := range want {
 		if got, ok := outcome[name]; !ok || !strings.HasPrefix(got, w) {
@@ -120,8 +125,9 @@ func TestHostileInput(t *testing.T) {
 	r.DB().QueryRow(`SELECT count(*) FROM events`).Scan(&stored)
 	r.DB().QueryRow(`SELECT user_agent FROM events WHERE event_id = 'utf8'`).Scan(&ua)
 	r.DB().QueryRow(`SELECT length(request_parameters->>'policy')::VARCHAR FROM events WHERE event_id = 'big'`).Scan(&big)
-	// good-1, good-2, big, utf8, first (the first of duplicate keys wins), bom, pretty, 20000 lines.
-	if stored != 20007 || ua != "bad\uFFFD" || big != fmt.Sprint(10<<20) {
+	// good-1, good-2, good-3, big, utf8, first (the first of duplicate keys wins), bom, pretty,
+	// 20000 lines.
+	if stored != 20008 || ua != "bad\uFFFD" || big != fmt.Sprint(10<<20) {
 		t.Errorf("stored %d, user agent %q, big request %s", stored, ua, big)
 	}
 	var first int
@@ -141,6 +147,10 @@ func TestHostileInput(t *testing.T) {
 		if err := r.DB().QueryRow(`SELECT raw::VARCHAR FROM events WHERE event_id = ?`, id).Scan(&raw); err != nil || raw != want {
 			t.Errorf("raw of %s = %q (%v), want %q", id, raw, err, want)
 		}
+	}
+	var all int
+	if err := r.DB().QueryRow(`SELECT count(*) FROM events WHERE raw IS NOT NULL`).Scan(&all); err != nil || all != 20008 {
+		t.Errorf("every stored raw reads as JSON: %d, %v", all, err)
 	}
 	var whole int
 	r.DB().QueryRow(`SELECT count(*) FROM events WHERE event_id LIKE 'line-%' AND raw::VARCHAR = replace(?, '#', event_id)`,

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -181,6 +182,15 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 		return fmt.Errorf("%w: event %s has unparseable eventTime %q", errRejected, row.EventID, clip(when))
 	}
 	row.EventTime = t.UTC()
+	if raw == nil {
+		n.buf = rec.MarshalTo(n.buf[:0])
+		raw = n.buf
+	}
+	// The parser is lenient where DuckDB is not (numbers such as 1-2, control characters and
+	// unknown escapes in strings); one such record in the lake would fail every query of raw.
+	if !json.Valid(raw) {
+		return fmt.Errorf("%w: event %s is not valid JSON", errRejected, row.EventID)
+	}
 	row.EventVersion = n.intern(rec.Get("eventVersion"))
 	row.EventSource = n.intern(rec.Get("eventSource"))
 	row.EventName = n.intern(rec.Get("eventName"))
@@ -229,10 +239,6 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.AddendumReason = n.intern(add.Get("reason"))
 	row.AddendumOriginalEventID = optText(add.Get("originalEventID"))
 
-	if raw == nil {
-		n.buf = rec.MarshalTo(n.buf[:0])
-		raw = n.buf
-	}
 	n.storeRaw(raw, row, -1)
 	return nil
 }
