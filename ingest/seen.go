@@ -19,7 +19,7 @@ import (
 // row falls into them), so memory follows the days being read, not the length of the run.
 type seenSet struct {
 	w     *warehouse.Writer
-	dates map[string]*seenDate
+	dates map[int64]*seenDate // by warehouse.Day
 	adds  int
 }
 
@@ -34,7 +34,7 @@ type seenDate struct {
 const seenKeep = 3
 
 func newSeenSet(w *warehouse.Writer) *seenSet {
-	return &seenSet{w: w, dates: map[string]*seenDate{}}
+	return &seenSet{w: w, dates: map[int64]*seenDate{}}
 }
 
 func compareHash(a, b xxh3.Uint128) int {
@@ -46,10 +46,10 @@ func compareHash(a, b xxh3.Uint128) int {
 
 // add records id in the partition of t and reports whether it was already there.
 func (s *seenSet) add(ctx context.Context, id string, t time.Time) (bool, error) {
-	date := t.UTC().Format(time.DateOnly)
-	d, ok := s.dates[date]
+	day := warehouse.Day(t)
+	d, ok := s.dates[day]
 	if !ok {
-		stored, err := s.w.EventIDs(ctx, date)
+		stored, err := s.w.EventIDs(ctx, t.UTC().Format(time.DateOnly))
 		if err != nil {
 			return false, err
 		}
@@ -58,7 +58,7 @@ func (s *seenSet) add(ctx context.Context, id string, t time.Time) (bool, error)
 			d.committed[i] = xxh3.HashString128(x)
 		}
 		slices.SortFunc(d.committed, compareHash)
-		s.dates[date] = d
+		s.dates[day] = d
 	}
 	s.adds++
 	d.lastAdd = s.adds
@@ -86,9 +86,9 @@ func (s *seenSet) committed() {
 	if len(recent) > seenKeep {
 		oldest = recent[len(recent)-seenKeep]
 	}
-	for date, d := range s.dates {
+	for day, d := range s.dates {
 		if d.lastAdd < oldest {
-			delete(s.dates, date)
+			delete(s.dates, day)
 			continue
 		}
 		if len(d.added) == 0 {

@@ -66,6 +66,17 @@ func (w *Writer) NewBatch() *Batch {
 	return &Batch{w: w, events: map[string]*partFile[EventRow]{}, snaps: map[string]*partFile[SnapshotRow]{}}
 }
 
+// Day is the number of the UTC date of t (days since 1970-01-01): the event-date partition, as
+// a number that is cheap to compare (a formatted date per row was measurable).
+func Day(t time.Time) int64 {
+	sec := t.Unix()
+	day := sec / 86400
+	if sec%86400 < 0 {
+		day--
+	}
+	return day
+}
+
 // Rows is the number of lake rows added so far.
 func (b *Batch) Rows() int { return b.rows }
 
@@ -76,11 +87,12 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 		rows[i].IngestRun = b.w.run
 	}
 	for start := 0; start < len(rows); {
-		date := rows[start].EventTime.UTC().Format(time.DateOnly)
+		day := Day(rows[start].EventTime)
 		end := start + 1
-		for end < len(rows) && rows[end].EventTime.UTC().Format(time.DateOnly) == date {
+		for end < len(rows) && Day(rows[end].EventTime) == day {
 			end++
 		}
+		date := rows[start].EventTime.UTC().Format(time.DateOnly)
 		p, err := part(b.w, b.events, DatasetEvents, date)
 		if err != nil {
 			return err

@@ -698,3 +698,16 @@ func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
 		t.Errorf("index rows %d, issuances.sql rows %d, equal %d (want 4 each); files indexed %d (want 2)", indexed, fromFiles, both, files)
 	}
 }
+
+func TestDayIsTheUTCDate(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 999, time.UTC),
+		time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 2, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 11, 3, 0, 30, 0, 0, time.FixedZone("+01:00", 3600)), time.Date(1900, 3, 1, 12, 0, 0, 0, time.UTC),
+	} {
+		want := at.UTC().Truncate(24 * time.Hour)
+		if got := time.Unix(Day(at)*86400, 0).UTC(); !got.Equal(want) || got.Format(time.DateOnly) != at.UTC().Format(time.DateOnly) {
+			t.Errorf("Day(%v) = %d (%v), want %v", at, Day(at), got, want)
+		}
+	}
+}
