@@ -188,28 +188,9 @@ func part[T any](w *Writer, m map[string]*partFile[T], dataset, date string) (*p
 	// little more and cost 80 MB (docs/performance.md). raw has no statistics: parquet-go wrote a
 	// whole record as min and max into every page header and the footer, 7 % of raw's size.
 	p := &partFile[T]{dataset: dataset, date: date, tmp: tmp, f: f,
-		pw: parquet.NewGenericWriter[T](f, append([]parquet.WriterOption{parquet.Compression(lakeCodec),
-			parquet.MaxRowsPerRowGroup(2 * rowGroupRows), parquet.PageBufferSize(1 << 20)}, statisticsOptions[T]()...)...)}
+		pw: parquet.NewGenericWriter[T](f, parquet.Compression(lakeCodec), parquet.MaxRowsPerRowGroup(2*rowGroupRows), parquet.PageBufferSize(1<<20), parquet.SkipPageStatistics("raw"), parquet.SkipPageBounds("raw"))}
 	m[date] = p
 	return p, nil
-}
-
-// statisticsKept are the lake columns that carry min/max statistics: the times a query filters on,
-// which DuckDB prunes row groups with. Other columns' statistics cost ~5 % of ingest (a comparison
-// per value, and for raw two whole records in every page header) and prune nothing: ids are
-// random, names repeat in every row group.
-var statisticsKept = map[string]bool{"event_time": true, "taken_at": true}
-
-// statisticsOptions are the writer options that leave out the statistics of the columns of T
-// not in statisticsKept.
-func statisticsOptions[T any]() []parquet.WriterOption {
-	var opts []parquet.WriterOption
-	for _, f := range parquet.SchemaOf(new(T)).Fields() {
-		if !statisticsKept[f.Name()] {
-			opts = append(opts, parquet.SkipPageStatistics(f.Name()), parquet.SkipPageBounds(f.Name()))
-		}
-	}
-	return opts
 }
 
 func (p *partFile[T]) write(rows []T) error {
