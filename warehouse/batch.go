@@ -3,7 +3,6 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -58,7 +57,7 @@ type partFile[T any] struct {
 	rows          int
 	buffered      int
 	lastWrite     int
-	issuances     [][]driver.Value // rows of the issuance index (events files)
+	issuances     []issuanceRow // rows of the issuance index (events files)
 }
 
 // NewBatch starts an empty batch.
@@ -313,7 +312,7 @@ type committedFile struct {
 	rel, dataset, date string
 	rows               int
 	bytes              int64
-	issuances          [][]driver.Value // its rows of the issuance index (events files)
+	issuances          []issuanceRow // its rows of the issuance index (events files)
 }
 
 // Commit makes the batch's rows and ledger entries visible atomically.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -30,19 +31,41 @@ func isIssuance(e *EventRow) bool {
 		issuanceEventNames[*e.EventName] && e.ErrorCode == nil
 }
 
-// issuanceIndexRow is e's row of the issuance index, the path (first) left for the commit to
-// fill. Its strings are copies: e's may be slices of a whole file's text.
-func issuanceIndexRow(e *EventRow) []driver.Value {
-	text := func(s *string) driver.Value {
-		if s == nil {
-			return nil
+// issuanceRow is a row of the issuance index without its path, kept until the commit: the
+// event's time and its text columns in the index's order (nil: NULL), copied (e's strings may be
+// views of a file's text that ingest reuses).
+type issuanceRow struct {
+	eventTime time.Time
+	text      [16]*string // event_id, then event_name ... source_identity_user
+}
+
+// issuanceIndexRow is e's row of the issuance index.
+func issuanceIndexRow(e *EventRow) issuanceRow {
+	id := e.EventID
+	r := issuanceRow{eventTime: e.EventTime, text: [16]*string{&id, e.EventName, e.AWSRegion, e.RecipientAccountID,
+		e.SourceIPAddress, e.UserAgent, e.IdentityType, e.IdentityARN, e.IdentityUserName, e.RoleARN, e.RoleSessionName,
+		e.IssuedAccessKeyID, e.SourceIdentity, e.SourceIdentityKind, e.SourceIdentityID, e.SourceIdentityUser}}
+	for i, s := range r.text {
+		if s != nil {
+			c := strings.Clone(*s)
+			r.text[i] = &c
 		}
-		return strings.Clone(*s)
 	}
-	return []driver.Value{nil, strings.Clone(e.EventID), e.EventTime, text(e.EventName), text(e.AWSRegion),
-		text(e.RecipientAccountID), text(e.SourceIPAddress), text(e.UserAgent), text(e.IdentityType), text(e.IdentityARN),
-		text(e.IdentityUserName), text(e.RoleARN), text(e.RoleSessionName), text(e.IssuedAccessKeyID), text(e.SourceIdentity),
-		text(e.SourceIdentityKind), text(e.SourceIdentityID), text(e.SourceIdentityUser)}
+	return r
+}
+
+// values is the row as the appender takes it, in the table's column order.
+func (r issuanceRow) values(path string) []driver.Value {
+	v := make([]driver.Value, 0, 2+len(r.text))
+	v = append(v, path, *r.text[0], r.eventTime)
+	for _, s := range r.text[1:] {
+		if s == nil {
+			v = append(v, nil)
+		} else {
+			v = append(v, *s)
+		}
+	}
+	return v
 }
 
 // indexFiles adds the issuance index rows of the events files a batch registers, in its
@@ -50,7 +73,7 @@ func issuanceIndexRow(e *EventRow) []driver.Value {
 // be read again (indexIssuances does that for files written otherwise: compaction, a catalog from
 // before the index).
 func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) error {
-	var rows [][]driver.Value
+	n := 0
 	for _, f := range files {
 		if f.dataset != DatasetEvents {
 			continue
@@ -58,12 +81,9 @@ func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) erro
 		if _, err := conn.ExecContext(ctx, `INSERT INTO issuance_index_files VALUES (?)`, f.rel); err != nil {
 			return fmt.Errorf("index lake file %s: %w", f.rel, err)
 		}
-		for _, r := range f.issuances {
-			r[0] = f.rel
-			rows = append(rows, r)
-		}
+		n += len(f.issuances)
 	}
-	if len(rows) == 0 {
+	if n == 0 {
 		return nil
 	}
 	err := conn.Raw(func(dc any) error {
@@ -71,15 +91,17 @@ func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) erro
 		if err != nil {
 			return err
 		}
-		for _, r := range rows {
-			if err := a.AppendRow(r...); err != nil {
-				return errors.Join(err, a.Close())
+		for _, f := range files {
+			for _, r := range f.issuances {
+				if err := a.AppendRow(r.values(f.rel)...); err != nil {
+					return errors.Join(err, a.Close())
+				}
 			}
 		}
 		return a.Close()
 	})
 	if err != nil {
-		return fmt.Errorf("index %d issuances: %w", len(rows), err)
+		return fmt.Errorf("index %d issuances: %w", n, err)
 	}
 	return nil
 }
