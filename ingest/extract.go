@@ -504,7 +504,10 @@ func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) b
 	}
 	var values *[fieldCount]value
 	switch {
-	case k >= 0 && k < len(n.records) && n.records[k].ok:
+	case k >= 0 && k < len(n.records):
+		if !n.records[k].ok {
+			return false // elementEnd could not read it; reading it again would not either
+		}
 		values = &n.records[k].values
 	case n.x.extract(raw):
 		values = &n.x.values

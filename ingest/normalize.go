@@ -250,19 +250,14 @@ func text(v *fastjson.Value) string {
 	if v == nil {
 		return ""
 	}
-	var s string
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return ""
 	case fastjson.TypeString:
-		s = string(v.GetStringBytes())
+		return validText(v.GetStringBytes())
 	default:
-		s = string(v.MarshalTo(nil))
+		return validText(v.MarshalTo(nil))
 	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return s
 }
 
 // optText is text as a nullable column value: nil for absent, null or empty.

@@ -8,13 +8,12 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	_ "embed"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/sentinel-audit/sentinel/internal/appender"
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/window"
 )
@@ -90,7 +89,7 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 		roles = append(roles, r)
 	}
 	sort.Strings(roles)
-	if err := appendRows(ctx, conn, "profile_roles", len(roles), func(i int) []driver.Value {
+	if err := appender.Rows(ctx, conn, "profile_roles", len(roles), func(i int) []driver.Value {
 		return []driver.Value{roles[i], s.Roles[roles[i]]}
 	}); err != nil {
 		return err
@@ -104,7 +103,7 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	}
 	if s.Policy != nil {
 		required := s.Policy.SessionProfiles()
-		if err := appendRows(ctx, conn, "required_profiles", len(required), func(i int) []driver.Value {
+		if err := appender.Rows(ctx, conn, "required_profiles", len(required), func(i int) []driver.Value {
 			return []driver.Value{required[i]}
 		}); err != nil {
 			return err
@@ -160,7 +159,7 @@ func annotate(ctx context.Context, conn *sql.Conn, p *policy.Policy, w window.Wi
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read issuances for policy evaluation: %w", err)
 	}
-	return appendRows(ctx, conn, "policy_decisions", len(decisions), func(i int) []driver.Value {
+	return appender.Rows(ctx, conn, "policy_decisions", len(decisions), func(i int) []driver.Value {
 		d := decisions[i]
 		return []driver.Value{w.Since, until, d.profile, d.user, d.mode, d.class,
 			string(d.Effect), nullable(d.Rule), nullable(d.Reason), d.Effect == policy.EffectRequireServerSession}
@@ -215,7 +214,7 @@ func queryMicros(ctx context.Context, conn *sql.Conn, query string, args []any) 
 
 // appendTimeClasses loads times and their time classes into table.
 func appendTimeClasses(ctx context.Context, conn *sql.Conn, p *policy.Policy, table string, times []time.Time) error {
-	return appendRows(ctx, conn, table, len(times), func(i int) []driver.Value {
+	return appender.Rows(ctx, conn, table, len(times), func(i int) []driver.Value {
 		return []driver.Value{times[i].UnixMicro(), p.TimeClass(times[i])}
 	})
 }
@@ -225,29 +224,6 @@ func nullable(s string) driver.Value {
 		return nil
 	}
 	return s
-}
-
-// appendRows bulk-loads n rows into table through DuckDB's appender.
-func appendRows(ctx context.Context, conn *sql.Conn, table string, n int, row func(int) []driver.Value) error {
-	if n == 0 {
-		return nil
-	}
-	err := conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
-		if err != nil {
-			return err
-		}
-		for i := range n {
-			if err := a.AppendRow(row(i)...); err != nil {
-				return errors.Join(err, a.Close())
-			}
-		}
-		return a.Close()
-	})
-	if err != nil {
-		return fmt.Errorf("load %s: %w", table, err)
-	}
-	return nil
 }
 
 // Filter narrows a report.

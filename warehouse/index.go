@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	_ "embed"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/sentinel-audit/sentinel/internal/appender"
 )
 
 //go:embed issuances.sql
@@ -73,7 +72,11 @@ func (r issuanceRow) values(path string) []driver.Value {
 // be read again (indexIssuances does that for files written otherwise: compaction, a catalog from
 // before the index).
 func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) error {
-	n := 0
+	type ref struct {
+		path string
+		row  *issuanceRow
+	}
+	var refs []ref
 	for _, f := range files {
 		if f.dataset != DatasetEvents {
 			continue
@@ -81,27 +84,14 @@ func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) erro
 		if _, err := conn.ExecContext(ctx, `INSERT INTO issuance_index_files VALUES (?)`, f.rel); err != nil {
 			return fmt.Errorf("index lake file %s: %w", f.rel, err)
 		}
-		n += len(f.issuances)
-	}
-	if n == 0 {
-		return nil
-	}
-	err := conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "issuance_index")
-		if err != nil {
-			return err
+		for i := range f.issuances {
+			refs = append(refs, ref{f.rel, &f.issuances[i]})
 		}
-		for _, f := range files {
-			for _, r := range f.issuances {
-				if err := a.AppendRow(r.values(f.rel)...); err != nil {
-					return errors.Join(err, a.Close())
-				}
-			}
-		}
-		return a.Close()
-	})
-	if err != nil {
-		return fmt.Errorf("index %d issuances: %w", n, err)
+	}
+	if err := appender.Rows(ctx, conn, "issuance_index", len(refs), func(i int) []driver.Value {
+		return refs[i].row.values(refs[i].path)
+	}); err != nil {
+		return fmt.Errorf("index %d issuances: %w", len(refs), err)
 	}
 	return nil
 }
