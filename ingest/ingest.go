@@ -185,7 +185,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	runErr := c.consume(ctx, p.run(ctx, opts))
 	if runErr == nil {
-		runErr = c.commit(ctx)
+		if runErr = c.batch.Commit(ctx, c.now()); runErr != nil {
+			c.batch.Abort()
+		}
 	} else {
 		c.batch.Abort()
 	}
@@ -755,6 +757,15 @@ type committer struct {
 	snapshots map[string]int64
 	// checkpointRows is the batch size that triggers a commit.
 	checkpointRows int
+	// inflight is the previous batch, registering in the background while this one fills.
+	inflight *inflight
+}
+
+// inflight is a sealed batch being registered on a goroutine of its own.
+type inflight struct {
+	batch *warehouse.Batch
+	done  chan error
+	upTo  int // seenSet.adds when the batch was closed
 }
 
 func (c *committer) consume(ctx context.Context, outcomes <-chan outcome) error {
@@ -765,10 +776,10 @@ func (c *committer) consume(ctx context.Context, outcomes <-chan outcome) error 
 			cancel()
 			for range outcomes {
 			}
-			return err
+			return errors.Join(err, c.settle())
 		}
 	}
-	return ctx.Err()
+	return errors.Join(ctx.Err(), c.settle())
 }
 
 func (c *committer) take(ctx context.Context, oc outcome) error {
@@ -874,11 +885,13 @@ func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates i
 		}
 		kept = append(kept, row)
 	}
-	if err := c.batch.AddEvents(kept); err != nil {
+	rows, text := oc.rows, oc.text
+	if err := c.batch.AddEvents(kept, func() {
+		putRows(rows)
+		text.release()
+	}); err != nil {
 		return 0, 0, err
 	}
-	putRows(oc.rows)
-	oc.text.release()
 	c.res.EventsStored += int64(len(kept))
 	c.res.EventsDuplicate += duplicates
 	return stored + int64(len(kept)), duplicates, nil
@@ -920,6 +933,12 @@ func (a *apiTotals) add(e warehouse.LedgerEntry, oc outcome) {
 
 // checkpoint commits the batch when it is large enough.
 func (c *committer) checkpoint(ctx context.Context) error {
+	if c.inflight != nil && len(c.inflight.done) > 0 {
+		// Done: let go of the committed batch's memory now rather than at the next checkpoint.
+		if err := c.settle(); err != nil {
+			return err
+		}
+	}
 	if len(c.snapshots) > 0 {
 		return nil
 	}
@@ -929,11 +948,37 @@ func (c *committer) checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// commit commits the batch and starts the next one. The batch's files are finished here; they
+// are registered in the catalog in the background while the next batch fills, once the batch
+// before has registered. Registering took 0.2-0.3 s per checkpoint in which the readers stood
+// still; finishing the files in the background as well would hold two batches' Parquet buffers
+// at once, and the collector then worked harder than the readers gained.
 func (c *committer) commit(ctx context.Context) error {
-	if err := c.batch.Commit(ctx, c.now()); err != nil {
+	if err := c.batch.Seal(); err != nil {
 		return err
 	}
-	c.seen.committed()
-	c.batch, c.entries = c.w.NewBatch(), 0
+	if err := c.settle(); err != nil {
+		return err
+	}
+	f := &inflight{batch: c.batch, done: make(chan error, 1), upTo: c.seen.adds}
+	now := c.now()
+	go func() { f.done <- f.batch.Register(ctx, now) }()
+	c.inflight, c.batch, c.entries = f, c.w.NewBatch(), 0
+	return nil
+}
+
+// settle waits for the batch registering in the background, if any; a batch that failed to
+// register is removed.
+func (c *committer) settle() error {
+	f := c.inflight
+	if f == nil {
+		return nil
+	}
+	c.inflight = nil
+	if err := <-f.done; err != nil {
+		f.batch.Abort()
+		return err
+	}
+	c.seen.committed(f.upTo)
 	return nil
 }

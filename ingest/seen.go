@@ -73,10 +73,11 @@ func (s *seenSet) add(ctx context.Context, id string, t time.Time) (bool, error)
 	return false, nil
 }
 
-// committed is called when every id added so far is committed: it forgets all but the seenKeep
-// most recently used partitions (a forgotten one is loaded again from the lake) and moves the
-// added ids of the others into their sorted slices.
-func (s *seenSet) committed() {
+// committed is called when every id added up to the upTo'th add is committed: it forgets all but
+// the seenKeep most recently used partitions among those not added to since (a forgotten one is
+// loaded again from the lake, so it must not hold ids of a batch still open or committing) and
+// moves the added ids of the others into their sorted slices.
+func (s *seenSet) committed(upTo int) {
 	recent := make([]int, 0, len(s.dates))
 	for _, d := range s.dates {
 		recent = append(recent, d.lastAdd)
@@ -87,7 +88,7 @@ func (s *seenSet) committed() {
 		oldest = recent[len(recent)-seenKeep]
 	}
 	for day, d := range s.dates {
-		if d.lastAdd < oldest {
+		if d.lastAdd < oldest && d.lastAdd <= upTo {
 			delete(s.dates, day)
 			continue
 		}

@@ -60,3 +60,35 @@ func TestDuplicatesOfForgottenDaysAreStillFound(t *testing.T) {
 		t.Fatalf("lake holds %d rows of %d ids, want %d of as many", rows, ids, 2*days+1)
 	}
 }
+
+// TestSeenSetKeepsDaysOfBatchesNotYetCommitted: a commit forgets days behind the run, but not
+// one added to since the committed batch closed: its ids are in the batch being filled (or
+// registered), not in the lake a forgotten day is loaded again from.
+func TestSeenSetKeepsDaysOfBatchesNotYetCommitted(t *testing.T) {
+	w, err := warehouse.OpenWriter(context.Background(), t.TempDir(), time.Now(), "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	s := newSeenSet(w)
+	day0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	add := func(day int) bool {
+		dup, err := s.add(context.Background(), fmt.Sprintf("id-%d", day), day0.AddDate(0, 0, day))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dup
+	}
+	add(0)
+	upTo := s.adds // the batch holding day 0 closes here
+	for day := 1; day <= seenKeep+1; day++ {
+		add(day)
+	}
+	s.committed(upTo)
+	if _, ok := s.dates[warehouse.Day(day0)]; ok {
+		t.Error("day 0, committed and behind the run, is still held")
+	}
+	if !add(1) {
+		t.Error("day 1's id, added after the committed batch closed, was forgotten")
+	}
+}

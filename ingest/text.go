@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -14,20 +15,43 @@ import (
 //
 // The rule that makes the views safe: bytes handed out are never written again while the buffer
 // is in use, the buffer never grows in place (add reports false instead), and it is returned to
-// textBufs only by the committer, after putRows cleared every row of its file.
+// textBufs only by the release the committer hands the batch with the file's rows (it runs once the
+// batch has copied them), after putRows cleared every row of its file.
 type fileText struct {
 	buf []byte
 }
 
-// textBufs recycles the buffers of fileText between files.
-var textBufs sync.Pool
+// textBufs recycles the buffers of fileText between files. It is a short free list rather than
+// a sync.Pool: a pool is emptied by every other collection, and ingest collects often (its heap
+// runs near the soft limit), so most files got a fresh buffer (a quarter of all allocation) and
+// every fresh buffer brought the next collection closer.
+var textBufs struct {
+	sync.Mutex
+	free [][]byte
+}
 
-// newFileText is a fileText with room for n bytes.
+// freeTexts is how many idle buffers textBufs keeps: about as many as there are files between
+// the readers and the lake at once, so that a steady run allocates none.
+const freeTexts = 6
+
+// newFileText is a fileText with room for n bytes: the smallest idle buffer that fits, else a
+// new one with some room to spare, so that it fits more of the files to come.
 func newFileText(n int) *fileText {
-	if p, ok := textBufs.Get().(*[]byte); ok && cap(*p) >= n {
-		return &fileText{buf: (*p)[:0]}
+	textBufs.Lock()
+	best := -1
+	for i, b := range textBufs.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(textBufs.free[best])) {
+			best = i
+		}
 	}
-	return &fileText{buf: make([]byte, 0, n)}
+	if best >= 0 {
+		b := textBufs.free[best]
+		textBufs.free = slices.Delete(textBufs.free, best, best+1)
+		textBufs.Unlock()
+		return &fileText{buf: b[:0]}
+	}
+	textBufs.Unlock()
+	return &fileText{buf: make([]byte, 0, n+n/8)}
 }
 
 // add appends the parts and returns them as one string, or false when they do not fit.
@@ -57,5 +81,20 @@ func (t *fileText) release() {
 	}
 	b := t.buf[:0]
 	t.buf = nil
-	textBufs.Put(&b)
+	textBufs.Lock()
+	defer textBufs.Unlock()
+	if len(textBufs.free) < freeTexts {
+		textBufs.free = append(textBufs.free, b)
+		return
+	}
+	// Full: keep the larger buffers, which fit more files.
+	smallest := 0
+	for i, f := range textBufs.free {
+		if cap(f) < cap(textBufs.free[smallest]) {
+			smallest = i
+		}
+	}
+	if cap(b) > cap(textBufs.free[smallest]) {
+		textBufs.free[smallest] = b
+	}
 }

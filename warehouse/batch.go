@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -57,7 +58,87 @@ type partFile[T any] struct {
 	rows          int
 	buffered      int
 	lastWrite     int
-	issuances     []issuanceRow // rows of the issuance index (events files)
+	issuances     []issuanceRow  // rows of the issuance index (events files)
+	bg            *background[T] // nil: rows are written in the caller's goroutine
+}
+
+// background writes a partition file's rows in a goroutine of its own: encoding and compressing
+// them is most of a batch's work, and it runs beside the caller (ingest's committer) instead of
+// in turn with it. Jobs run in the order they are sent; the caller keeps all the bookkeeping
+// (row counts, when to flush), so only the goroutine touches the Parquet writer until wait.
+type background[T any] struct {
+	jobs chan writeJob[T]
+	done chan struct{}
+	err  atomic.Pointer[error] // the first error; the jobs after it only release their rows
+}
+
+// writeJob writes rows, or with flush set writes the rows held in memory out as a row group.
+type writeJob[T any] struct {
+	rows  []T
+	flush bool
+	rel   *releaser
+}
+
+// backgroundJobs is how many jobs may wait for a partition's goroutine: enough that the caller
+// rarely waits while a row group is compressed, few because each holds its rows' memory.
+const backgroundJobs = 2
+
+func (p *partFile[T]) start() {
+	bg := &background[T]{jobs: make(chan writeJob[T], backgroundJobs), done: make(chan struct{})}
+	p.bg = bg
+	go func() {
+		defer close(bg.done)
+		for j := range bg.jobs {
+			if bg.err.Load() == nil {
+				var err error
+				if j.flush {
+					err = p.flushNow()
+				} else {
+					err = p.writeNow(j.rows)
+				}
+				if err != nil {
+					bg.err.Store(&err)
+				}
+			}
+			j.rel.done()
+		}
+	}()
+}
+
+// failed is the error the background goroutine stopped at, if any.
+func (p *partFile[T]) failed() error {
+	if p.bg == nil {
+		return nil
+	}
+	if err := p.bg.err.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// wait lets the background goroutine finish its jobs and stop; the file is written in the
+// caller's goroutine from then on.
+func (p *partFile[T]) wait() error {
+	if p.bg == nil {
+		return nil
+	}
+	close(p.bg.jobs)
+	<-p.bg.done
+	err := p.failed()
+	p.bg = nil
+	return err
+}
+
+// releaser calls f once every part of one AddEvents call's rows is written.
+type releaser struct {
+	n atomic.Int32
+	f func()
+}
+
+func (r *releaser) done() {
+	if r != nil && r.n.Add(-1) == 0 && r.f != nil {
+		r.f()
+	}
 }
 
 // NewBatch starts an empty batch.
@@ -80,8 +161,14 @@ func Day(t time.Time) int64 {
 func (b *Batch) Rows() int { return b.rows }
 
 // AddEvents appends event rows, each to the partition of its UTC event date, stamped with the
-// writer's run.
-func (b *Batch) AddEvents(rows []EventRow) error {
+// writer's run. The rows are encoded in the background: the caller must leave them (and the
+// memory their strings are in) as they are until release is called, which happens on another
+// goroutine once the batch holds copies of every value, or when Commit or Abort returns if
+// release is nil.
+func (b *Batch) AddEvents(rows []EventRow, release func()) error {
+	rel := &releaser{f: release}
+	rel.n.Store(1)
+	defer rel.done()
 	for i := range rows {
 		rows[i].IngestRun = b.w.run
 	}
@@ -101,13 +188,16 @@ func (b *Batch) AddEvents(rows []EventRow) error {
 		if err := b.finishLeastRecent(); err != nil {
 			return err
 		}
-		if err := p.write(rows[start:end]); err != nil {
-			return err
-		}
 		for i := start; i < end; i++ {
 			if isIssuance(&rows[i]) {
 				p.issuances = append(p.issuances, issuanceIndexRow(&rows[i]))
 			}
+		}
+		if p.bg == nil {
+			p.start()
+		}
+		if err := p.write(rows[start:end], rel); err != nil {
+			return err
 		}
 		if p.buffered >= rowGroupRows {
 			if err := p.flush(); err != nil {
@@ -156,7 +246,7 @@ func (b *Batch) AddSnapshotRows(s Snapshot, rows []SnapshotRow) error {
 	if err != nil {
 		return err
 	}
-	if err := p.write(rows); err != nil {
+	if err := p.write(rows, nil); err != nil {
 		return err
 	}
 	b.rows += len(rows)
@@ -192,18 +282,43 @@ func part[T any](w *Writer, m map[string]*partFile[T], dataset, date string) (*p
 	return p, nil
 }
 
-func (p *partFile[T]) write(rows []T) error {
+// write adds rows to the file, in the background when the file has a goroutine (rel is told
+// when they are written).
+func (p *partFile[T]) write(rows []T, rel *releaser) error {
+	p.rows += len(rows)
+	p.buffered += len(rows)
+	if p.bg == nil {
+		return p.writeNow(rows)
+	}
+	if err := p.failed(); err != nil {
+		return err
+	}
+	rel.n.Add(1)
+	p.bg.jobs <- writeJob[T]{rows: rows, rel: rel}
+	return nil
+}
+
+func (p *partFile[T]) writeNow(rows []T) error {
 	if _, err := p.pw.Write(rows); err != nil {
 		return fmt.Errorf("write lake file %s: %w", p.tmp, err)
 	}
-	p.rows += len(rows)
-	p.buffered += len(rows)
 	return nil
 }
 
 // flush writes the rows the file holds in memory as a row group.
 func (p *partFile[T]) flush() error {
 	p.buffered = 0
+	if p.bg == nil {
+		return p.flushNow()
+	}
+	if err := p.failed(); err != nil {
+		return err
+	}
+	p.bg.jobs <- writeJob[T]{flush: true}
+	return nil
+}
+
+func (p *partFile[T]) flushNow() error {
 	if err := p.pw.Flush(); err != nil {
 		return fmt.Errorf("write lake file %s: %w", p.tmp, err)
 	}
@@ -256,6 +371,10 @@ func (b *Batch) flushIfFull() error {
 // finish closes the Parquet file, syncs it and moves it into its partition; it returns the
 // lake-relative path and size.
 func (p *partFile[T]) finish(root string) (string, int64, error) {
+	if err := p.wait(); err != nil {
+		p.f.Close()
+		return "", 0, err
+	}
 	if err := p.pw.Close(); err != nil {
 		p.f.Close()
 		return "", 0, fmt.Errorf("finish lake file %s: %w", p.tmp, err)
@@ -291,6 +410,7 @@ func (p *partFile[T]) move(root string) (string, int64, error) {
 }
 
 func (p *partFile[T]) abort() {
+	p.wait()
 	p.f.Close()
 	os.Remove(p.tmp)
 }
@@ -315,31 +435,50 @@ type committedFile struct {
 	issuances          []issuanceRow // its rows of the issuance index (events files)
 }
 
-// Commit makes the batch's rows and ledger entries visible atomically.
+// Commit makes the batch's rows and ledger entries visible atomically: Seal, then Register.
 func (b *Batch) Commit(ctx context.Context, now time.Time) error {
-	files := b.finished
+	if err := b.Seal(); err != nil {
+		return err
+	}
+	return b.Register(ctx, now)
+}
+
+// Seal finishes the batch's lake files: each is written out, synced and moved into its
+// partition, not yet registered (readers do not see it). The batch takes no more rows, and the
+// memory the files were written with is released.
+func (b *Batch) Seal() error {
 	var errs []error
 	for _, date := range sortedKeys(b.events) {
 		p := b.events[date]
+		delete(b.events, date)
 		rel, size, err := p.finish(b.w.root)
 		if err != nil {
+			os.Remove(p.tmp)
 			errs = append(errs, err)
 			continue
 		}
-		files = append(files, committedFile{rel, DatasetEvents, date, p.rows, size, p.issuances})
+		b.finished = append(b.finished, committedFile{rel, DatasetEvents, date, p.rows, size, p.issuances})
 	}
 	for _, date := range sortedKeys(b.snaps) {
 		p := b.snaps[date]
+		delete(b.snaps, date)
 		rel, size, err := p.finish(b.w.root)
 		if err != nil {
+			os.Remove(p.tmp)
 			errs = append(errs, err)
 			continue
 		}
-		files = append(files, committedFile{rel, DatasetSnapshots, date, p.rows, size, nil})
+		b.finished = append(b.finished, committedFile{rel, DatasetSnapshots, date, p.rows, size, nil})
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
+	return errors.Join(errs...)
+}
+
+// Register records the sealed batch's files, ledger entries, snapshots and watermarks in the
+// catalog in one transaction, which makes them visible to readers. It may run on another
+// goroutine while the writer's next batch is filled (ingest registers in the background), but
+// batches register one at a time, in the order their entries must be recorded.
+func (b *Batch) Register(ctx context.Context, now time.Time) error {
+	files := b.finished
 	db, err := openCatalog(ctx, CatalogPath(b.w.root))
 	if err != nil {
 		return err

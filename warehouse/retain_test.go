@@ -1,14 +1,16 @@
 package warehouse
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
 )
 
-// TestAddEventsKeepsNoBytesOfItsRows: once AddEvents returns, the batch holds copies of every
-// value it was given, so a caller may reuse the memory its strings were in (ingest recycles each
-// file's text).
+// TestAddEventsKeepsNoBytesOfItsRows: once AddEvents calls release, the batch holds copies of
+// every value it was given, so a caller may reuse the memory its strings were in (ingest recycles
+// each file's text).
 func TestAddEventsKeepsNoBytesOfItsRows(t *testing.T) {
 	root := t.TempDir()
 	w := openWriter(t, root)
@@ -29,9 +31,11 @@ func TestAddEventsKeepsNoBytesOfItsRows(t *testing.T) {
 		rows = append(rows, r)
 	}
 	rows[0].EventSource, rows[0].EventName = ptr("sts.amazonaws.com"), ptr("AssumeRole")
-	if err := b.AddEvents(rows); err != nil {
+	released := make(chan struct{})
+	if err := b.AddEvents(rows, func() { close(released) }); err != nil {
 		t.Fatal(err)
 	}
+	<-released
 	for i := range mem {
 		mem[i] = 'X'
 	}
@@ -46,5 +50,38 @@ func TestAddEventsKeepsNoBytesOfItsRows(t *testing.T) {
 	}
 	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index WHERE issued_access_key_id = '192.0.2.1'`); n != 1 {
 		t.Errorf("index rows read back as written: %d of 1", n)
+	}
+}
+
+// TestBackgroundWriteErrorFailsTheCommit: rows are encoded on a goroutine of the partition file;
+// when writing the file fails there, the commit fails, every release still runs, and nothing of
+// the batch is registered.
+func TestBackgroundWriteErrorFailsTheCommit(t *testing.T) {
+	root := t.TempDir()
+	w := openWriter(t, root)
+	defer w.Close()
+	b := w.NewBatch()
+	rows := make([]EventRow, rowGroupRows)
+	for i := range rows {
+		rows[i] = event(fmt.Sprintf("e%d", i), t0)
+	}
+	released := 0
+	if err := b.AddEvents(slices.Clone(rows[:10]), func() { released++ }); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range b.events {
+		p.f.Close() // the disk goes away under the file
+	}
+	b.AddEvents(rows, func() { released++ }) // a row group's worth: written out on the goroutine
+	// The goroutine's error, not only the one closing the file would give.
+	if err := b.Commit(t.Context(), t0); err == nil || !strings.Contains(err.Error(), "write lake file") {
+		t.Fatalf("commit of a batch whose row group could not be written: %v", err)
+	}
+	b.Abort()
+	if released != 2 {
+		t.Errorf("%d of 2 releases ran", released)
+	}
+	if n := count(t, root, `SELECT count(*) FROM catalog.lake_files`); n != 0 {
+		t.Errorf("%d files registered", n)
 	}
 }

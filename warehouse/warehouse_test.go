@@ -34,7 +34,7 @@ func commitEvents(t *testing.T, root string, rows ...EventRow) {
 	w := openWriter(t, root)
 	defer w.Close()
 	b := w.NewBatch()
-	if err := b.AddEvents(rows); err != nil {
+	if err := b.AddEvents(rows, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(context.Background(), t0); err != nil {
@@ -60,7 +60,7 @@ func TestCommitMakesRowsAndLedgerVisibleTogether(t *testing.T) {
 	root := t.TempDir()
 	w := openWriter(t, root)
 	b := w.NewBatch()
-	if err := b.AddEvents([]EventRow{event("a", t0), event("b", t0.Add(24*time.Hour)), event("c", t0)}); err != nil {
+	if err := b.AddEvents([]EventRow{event("a", t0), event("b", t0.Add(24*time.Hour)), event("c", t0)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	b.Record(LedgerEntry{Source: "file:///src/a.json", Kind: "trail", Status: "ok", Events: 3, Stored: 3})
@@ -125,7 +125,7 @@ func TestCrashLeftoversAreInvisibleAndRemoved(t *testing.T) {
 	root := t.TempDir()
 	w := openWriter(t, root)
 	b := w.NewBatch()
-	if err := b.AddEvents([]EventRow{event("a", t0)}); err != nil {
+	if err := b.AddEvents([]EventRow{event("a", t0)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(context.Background(), t0); err != nil {
@@ -133,8 +133,11 @@ func TestCrashLeftoversAreInvisibleAndRemoved(t *testing.T) {
 	}
 	// A run that died after writing files but before registering them.
 	b = w.NewBatch()
-	b.AddEvents([]EventRow{event("ghost", t0)})
+	b.AddEvents([]EventRow{event("ghost", t0)}, nil)
 	for _, p := range b.events {
+		if err := p.wait(); err != nil {
+			t.Fatal(err)
+		}
 		p.pw.Close()
 		p.f.Close()
 	}
@@ -165,7 +168,7 @@ func TestEventsViewAppliesCorrections(t *testing.T) {
 	for _, rows := range [][]EventRow{{original, event("other", t0)}, {corrected}} {
 		w := openWriter(t, root)
 		b := w.NewBatch()
-		b.AddEvents(rows)
+		b.AddEvents(rows, nil)
 		if err := b.Commit(context.Background(), t0); err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +226,7 @@ func TestPermissions(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "wh")
 	w := openWriter(t, root)
 	b := w.NewBatch()
-	b.AddEvents([]EventRow{event("a", t0)})
+	b.AddEvents([]EventRow{event("a", t0)}, nil)
 	if err := b.Commit(context.Background(), t0); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +298,7 @@ func TestCompactKeepsAnswersAndDropsDuplicates(t *testing.T) {
 			fix.AddendumOriginalEventID = &orig
 			rows = append(rows, event("orig", t0), fix)
 		}
-		b.AddEvents(rows)
+		b.AddEvents(rows, nil)
 		s := Snapshot{ID: fmt.Sprintf("s%d", run), Source: "f", TakenAt: t0, Items: 1}
 		b.RecordSnapshot(s)
 		b.AddSnapshotRows(s, []SnapshotRow{{ID: "aaaa", Raw: "{}"}})
@@ -471,7 +474,7 @@ func TestBatchBoundsOpenPartitionFiles(t *testing.T) {
 		for j := range rows {
 			rows[j] = event(fmt.Sprintf("e%02d-%d", i, j), t0.AddDate(0, 0, d))
 		}
-		if err := b.AddEvents(rows); err != nil {
+		if err := b.AddEvents(rows, nil); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.events) > maxOpenPartitions {
@@ -502,7 +505,7 @@ func TestAbortedBatchLeavesNoFiles(t *testing.T) {
 		for j := range rows {
 			rows[j] = event(fmt.Sprintf("e%d-%d", d, j), t0.AddDate(0, 0, d))
 		}
-		if err := b.AddEvents(rows); err != nil {
+		if err := b.AddEvents(rows, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -563,7 +566,7 @@ func TestIssuanceIndex(t *testing.T) {
 	for i, rows := range runs {
 		w := openWriter(t, root)
 		b := w.NewBatch()
-		b.AddEvents(rows)
+		b.AddEvents(rows, nil)
 		if err := b.Commit(ctx, t0); err != nil {
 			t.Fatal(err)
 		}
@@ -658,7 +661,7 @@ func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
 	rows[len(rows)-1].EventTime = t0.Add(24 * time.Hour)
 	w := openWriter(t, root)
 	b := w.NewBatch()
-	if err := b.AddEvents(rows); err != nil {
+	if err := b.AddEvents(rows, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(ctx, t0); err != nil {
@@ -666,7 +669,7 @@ func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
 	}
 	// A commit that fails (the same snapshot recorded twice) after its rows were indexed.
 	b = w.NewBatch()
-	if err := b.AddEvents([]EventRow{sts("rolled-back", "AssumeRole", nil)}); err != nil {
+	if err := b.AddEvents([]EventRow{sts("rolled-back", "AssumeRole", nil)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := Snapshot{ID: "twice", Source: "f", TakenAt: t0}

@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -64,6 +66,7 @@ type Writer struct {
 	root     string
 	lock     *os.File
 	run      int64
+	lakeMu   sync.Mutex                     // guards lake: a batch may commit while the next one reads EventIDs
 	lake     map[string]map[string][]string // dataset -> partition date -> registered files (relative)
 	scratch  *sql.DB                        // in-memory DuckDB for reading the lake
 	seq      int
@@ -283,7 +286,9 @@ func (w *Writer) Watermarks(ctx context.Context, source string) (map[string]Wate
 
 // EventIDs returns the event ids already stored in the events partition of date (YYYY-MM-DD).
 func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
-	files := w.lake[DatasetEvents][date]
+	w.lakeMu.Lock()
+	files := slices.Clone(w.lake[DatasetEvents][date])
+	w.lakeMu.Unlock()
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -336,6 +341,8 @@ func (w *Writer) Close() error {
 }
 
 func (w *Writer) register(dataset, date, rel string) {
+	w.lakeMu.Lock()
+	defer w.lakeMu.Unlock()
 	w.lake[dataset][date] = append(w.lake[dataset][date], rel)
 }
 
