@@ -6,12 +6,10 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"slices"
 	"sort"
@@ -21,7 +19,6 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/klauspost/compress/gzip"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 	"github.com/valyala/fastjson"
@@ -38,7 +35,7 @@ const LateDeliveryMargin = 24 * time.Hour
 // the heap grow to twice what is live, which keeps a run around 400 MB resident however many
 // events it reads. DynamoDB exports of several files and table scans are still held whole while
 // read, so a large one goes over (docs/performance.md).
-const DefaultMemoryLimit int64 = 224 << 20
+const DefaultMemoryLimit int64 = 208 << 20
 
 const (
 	defaultCheckpoint = 250_000
@@ -646,19 +643,14 @@ func (r *reader) readSnapshot(ctx context.Context, oc *outcome, emit func(outcom
 	}
 }
 
-// readSnapshotFile reads a snapshot file in two passes, so that its items need not be held all at
-// once: the first finds when the snapshot was taken (the newest change any item records, which
-// every row is stamped and partitioned with) and checks that the whole file reads; the second
-// hands the items over in chunks of snapshotChunk, as partial outcomes, the last one in oc. A file
-// that does not read stores nothing.
+// readSnapshotFile reads a snapshot file in two passes over the object, so that neither its
+// items nor its text need be held all at once: the first finds when the snapshot was taken (the
+// newest change any item records, which every row is stamped and partitioned with) and checks
+// that the whole file reads; the second hands the items over in chunks of snapshotChunk, as
+// partial outcomes, the last one in oc. A file that does not read stores nothing.
 func (r *reader) readSnapshotFile(ctx context.Context, oc *outcome, emit func(outcome) bool) {
-	data, err := r.load(ctx, oc.obj)
-	if err != nil {
-		oc.err = fmt.Errorf("%s: %w", oc.obj.display, err)
-		return
-	}
 	var newest time.Time
-	if _, err := eachSnapshotItem(data, func(row warehouse.SnapshotRow) error {
+	if _, err := eachSnapshotItemOf(ctx, oc.obj, func(row warehouse.SnapshotRow) error {
 		newest = newestChange(newest, row)
 		return nil
 	}); err != nil {
@@ -670,7 +662,7 @@ func (r *reader) readSnapshotFile(ctx context.Context, oc *outcome, emit func(ou
 		oc.takenAt = oc.obj.mtime.UTC()
 	}
 	var rows []warehouse.SnapshotRow
-	problems, err := eachSnapshotItem(data, func(row warehouse.SnapshotRow) error {
+	problems, err := eachSnapshotItemOf(ctx, oc.obj, func(row warehouse.SnapshotRow) error {
 		rows = append(rows, row)
 		if len(rows) < snapshotChunk {
 			return nil
@@ -692,6 +684,16 @@ func (r *reader) readSnapshotFile(ctx context.Context, oc *outcome, emit func(ou
 	}
 }
 
+// eachSnapshotItemOf opens o and reads its items as eachSnapshotItem does.
+func eachSnapshotItemOf(ctx context.Context, o object, fn func(warehouse.SnapshotRow) error) ([]string, error) {
+	in, err := openStream(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	return eachSnapshotItem(in, fn)
+}
+
 // keptBuffer is the largest read buffer a reader keeps between objects: trail files are a few
 // MB, and one large snapshot file must not keep its size resident for the rest of the run.
 const keptBuffer = 16 << 20
@@ -702,44 +704,27 @@ func (r *reader) release() {
 	}
 }
 
-// load reads a whole object, inflating gzip (detected by its magic bytes, whatever the name).
-// Concatenated gzip members (as CloudWatch Logs deliveries are) are read as one stream.
+// load reads a whole object (see openStream).
 func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
-	body, err := o.open(ctx)
+	in, err := openStream(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	defer body.Close()
+	defer in.Close()
 	r.buf.Reset()
-	br := bufio.NewReaderSize(body, 64<<10)
-	head, _ := br.Peek(2)
-	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		defer zr.Close()
-		if _, err := r.buf.ReadFrom(io.LimitReader(zr, maxObjectBytes+1)); err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-	} else {
+	if in.gz == nil {
 		// A plain object's size is known: one allocation instead of a buffer doubling its way up
 		// (ReadFrom wants bytes.MinRead free at the end).
 		r.buf.Grow(int(min(max(o.size, 0), maxObjectBytes+1)) + bytes.MinRead)
-		if _, err := r.buf.ReadFrom(io.LimitReader(br, maxObjectBytes+1)); err != nil {
-			return nil, fmt.Errorf("read: %w", err)
-		}
 	}
-	if r.buf.Len() > maxObjectBytes {
-		return nil, fmt.Errorf("larger than %d bytes uncompressed", int64(maxObjectBytes))
+	if _, err := r.buf.ReadFrom(in); err != nil {
+		return nil, err
 	}
 	if r.buf.Len() == 0 {
 		return nil, errors.New("empty file")
 	}
-	return skipBOM(r.buf.Bytes()), nil
+	return r.buf.Bytes(), nil
 }
-
-func skipBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
 
 // committer owns the batch: it deduplicates rows, adds them and their ledger entries, and
 // commits a checkpoint whenever the batch is large enough.

@@ -43,7 +43,6 @@ func TestSplitShapes(t *testing.T) {
 		{"cloudwatch_envelopes", `{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE"}]}` +
 			`{"messageType":"DATA_MESSAGE","owner":"1","logEvents":[{"id":"1","message":` + quote(recA) + `},{"message":` + quote(recB) + `}]}`, []string{"a", "b"}, 1},
 		{"insight_records_skipped", `{"Records":[` + recA + `,{"eventType":"AwsCloudTrailInsight","eventID":"i"}]}`, []string{"a"}, 1},
-		{"utf8_bom_is_not_json_but_load_strips_it", string(skipBOM([]byte("\xef\xbb\xbf" + recA))), []string{"a"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -16,16 +19,16 @@ import (
 // writes them). Every attribute is kept in Raw. Items without an id are reported, not stored.
 func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
 	var rows []warehouse.SnapshotRow
-	problems, err := eachSnapshotItem(data, func(row warehouse.SnapshotRow) error {
+	problems, err := eachSnapshotItem(bytes.NewReader(data), func(row warehouse.SnapshotRow) error {
 		rows = append(rows, row)
 		return nil
 	})
 	return rows, problems, err
 }
 
-// eachSnapshotItem reads a snapshot as snapshotItems does, handing each item's row to fn as it is
-// read.
-func eachSnapshotItem(data []byte, fn func(warehouse.SnapshotRow) error) ([]string, error) {
+// eachSnapshotItem reads a snapshot as snapshotItems does, from a stream, handing each item's row
+// to fn as it is read.
+func eachSnapshotItem(in io.Reader, fn func(warehouse.SnapshotRow) error) ([]string, error) {
 	var p fastjson.Parser
 	var problems []string
 	n := 0
@@ -42,25 +45,20 @@ func eachSnapshotItem(data []byte, fn func(warehouse.SnapshotRow) error) ([]stri
 		}
 		return fn(row)
 	}
-	// Values are cut out by the byte scanner and parsed one at a time: a whole-file parser would
-	// copy the file and hold a tree of every item.
-	for i := skipSpace(data, 0); i < len(data); i = skipSpace(data, i) {
-		end, ok := skipValue(data, i)
-		if !ok {
-			end = len(data) // let the parser say what is wrong
+	// Values are cut out of the stream and parsed one at a time: a whole-file parser would hold
+	// the file and a tree of every item.
+	values := valueStream{r: in}
+	for {
+		b, err := values.next()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		v, err := p.ParseBytes(data[i:end])
+		if err != nil {
+			return problems, fmt.Errorf("after %d items: %w", n, err)
+		}
+		v, err := p.ParseBytes(b)
 		if err != nil {
 			return problems, fmt.Errorf("invalid JSON after %d items: %w", n, err)
-		}
-		i = end
-		if v.Type() == fastjson.TypeArray {
-			for _, el := range v.GetArray() {
-				if err := handle(el); err != nil {
-					return problems, err
-				}
-			}
-			continue
 		}
 		if err := handle(v); err != nil {
 			return problems, err

@@ -81,7 +81,7 @@ type writeJob[T any] struct {
 
 // backgroundJobs is how many jobs may wait for a partition's goroutine: enough that the caller
 // rarely waits while a row group is compressed, few because each holds its rows' memory.
-const backgroundJobs = 2
+const backgroundJobs = 1
 
 func (p *partFile[T]) start() {
 	bg := &background[T]{jobs: make(chan writeJob[T], backgroundJobs), done: make(chan struct{})}

@@ -1,0 +1,158 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// objectStream is an object opened for reading as a stream: inflated when it is gzip (detected
+// by its magic bytes, whatever the name; concatenated members read as one stream), without a
+// leading byte order mark, and failing past maxObjectBytes.
+type objectStream struct {
+	io.Reader
+	body io.Closer
+	gz   *gzip.Reader
+	read int64
+}
+
+// openStream opens o as an objectStream; the caller closes it.
+func openStream(ctx context.Context, o object) (*objectStream, error) {
+	body, err := o.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &objectStream{body: body}
+	br := bufio.NewReaderSize(body, 64<<10)
+	s.Reader = br
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		if s.gz, err = gzip.NewReader(br); err != nil {
+			body.Close()
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		s.Reader = bufio.NewReaderSize(s.gz, 64<<10)
+	}
+	if bom, _ := s.Reader.(*bufio.Reader).Peek(3); string(bom) == "\xef\xbb\xbf" {
+		s.Reader.(*bufio.Reader).Discard(3)
+	}
+	return s, nil
+}
+
+func (s *objectStream) Read(p []byte) (int, error) {
+	n, err := s.Reader.Read(p)
+	s.read += int64(n)
+	if s.read > maxObjectBytes {
+		return n, fmt.Errorf("larger than %d bytes uncompressed", int64(maxObjectBytes))
+	}
+	if err != nil && err != io.EOF {
+		if s.gz != nil {
+			return n, fmt.Errorf("gzip: %w", err)
+		}
+		return n, fmt.Errorf("read: %w", err)
+	}
+	return n, err
+}
+
+func (s *objectStream) Close() error {
+	if s.gz != nil {
+		s.gz.Close()
+	}
+	return s.body.Close()
+}
+
+// valueStream cuts JSON values out of a stream one at a time: the top-level values, and instead
+// of a top-level array, its elements. Memory follows the largest value, not the input.
+type valueStream struct {
+	r          io.Reader
+	buf        []byte // buf[start:end] is read and not yet handed out
+	start, end int
+	eof        bool
+	inArray    bool
+	afterValue bool // in an array: an element was handed out and no comma has followed yet
+}
+
+// streamChunk is the least a read asks for.
+const streamChunk = 256 << 10
+
+// fill reads more input after buf[start:end]; it reports false at the end of the input.
+func (s *valueStream) fill() (bool, error) {
+	if s.eof {
+		return false, nil
+	}
+	if len(s.buf)-s.end < streamChunk {
+		s.end = copy(s.buf, s.buf[s.start:s.end])
+		s.start = 0
+		if len(s.buf)-s.end < streamChunk {
+			s.buf = append(s.buf[:s.end], make([]byte, max(len(s.buf), streamChunk))...)
+			s.buf = s.buf[:cap(s.buf)]
+		}
+	}
+	n, err := s.r.Read(s.buf[s.end:])
+	s.end += n
+	if errors.Is(err, io.EOF) {
+		s.eof = true
+		return n > 0, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// next returns the next value, valid until the following call, or io.EOF after the last. A value
+// that does not end is returned as it is, for the parser to say what is wrong with it.
+func (s *valueStream) next() ([]byte, error) {
+	for {
+		s.start = skipSpace(s.buf[:s.end], s.start)
+		if s.start == s.end {
+			more, err := s.fill()
+			if err != nil {
+				return nil, err
+			}
+			if more {
+				continue
+			}
+			if s.inArray {
+				return nil, errors.New("unexpected end of input in an array")
+			}
+			return nil, io.EOF
+		}
+		c := s.buf[s.start]
+		switch {
+		case s.inArray && c == ']':
+			s.start++
+			s.inArray = false
+			continue
+		case s.inArray && s.afterValue:
+			if c != ',' {
+				return nil, fmt.Errorf("expected ',' or ']' in an array, found %q", c)
+			}
+			s.start++
+			s.afterValue = false
+			continue
+		case !s.inArray && c == '[':
+			s.start++
+			s.inArray, s.afterValue = true, false
+			continue
+		}
+		end, ok := skipValue(s.buf[:s.end], s.start)
+		if (!ok || end == s.end) && !s.eof {
+			// The value may go on in input not read yet.
+			if _, err := s.fill(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !ok {
+			end = s.end
+		}
+		v := s.buf[s.start:end]
+		s.start = end
+		s.afterValue = s.inArray
+		return v, nil
+	}
+}
