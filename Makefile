@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 FIXTURES := testdata/fixtures
 WINDOW   := --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z
 # Fuzz targets run by `make test`, each for a bounded number of executions.
-FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray ./reports:FuzzAppendIndented ./ingest:FuzzNormalizeFast ./ingest:FuzzCheckString
+FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray ./reports:FuzzAppendIndented ./ingest:FuzzNormalizeFast ./ingest:FuzzCheckString ./ingest:FuzzValueStream
 FUZZRUNS ?= 20000x
 
 .PHONY: build demo test unit fuzz bench lint clean

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -96,4 +97,30 @@ func TestSnapshotFileIsStreamedFromTheSource(t *testing.T) {
 			t.Errorf("%s: %d items, the first %q", name, len(items), items[0].Raw)
 		}
 	}
+}
+
+// FuzzValueStream: the values (and the error, if any) do not depend on the size of the reads.
+func FuzzValueStream(f *testing.F) {
+	for _, s := range []string{"{\"id\":\"a\"}\n{\"id\":\"b\"}", `[{"a":1},{"b":"]"}]`, `[{"a":1} {"b":2}]`, `{"a":"\"}"}[1,2]`, `[[],[{}]]`, "\xef\xbb\xbf{}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		read := func(r io.Reader) (vals []string, err error) {
+			s := valueStream{r: r}
+			for range len(in) + 2 {
+				v, err := s.next()
+				if err != nil {
+					return vals, err
+				}
+				vals = append(vals, string(v))
+			}
+			t.Fatalf("more values than input bytes from %q", in)
+			return nil, nil
+		}
+		want, wantErr := read(strings.NewReader(in))
+		got, gotErr := read(iotest.OneByteReader(strings.NewReader(in)))
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("one byte at a time: %q, %v; whole: %q, %v", got, gotErr, want, wantErr)
+		}
+	})
 }
