@@ -28,17 +28,17 @@ func openStream(ctx context.Context, o object) (*objectStream, error) {
 	}
 	s := &objectStream{body: body}
 	br := bufio.NewReaderSize(body, 64<<10)
-	s.Reader = br
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		if s.gz, err = gzip.NewReader(br); err != nil {
 			body.Close()
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		s.Reader = bufio.NewReaderSize(s.gz, 64<<10)
+		br = bufio.NewReaderSize(s.gz, 64<<10)
 	}
-	if bom, _ := s.Reader.(*bufio.Reader).Peek(3); string(bom) == "\xef\xbb\xbf" {
-		s.Reader.(*bufio.Reader).Discard(3)
+	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
+		br.Discard(3)
 	}
+	s.Reader = br
 	return s, nil
 }
 

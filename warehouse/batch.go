@@ -224,11 +224,11 @@ func (b *Batch) finishLeastRecent() error {
 		}
 	}
 	delete(b.events, lru.date)
-	rel, size, err := lru.finish(b.w.root)
+	f, err := lru.seal(b.w.root)
 	if err != nil {
 		return err
 	}
-	b.finished = append(b.finished, committedFile{rel, DatasetEvents, lru.date, lru.rows, size, lru.issuances})
+	b.finished = append(b.finished, f)
 	return nil
 }
 
@@ -447,30 +447,34 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 // partition, not yet registered (readers do not see it). The batch takes no more rows, and the
 // memory the files were written with is released.
 func (b *Batch) Seal() error {
+	return errors.Join(sealAll(b, b.events), sealAll(b, b.snaps))
+}
+
+// sealAll finishes every file of m into b.finished and empties m.
+func sealAll[T any](b *Batch, m map[string]*partFile[T]) error {
 	var errs []error
-	for _, date := range sortedKeys(b.events) {
-		p := b.events[date]
-		delete(b.events, date)
-		rel, size, err := p.finish(b.w.root)
+	for _, date := range sortedKeys(m) {
+		p := m[date]
+		delete(m, date)
+		f, err := p.seal(b.w.root)
 		if err != nil {
-			os.Remove(p.tmp)
 			errs = append(errs, err)
 			continue
 		}
-		b.finished = append(b.finished, committedFile{rel, DatasetEvents, date, p.rows, size, p.issuances})
-	}
-	for _, date := range sortedKeys(b.snaps) {
-		p := b.snaps[date]
-		delete(b.snaps, date)
-		rel, size, err := p.finish(b.w.root)
-		if err != nil {
-			os.Remove(p.tmp)
-			errs = append(errs, err)
-			continue
-		}
-		b.finished = append(b.finished, committedFile{rel, DatasetSnapshots, date, p.rows, size, nil})
+		b.finished = append(b.finished, f)
 	}
 	return errors.Join(errs...)
+}
+
+// seal finishes the file (see finish) and describes it for the commit; a file that could not be
+// finished is deleted.
+func (p *partFile[T]) seal(root string) (committedFile, error) {
+	rel, size, err := p.finish(root)
+	if err != nil {
+		os.Remove(p.tmp)
+		return committedFile{}, err
+	}
+	return committedFile{rel, p.dataset, p.date, p.rows, size, p.issuances}, nil
 }
 
 // Register records the sealed batch's files, ledger entries, snapshots and watermarks in the
