@@ -21,17 +21,24 @@ func hostileRecord(id, extra string) string {
 func hostileCorpus(t *testing.T, dir string) {
 	t.Helper()
 	rec := hostileRecord
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte("this is not json at all\n"))
-	zw.Close()
+	gzipped := func(text string) string {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(text))
+		zw.Close()
+		return b.String()
+	}
+	archive := gzipped(`{"Records":[` + rec("truncated", "") + `]}`)
 	var line strings.Builder
 	for i := range 20000 {
 		line.WriteString(rec(fmt.Sprintf("line-%05d", i), ""))
 	}
 	files := map[string]string{
 		"empty.json":              "",
-		"gzip-of-text.json.gz":    gz.String(),
+		"gzip-of-text.json.gz":    gzipped("this is not json at all\n"),
+		"two-members.jsonl.gz":    gzipped(rec("member-1", "")+"\n") + gzipped(rec("member-2", "")+"\n"),
+		"truncated.json.gz":       archive[:len(archive)/2],
+		"gzip-then-junk.json.gz":  gzipped(rec("junk", "")) + "junk",
 		"wrong-shape.json":        `{"name":"my-app","version":"1.0.0","dependencies":{}}`,
 		"records-not-array.json":  `{"Records":{"eventID":"x"}}`,
 		"missing-ids.jsonl":       rec("good-1", "") + "\n" + `{"eventTime":"2026-11-02T10:00:00Z"}` + "\n" + `{"eventID":"no-time"}` + "\n",
@@ -94,6 +101,9 @@ func TestHostileInput(t *testing.T) {
 	want := map[string]string{
 		"empty.json":              "failed empty file",
 		"gzip-of-text.json.gz":    "failed invalid JSON",
+		"two-members.jsonl.gz":    "ok ",
+		"truncated.json.gz":       "failed gzip: member at byte 0: ",
+		"gzip-then-junk.json.gz":  "failed gzip: member at byte ",
 		"wrong-shape.json":        "failed not CloudTrail: none of its 1 values is a CloudTrail record (value 1: an object with keys dependencies, name, version)",
 		"records-not-array.json":  `failed not CloudTrail: none of its 1 values is a CloudTrail record (value 1: "Records" is a JSON object, not an array)`,
 		"missing-ids.jsonl":       "failed 2 records rejected: record 2: record rejected: no eventID; record 3: record rejected: event no-time has no eventTime",
@@ -126,8 +136,8 @@ func TestHostileInput(t *testing.T) {
 	r.DB().QueryRow(`SELECT user_agent FROM events WHERE event_id = 'utf8'`).Scan(&ua)
 	r.DB().QueryRow(`SELECT length(request_parameters->>'policy')::VARCHAR FROM events WHERE event_id = 'big'`).Scan(&big)
 	// good-1, good-2, good-3, big, utf8, first (the first of duplicate keys wins), bom, pretty,
-	// 20000 lines.
-	if stored != 20008 || ua != "bad\uFFFD" || big != fmt.Sprint(10<<20) {
+	// member-1, member-2, 20000 lines.
+	if stored != 20010 || ua != "bad\uFFFD" || big != fmt.Sprint(10<<20) {
 		t.Errorf("stored %d, user agent %q, big request %s", stored, ua, big)
 	}
 	var first int
@@ -149,7 +159,7 @@ func TestHostileInput(t *testing.T) {
 		}
 	}
 	var all int
-	if err := r.DB().QueryRow(`SELECT count(*) FROM events WHERE raw IS NOT NULL`).Scan(&all); err != nil || all != 20008 {
+	if err := r.DB().QueryRow(`SELECT count(*) FROM events WHERE raw IS NOT NULL`).Scan(&all); err != nil || all != 20010 {
 		t.Errorf("every stored raw reads as JSON: %d, %v", all, err)
 	}
 	var whole int

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"sort"
@@ -540,9 +541,10 @@ func putRows(rows []warehouse.EventRow) {
 
 // reader is one worker's reusable state.
 type reader struct {
-	buf   bytes.Buffer
-	split splitter
-	norm  normalizer
+	stored []byte // the object as stored (load)
+	text   []byte // a gzip object inflated (load)
+	split  splitter
+	norm   normalizer
 }
 
 // read reads one object. A large snapshot file is handed over in parts through emit before the
@@ -699,31 +701,46 @@ func eachSnapshotItemOf(ctx context.Context, o object, fn func(warehouse.Snapsho
 const keptBuffer = 16 << 20
 
 func (r *reader) release() {
-	if r.buf.Cap() > keptBuffer {
-		r.buf = bytes.Buffer{}
+	if cap(r.stored) > keptBuffer {
+		r.stored = nil
+	}
+	if cap(r.text) > keptBuffer {
+		r.text = nil
 	}
 }
 
-// load reads a whole object (see openStream).
+// load reads a whole object: inflated when it is gzip (detected by its magic bytes, whatever the
+// name; concatenated members read as one), without a leading byte order mark, and failing past
+// maxObjectBytes. The bytes are the reader's until its next load.
 func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
-	in, err := openStream(ctx, o)
+	body, err := o.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer in.Close()
-	r.buf.Reset()
-	if in.gz == nil {
-		// A plain object's size is known: one allocation instead of a buffer doubling its way up
-		// (ReadFrom wants bytes.MinRead free at the end).
-		r.buf.Grow(int(min(max(o.size, 0), maxObjectBytes+1)) + bytes.MinRead)
+	defer body.Close()
+	// The size is known: one allocation instead of a buffer doubling its way up.
+	buf := bytes.NewBuffer(slices.Grow(r.stored[:0], int(min(max(o.size, 0), maxObjectBytes+1))+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(body, maxObjectBytes+1))
+	r.stored = buf.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
 	}
-	if _, err := r.buf.ReadFrom(in); err != nil {
-		return nil, err
+	if len(r.stored) > maxObjectBytes {
+		return nil, errTooLarge(maxObjectBytes)
 	}
-	if r.buf.Len() == 0 {
+	data := r.stored
+	if isGzip(data) {
+		r.text, err = inflate(r.text[:0], data, maxObjectBytes)
+		if err != nil {
+			return nil, err
+		}
+		data = r.text
+	}
+	data = bytes.TrimPrefix(data, []byte(bom))
+	if len(data) == 0 {
 		return nil, errors.New("empty file")
 	}
-	return r.buf.Bytes(), nil
+	return data, nil
 }
 
 // committer owns the batch: it deduplicates rows, adds them and their ledger entries, and

@@ -28,15 +28,15 @@ func openStream(ctx context.Context, o object) (*objectStream, error) {
 	}
 	s := &objectStream{body: body}
 	br := bufio.NewReaderSize(body, 64<<10)
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+	if head, _ := br.Peek(len(gzipMagic)); isGzip(head) {
 		if s.gz, err = gzip.NewReader(br); err != nil {
 			body.Close()
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		br = bufio.NewReaderSize(s.gz, 64<<10)
 	}
-	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
-		br.Discard(3)
+	if head, _ := br.Peek(len(bom)); string(head) == bom {
+		br.Discard(len(bom))
 	}
 	s.Reader = br
 	return s, nil
@@ -46,7 +46,7 @@ func (s *objectStream) Read(p []byte) (int, error) {
 	n, err := s.Reader.Read(p)
 	s.read += int64(n)
 	if s.read > maxObjectBytes {
-		return n, fmt.Errorf("larger than %d bytes uncompressed", int64(maxObjectBytes))
+		return n, errTooLarge(maxObjectBytes)
 	}
 	if err != nil && err != io.EOF {
 		if s.gz != nil {

@@ -2,10 +2,15 @@ package warehouse
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // TestAddEventsKeepsNoBytesOfItsRows: once AddEvents calls release, the batch holds copies of
@@ -83,5 +88,34 @@ func TestBackgroundWriteErrorFailsTheCommit(t *testing.T) {
 	}
 	if n := count(t, root, `SELECT count(*) FROM catalog.lake_files`); n != 0 {
 		t.Errorf("%d files registered", n)
+	}
+}
+// TestLakeStatisticsAreTheTimes: lake files carry min/max statistics for event_time (DuckDB prunes
+// row groups of a time window with them) and for no other column (they cost ingest time and
+// prune nothing).
+func TestLakeStatisticsAreTheTimes(t *testing.T) {
+	root := t.TempDir()
+	rows := []EventRow{event("a", t0), event("b", t0.Add(time.Hour))}
+	rows[0].EventName, rows[1].EventName = ptr("GetObject"), ptr("PutObject")
+	commitEvents(t, root, rows...)
+	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
+	if len(files) != 1 {
+		t.Fatalf("lake files %v", files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pf.Metadata().RowGroups[0].Columns {
+		name, stats := c.MetaData.PathInSchema[0], c.MetaData.Statistics
+		if has := len(stats.MinValue) > 0 || len(stats.MaxValue) > 0; has != (name == "event_time") {
+			t.Errorf("column %s: min/max statistics %v", name, has)
+		}
 	}
 }

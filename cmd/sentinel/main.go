@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/urfave/cli/v2"
 )
 
@@ -68,7 +69,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:    "sentinel",
 		Usage:   "prove that every AWS credential session your policy requires to be tracked was tracked",
-		Version: version,
+		Version: version + " (gzip: " + ingest.Inflater + ")",
 		Description: "Sentinel ingests CloudTrail (trail archives on disk) and snapshots of its DynamoDB session table\n" +
 			"into a local warehouse (a Parquet lake plus a DuckDB catalog), then audits every credential issuance\n" +
 			"against the policy: tracked, orphaned, untracked, and what the policy required at that moment.\n\n" +

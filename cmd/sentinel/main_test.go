@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sentinel-audit/sentinel/ingest"
 )
 
 // binary is the sentinel executable built once for the integration tests.
@@ -21,7 +23,12 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	binary = filepath.Join(dir, "sentinel")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// The binary is built as the tests are: with libdeflate when they are (make test's build).
+	tags := ""
+	if ingest.Inflater == "libdeflate" {
+		tags = "libdeflate"
+	}
+	build := exec.Command("go", "build", "-tags", tags, "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build sentinel:", err)
