@@ -253,29 +253,77 @@ func TestStoredRawIsEveryRecordAcrossRecycledBuffers(t *testing.T) {
 	}
 }
 
-func TestCheckStringIsJSONs(t *testing.T) {
+// scanStringBytewise is scanString one byte at a time: what it must agree with.
+func scanStringBytewise(b []byte, i int) (end int, escaped, valid bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, escaped, true
+		case c < 0x20:
+			return 0, escaped, false
+		case c == '\\':
+			escaped = true
+			if j+1 >= len(b) {
+				return 0, true, false
+			}
+			switch b[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j++
+				continue
+			case 'u':
+				if j+6 > len(b) {
+					return 0, true, false
+				}
+				for _, h := range b[j+2 : j+6] {
+					if !strings.ContainsRune("0123456789abcdefABCDEF", rune(h)) {
+						return 0, true, false
+					}
+				}
+				j += 5
+				continue
+			}
+			return 0, true, false
+		}
+	}
+	return 0, escaped, false
+}
+
+// TestScanStringIsJSONs: a string is valid when encoding/json takes it, wherever its special
+// bytes fall in the eight-byte words scanString reads.
+func TestScanStringIsJSONs(t *testing.T) {
 	for _, s := range []string{"", "plain text of more than eight bytes", `a\"b`, `\\`, `\/\b\f\n\r\t`, `\u00e9 and \uD83D\uDE00`,
 		"tab\there", "nl\n", `\q`, `\`, `ab\u12`, `\u12G4`, `long enough prefix \x`, "café", "\x1f at the start of a long string"} {
-		escaped, valid := checkString([]byte(s))
-		quoted := `"` + s + `"`
-		if valid != json.Valid([]byte(quoted)) {
-			t.Errorf("%q: valid %v, encoding/json says %v", s, valid, json.Valid([]byte(quoted)))
-		}
-		if valid && escaped != strings.Contains(s, `\`) {
-			t.Errorf("%q: escaped %v", s, escaped)
+		for pad := range 9 {
+			s := strings.Repeat("p", pad) + s
+			quoted := `"` + s + `"`
+			if _, _, valid := scanString([]byte(quoted), 0); valid != json.Valid([]byte(quoted)) {
+				t.Errorf("%q: valid %v, encoding/json says %v", s, valid, json.Valid([]byte(quoted)))
+			}
+			// Followed by more of a record, a valid string still ends at its quote.
+			if end, escaped, valid := scanString([]byte(quoted+`,"next":"value"}`), 0); valid && json.Valid([]byte(quoted)) &&
+				(end != len(quoted) || escaped != strings.Contains(s, `\`)) {
+				t.Errorf("%q: end %d of %d, escaped %v", s, end, len(quoted), escaped)
+			}
 		}
 	}
 }
 
-func FuzzCheckString(f *testing.F) {
-	f.Add([]byte(`plain \"escaped\" \u00e9 and more than eight bytes`))
-	f.Fuzz(func(t *testing.T, s []byte) {
-		quoted := append(append([]byte{'"'}, s...), '"')
-		if end, ok := skipString(quoted, 0); !ok || end != len(quoted) || !utf8.Valid(s) {
-			return // not the inside of one string of valid UTF-8
+// FuzzScanString: scanString reads any input as scanning it a byte at a time does, and what it
+// takes as a string of valid UTF-8, encoding/json takes too.
+func FuzzScanString(f *testing.F) {
+	f.Add([]byte(`"plain \"escaped\" \u00e9 and more than eight bytes","x"`))
+	f.Add([]byte(`"ab\\"cd\u12"`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 || in[0] != '"' {
+			in = append([]byte{'"'}, in...)
 		}
-		if _, valid := checkString(s); valid != json.Valid(quoted) {
-			t.Fatalf("%q: valid %v, encoding/json says %v", s, valid, json.Valid(quoted))
+		end, escaped, valid := scanString(in, 0)
+		wantEnd, wantEscaped, wantValid := scanStringBytewise(in, 0)
+		if valid != wantValid || valid && (end != wantEnd || escaped != wantEscaped) {
+			t.Fatalf("%q: %d %v %v, bytewise %d %v %v", in, end, escaped, valid, wantEnd, wantEscaped, wantValid)
+		}
+		if valid && utf8.Valid(in[:end]) && !json.Valid(in[:end]) {
+			t.Fatalf("%q: encoding/json refuses what scanString takes", in[:end])
 		}
 	})
 }

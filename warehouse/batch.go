@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -468,18 +469,24 @@ func (b *Batch) Seal() error {
 	return errors.Join(sealAll(b, b.events), sealAll(b, b.snaps))
 }
 
-// sealAll finishes every file of m into b.finished and empties m.
+// sealAll finishes every file of m into b.finished and empties m. The files are finished at once,
+// one goroutine each: finishing is encoding and compressing a file's last row group, and at a
+// checkpoint the readers wait for it (the run's last seal had one core busy for ~0.5 s per 1M
+// events when the files were finished one after another).
 func sealAll[T any](b *Batch, m map[string]*partFile[T]) error {
-	var errs []error
-	for _, date := range sortedKeys(m) {
+	dates := sortedKeys(m)
+	files, errs := make([]committedFile, len(dates)), make([]error, len(dates))
+	var wg sync.WaitGroup
+	for i, date := range dates {
 		p := m[date]
 		delete(m, date)
-		f, err := p.seal(b.w.root)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		wg.Go(func() { files[i], errs[i] = p.seal(b.w.root) })
+	}
+	wg.Wait()
+	for i, f := range files {
+		if errs[i] == nil {
+			b.finished = append(b.finished, f)
 		}
-		b.finished = append(b.finished, f)
 	}
 	return errors.Join(errs...)
 }

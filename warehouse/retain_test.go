@@ -90,6 +90,7 @@ func TestBackgroundWriteErrorFailsTheCommit(t *testing.T) {
 		t.Errorf("%d files registered", n)
 	}
 }
+
 // TestLakeStatisticsAreTheTimes: lake files carry min/max statistics for event_time (DuckDB prunes
 // row groups of a time window with them) and for no other column (they cost ingest time and
 // prune nothing).

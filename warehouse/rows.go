@@ -33,7 +33,7 @@ type EventRow struct {
 	IdentityARN             *string   `parquet:"identity_arn,dict"`
 	IdentityAccountID       *string   `parquet:"identity_account_id,dict"`
 	IdentityUserName        *string   `parquet:"identity_user_name,dict"`
-	AccessKeyID             *string   `parquet:"access_key_id,dict"`
+	AccessKeyID             *string   `parquet:"access_key_id"`
 	InvokedBy               *string   `parquet:"invoked_by,dict"`
 	SessionIssuerARN        *string   `parquet:"session_issuer_arn,dict"`
 	SessionIssuerType       *string   `parquet:"session_issuer_type,dict"`
@@ -41,9 +41,9 @@ type EventRow struct {
 	RoleARN                 *string   `parquet:"role_arn,dict"`
 	RoleSessionName         *string   `parquet:"role_session_name,dict"`
 	IssuedAccessKeyID       *string   `parquet:"issued_access_key_id"`
-	SourceIdentity          *string   `parquet:"source_identity,dict"`
+	SourceIdentity          *string   `parquet:"source_identity"`
 	SourceIdentityKind      *string   `parquet:"source_identity_kind,dict"`
-	SourceIdentityID        *string   `parquet:"source_identity_id,dict"`
+	SourceIdentityID        *string   `parquet:"source_identity_id"`
 	SourceIdentityUser      *string   `parquet:"source_identity_user,dict"`
 	AddendumReason          *string   `parquet:"addendum_reason,dict"`
 	AddendumOriginalEventID *string   `parquet:"addendum_original_event_id"`
