@@ -3,7 +3,6 @@ package warehouse
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -99,11 +98,7 @@ func TestLakeStatisticsAreTheTimes(t *testing.T) {
 	rows := []EventRow{event("a", t0), event("b", t0.Add(time.Hour))}
 	rows[0].EventName, rows[1].EventName = ptr("GetObject"), ptr("PutObject")
 	commitEvents(t, root, rows...)
-	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
-	if len(files) != 1 {
-		t.Fatalf("lake files %v", files)
-	}
-	f, err := os.Open(files[0])
+	f, err := os.Open(onlyEventsFile(t, root))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -607,15 +607,12 @@ func TestIndexFailureIsAnIndexError(t *testing.T) {
 	if _, err := w.Compact(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
-	if len(files) != 1 {
-		t.Fatalf("lake files: %v", files)
-	}
-	good, err := os.ReadFile(files[0])
+	file := onlyEventsFile(t, root)
+	good, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(files[0], []byte("not parquet"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("not parquet"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	err = w.Finish(ctx, t0, "ok", RunStats{})
@@ -624,7 +621,7 @@ func TestIndexFailureIsAnIndexError(t *testing.T) {
 		t.Fatalf("Finish with an unreadable lake file: %v, want an IndexError", err)
 	}
 	w.Close()
-	if err := os.WriteFile(files[0], good, 0o600); err != nil {
+	if err := os.WriteFile(file, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, root, `SELECT count(*) FROM ingest_runs WHERE status = 'ok'`); n != 1 {
@@ -713,4 +710,14 @@ func TestDayIsTheUTCDate(t *testing.T) {
 			t.Errorf("Day(%v) = %d (%v), want %v", at, Day(at), got, want)
 		}
 	}
+}
+
+// onlyEventsFile is the path of the lake's one events file; the test fails unless there is one.
+func onlyEventsFile(t *testing.T, root string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
+	if len(files) != 1 {
+		t.Fatalf("lake files: %v", files)
+	}
+	return files[0]
 }
