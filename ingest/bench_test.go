@@ -218,7 +218,7 @@ func benchDirectoryIngest(b *testing.B, withSnapshot bool) {
 		if res.EventsStored != int64(st.Events) || res.FilesRead != files || res.FilesFailed != 0 || res.RecordsRejected != 0 {
 			b.Fatalf("ingest of %d events in %d files: %+v", st.Events, files, res)
 		}
-		lake = treeSize(b, filepath.Join(wh, "lake", "events"))
+		lake = treeSize(b, filepath.Join(wh, "lake"))
 		if i == 0 {
 			checkWarehouse(b, wh, st, withSnapshot)
 		}

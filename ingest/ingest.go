@@ -204,7 +204,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		EventsOutOfWindow: res.EventsOutOfWindow, SnapshotItems: res.SnapshotItems,
 	})
 	if ie := (*warehouse.IndexError)(nil); errors.As(finishErr, &ie) {
-		res.Warnings = append(res.Warnings, "the issuance index was not brought up to date (audits read the new files from the lake, slower; the next ingest retries): "+ie.Error())
+		res.Warnings = append(res.Warnings, "the issuance index was not brought up to date (audits read the issuances of events files without an issuances file from the events, slower; the next ingest retries): "+ie.Error())
 		finishErr = nil
 	}
 	if runErr != nil {

@@ -31,7 +31,7 @@ func Compact(ctx context.Context, in CompactInput, out io.Writer) error {
 	}
 	finish := w.Finish(context.WithoutCancel(ctx), in.Now, status, warehouse.RunStats{})
 	if ie := (*warehouse.IndexError)(nil); errors.As(finish, &ie) {
-		fmt.Fprintf(out, "compact: warning: the issuance index was not brought up to date (audits read the new files from the lake, slower; the next ingest or compact retries): %v\n", ie)
+		fmt.Fprintf(out, "compact: warning: the issuance index was not brought up to date (audits read the new files' issuances from the events, slower; the next ingest or compact retries): %v\n", ie)
 		finish = nil
 	}
 	if err := errors.Join(err, finish, w.Close()); err != nil {

@@ -32,7 +32,7 @@ type WarehouseInfoReport struct {
 // LakeDataset is one dataset of the lake. Rows count every stored record, duplicates written by
 // older versions or concurrent tools included; the views deduplicate.
 type LakeDataset struct {
-	Dataset    string `json:"dataset"` // events or session_snapshots
+	Dataset    string `json:"dataset"` // events, session_snapshots or issuances
 	Files      int64  `json:"files"`
 	Rows       int64  `json:"rows"`
 	Bytes      int64  `json:"bytes"`
@@ -126,6 +126,7 @@ func readWarehouseInfo(ctx context.Context, db *sql.DB) (*WarehouseInfoReport, e
 	for _, ds := range []struct{ name, view, column string }{
 		{warehouse.DatasetEvents, "events_all", "event_time"},
 		{warehouse.DatasetSnapshots, "session_snapshots", "taken_at"},
+		{warehouse.DatasetIssuances, "issuance_events", "event_time"},
 	} {
 		d := LakeDataset{Dataset: ds.name, TimeColumn: ds.column}
 		var first, last, firstTime, lastTime sql.NullTime

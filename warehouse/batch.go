@@ -59,7 +59,7 @@ type partFile[T any] struct {
 	rows          int
 	buffered      int
 	lastWrite     int
-	issuances     []issuanceRow  // rows of the issuance index (events files)
+	issuances     []IssuanceRow  // rows of the events file's issuances file
 	bg            *background[T] // nil: rows are written in the caller's goroutine
 }
 
@@ -191,7 +191,7 @@ func (b *Batch) AddEvents(rows []EventRow, release func()) error {
 		}
 		for i := start; i < end; i++ {
 			if isIssuance(&rows[i]) {
-				p.issuances = append(p.issuances, issuanceIndexRow(&rows[i]))
+				p.issuances = append(p.issuances, issuanceOf(&rows[i]))
 			}
 		}
 		if p.bg == nil {
@@ -225,11 +225,11 @@ func (b *Batch) finishLeastRecent() error {
 		}
 	}
 	delete(b.events, lru.date)
-	f, err := lru.seal(b.w.root)
+	files, err := lru.seal(b.w.root)
 	if err != nil {
 		return err
 	}
-	b.finished = append(b.finished, f)
+	b.finished = append(b.finished, files...)
 	return nil
 }
 
@@ -410,22 +410,28 @@ func (p *partFile[T]) finish(root string) (string, int64, error) {
 
 // move puts the finished file into its partition and returns its lake-relative path and size.
 func (p *partFile[T]) move(root string) (string, int64, error) {
-	st, err := os.Stat(p.tmp)
+	rel := filepath.Join(partitionDir(p.dataset, p.date), "part-"+filepath.Base(p.tmp)[len(p.dataset)+1:])
+	size, err := place(root, p.tmp, rel)
+	return rel, size, err
+}
+
+// place moves the finished file tmp to rel (relative to root) and returns its size.
+func place(root, tmp, rel string) (int64, error) {
+	st, err := os.Stat(tmp)
 	if err != nil {
-		return "", 0, fmt.Errorf("stat lake file %s: %w", p.tmp, err)
+		return 0, fmt.Errorf("stat lake file %s: %w", tmp, err)
 	}
-	dir := partitionDir(p.dataset, p.date)
+	dir := filepath.Dir(rel)
 	if err := os.MkdirAll(filepath.Join(root, dir), dirMode); err != nil {
-		return "", 0, fmt.Errorf("create partition %s: %w", dir, err)
+		return 0, fmt.Errorf("create partition %s: %w", dir, err)
 	}
-	rel := filepath.Join(dir, "part-"+filepath.Base(p.tmp)[len(p.dataset)+1:])
-	if err := os.Rename(p.tmp, filepath.Join(root, rel)); err != nil {
-		return "", 0, fmt.Errorf("move lake file into %s: %w", dir, err)
+	if err := os.Rename(tmp, filepath.Join(root, rel)); err != nil {
+		return 0, fmt.Errorf("move lake file into %s: %w", dir, err)
 	}
 	if err := syncDir(filepath.Join(root, dir)); err != nil {
-		return "", 0, err
+		return 0, err
 	}
-	return rel, st.Size(), nil
+	return st.Size(), nil
 }
 
 func (p *partFile[T]) abort() {
@@ -451,7 +457,6 @@ type committedFile struct {
 	rel, dataset, date string
 	rows               int
 	bytes              int64
-	issuances          []issuanceRow // its rows of the issuance index (events files)
 }
 
 // Commit makes the batch's rows and ledger entries visible atomically: Seal, then Register.
@@ -475,7 +480,7 @@ func (b *Batch) Seal() error {
 // events when the files were finished one after another).
 func sealAll[T any](b *Batch, m map[string]*partFile[T]) error {
 	dates := sortedKeys(m)
-	files, errs := make([]committedFile, len(dates)), make([]error, len(dates))
+	files, errs := make([][]committedFile, len(dates)), make([]error, len(dates))
 	var wg sync.WaitGroup
 	for i, date := range dates {
 		p := m[date]
@@ -483,23 +488,31 @@ func sealAll[T any](b *Batch, m map[string]*partFile[T]) error {
 		wg.Go(func() { files[i], errs[i] = p.seal(b.w.root) })
 	}
 	wg.Wait()
-	for i, f := range files {
-		if errs[i] == nil {
-			b.finished = append(b.finished, f)
-		}
+	for _, f := range files {
+		b.finished = append(b.finished, f...)
 	}
 	return errors.Join(errs...)
 }
 
-// seal finishes the file (see finish) and describes it for the commit; a file that could not be
-// finished is deleted.
-func (p *partFile[T]) seal(root string) (committedFile, error) {
+// seal finishes the file (see finish) and describes it for the commit, followed by its issuances
+// file if it is an events file; a file that could not be finished is deleted.
+func (p *partFile[T]) seal(root string) ([]committedFile, error) {
 	rel, size, err := p.finish(root)
 	if err != nil {
 		os.Remove(p.tmp)
-		return committedFile{}, err
+		return nil, err
 	}
-	return committedFile{rel, p.dataset, p.date, p.rows, size, p.issuances}, nil
+	files := []committedFile{{rel, p.dataset, p.date, p.rows, size}}
+	if p.dataset == DatasetEvents {
+		tmp := filepath.Join(filepath.Dir(p.tmp), DatasetIssuances+strings.TrimPrefix(filepath.Base(p.tmp), p.dataset))
+		f, err := writeIssuancesFile(root, tmp, rel, p.date, p.issuances)
+		if err != nil {
+			os.Remove(filepath.Join(root, rel))
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
 }
 
 // Register records the sealed batch's files, ledger entries, snapshots and watermarks in the
@@ -522,9 +535,6 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 				f.rel, f.dataset, f.date, f.rows, f.bytes, b.w.run, now.UTC()); err != nil {
 				return fmt.Errorf("register lake file %s: %w", f.rel, err)
 			}
-		}
-		if err := indexFiles(ctx, tx, files); err != nil {
-			return err
 		}
 		for _, s := range b.snapshots {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)`,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -101,12 +102,19 @@ func (w *Writer) compactPartition(ctx context.Context, dataset, date string, fil
 			bytesBefore += info.Size()
 		}
 	}
+	// The replaced events files' issuances files go with them; Finish writes the new file's.
+	replaced := slices.Clone(files)
+	if dataset == DatasetEvents {
+		for _, f := range files {
+			replaced = append(replaced, issuancesFileOf(f))
+		}
+	}
 	db, err := openCatalog(ctx, CatalogPath(w.root))
 	if err != nil {
 		return err
 	}
 	err = inTx(ctx, db, func(tx *sql.Tx) error {
-		for _, f := range files {
+		for _, f := range replaced {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM lake_files WHERE path = ?`, f); err != nil {
 				return err
 			}
@@ -120,7 +128,10 @@ func (w *Writer) compactPartition(ctx context.Context, dataset, date string, fil
 		return fmt.Errorf("swap compacted %s partition %s: %w", dataset, date, err)
 	}
 	w.lake[dataset][date] = []string{rel}
-	for _, f := range files {
+	if dataset == DatasetEvents {
+		delete(w.lake[DatasetIssuances], date)
+	}
+	for _, f := range replaced {
 		if err := os.Remove(filepath.Join(w.root, f)); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("remove compacted file %s: %w", f, err)
 		}

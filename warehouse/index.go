@@ -3,13 +3,15 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	_ "embed"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
-	"time"
 
-	"github.com/sentinel-audit/sentinel/internal/appender"
+	"github.com/parquet-go/parquet-go"
 )
 
 //go:embed issuances.sql
@@ -30,75 +32,58 @@ func isIssuance(e *EventRow) bool {
 		issuanceEventNames[*e.EventName] && e.ErrorCode == nil
 }
 
-// issuanceRow is a row of the issuance index without its path, kept until the commit: the
-// event's time and its text columns in the index's order (nil: NULL), copied (e's strings may be
-// views of a file's text that ingest reuses).
-type issuanceRow struct {
-	eventTime time.Time
-	text      [16]*string // event_id, then event_name ... source_identity_user
+// issuanceOf is e's row of the issuance index, its strings copied (e's strings may be views of a
+// file's text that ingest reuses).
+func issuanceOf(e *EventRow) IssuanceRow {
+	return IssuanceRow{EventID: strings.Clone(e.EventID), EventTime: e.EventTime, EventName: cloned(e.EventName),
+		AWSRegion: cloned(e.AWSRegion), RecipientAccountID: cloned(e.RecipientAccountID), SourceIPAddress: cloned(e.SourceIPAddress),
+		UserAgent: cloned(e.UserAgent), IdentityType: cloned(e.IdentityType), IdentityARN: cloned(e.IdentityARN),
+		IdentityUserName: cloned(e.IdentityUserName), RoleARN: cloned(e.RoleARN), RoleSessionName: cloned(e.RoleSessionName),
+		IssuedAccessKeyID: cloned(e.IssuedAccessKeyID), SourceIdentity: cloned(e.SourceIdentity),
+		SourceIdentityKind: cloned(e.SourceIdentityKind), SourceIdentityID: cloned(e.SourceIdentityID),
+		SourceIdentityUser: cloned(e.SourceIdentityUser)}
 }
 
-// issuanceIndexRow is e's row of the issuance index.
-func issuanceIndexRow(e *EventRow) issuanceRow {
-	id := e.EventID
-	r := issuanceRow{eventTime: e.EventTime, text: [16]*string{&id, e.EventName, e.AWSRegion, e.RecipientAccountID,
-		e.SourceIPAddress, e.UserAgent, e.IdentityType, e.IdentityARN, e.IdentityUserName, e.RoleARN, e.RoleSessionName,
-		e.IssuedAccessKeyID, e.SourceIdentity, e.SourceIdentityKind, e.SourceIdentityID, e.SourceIdentityUser}}
-	for i, s := range r.text {
-		if s != nil {
-			c := strings.Clone(*s)
-			r.text[i] = &c
-		}
+func cloned(s *string) *string {
+	if s == nil {
+		return nil
 	}
-	return r
+	c := strings.Clone(*s)
+	return &c
 }
 
-// values is the row as the appender takes it, in the table's column order.
-func (r issuanceRow) values(path string) []driver.Value {
-	v := make([]driver.Value, 0, 2+len(r.text))
-	v = append(v, path, *r.text[0], r.eventTime)
-	for _, s := range r.text[1:] {
-		if s == nil {
-			v = append(v, nil)
-		} else {
-			v = append(v, *s)
-		}
+// writeIssuancesFile writes rows, through tmp, as the issuances file of the lake-relative events
+// file events, and describes it for the commit.
+func writeIssuancesFile(root, tmp, events, date string, rows []IssuanceRow) (committedFile, error) {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if err != nil {
+		return committedFile{}, fmt.Errorf("create issuances file: %w", err)
 	}
-	return v
+	pw := parquet.NewGenericWriter[IssuanceRow](f, append([]parquet.WriterOption{parquet.Compression(lakeCodec)},
+		statisticsOptions[IssuanceRow]()...)...)
+	_, err = pw.Write(rows)
+	if err = errors.Join(err, pw.Close(), f.Sync(), f.Close()); err != nil {
+		os.Remove(tmp)
+		return committedFile{}, fmt.Errorf("write issuances file %s: %w", tmp, err)
+	}
+	return placeIssuancesFile(root, tmp, events, date, len(rows))
 }
 
-// indexFiles adds the issuance index rows of the events files a batch registers, in its
-// transaction, through the appender: the writer knows them as it writes, so the files need not
-// be read again (indexIssuances does that for files written otherwise: compaction, a catalog from
-// before the index).
-func indexFiles(ctx context.Context, conn *sql.Conn, files []committedFile) error {
-	type ref struct {
-		path string
-		row  *issuanceRow
+// placeIssuancesFile moves the written issuances file tmp into the lake beside the events file
+// events, and describes it for the commit.
+func placeIssuancesFile(root, tmp, events, date string, rows int) (committedFile, error) {
+	rel := issuancesFileOf(events)
+	size, err := place(root, tmp, rel)
+	if err != nil {
+		os.Remove(tmp)
+		return committedFile{}, err
 	}
-	var refs []ref
-	for _, f := range files {
-		if f.dataset != DatasetEvents {
-			continue
-		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO issuance_index_files VALUES (?)`, f.rel); err != nil {
-			return fmt.Errorf("index lake file %s: %w", f.rel, err)
-		}
-		for i := range f.issuances {
-			refs = append(refs, ref{f.rel, &f.issuances[i]})
-		}
-	}
-	if err := appender.Rows(ctx, conn, "issuance_index", len(refs), func(i int) []driver.Value {
-		return refs[i].row.values(refs[i].path)
-	}); err != nil {
-		return fmt.Errorf("index %d issuances: %w", len(refs), err)
-	}
-	return nil
+	return committedFile{rel: rel, dataset: DatasetIssuances, date: date, rows: rows, bytes: size}, nil
 }
 
-// boundDuckDB keeps the catalog's DuckDB small while a writer adds to it: bounded, one thread and
-// no ordering to keep, it holds ~50 MB instead of growing with the run (indexing a run's files:
-// 1M events 465 -> 419 MB resident, 4M 654 -> 448 MB).
+// boundDuckDB keeps the catalog's DuckDB small while a writer commits to it (a checkpoint's
+// ledger entries, up to 5,000): bounded, one thread and no ordering to keep. It was measured when
+// the catalog also held the issuance index (4M events: 654 -> 448 MB resident).
 func boundDuckDB(ctx context.Context, db *sql.DB) error {
 	for _, set := range []string{`SET threads = 1`, `SET memory_limit = '64MB'`, `SET preserve_insertion_order = false`} {
 		if _, err := db.ExecContext(ctx, set); err != nil {
@@ -108,67 +93,97 @@ func boundDuckDB(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// indexBatch is how many lake files one statement indexes.
-const indexBatch = 256
-
-// indexIssuances brings the catalog's issuance index up to date with the events files registered
-// in it (lake_files): the files not indexed yet are read and their issuances copied, in one transaction with
-// the record that they are indexed; the rows of files no longer registered are deleted.
+// indexIssuances writes the issuances files of the registered events files that have none (a
+// compaction's, or a warehouse's from before the dataset) with issuances.sql, and drops those
+// whose events file is no longer registered (compacted away), in one catalog transaction; the
+// files of both are deleted once it commits.
 func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
-	done, err := queryStrings(ctx, db, `SELECT path FROM issuance_index_files`)
-	if err != nil {
-		return fmt.Errorf("read issuance index: %w", err)
+	w.lakeMu.Lock()
+	var events []committedFile
+	for date, files := range w.lake[DatasetEvents] {
+		for _, f := range files {
+			events = append(events, committedFile{rel: f, date: date})
+		}
 	}
 	indexed := map[string]bool{}
-	for _, p := range done {
-		indexed[p] = true
-	}
-	registered, err := queryStrings(ctx, db, `SELECT path FROM lake_files WHERE dataset = ? ORDER BY path`, DatasetEvents)
-	if err != nil {
-		return fmt.Errorf("read lake registry: %w", err)
-	}
-	var todo []string
-	for _, f := range registered {
-		if !indexed[f] {
-			todo = append(todo, f)
+	for _, files := range w.lake[DatasetIssuances] {
+		for _, f := range files {
+			indexed[f] = true
 		}
-		delete(indexed, f)
 	}
-	gone := sortedKeys(indexed)
-	if len(todo) == 0 && len(gone) == 0 {
+	w.lakeMu.Unlock()
+	slices.SortFunc(events, func(a, b committedFile) int { return strings.Compare(a.rel, b.rel) })
+	var added []committedFile
+	for _, e := range events {
+		if indexed[issuancesFileOf(e.rel)] {
+			delete(indexed, issuancesFileOf(e.rel))
+			continue
+		}
+		f, err := w.copyIssuances(ctx, e.rel, e.date)
+		if err != nil {
+			for _, a := range added {
+				os.Remove(filepath.Join(w.root, a.rel))
+			}
+			return err
+		}
+		added = append(added, f)
+	}
+	gone := sortedKeys(indexed) // what is left: issuances files of events files no longer registered
+	if len(added) == 0 && len(gone) == 0 {
 		return nil
 	}
-	if err := boundDuckDB(ctx, db); err != nil {
-		return err
-	}
-	return inTx(ctx, db, func(tx *sql.Tx) error {
-		for start := 0; start < len(gone); start += indexBatch {
-			list := sqlList(gone[start:min(start+indexBatch, len(gone))])
-			for _, table := range []string{"issuance_index", "issuance_index_files"} {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE list_contains(`+list+`, path)`); err != nil {
-					return fmt.Errorf("drop compacted files from the issuance index: %w", err)
-				}
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		for _, f := range gone {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM lake_files WHERE path = ?`, f); err != nil {
+				return fmt.Errorf("drop the issuances file %s of a compacted events file: %w", f, err)
 			}
 		}
-		for start := 0; start < len(todo); start += indexBatch {
-			batch := todo[start:min(start+indexBatch, len(todo))]
-			abs := w.abs(batch)
-			files := make([]string, len(batch))
-			for i, f := range batch {
-				files[i] = "(" + sqlString(abs[i]) + ", " + sqlString(f) + ")"
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO issuance_index
-				SELECT f.path, i.* EXCLUDE (filename)
-				FROM (`+issuanceRows(abs)+`) i
-				JOIN (VALUES `+strings.Join(files, ", ")+`) f(filename, path) USING (filename)`)
-			if err != nil {
-				return fmt.Errorf("index the issuances of %d lake files: %w", len(batch), err)
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO issuance_index_files SELECT path FROM (VALUES `+strings.Join(files, ", ")+`) f(filename, path)`)
-			if err != nil {
-				return fmt.Errorf("index the issuances of %d lake files: %w", len(batch), err)
+		for _, f := range added {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lake_files VALUES (?, ?, ?::DATE, ?, ?, ?, now())`,
+				f.rel, f.dataset, f.date, f.rows, f.bytes, w.run); err != nil {
+				return fmt.Errorf("register issuances file %s: %w", f.rel, err)
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		for _, a := range added {
+			os.Remove(filepath.Join(w.root, a.rel))
+		}
+		return err
+	}
+	w.lakeMu.Lock()
+	for _, f := range added {
+		w.lake[DatasetIssuances][f.date] = append(w.lake[DatasetIssuances][f.date], f.rel)
+	}
+	for date, files := range w.lake[DatasetIssuances] {
+		w.lake[DatasetIssuances][date] = slices.DeleteFunc(files, func(f string) bool { return indexed[f] })
+	}
+	w.lakeMu.Unlock()
+	for _, f := range gone {
+		if err := os.Remove(filepath.Join(w.root, f)); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("remove the issuances file of a compacted events file: %w", err)
+		}
+	}
+	return nil
+}
+
+// copyIssuances writes the issuances file of the registered events file rel with issuances.sql.
+func (w *Writer) copyIssuances(ctx context.Context, rel, date string) (committedFile, error) {
+	w.seq++
+	tmp := filepath.Join(w.root, lakeName, tmpName, fmt.Sprintf("%s-%06d-%06d.parquet", DatasetIssuances, w.run, w.seq))
+	res, err := w.scratch.ExecContext(ctx, `COPY (SELECT * EXCLUDE (filename) FROM (`+issuanceRows(w.abs([]string{rel}))+`) ORDER BY event_time)
+		TO `+sqlString(tmp)+` (FORMAT parquet, COMPRESSION zstd)`)
+	var rows int64
+	if err == nil {
+		rows, err = res.RowsAffected()
+	}
+	if err == nil {
+		err = syncFile(tmp)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return committedFile{}, fmt.Errorf("index the issuances of lake file %s: %w", rel, err)
+	}
+	return placeIssuancesFile(w.root, tmp, rel, date, int(rows))
 }

@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
-// Datasets of the lake and their partition columns.
+// Datasets of the lake and their partition columns. Each events file has an issuances file of
+// the same name (issuancesFileOf): the issuance index, which the audits read instead of the events.
 const (
 	DatasetEvents    = "events"
 	DatasetSnapshots = "session_snapshots"
+	DatasetIssuances = "issuances"
 )
 
 const (
@@ -30,6 +33,7 @@ const (
 var partitionColumn = map[string]string{
 	DatasetEvents:    "event_date",
 	DatasetSnapshots: "snapshot_date",
+	DatasetIssuances: "event_date",
 }
 
 // DefaultDir is the warehouse used when neither --warehouse nor SENTINEL_WAREHOUSE is given:
@@ -61,6 +65,12 @@ func LakeDir(root, dataset string) string { return filepath.Join(root, lakeName,
 
 func partitionDir(dataset, date string) string {
 	return filepath.Join(lakeName, dataset, partitionColumn[dataset]+"="+date)
+}
+
+// issuancesFileOf is the lake-relative path of the issuances file of the events file rel: the same
+// partition and name, in the issuances dataset.
+func issuancesFileOf(rel string) string {
+	return filepath.Join(lakeName, DatasetIssuances, strings.TrimPrefix(rel, filepath.Join(lakeName, DatasetEvents)+string(filepath.Separator)))
 }
 
 func schemaFile(root, dataset string) string {

@@ -147,39 +147,31 @@ func queryStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([
 	return out, rows.Err()
 }
 
-// issuances is the query of the issuance_events view's rows: the catalog's issuance index for the
-// events files it covers (all of them, unless a writer stopped before indexing its files or the
-// catalog predates the index) and issuances.sql over the others.
+// issuances is the query of the issuance_events view's rows: the issuances files of the events
+// files that have one (all of them, unless a writer stopped before indexing a compaction's files
+// or the warehouse predates the dataset) and issuances.sql over the others.
 func (r *Reader) issuances(ctx context.Context, events []string) (string, error) {
-	has, err := r.strings(ctx, `SELECT table_name FROM duckdb_tables() WHERE database_name = 'catalog' AND table_name = 'issuance_index_files'`)
+	registered, err := r.registered(ctx, DatasetIssuances)
 	if err != nil {
 		return "", err
 	}
 	indexed := map[string]bool{}
-	if len(has) > 0 {
-		paths, err := r.strings(ctx, `SELECT path FROM catalog.issuance_index_files`)
-		if err != nil {
-			return "", err
-		}
-		for _, p := range paths {
-			indexed[p] = true
-		}
+	for _, f := range registered {
+		indexed[f] = true
 	}
 	var covered, rest []string
 	for _, f := range events {
-		if indexed[f] {
-			covered = append(covered, f)
+		if indexed[issuancesFileOf(f)] {
+			covered = append(covered, issuancesFileOf(f))
 		} else {
 			rest = append(rest, f)
 		}
 	}
 	var parts []string
 	if len(covered) > 0 {
-		quoted := make([]string, len(covered))
-		for i, f := range covered {
-			quoted[i] = sqlString(f)
-		}
-		parts = append(parts, `SELECT * EXCLUDE (path) FROM catalog.issuance_index WHERE path IN (`+strings.Join(quoted, ", ")+`)`)
+		files := absPaths(r.root, covered)
+		r.files = append(r.files, files...)
+		parts = append(parts, `SELECT * FROM read_parquet(`+sqlList(files)+`, union_by_name = true, hive_partitioning = false)`)
 	}
 	if len(rest) > 0 || len(parts) == 0 {
 		files := absPaths(r.root, rest)

@@ -52,8 +52,8 @@ func TestAddEventsKeepsNoBytesOfItsRows(t *testing.T) {
 		AND identity_arn = 'arn:aws:iam::111:role/R' AND session_issuer_arn = identity_arn AND source_identity_kind = 'eventID'`); n != 3 {
 		t.Errorf("%d of 3 rows read back as written", n)
 	}
-	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index WHERE issued_access_key_id = '192.0.2.1'`); n != 1 {
-		t.Errorf("index rows read back as written: %d of 1", n)
+	if n := count(t, root, `SELECT count(*) FROM issuance_events WHERE issued_access_key_id = '192.0.2.1'`); n != 1 {
+		t.Errorf("issuances read back as written: %d of 1", n)
 	}
 }
 

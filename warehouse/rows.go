@@ -53,6 +53,31 @@ type EventRow struct {
 	IngestRun               int64     `parquet:"ingest_run,delta"`
 }
 
+// IssuanceRow is one row of the issuance index (dataset "issuances"): a successful credential
+// issuance (an AssumeRole* call without an errorCode, as issuances.sql selects) among the events of
+// the events file the issuances file belongs to, with the event columns the audits read. The
+// writer writes it beside the events file; Finish writes it with issuances.sql for events files
+// written otherwise (compaction, a warehouse from before the dataset).
+type IssuanceRow struct {
+	EventID            string    `parquet:"event_id"`
+	EventTime          time.Time `parquet:"event_time,timestamp(microsecond)"`
+	EventName          *string   `parquet:"event_name,dict"`
+	AWSRegion          *string   `parquet:"aws_region,dict"`
+	RecipientAccountID *string   `parquet:"recipient_account_id,dict"`
+	SourceIPAddress    *string   `parquet:"source_ip_address,dict"`
+	UserAgent          *string   `parquet:"user_agent,dict"`
+	IdentityType       *string   `parquet:"identity_type,dict"`
+	IdentityARN        *string   `parquet:"identity_arn,dict"`
+	IdentityUserName   *string   `parquet:"identity_user_name,dict"`
+	RoleARN            *string   `parquet:"role_arn,dict"`
+	RoleSessionName    *string   `parquet:"role_session_name,dict"`
+	IssuedAccessKeyID  *string   `parquet:"issued_access_key_id"`
+	SourceIdentity     *string   `parquet:"source_identity"`
+	SourceIdentityKind *string   `parquet:"source_identity_kind,dict"`
+	SourceIdentityID   *string   `parquet:"source_identity_id"`
+	SourceIdentityUser *string   `parquet:"source_identity_user,dict"`
+}
+
 // SnapshotRow is one session-table item in one snapshot (dataset "session_snapshots",
 // partitioned by the UTC date of taken_at). Raw keeps every attribute, known or not, as plain JSON.
 type SnapshotRow struct {

@@ -43,8 +43,9 @@ ANTI JOIN superseded_events s USING (event_id);
 
 -- The successful credential issuances among events (warehouse/issuances.sql: AssumeRole*
 -- without errorCode, with the columns issuances_base reads). The reader reads them from the
--- catalog's issuance index for the lake files it covers and from the lake for the others, so an
--- audit command does not scan every event (the scan was most of its time at 10M events).
+-- issuances files (the issuance index) of the events files that have one and from the events for
+-- the others, so an audit command does not scan every event (the scan was most of its time at 10M
+-- events).
 CREATE VIEW issuance_events AS
 SELECT i.*
 FROM ({{issuances}}) i

@@ -56,6 +56,21 @@ func count(t *testing.T, root, query string) int {
 	return n
 }
 
+// queryColumn runs a query of one text column on a reader of the warehouse at root.
+func queryColumn(t *testing.T, root, query string) []string {
+	t.Helper()
+	r, err := OpenReader(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out, err := queryStrings(context.Background(), r.DB(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
 func TestCommitMakesRowsAndLedgerVisibleTogether(t *testing.T) {
 	root := t.TempDir()
 	w := openWriter(t, root)
@@ -488,8 +503,11 @@ func TestBatchBoundsOpenPartitionFiles(t *testing.T) {
 	if n := count(t, root, `SELECT count(*) FROM events`); n != len(days)*rowGroupRows/2 {
 		t.Fatalf("events = %d, want %d", n, len(days)*rowGroupRows/2)
 	}
-	if n := count(t, root, `SELECT count(*) FROM lake_files`); n != 12 {
-		t.Fatalf("lake files = %d, want 12 (10 days, two revisited after their file was finished)", n)
+	if n := count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'events'`); n != 12 {
+		t.Fatalf("events files = %d, want 12 (10 days, two revisited after their file was finished)", n)
+	}
+	if n := count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'issuances'`); n != 12 {
+		t.Fatalf("issuances files = %d, want one per events file", n)
 	}
 	if n := count(t, root, fmt.Sprintf(`SELECT count(*) FROM (SELECT event_date FROM events GROUP BY event_date HAVING count(*) = %d)`, rowGroupRows)); n != 2 {
 		t.Fatalf("days with two events = %d, want 2", n)
@@ -511,15 +529,16 @@ func TestAbortedBatchLeavesNoFiles(t *testing.T) {
 	}
 	b.Abort()
 	w.Close()
-	files, _ := filepath.Glob(filepath.Join(root, "lake", "events", "*", "*.parquet"))
+	files, _ := filepath.Glob(filepath.Join(root, "lake", "*", "*", "*.parquet"))
 	if len(files) != 0 {
 		t.Fatalf("an aborted batch left %v", files)
 	}
 }
 
 // TestIssuanceIndex: the issuance_events view has the successful issuances among events whether
-// their lake files are in the catalog's issuance index (the writer indexes at Finish) or not (a
-// run that stopped before Finish), and after compaction replaced indexed files.
+// their events files have an issuances file (written with the events file, or by Finish for a
+// compaction's) or not (a compaction not followed by Finish), and after compaction replaced
+// indexed files; the issuances files written both ways have the same columns.
 func TestIssuanceIndex(t *testing.T) {
 	root := t.TempDir()
 	ctx := context.Background()
@@ -553,7 +572,8 @@ func TestIssuanceIndex(t *testing.T) {
 			(SELECT string_agg(event_id, ',' ORDER BY event_id) FROM issuance_events),
 			(SELECT string_agg(event_id, ',' ORDER BY event_id) FROM events WHERE event_source = 'sts.amazonaws.com'
 				AND event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity') AND error_code IS NULL),
-			(SELECT count(*) FROM catalog.issuance_index_files f JOIN lake_files l USING (path)),
+			(SELECT count(*) FROM lake_files i JOIN lake_files e ON e.dataset = 'events'
+				AND i.dataset = 'issuances' AND i.path = replace(e.path, 'lake/events/', 'lake/issuances/')),
 			(SELECT count(*) FROM lake_files WHERE dataset = 'events')`).Scan(&got, &fromEvents, &indexed, &files)
 		if err != nil {
 			t.Fatal(err)
@@ -570,7 +590,7 @@ func TestIssuanceIndex(t *testing.T) {
 		if err := b.Commit(ctx, t0); err != nil {
 			t.Fatal(err)
 		}
-		if i < 2 { // the last run stops before Finish: its commit indexed its file all the same
+		if i < 2 { // the last run stops before Finish: its commit wrote its issuances file all the same
 			if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
 				t.Fatal(err)
 			}
@@ -590,8 +610,22 @@ func TestIssuanceIndex(t *testing.T) {
 	}
 	w.Close()
 	check("compacted and indexed", 3, 3)
-	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index WHERE path NOT IN (SELECT path FROM lake_files)`); n != 0 {
-		t.Errorf("%d index rows of compacted-away files left", n)
+	files, _ := filepath.Glob(filepath.Join(root, "lake", DatasetIssuances, "*", "*.parquet"))
+	if n := count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'issuances'`); n != 3 || len(files) != 3 {
+		t.Errorf("issuances files: %d registered, %v in the lake; want the 3 of the events files", n, files)
+	}
+	// The compacted partition's issuances file was written by Finish (issuances.sql), the other
+	// day's by the writer: the same columns, of the same types.
+	columns := func(file string) string {
+		return strings.Join(queryColumn(t, root, `SELECT column_name || ' ' || column_type FROM (DESCRIBE SELECT * FROM read_parquet('`+file+`', hive_partitioning = false))`), ", ")
+	}
+	compacted, _ := filepath.Glob(filepath.Join(root, "lake", DatasetIssuances, "event_date=2026-11-02", "*.parquet"))
+	written, _ := filepath.Glob(filepath.Join(root, "lake", DatasetIssuances, "event_date=2026-11-04", "*.parquet"))
+	if len(compacted) != 1 || len(written) != 1 {
+		t.Fatalf("issuances files %v and %v, want one each", compacted, written)
+	}
+	if c, w := columns(compacted[0]), columns(written[0]); c != w || !strings.HasPrefix(c, "event_id VARCHAR, event_time TIMESTAMP WITH TIME ZONE, ") {
+		t.Errorf("issuances file written by Finish has columns\n%s\nthe writer's\n%s", c, w)
 	}
 }
 
@@ -627,16 +661,19 @@ func TestIndexFailureIsAnIndexError(t *testing.T) {
 	if n := count(t, root, `SELECT count(*) FROM ingest_runs WHERE status = 'ok'`); n != 1 {
 		t.Fatalf("runs recorded ok: %d, want 1", n)
 	}
-	if n := count(t, root, `SELECT count(*) FROM catalog.issuance_index_files JOIN lake_files USING (path)`); n != 0 {
-		t.Fatalf("lake files indexed: %d, want 0", n)
+	if n := count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'issuances'`); n != 0 {
+		t.Fatalf("issuances files: %d, want 0", n)
+	}
+	if files, _ := filepath.Glob(filepath.Join(root, "lake", DatasetIssuances, "*", "*")); len(files) != 0 {
+		t.Fatalf("issuances files left in the lake: %v", files)
 	}
 	if n := count(t, root, `SELECT count(*) FROM events`); n != 2 {
 		t.Fatalf("events: %d, want 2", n)
 	}
 }
 
-// TestCommitIndexesWhatIssuancesSQLSelects: the index rows a batch's commit writes are those
-// issuances.sql selects from the files it registers, and a commit that fails leaves none.
+// TestCommitIndexesWhatIssuancesSQLSelects: the issuances files a batch's commit writes hold the
+// rows issuances.sql selects from their events files, and a commit that fails leaves none.
 func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
 	root := t.TempDir()
 	ctx := context.Background()
@@ -675,27 +712,27 @@ func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
 	if err := b.Commit(ctx, t0); err == nil {
 		t.Fatal("a commit recording a snapshot twice succeeded")
 	}
+	b.Abort() // as ingest does with a batch that failed to register
 	w.Close()
-	db, err := openDuckDB(ctx, CatalogPath(root))
-	if err != nil {
-		t.Fatal(err)
+	events, _ := filepath.Glob(filepath.Join(root, "lake", DatasetEvents, "*", "*.parquet"))
+	issuances, _ := filepath.Glob(filepath.Join(root, "lake", DatasetIssuances, "*", "*.parquet"))
+	if len(events) != 2 || len(issuances) != 2 || count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'issuances'`) != 2 {
+		t.Fatalf("events files %v, issuances files %v: want the two of the first commit each", events, issuances)
 	}
-	defer db.Close()
-	paths, err := queryStrings(ctx, db, `SELECT path FROM lake_files WHERE dataset = 'events' ORDER BY path`)
-	if err != nil || len(paths) != 2 {
-		t.Fatalf("lake files %v, %v", paths, err)
+	var indexed, fromFiles, both int
+	for _, e := range events {
+		rel, err := filepath.Rel(root, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix := `SELECT * FROM read_parquet(` + sqlString(filepath.Join(root, issuancesFileOf(rel))) + `, hive_partitioning = false)`
+		sq := `SELECT * EXCLUDE (filename) FROM (` + issuanceRows([]string{e}) + `)`
+		indexed += count(t, root, `SELECT count(*) FROM (`+ix+`)`)
+		fromFiles += count(t, root, `SELECT count(*) FROM (`+sq+`)`)
+		both += count(t, root, `SELECT count(*) FROM (`+ix+` INTERSECT ALL `+sq+`)`)
 	}
-	var indexed, fromFiles, both, files int
-	err = db.QueryRow(`WITH ix AS (SELECT * FROM issuance_index),
-		sq AS (SELECT f.path, i.* EXCLUDE (filename) FROM (`+issuanceRows(w.abs(paths))+`) i
-		       JOIN (SELECT unnest(`+sqlList(w.abs(paths))+`) AS filename, unnest(`+sqlList(paths)+`) AS path) f USING (filename))
-		SELECT (SELECT count(*) FROM ix), (SELECT count(*) FROM sq), (SELECT count(*) FROM (SELECT * FROM ix INTERSECT SELECT * FROM sq)),
-		       (SELECT count(*) FROM issuance_index_files)`).Scan(&indexed, &fromFiles, &both, &files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if indexed != 4 || fromFiles != 4 || both != 4 || files != 2 {
-		t.Errorf("index rows %d, issuances.sql rows %d, equal %d (want 4 each); files indexed %d (want 2)", indexed, fromFiles, both, files)
+	if indexed != 4 || fromFiles != 4 || both != 4 {
+		t.Errorf("issuances files' rows %d, issuances.sql rows %d, equal %d (want 4 each)", indexed, fromFiles, both)
 	}
 }
 
@@ -720,4 +757,50 @@ func onlyEventsFile(t *testing.T, root string) string {
 		t.Fatalf("lake files: %v", files)
 	}
 	return files[0]
+}
+
+// TestFinishIndexesAWarehouseFromBeforeTheIssuancesDataset: a warehouse whose catalog kept the
+// issuance index in tables (before migration 004) and whose events files have no issuances files
+// answers the same before and after the next writer, which drops the tables and writes the files.
+func TestFinishIndexesAWarehouseFromBeforeTheIssuancesDataset(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	e := event("a", t0)
+	e.EventSource, e.EventName, e.IssuedAccessKeyID = ptr("sts.amazonaws.com"), ptr("AssumeRole"), ptr("ASIAA")
+	commitEvents(t, root, e, event("b", t0.Add(24*time.Hour)))
+	db, err := openDuckDB(ctx, CatalogPath(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`DELETE FROM lake_files WHERE dataset = 'issuances'`, `DELETE FROM schema_migrations WHERE version = '004_issuances_dataset'`,
+		`CREATE TABLE issuance_index_files (path VARCHAR PRIMARY KEY)`, `CREATE TABLE issuance_index (path VARCHAR NOT NULL, event_id VARCHAR NOT NULL)`} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+	if err := os.RemoveAll(filepath.Join(root, "lake", DatasetIssuances)); err != nil {
+		t.Fatal(err)
+	}
+	answer := func() string {
+		return strings.Join(queryColumn(t, root, `SELECT event_id || ' ' || issued_access_key_id FROM issuance_events`), ",")
+	}
+	if got := answer(); got != "a ASIAA" {
+		t.Fatalf("issuances read from the events: %s", got)
+	}
+	w := openWriter(t, root)
+	if err := w.Finish(ctx, t0, "ok", RunStats{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if got := answer(); got != "a ASIAA" {
+		t.Fatalf("issuances read from the issuances files: %s", got)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "lake", DatasetIssuances, "*", "*.parquet"))
+	if n := count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'issuances'`); n != 2 || len(files) != 2 {
+		t.Errorf("issuances files: %d registered, %v in the lake; want one per events file", n, files)
+	}
+	if n := count(t, root, `SELECT count(*) FROM duckdb_tables() WHERE database_name = 'catalog' AND table_name LIKE 'issuance_index%'`); n != 0 {
+		t.Errorf("%d issuance index tables left in the catalog", n)
+	}
 }

@@ -77,7 +77,7 @@ type Writer struct {
 // ErrLocked, or waiting for it when wait is set), repairs what a crashed run left behind and
 // starts a new run described by command.
 func OpenWriter(ctx context.Context, root string, now time.Time, command string, wait bool) (*Writer, error) {
-	for _, d := range []string{root, filepath.Join(root, lakeName, tmpName), LakeDir(root, DatasetEvents), LakeDir(root, DatasetSnapshots)} {
+	for _, d := range []string{root, filepath.Join(root, lakeName, tmpName), LakeDir(root, DatasetEvents), LakeDir(root, DatasetSnapshots), LakeDir(root, DatasetIssuances)} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("create warehouse directory %s: %w", d, err)
 		}
@@ -164,7 +164,7 @@ func (w *Writer) open(ctx context.Context, now time.Time, command string) error 
 
 // loadLake reads the lake file registry, dropping entries whose files have disappeared.
 func (w *Writer) loadLake(ctx context.Context, db *sql.DB) error {
-	w.lake = map[string]map[string][]string{DatasetEvents: {}, DatasetSnapshots: {}}
+	w.lake = map[string]map[string][]string{DatasetEvents: {}, DatasetSnapshots: {}, DatasetIssuances: {}}
 	rows, err := db.QueryContext(ctx, `SELECT path, dataset, strftime(partition_date, '%Y-%m-%d') FROM lake_files ORDER BY path`)
 	if err != nil {
 		return fmt.Errorf("read lake registry: %w", err)
@@ -300,7 +300,7 @@ func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
 }
 
 // Finish records the run's totals and status (ok, partial or failed) and brings the issuance
-// index up to date with the lake (see migrations/003_issuance_index.sql).
+// index (the issuances dataset) up to date with the events files (see indexIssuances).
 func (w *Writer) Finish(ctx context.Context, now time.Time, status string, s RunStats) error {
 	db, err := openCatalog(ctx, CatalogPath(w.root))
 	if err != nil {
@@ -320,8 +320,9 @@ func (w *Writer) Finish(ctx context.Context, now time.Time, status string, s Run
 }
 
 // IndexError is an issuance index that Finish could not bring up to date. The run is recorded
-// and its data committed; readers read the files not indexed from the lake (slower, same
-// answers) and the next writer tries again, so callers report it as a warning.
+// and its data committed; readers read the issuances of events files without an issuances file
+// from the events (slower, same answers) and the next writer tries again, so callers report it as
+// a warning.
 type IndexError struct{ Err error }
 
 func (e *IndexError) Error() string { return e.Err.Error() }

@@ -43,7 +43,8 @@ func TestWarehouseInfoOnFixtures(t *testing.T) {
 	}
 
 	// The lake: 74 distinct events (duplicates are not written) in 5 daily partitions, 17 snapshot
-	// items in 2 (testdata/fixtures/README.md).
+	// items in 2, and the issuance index: the 18 successful issuance records (17 issuances and the
+	// P1x copy), in an issuances file beside each events file (testdata/fixtures/README.md).
 	type dataset struct {
 		files, rows, partitions int64
 		dates, times            string
@@ -51,6 +52,7 @@ func TestWarehouseInfoOnFixtures(t *testing.T) {
 	wantDatasets := map[string]dataset{
 		"events":            {5, 74, 5, "2026-11-02..2026-11-06", "2026-11-02T09:58:30Z..2026-11-06T09:33:00Z"},
 		"session_snapshots": {2, 17, 2, "2026-11-03..2026-11-06", "2026-11-03T19:12:00Z..2026-11-06T18:12:09Z"},
+		"issuances":         {5, 18, 5, "2026-11-02..2026-11-06", "2026-11-02T10:05:12Z..2026-11-06T09:30:00Z"},
 	}
 	if len(info.Datasets) != len(wantDatasets) {
 		t.Fatalf("datasets = %+v", info.Datasets)
