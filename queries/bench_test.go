@@ -43,8 +43,8 @@ const warmRuns = 5
 // benchLakeVersion names cached warehouses by how ingest wrote them: bump it when the lake's
 // files change (codec, row groups, columns), so figures are taken on what ingest writes now.
 // 2: libzstd pages, row groups of 32,768, no request/response columns. 5: min/max statistics only
-// for the times.
-const benchLakeVersion = 5
+// for the times. 6: the issuance index in the lake (issuances files).
+const benchLakeVersion = 6
 
 // benchSeed is the generator seed; the trail is the one ingest's directory benchmarks use.
 const benchSeed = 1
@@ -128,7 +128,7 @@ func cachedWarehouse(b *testing.B, events int) (string, trailgen.Stats) {
 }
 
 // indexIssuances brings the issuance index of a cached warehouse up to date, as the end of any
-// ingest does: warehouses cached before the index existed have none.
+// ingest does: a cached warehouse whose ingest stopped before its end may lack some of it.
 func indexIssuances(b *testing.B, wh string) {
 	b.Helper()
 	ctx := context.Background()
