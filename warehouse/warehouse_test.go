@@ -804,3 +804,31 @@ func TestFinishIndexesAWarehouseFromBeforeTheIssuancesDataset(t *testing.T) {
 		t.Errorf("%d issuance index tables left in the catalog", n)
 	}
 }
+
+// TestSymlinkedLakeIsKept: a lake directory that is a symbolic link (to another disk) stays, with
+// its files, when a writer opens the warehouse, and a leftover file in it is still removed.
+func TestSymlinkedLakeIsKept(t *testing.T) {
+	root, elsewhere := t.TempDir(), filepath.Join(t.TempDir(), "lake")
+	commitEvents(t, root, event("a", t0))
+	if err := os.Rename(filepath.Join(root, "lake"), elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(root, "lake")); err != nil {
+		t.Fatal(err)
+	}
+	stray := filepath.Join(elsewhere, "events", "event_date=2026-11-02", "part-000009-000001.parquet")
+	if err := os.WriteFile(stray, []byte("left by a crashed run"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := openWriter(t, root)
+	w.Close()
+	if fi, err := os.Lstat(filepath.Join(root, "lake")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the lake link after a writer opened the warehouse: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("leftover in the linked lake not removed: %v", err)
+	}
+	if n := count(t, root, `SELECT count(*) FROM events`); n != 1 {
+		t.Fatalf("events after a writer opened the warehouse: %d, want 1", n)
+	}
+}

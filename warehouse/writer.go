@@ -197,7 +197,9 @@ func (w *Writer) loadLake(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// removeUnregistered deletes lake files no commit registered: leftovers of a crashed run.
+// removeUnregistered deletes lake files no commit registered: leftovers of a crashed run. The
+// lake directory may be a symbolic link (to another disk); only regular files are deleted, so a
+// link inside it stays too.
 func (w *Writer) removeUnregistered() error {
 	registered := map[string]bool{}
 	for _, parts := range w.lake {
@@ -207,18 +209,22 @@ func (w *Writer) removeUnregistered() error {
 			}
 		}
 	}
-	lake := filepath.Join(w.root, lakeName)
+	lake, err := filepath.EvalSymlinks(filepath.Join(w.root, lakeName))
+	if err != nil {
+		return fmt.Errorf("scan lake: %w", err)
+	}
 	return filepath.WalkDir(lake, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("scan lake %s: %w", path, err)
 		}
-		if d.IsDir() {
+		if !d.Type().IsRegular() {
 			return nil
 		}
-		rel, err := filepath.Rel(w.root, path)
+		inLake, err := filepath.Rel(lake, path)
 		if err != nil {
 			return err
 		}
+		rel := filepath.Join(lakeName, inLake)
 		if registered[rel] {
 			return nil
 		}
