@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -21,10 +23,28 @@ func gz(t testing.TB, text string) []byte {
 	return b.Bytes()
 }
 
-// inflaters are the inflates a build has: this build's (libdeflate with the libdeflate tag) and
-// the pure-Go one, which must agree.
+// inflaters are the inflates a build has: this build's (libdeflate with the libdeflate tag), the
+// pure-Go one and the stream's (snapshot files), which must agree.
 var inflaters = map[string]func(dst, src []byte, limit int) ([]byte, error){
-	Inflater: inflate, "inflateGo": inflateGo,
+	Inflater: inflate, "inflateGo": inflateGo, "stream": inflateStream,
+}
+
+// inflateStream is inflate through gzipMembers.
+func inflateStream(dst, src []byte, limit int) ([]byte, error) {
+	g, err := newGzipMembers(bytes.NewReader(src))
+	if err != nil {
+		return dst, fmt.Errorf("gzip: %w", err)
+	}
+	defer g.zr.Close()
+	out := bytes.NewBuffer(dst)
+	n, err := out.ReadFrom(io.LimitReader(g, int64(limit)+1))
+	if err != nil {
+		return out.Bytes(), fmt.Errorf("gzip: %w", err)
+	}
+	if n > int64(limit) {
+		return out.Bytes(), errTooLarge(limit)
+	}
+	return out.Bytes(), nil
 }
 
 // TestInflate: whole gzip objects inflate to their text, concatenated members as one text, after
@@ -77,7 +97,7 @@ func TestInflate(t *testing.T) {
 	}
 }
 
-// FuzzInflate: this build's inflate and the pure-Go one agree on every input, gzip'd or damaged:
+// FuzzInflate: this build's inflate, the pure-Go one and the stream's agree on every input, gzip'd or damaged:
 // the same text, or both an error.
 func FuzzInflate(f *testing.F) {
 	f.Add(gz(f, `{"Records":[]}`))
@@ -87,12 +107,14 @@ func FuzzInflate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const limit = 1 << 20
 		want, wantErr := inflateGo(nil, in, limit)
-		got, err := inflate(nil, in, limit)
-		if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
-			t.Fatalf("%s: %d bytes, %v; inflateGo: %d bytes, %v", Inflater, len(got), err, len(want), wantErr)
-		}
-		if err != nil && !strings.HasPrefix(err.Error(), "gzip: ") && !strings.HasPrefix(err.Error(), "larger than") {
-			t.Fatalf("error without its kind: %v", err)
+		for name, fn := range inflaters {
+			got, err := fn(nil, in, limit)
+			if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
+				t.Fatalf("%s: %d bytes, %v; inflateGo: %d bytes, %v", name, len(got), err, len(want), wantErr)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "gzip: ") && !strings.HasPrefix(err.Error(), "larger than") {
+				t.Fatalf("%s: error without its kind: %v", name, err)
+			}
 		}
 	})
 }

@@ -11,12 +11,12 @@ import (
 )
 
 // objectStream is an object opened for reading as a stream: inflated when it is gzip (detected
-// by its magic bytes, whatever the name; concatenated members read as one stream), without a
-// leading byte order mark, and failing past maxObjectBytes.
+// by its magic bytes, whatever the name; concatenated members read as one stream, see
+// gzipMembers), without a leading byte order mark, and failing past maxObjectBytes.
 type objectStream struct {
 	io.Reader
 	body io.Closer
-	gz   *gzip.Reader
+	gz   *gzipMembers
 	read int64
 }
 
@@ -29,7 +29,7 @@ func openStream(ctx context.Context, o object) (*objectStream, error) {
 	s := &objectStream{body: body}
 	br := bufio.NewReaderSize(body, 64<<10)
 	if head, _ := br.Peek(len(gzipMagic)); isGzip(head) {
-		if s.gz, err = gzip.NewReader(br); err != nil {
+		if s.gz, err = newGzipMembers(br); err != nil {
 			body.Close()
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
@@ -57,9 +57,61 @@ func (s *objectStream) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// gzipMembers inflates concatenated gzip members one at a time, as inflateGo does: anything after
+// the last member that is not a whole member is an error (klauspost's multistream mode takes a
+// truncated header there for the end of the stream).
+type gzipMembers struct {
+	in   *bufio.Reader
+	read *countingReader // what in has read of the object
+	zr   *gzip.Reader
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func newGzipMembers(r io.Reader) (*gzipMembers, error) {
+	c := &countingReader{r: r}
+	g := &gzipMembers{in: bufio.NewReaderSize(c, 64<<10), read: c}
+	zr, err := gzip.NewReader(g.in)
+	if err != nil {
+		return nil, err
+	}
+	zr.Multistream(false)
+	g.zr = zr
+	return g, nil
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := g.zr.Read(p)
+		if n > 0 || !errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) {
+				err = nil // the end of a member: the next call looks for another
+			}
+			return n, err
+		}
+		if _, err := g.in.Peek(1); err != nil {
+			return 0, err // io.EOF: that was the last member
+		}
+		at := g.read.n - int64(g.in.Buffered())
+		if err := g.zr.Reset(g.in); err != nil {
+			return 0, fmt.Errorf("member at byte %d: %w", at, err)
+		}
+		g.zr.Multistream(false)
+	}
+}
+
 func (s *objectStream) Close() error {
 	if s.gz != nil {
-		s.gz.Close()
+		s.gz.zr.Close()
 	}
 	return s.body.Close()
 }

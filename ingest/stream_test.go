@@ -99,6 +99,30 @@ func TestSnapshotFileIsStreamedFromTheSource(t *testing.T) {
 	}
 }
 
+// TestSnapshotFileWithJunkAfterItsGzipFails: a gzip'd snapshot file with bytes after its last
+// member that are not a member (here the start of a header) fails with where they are, as trail
+// objects do, instead of ending there.
+func TestSnapshotFileWithJunkAfterItsGzipFails(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"id":"sa","profile":"p","user":"u"}` + "\n"))
+	zw.Close()
+	member := gz.Len()
+	gz.WriteString("\x1f\x8b\x08")
+	path := filepath.Join(t.TempDir(), "sessions.json.gz")
+	if err := os.WriteFile(path, gz.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := object{source: "file://" + path, display: path, size: int64(gz.Len()), kind: kindSnapshot,
+		open: func(context.Context) (io.ReadCloser, error) { return os.Open(path) }}
+	var r reader
+	oc := outcome{job: job{obj: o}}
+	r.readSnapshotFile(context.Background(), &oc, func(outcome) bool { return true })
+	if want := fmt.Sprintf("gzip: member at byte %d: ", member); oc.err == nil || !strings.Contains(oc.err.Error(), want) {
+		t.Fatalf("error %v, want one with %q", oc.err, want)
+	}
+}
+
 // FuzzValueStream: the values (and the error, if any) do not depend on the size of the reads.
 func FuzzValueStream(f *testing.F) {
 	for _, s := range []string{"{\"id\":\"a\"}\n{\"id\":\"b\"}", `[{"a":1},{"b":"]"}]`, `[{"a":1} {"b":2}]`, `{"a":"\"}"}[1,2]`, `[[],[{}]]`, "\xef\xbb\xbf{}"} {
