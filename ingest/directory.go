@@ -87,12 +87,13 @@ func listDirectory(root string) ([]object, int, error) {
 		if rel, err := filepath.Rel(abs, path); err == nil && rel != "." {
 			display = filepath.ToSlash(filepath.Join(filepath.Base(abs), rel))
 		}
+		size, mtime := info.Size(), info.ModTime().UTC().Truncate(time.Microsecond)
 		o := object{
 			source:  "file://" + filepath.ToSlash(path),
 			display: display,
-			size:    info.Size(),
-			mtime:   info.ModTime().UTC().Truncate(time.Microsecond),
-			open:    func(context.Context) (io.ReadCloser, error) { return os.Open(path) },
+			size:    size,
+			mtime:   mtime,
+			open:    func(context.Context) (io.ReadCloser, error) { return openListed(path, size, mtime) },
 		}
 		classify(&o, filepath.ToSlash(path))
 		objects = append(objects, o)
@@ -127,4 +128,26 @@ func listDirectory(root string) ([]object, int, error) {
 	}
 	sort.Slice(objects, func(i, j int) bool { return objects[i].source < objects[j].source })
 	return objects, ignored, nil
+}
+
+// openListed opens the file at path for reading, if it is still what was listed (its size and
+// mtime): like an S3 object read with If-Match on its listed ETag, a file changed since (being
+// written, or rewritten between the two passes over a snapshot file) fails and is read again by
+// the next run, instead of being recorded in the ledger with what it was listed as.
+func openListed(path string, size int64, mtime time.Time) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if info.Size() != size || !info.ModTime().UTC().Truncate(time.Microsecond).Equal(mtime) {
+		f.Close()
+		return nil, fmt.Errorf("changed since it was listed (%d bytes, modified %s; now %d bytes, modified %s): read again by the next run",
+			size, mtime.Format(time.RFC3339Nano), info.Size(), info.ModTime().UTC().Format(time.RFC3339Nano))
+	}
+	return f, nil
 }

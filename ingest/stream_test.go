@@ -148,3 +148,33 @@ func FuzzValueStream(f *testing.F) {
 		}
 	})
 }
+
+// TestSnapshotFileChangedSinceListedFails: a local file is read only while it is what the
+// listing saw (size and mtime), as S3 objects are read with If-Match: a snapshot file rewritten
+// between the listing (or its first pass) and a read fails, saying so, instead of storing items of
+// the new content under the old file's ledger entry.
+func TestSnapshotFileChangedSinceListedFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sessions.json")
+	if err := os.WriteFile(path, []byte(`{"id":"sa","profile":"p","user":"u"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	objects, _, err := listDirectory(path)
+	if err != nil || len(objects) != 1 {
+		t.Fatalf("listing: %v, %v", objects, err)
+	}
+	read := func() error {
+		oc := outcome{job: job{obj: objects[0]}}
+		var r reader
+		r.readSnapshotFile(context.Background(), &oc, func(outcome) bool { return true })
+		return oc.err
+	}
+	if err := read(); err != nil {
+		t.Fatalf("unchanged file: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(`{"id":"sb","profile":"p","user":"u"}`+"\n"+`{"id":"sc"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := read(); err == nil || !strings.Contains(err.Error(), "changed since it was listed") {
+		t.Fatalf("rewritten file: %v, want it to fail as changed", err)
+	}
+}
