@@ -964,9 +964,28 @@ func (c *committer) commit(ctx context.Context) error {
 	}
 	f := &inflight{batch: c.batch, done: make(chan error, 1), upTo: c.seen.adds}
 	now := c.now()
-	go func() { f.done <- f.batch.Register(ctx, now) }()
+	rctx, cancel := graceContext(ctx, registerGrace)
+	go func() {
+		defer cancel()
+		f.done <- f.batch.Register(rctx, now)
+	}()
 	c.inflight, c.batch, c.entries = f, c.w.NewBatch(), 0
 	return nil
+}
+
+// registerGrace is how long a checkpoint that was registering when the run was interrupted
+// (Ctrl-C) may still take to land: its files are written and synced, registering them is a catalog
+// transaction, and throwing it away would lose up to a checkpoint of work.
+const registerGrace = 10 * time.Second
+
+// graceContext is ctx, except that ctx's cancellation reaches it grace later.
+func graceContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return gctx, func() {
+		stop()
+		cancel()
+	}
 }
 
 // settle waits for the batch registering in the background, if any; a batch that failed to

@@ -477,9 +477,15 @@ func TestKilledAtRandomPointsConverges(t *testing.T) {
 	if n := scalar(t, wh, `SELECT sum(rows) FROM lake_files WHERE dataset = 'events'`); n != 74 {
 		t.Fatalf("the registry counts %v event rows, want 74", n)
 	}
-	files, _ := filepath.Glob(filepath.Join(wh, "lake", "events", "*", "*.parquet"))
-	if reg := scalar(t, wh, `SELECT count(*) FROM lake_files WHERE dataset = 'events'`); int(reg) != len(files) {
-		t.Fatalf("%d event files on disk, %v registered", len(files), reg)
+	for _, dataset := range []string{"events", "issuances"} {
+		files, _ := filepath.Glob(filepath.Join(wh, "lake", dataset, "*", "*.parquet"))
+		if reg := scalar(t, wh, `SELECT count(*) FROM lake_files WHERE dataset = '`+dataset+`'`); int(reg) != len(files) {
+			t.Fatalf("%d %s files on disk, %v registered", len(files), dataset, reg)
+		}
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM lake_files e LEFT JOIN lake_files i ON i.dataset = 'issuances'
+		AND i.path = replace(e.path, 'lake/events/', 'lake/issuances/') WHERE e.dataset = 'events' AND i.path IS NULL`); n != 0 {
+		t.Fatalf("%v events files without their issuances file", n)
 	}
 }
 
