@@ -66,6 +66,9 @@ type Session struct {
 	TTL           int64  `json:"ttl"`
 	RevokedBy     string `json:"revoked_by,omitempty"`
 	RevokedReason string `json:"revoked_reason,omitempty"`
+	// RevokedAt is when it was revoked; zero unless revoked. The audit takes it, else updated_at,
+	// as the moment from which the session's calls are "after revocation".
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
 
 // ErrSessionExists is returned by Create when a record with the id already exists.
@@ -83,7 +86,11 @@ type InactiveError struct {
 func (e *InactiveError) Error() string {
 	s := e.Session
 	if s.Status == StatusRevoked {
-		return fmt.Sprintf("session %s was revoked by %s at %s: %s", s.ID, s.RevokedBy, timestamp(s.UpdatedAt), s.RevokedReason)
+		at := s.RevokedAt
+		if at.IsZero() {
+			at = s.UpdatedAt // a record revoked before revoked_at was written
+		}
+		return fmt.Sprintf("session %s was revoked by %s at %s: %s", s.ID, s.RevokedBy, timestamp(at), s.RevokedReason)
 	}
 	return fmt.Sprintf("session %s is %s, not active", s.ID, s.Status)
 }
@@ -182,7 +189,7 @@ func (st SessionStore) Revoke(ctx context.Context, id, by, reason string, now ti
 	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
 		Key:                      key(id),
-		UpdateExpression:         aws.String("SET #status = :revoked, revoked_by = :by, revoked_reason = :reason, updated_at = :now"),
+		UpdateExpression:         aws.String("SET #status = :revoked, revoked_by = :by, revoked_reason = :reason, revoked_at = :now, updated_at = :now"),
 		ConditionExpression:      aws.String("attribute_exists(#id) AND #status = :active"),
 		ExpressionAttributeNames: map[string]string{"#id": "id", "#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -312,6 +319,9 @@ func (s Session) item() map[string]types.AttributeValue {
 	if s.RevokedReason != "" {
 		item["revoked_reason"] = str(s.RevokedReason)
 	}
+	if !s.RevokedAt.IsZero() {
+		item["revoked_at"] = str(timestamp(s.RevokedAt))
+	}
 	return item
 }
 
@@ -363,6 +373,7 @@ func sessionFromItem(item map[string]types.AttributeValue) (Session, error) {
 		TTL:              number("ttl"),
 		RevokedBy:        text("revoked_by"),
 		RevokedReason:    text("revoked_reason"),
+		RevokedAt:        when("revoked_at"),
 	}
 	if err == nil && s.ID == "" {
 		err = errors.New("session record without an id")

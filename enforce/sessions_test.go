@@ -93,7 +93,8 @@ func TestSessionStore(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
-		if got.Status != StatusRevoked || got.RevokedBy != aliceARN || got.RevokedReason != "laptop stolen" || !got.UpdatedAt.Equal(at) {
+		if got.Status != StatusRevoked || got.RevokedBy != aliceARN || got.RevokedReason != "laptop stolen" || !got.UpdatedAt.Equal(at) ||
+			!got.RevokedAt.Equal(at) {
 			t.Errorf("revoked record: %+v", got)
 		}
 		var inactive *InactiveError

@@ -60,7 +60,7 @@ func writeSessionsTable(out io.Writer, table string, sessions []enforce.Session)
 
 // sessionColumns are the CSV columns: the session record's attributes.
 var sessionColumns = []string{"id", "user", "profile", "server_instance_id", "status", "started_at", "last_access_at",
-	"expires_at", "request_count", "source_identity", "created_at", "updated_at", "ttl", "revoked_by", "revoked_reason"}
+	"expires_at", "request_count", "source_identity", "created_at", "updated_at", "ttl", "revoked_by", "revoked_reason", "revoked_at"}
 
 func writeSessionsCSV(out io.Writer, sessions []enforce.Session) error {
 	w := csv.NewWriter(out)
@@ -68,7 +68,7 @@ func writeSessionsCSV(out io.Writer, sessions []enforce.Session) error {
 	for _, s := range sessions {
 		w.Write([]string{s.ID, s.User, s.Profile, s.ServerInstanceID, string(s.Status), sessionTime(s.StartedAt), sessionTime(s.LastAccessAt),
 			sessionTime(s.ExpiresAt), itoa(s.RequestCount), s.SourceIdentity, sessionTime(s.CreatedAt), sessionTime(s.UpdatedAt),
-			strconv.FormatInt(s.TTL, 10), s.RevokedBy, s.RevokedReason})
+			strconv.FormatInt(s.TTL, 10), s.RevokedBy, s.RevokedReason, sessionTime(s.RevokedAt)})
 	}
 	w.Flush()
 	return w.Error()

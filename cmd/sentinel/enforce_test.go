@@ -195,6 +195,7 @@ type sessionsJSON []struct {
 	SourceIdentity string `json:"source_identity"`
 	RevokedBy      string `json:"revoked_by"`
 	RevokedReason  string `json:"revoked_reason"`
+	RevokedAt      string `json:"revoked_at"`
 }
 
 func TestEnforceEndToEnd(t *testing.T) {
@@ -300,7 +301,8 @@ func TestEnforceEndToEnd(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
 			t.Fatal(err)
 		}
-		if len(list) != 1 || list[0].ID != sessionID || list[0].RevokedBy != enfSecopsARN || list[0].RevokedReason != "laptop lost" {
+		if len(list) != 1 || list[0].ID != sessionID || list[0].RevokedBy != enfSecopsARN || list[0].RevokedReason != "laptop lost" ||
+			list[0].RevokedAt == "" {
 			t.Errorf("revoked sessions: %+v", list)
 		}
 		r = sentinel(t, s.env, "server-sessions", "--session-table", s.table).mustExit(t, 0)
