@@ -95,9 +95,9 @@ func boundDuckDB(ctx context.Context, db *sql.DB) error {
 
 // indexIssuances writes the issuances files of the registered events files that have none (a
 // compaction's, or a warehouse's from before the dataset) with issuances.sql, and drops those
-// whose events file is no longer registered (compacted away, by a compaction that stopped before
-// dropping them), registering both in one catalog transaction; the dropped files are deleted once
-// it commits.
+// whose events file is no longer registered (a compaction drops them in its own swap, so this
+// only repairs a registry changed otherwise), in one catalog transaction; the dropped files are
+// deleted once it commits.
 func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
 	w.lakeMu.Lock()
 	var events []committedFile
