@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -69,5 +71,62 @@ func TestCheckpointRegisteringWhenInterruptedLands(t *testing.T) {
 	}
 	if events != 1 || ledger != 1 {
 		t.Fatalf("after the interrupted run: %d events, %d ledger entries; want the checkpoint's 1 and 1", events, ledger)
+	}
+}
+
+// TestSnapshotFailingPartWayIsDroppedAndTheRunGoesOn: a snapshot file whose read fails after some
+// of its items were handed over (and a checkpoint committed in between) stores none of them, its
+// ledger entry says it failed, and the run goes on: the events of the next file are stored.
+func TestSnapshotFailingPartWayIsDroppedAndTheRunGoesOn(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	w, err := warehouse.OpenWriter(ctx, root, time.Now(), "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &Result{}
+	c := &committer{w: w, res: res, seen: newSeenSet(w), batch: w.NewBatch(), now: time.Now,
+		api: map[string]*apiTotals{}, snapshots: map[string]int64{}, checkpointRows: 1}
+	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	snap := object{source: "file:///sessions/s.json", display: "s.json", kind: kindSnapshot, mtime: at}
+	trail := func(name, id string) outcome {
+		return outcome{job: job{obj: object{source: "file:///trail/" + name, display: name, kind: kindTrail}},
+			rows: []warehouse.EventRow{{EventID: id, EventTime: at, Raw: "{}"}}, found: 1}
+	}
+	for _, oc := range []outcome{
+		{job: job{obj: snap}, snapRows: []warehouse.SnapshotRow{{ID: "s1", Raw: "{}"}}, takenAt: at, partial: true},
+		trail("a.json", "a"), // commits a checkpoint while the snapshot is open
+		{job: job{obj: snap}, takenAt: at, err: errors.New("read: connection reset")},
+		trail("b.json", "b"),
+	} {
+		if err := c.take(ctx, oc); err != nil {
+			t.Fatalf("take %s: %v", oc.obj.display, err)
+		}
+	}
+	if err := c.settle(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.batch.Commit(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := warehouse.OpenReader(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var events, items, snapshots int
+	var status string
+	err = r.DB().QueryRow(`SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM session_snapshots),
+		(SELECT count(*) FROM snapshots), (SELECT status FROM ingest_files WHERE source = 'file:///sessions/s.json')`).Scan(&events, &items, &snapshots, &status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events != 2 || items != 0 || snapshots != 0 || status != "failed" || res.FilesFailed != 1 {
+		t.Fatalf("events %d, snapshot items %d, snapshots %d, ledger %q, files failed %d; want 2, 0, 0, failed, 1",
+			events, items, snapshots, status, res.FilesFailed)
+	}
+	if files, _ := filepath.Glob(filepath.Join(root, "lake", "session_snapshots", "*", "*")); len(files) != 0 {
+		t.Fatalf("files of the dropped snapshot left: %v", files)
 	}
 }

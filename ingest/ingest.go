@@ -754,8 +754,9 @@ type committer struct {
 	now      func() time.Time
 	progress Progress
 	api      map[string]*apiTotals // API syncs in progress, by source
-	// snapshots in progress: items of a snapshot file added to the batch so far, by source. The
-	// batch is not committed while one is open, so a snapshot is stored whole or not at all.
+	// snapshots in progress: items of a snapshot file added so far, by source. Their files go from
+	// batch to batch (Batch.Next) until the batch that records the snapshot registers them, so a
+	// snapshot is stored whole or not at all while checkpoints go on.
 	snapshots map[string]int64
 	// checkpointRows is the batch size that triggers a commit.
 	checkpointRows int
@@ -855,13 +856,13 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 
 // store adds an outcome's snapshot and its events that are not yet in the warehouse to the batch.
 func (c *committer) store(ctx context.Context, oc outcome) (stored, duplicates int64, err error) {
-	// A snapshot is stored whole or not at all: an export whose later part failed keeps nothing
-	// (the ledger marks it failed and the next run reads it again under the same snapshot id).
+	// A snapshot is stored whole or not at all: one whose later part failed keeps nothing (the
+	// ledger marks it failed and the next run reads it again under the same snapshot id).
 	if oc.obj.kind == kindSnapshot {
 		added := c.snapshots[oc.obj.source]
 		delete(c.snapshots, oc.obj.source)
 		if oc.err != nil && added > 0 {
-			return 0, 0, fmt.Errorf("snapshot %s failed after %d of its items were added: %w", oc.obj.display, added, oc.err)
+			c.batch.DropSnapshot(c.snapshot(oc).ID)
 		}
 		if oc.err == nil && added+int64(len(oc.snapRows)) > 0 {
 			snap := c.snapshot(oc)
@@ -941,9 +942,6 @@ func (c *committer) checkpoint(ctx context.Context) error {
 			return err
 		}
 	}
-	if len(c.snapshots) > 0 {
-		return nil
-	}
 	if c.batch.Rows() >= c.checkpointRows || c.entries >= checkpointEntries {
 		return c.commit(ctx)
 	}
@@ -956,7 +954,10 @@ func (c *committer) checkpoint(ctx context.Context) error {
 // still; finishing the files in the background as well would hold two batches' Parquet buffers
 // at once, and the collector then worked harder than the readers gained.
 func (c *committer) commit(ctx context.Context) error {
+	next := c.batch.Next() // takes the files of snapshots still being read
 	if err := c.batch.Seal(); err != nil {
+		c.batch.Abort()
+		c.batch = next
 		return err
 	}
 	if err := c.settle(); err != nil {
@@ -969,7 +970,7 @@ func (c *committer) commit(ctx context.Context) error {
 		defer cancel()
 		f.done <- f.batch.Register(rctx, now)
 	}()
-	c.inflight, c.batch, c.entries = f, c.w.NewBatch(), 0
+	c.inflight, c.batch, c.entries = f, next, 0
 	return nil
 }
 

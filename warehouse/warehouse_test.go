@@ -832,3 +832,50 @@ func TestSymlinkedLakeIsKept(t *testing.T) {
 		t.Fatalf("events after a writer opened the warehouse: %d, want 1", n)
 	}
 }
+
+// TestSnapshotFilesMoveToTheNextBatchUntilRecorded: a batch committed while a snapshot's items are
+// still being added registers its events but not the snapshot's rows, which go on in the next
+// batch and become visible, all of them, with the snapshot's record; a snapshot recorded in the
+// batch stays with it.
+func TestSnapshotFilesMoveToTheNextBatchUntilRecorded(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	w := openWriter(t, root)
+	defer w.Close()
+	open, done := Snapshot{ID: "open", Source: "f1", TakenAt: t0}, Snapshot{ID: "done", Source: "f2", TakenAt: t0, Items: 1}
+	b := w.NewBatch()
+	if err := b.AddEvents([]EventRow{event("a", t0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddSnapshotRows(open, []SnapshotRow{{ID: "s1", Raw: "{}"}, {ID: "s2", Raw: "{}"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddSnapshotRows(done, []SnapshotRow{{ID: "s9", Raw: "{}"}}); err != nil {
+		t.Fatal(err)
+	}
+	b.RecordSnapshot(done)
+	next := b.Next()
+	if err := b.Commit(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	snapshotRows := func() string {
+		return strings.Join(queryColumn(t, root, `SELECT snapshot_id || ':' || count(*)::VARCHAR FROM session_snapshots GROUP BY snapshot_id ORDER BY 1`), ",")
+	}
+	if got := snapshotRows(); got != "done:1" || count(t, root, `SELECT count(*) FROM events`) != 1 {
+		t.Fatalf("after the first commit: snapshot rows %q, want done:1 and the event", got)
+	}
+	if err := next.AddSnapshotRows(open, []SnapshotRow{{ID: "s3", Raw: "{}"}}); err != nil {
+		t.Fatal(err)
+	}
+	open.Items = 3
+	next.RecordSnapshot(open)
+	if err := next.Commit(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshotRows(); got != "done:1,open:3" {
+		t.Fatalf("after the snapshot was recorded: %q, want done:1,open:3", got)
+	}
+	if n := count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'session_snapshots'`); n != 2 {
+		t.Fatalf("snapshot files: %d, want one per snapshot", n)
+	}
+}
