@@ -33,9 +33,9 @@ const LateDeliveryMargin = 24 * time.Hour
 // DefaultMemoryLimit is the soft heap limit the ingest command sets (--memory-limit). Memory
 // held by a run is bounded by design (a few open partition files, the ids of the last days, the
 // files being read), so the limit costs little CPU; it keeps the garbage collector from letting
-// the heap grow to twice what is live, which keeps a run around 400 MB resident however many
-// events it reads. DynamoDB exports of several files and table scans are still held whole while
-// read, so a large one goes over (docs/performance.md).
+// the heap grow to twice what is live, which keeps a run around 300 MB resident however many
+// events it reads. DynamoDB exports of several files are still held whole while read, so a large
+// one goes over (docs/performance.md).
 const DefaultMemoryLimit int64 = 208 << 20
 
 const (
@@ -426,11 +426,15 @@ func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 	}
 	if p.scan != nil {
 		wg.Go(func() {
-			oc := scanTable(ctx, p.scanner, *p.scan, opts.Now())
-			select {
-			case out <- oc:
-			case <-ctx.Done():
+			emit := func(oc outcome) bool {
+				select {
+				case out <- oc:
+					return true
+				case <-ctx.Done():
+					return false
+				}
 			}
+			emit(scanTable(ctx, p.scanner, *p.scan, opts.Now(), emit))
 		})
 	}
 	go func() {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,35 +97,20 @@ type TableScan struct {
 }
 
 // scanTable reads every item of the session table with a parallel Scan, as one snapshot taken
-// at the scan's start.
-func scanTable(ctx context.Context, client tableScanner, s TableScan, now time.Time) outcome {
+// at the scan's start. Items are handed over in chunks of snapshotChunk as partial outcomes while
+// the scan goes on, the last ones in the outcome it returns (a scan that fails stores none: see
+// committer.store), so a large table is not held whole.
+func scanTable(ctx context.Context, client tableScanner, s TableScan, now time.Time, emit func(outcome) bool) outcome {
 	segments := s.Segments
 	if segments <= 0 {
 		segments = 4
 	}
-	oc := outcome{job: job{obj: object{source: "dynamodb://" + s.Table, display: "dynamodb://" + s.Table, kind: kindSnapshot, mtime: now.UTC()}}}
-	oc.takenAt = now.UTC()
-	results := make([][]map[string]types.AttributeValue, segments)
-	g, gctx := errgroup.WithContext(ctx)
-	for seg := range segments {
-		g.Go(func() error {
-			in := &dynamodb.ScanInput{TableName: aws.String(s.Table), Segment: aws.Int32(int32(seg)),
-				TotalSegments: aws.Int32(int32(segments)), ConsistentRead: aws.Bool(s.ConsistentRead)}
-			p := dynamodb.NewScanPaginator(client, in)
-			for p.HasMorePages() {
-				page, err := p.NextPage(gctx)
-				if err != nil {
-					return describeAWSError(fmt.Sprintf("scan %s (segment %d of %d)", s.Table, seg, segments), err)
-				}
-				results[seg] = append(results[seg], page.Items...)
-			}
-			return nil
-		})
-	}
-	if oc.err = g.Wait(); oc.err != nil {
-		return oc
-	}
-	for _, items := range results {
+	obj := object{source: "dynamodb://" + s.Table, display: "dynamodb://" + s.Table, kind: kindSnapshot, mtime: now.UTC()}
+	oc := outcome{job: job{obj: obj}, takenAt: now.UTC(), snapshotID: fmt.Sprintf("scan-%s-%d", s.Table, now.UnixMicro())}
+	var mu sync.Mutex // guards oc's items while the segments add to it
+	add := func(items []map[string]types.AttributeValue) bool {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, item := range items {
 			oc.found++
 			var plain map[string]any
@@ -139,8 +125,31 @@ func scanTable(ctx context.Context, client tableScanner, s TableScan, now time.T
 			}
 			oc.snapRows = append(oc.snapRows, row)
 		}
+		if len(oc.snapRows) < snapshotChunk {
+			return true
+		}
+		chunk := outcome{job: oc.job, snapRows: oc.snapRows, takenAt: oc.takenAt, snapshotID: oc.snapshotID, partial: true}
+		oc.snapRows = nil
+		return emit(chunk)
 	}
-	sort.Slice(oc.snapRows, func(i, j int) bool { return oc.snapRows[i].ID < oc.snapRows[j].ID })
-	oc.snapshotID = fmt.Sprintf("scan-%s-%d", s.Table, now.UnixMicro())
+	g, gctx := errgroup.WithContext(ctx)
+	for seg := range segments {
+		g.Go(func() error {
+			in := &dynamodb.ScanInput{TableName: aws.String(s.Table), Segment: aws.Int32(int32(seg)),
+				TotalSegments: aws.Int32(int32(segments)), ConsistentRead: aws.Bool(s.ConsistentRead)}
+			p := dynamodb.NewScanPaginator(client, in)
+			for p.HasMorePages() {
+				page, err := p.NextPage(gctx)
+				if err != nil {
+					return describeAWSError(fmt.Sprintf("scan %s (segment %d of %d)", s.Table, seg, segments), err)
+				}
+				if !add(page.Items) {
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	oc.err = g.Wait()
 	return oc
 }

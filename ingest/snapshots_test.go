@@ -2,13 +2,17 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/sentinel-audit/sentinel/warehouse"
 )
 
@@ -115,5 +119,81 @@ func TestLargeSnapshotFileIsHandedOverInChunks(t *testing.T) {
 	newest := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC).Add((items - 1) * time.Second)
 	if snapshots != 1 || rows != items || ids != items || !taken.Equal(newest) {
 		t.Fatalf("%d snapshots, %d rows of %d ids taken at %s; want 1, %d of %d at %s", snapshots, rows, ids, taken, items, items, newest)
+	}
+}
+
+// pagedTable is a session table served in pages per Scan segment; a segment in failAt fails at
+// that page.
+type pagedTable struct {
+	pages  map[int32][][]map[string]types.AttributeValue
+	failAt map[int32]int
+}
+
+func (p *pagedTable) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	seg := *in.Segment
+	page := 0
+	if in.ExclusiveStartKey != nil {
+		page, _ = strconv.Atoi(in.ExclusiveStartKey["page"].(*types.AttributeValueMemberN).Value)
+	}
+	if at, ok := p.failAt[seg]; ok && page == at {
+		return nil, errors.New("connection reset")
+	}
+	out := &dynamodb.ScanOutput{Items: p.pages[seg][page]}
+	if page+1 < len(p.pages[seg]) {
+		out.LastEvaluatedKey = map[string]types.AttributeValue{"page": &types.AttributeValueMemberN{Value: strconv.Itoa(page + 1)}}
+	}
+	return out, nil
+}
+
+// TestTableScanIsHandedOverInChunks: a scan hands its items over in chunks of about snapshotChunk
+// while it goes on, all under the scan's snapshot id, with every item read counted once and a
+// bad item rejected; a segment failing part-way fails the scan.
+func TestTableScanIsHandedOverInChunks(t *testing.T) {
+	const segments, perPage, pagesPerSegment = 3, 500, 6 // 9,000 items: more than a chunk
+	table := &pagedTable{pages: map[int32][][]map[string]types.AttributeValue{}}
+	for seg := range int32(segments) {
+		for page := range pagesPerSegment {
+			var items []map[string]types.AttributeValue
+			for i := range perPage {
+				id := fmt.Sprintf("%d-%d-%03d", seg, page, i)
+				if seg == 1 && page == 2 && i == 7 {
+					id = "" // no id: rejected
+				}
+				items = append(items, map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id},
+					"status": &types.AttributeValueMemberS{Value: "active"}})
+			}
+			table.pages[seg] = append(table.pages[seg], items)
+		}
+	}
+	now := time.Date(2026, 11, 6, 12, 0, 0, 0, time.UTC)
+	var chunks []outcome
+	final := scanTable(context.Background(), table, TableScan{Table: "sessions", Segments: segments}, now, func(oc outcome) bool {
+		chunks = append(chunks, oc)
+		return true
+	})
+	if final.err != nil || final.partial || final.rejectedN != 1 || final.found != segments*perPage*pagesPerSegment {
+		t.Fatalf("final outcome: err %v, partial %v, %d rejected, %d found", final.err, final.partial, final.rejectedN, final.found)
+	}
+	rows := len(final.snapRows)
+	ids := map[string]bool{}
+	for _, c := range chunks {
+		if !c.partial || c.snapshotID != final.snapshotID || !c.takenAt.Equal(now) || len(c.snapRows) < snapshotChunk || len(c.snapRows) >= snapshotChunk+perPage {
+			t.Fatalf("chunk: partial %v, id %q (scan %q), taken %v, %d rows", c.partial, c.snapshotID, final.snapshotID, c.takenAt, len(c.snapRows))
+		}
+		rows += len(c.snapRows)
+		for _, r := range c.snapRows {
+			ids[r.ID] = true
+		}
+	}
+	for _, r := range final.snapRows {
+		ids[r.ID] = true
+	}
+	if len(chunks) == 0 || rows != segments*perPage*pagesPerSegment-1 || len(ids) != rows {
+		t.Fatalf("%d chunks, %d rows of %d ids; want the %d good items once each", len(chunks), rows, len(ids), segments*perPage*pagesPerSegment-1)
+	}
+	table.failAt = map[int32]int{2: 4}
+	if failed := scanTable(context.Background(), table, TableScan{Table: "sessions", Segments: segments}, now, func(outcome) bool { return true }); failed.err == nil ||
+		!strings.Contains(failed.err.Error(), "segment 2 of 3") {
+		t.Fatalf("a segment failing part-way: %v", failed.err)
 	}
 }
