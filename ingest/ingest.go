@@ -34,8 +34,7 @@ const LateDeliveryMargin = 24 * time.Hour
 // held by a run is bounded by design (a few open partition files, the ids of the last days, the
 // files being read), so the limit costs little CPU; it keeps the garbage collector from letting
 // the heap grow to twice what is live, which keeps a run around 300 MB resident however many
-// events it reads. DynamoDB exports of several files are still held whole while read, so a large
-// one goes over (docs/performance.md).
+// events and sessions it reads (docs/performance.md).
 const DefaultMemoryLimit int64 = 208 << 20
 
 const (
@@ -618,76 +617,69 @@ func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outco
 // snapshotChunk is how many items of a snapshot file are handed to the committer at once.
 const snapshotChunk = 8192
 
-// readSnapshot reads a snapshot: one file, or every data file of a DynamoDB export.
+// readSnapshot reads a snapshot: one file, or every data file of a DynamoDB export (taken at the
+// exportTime of its manifest, when it has one).
 func (r *reader) readSnapshot(ctx context.Context, oc *outcome, emit func(outcome) bool) {
-	if len(oc.parts) == 0 && oc.manifest == nil {
-		r.readSnapshotFile(ctx, oc, emit)
-		return
-	}
 	parts := oc.parts
+	if len(parts) == 0 && oc.manifest == nil {
+		parts = []object{oc.obj}
+	}
 	if oc.manifest != nil {
 		if oc.takenAt, oc.err = r.exportTime(ctx, *oc.manifest); oc.err != nil {
 			return
 		}
 	}
+	r.readSnapshotParts(ctx, oc, parts, emit)
+}
+
+// readSnapshotParts reads the items of a snapshot's files as streams, so that neither its items
+// nor its text need be held all at once. Unless the snapshot's time is known (an export's), a
+// first pass finds it (the newest change any item records, which every row is stamped and
+// partitioned with) and checks that every file reads; then the items are handed over in chunks of
+// snapshotChunk, as partial outcomes, the last ones in oc. A snapshot that does not read whole
+// stores nothing (see committer.store).
+func (r *reader) readSnapshotParts(ctx context.Context, oc *outcome, parts []object, emit func(outcome) bool) {
+	if oc.takenAt.IsZero() {
+		var newest time.Time
+		for _, part := range parts {
+			if _, err := eachSnapshotItemOf(ctx, part, func(row warehouse.SnapshotRow) error {
+				newest = newestChange(newest, row)
+				return nil
+			}); err != nil {
+				oc.err = fmt.Errorf("%s: %w", part.display, err)
+				return
+			}
+		}
+		oc.takenAt = newest
+		if newest.IsZero() {
+			oc.takenAt = oc.obj.mtime.UTC()
+		}
+	}
+	var rows []warehouse.SnapshotRow
 	for _, part := range parts {
-		data, err := r.load(ctx, part)
-		if err != nil {
-			oc.err = fmt.Errorf("%s: %w", part.display, err)
-			return
-		}
-		rows, problems, err := snapshotItems(data)
-		if err != nil {
-			oc.err = fmt.Errorf("%s: %w", part.display, err)
-			return
-		}
-		oc.snapRows = append(oc.snapRows, rows...)
-		oc.found += int64(len(rows) + len(problems))
+		problems, err := eachSnapshotItemOf(ctx, part, func(row warehouse.SnapshotRow) error {
+			rows = append(rows, row)
+			if len(rows) < snapshotChunk {
+				return nil
+			}
+			oc.found += int64(len(rows))
+			if !emit(outcome{job: oc.job, snapRows: rows, takenAt: oc.takenAt, partial: true}) {
+				return ctx.Err()
+			}
+			rows = nil
+			return nil
+		})
+		oc.found += int64(len(problems))
 		for _, p := range problems {
 			oc.reject(part.display + ": " + p)
 		}
-	}
-}
-
-// readSnapshotFile reads a snapshot file in two passes over the object, so that neither its
-// items nor its text need be held all at once: the first finds when the snapshot was taken (the
-// newest change any item records, which every row is stamped and partitioned with) and checks
-// that the whole file reads; the second hands the items over in chunks of snapshotChunk, as
-// partial outcomes, the last one in oc. A file that does not read stores nothing.
-func (r *reader) readSnapshotFile(ctx context.Context, oc *outcome, emit func(outcome) bool) {
-	var newest time.Time
-	if _, err := eachSnapshotItemOf(ctx, oc.obj, func(row warehouse.SnapshotRow) error {
-		newest = newestChange(newest, row)
-		return nil
-	}); err != nil {
-		oc.err = fmt.Errorf("%s: %w", oc.obj.display, err)
-		return
-	}
-	oc.takenAt = newest
-	if newest.IsZero() {
-		oc.takenAt = oc.obj.mtime.UTC()
-	}
-	var rows []warehouse.SnapshotRow
-	problems, err := eachSnapshotItemOf(ctx, oc.obj, func(row warehouse.SnapshotRow) error {
-		rows = append(rows, row)
-		if len(rows) < snapshotChunk {
-			return nil
+		if err != nil {
+			oc.err = fmt.Errorf("%s: %w", part.display, err)
+			break
 		}
-		oc.found += int64(len(rows))
-		if !emit(outcome{job: oc.job, snapRows: rows, takenAt: oc.takenAt, partial: true}) {
-			return ctx.Err()
-		}
-		rows = nil
-		return nil
-	})
+	}
 	oc.snapRows = rows
-	if err != nil {
-		oc.err = fmt.Errorf("%s: %w", oc.obj.display, err)
-	}
-	oc.found += int64(len(rows) + len(problems))
-	for _, p := range problems {
-		oc.reject(oc.obj.display + ": " + p)
-	}
+	oc.found += int64(len(rows))
 }
 
 // eachSnapshotItemOf opens o and reads its items as eachSnapshotItem does.

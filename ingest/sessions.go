@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,20 +13,10 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// snapshotItems reads a session-table snapshot: JSON lines (or concatenated objects, or one array)
-// of plain items or of DynamoDB JSON items ({"Item": {"id": {"S": "..."}}}, as export-to-S3
-// writes them). Every attribute is kept in Raw. Items without an id are reported, not stored.
-func snapshotItems(data []byte) ([]warehouse.SnapshotRow, []string, error) {
-	var rows []warehouse.SnapshotRow
-	problems, err := eachSnapshotItem(bytes.NewReader(data), func(row warehouse.SnapshotRow) error {
-		rows = append(rows, row)
-		return nil
-	})
-	return rows, problems, err
-}
-
-// eachSnapshotItem reads a snapshot as snapshotItems does, from a stream, handing each item's row
-// to fn as it is read.
+// eachSnapshotItem reads a session-table snapshot from a stream: JSON lines (or concatenated
+// objects, or one array) of plain items or of DynamoDB JSON items ({"Item": {"id": {"S": "..."}}},
+// as export-to-S3 writes them), handing each item's row to fn as it is read. Every attribute is
+// kept in Raw. Items without an id are reported, not stored.
 func eachSnapshotItem(in io.Reader, fn func(warehouse.SnapshotRow) error) ([]string, error) {
 	var p fastjson.Parser
 	var problems []string

@@ -197,3 +197,66 @@ func TestTableScanIsHandedOverInChunks(t *testing.T) {
 		t.Fatalf("a segment failing part-way: %v", failed.err)
 	}
 }
+
+// TestLargeExportIsStreamedWholeOrNotAtAll: a DynamoDB export of more items than snapshotChunk is
+// handed over in chunks (stamped with its exportTime, with no first pass), with a commit after
+// every file; when a later data file breaks after a chunk was handed over, none of it is stored,
+// and once fixed it is stored whole.
+func TestLargeExportIsStreamedWholeOrNotAtAll(t *testing.T) {
+	root := t.TempDir()
+	export := filepath.Join(root, "exports", "AWSDynamoDB", "01700000000000-0123abcd")
+	if err := os.MkdirAll(filepath.Join(export, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var a strings.Builder
+	for i := range snapshotChunk + 10 {
+		fmt.Fprintf(&a, `{"Item":{"id":{"S":"a%015d"},"status":{"S":"active"}}}`+"\n", i)
+	}
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(export, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("manifest-summary.json", `{"exportTime":"2026-11-03T12:00:00Z"}`)
+	write("data/a.json", a.String())
+	write("data/b.json", `{"Item":{"id":{"S":"b000000000000001"}}}`+"\n"+`{"Item":{"id":`)
+	wh := filepath.Join(root, "wh")
+	run := func() *Result {
+		t.Helper()
+		res, err := Run(context.Background(), Options{Warehouse: wh, SessionsFiles: []string{filepath.Join(root, "exports")}, Checkpoint: 1, Command: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	stored := func() (items int, taken time.Time) {
+		t.Helper()
+		r, err := warehouse.OpenReader(context.Background(), wh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var at *time.Time
+		if err := r.DB().QueryRow(`SELECT count(*), max(taken_at) FROM session_snapshots`).Scan(&items, &at); err != nil {
+			t.Fatal(err)
+		}
+		if at != nil {
+			taken = *at
+		}
+		return items, taken
+	}
+	if res := run(); res.FilesFailed != 1 || res.Snapshots != 0 {
+		t.Fatalf("broken export: %d failed, %d snapshots; want 1 and 0", res.FilesFailed, res.Snapshots)
+	}
+	if n, _ := stored(); n != 0 {
+		t.Fatalf("the broken export stored %d items", n)
+	}
+	write("data/b.json", `{"Item":{"id":{"S":"b000000000000001"}}}`+"\n")
+	if res := run(); res.FilesFailed != 0 || res.Snapshots != 1 || res.SnapshotItems != snapshotChunk+11 {
+		t.Fatalf("fixed export: %+v", res)
+	}
+	if n, at := stored(); n != snapshotChunk+11 || !at.Equal(time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("stored %d items taken at %v; want %d at the exportTime", n, at, snapshotChunk+11)
+	}
+}

@@ -85,7 +85,7 @@ func TestSnapshotFileIsStreamedFromTheSource(t *testing.T) {
 		var items []warehouse.SnapshotRow
 		var r reader
 		oc := outcome{job: job{obj: o}}
-		r.readSnapshotFile(context.Background(), &oc, func(part outcome) bool {
+		r.readSnapshot(context.Background(), &oc, func(part outcome) bool {
 			items = append(items, part.snapRows...)
 			return true
 		})
@@ -117,7 +117,7 @@ func TestSnapshotFileWithJunkAfterItsGzipFails(t *testing.T) {
 		open: func(context.Context) (io.ReadCloser, error) { return os.Open(path) }}
 	var r reader
 	oc := outcome{job: job{obj: o}}
-	r.readSnapshotFile(context.Background(), &oc, func(outcome) bool { return true })
+	r.readSnapshot(context.Background(), &oc, func(outcome) bool { return true })
 	if want := fmt.Sprintf("gzip: member at byte %d: ", member); oc.err == nil || !strings.Contains(oc.err.Error(), want) {
 		t.Fatalf("error %v, want one with %q", oc.err, want)
 	}
@@ -165,7 +165,7 @@ func TestSnapshotFileChangedSinceListedFails(t *testing.T) {
 	read := func() error {
 		oc := outcome{job: job{obj: objects[0]}}
 		var r reader
-		r.readSnapshotFile(context.Background(), &oc, func(outcome) bool { return true })
+		r.readSnapshot(context.Background(), &oc, func(outcome) bool { return true })
 		return oc.err
 	}
 	if err := read(); err != nil {
