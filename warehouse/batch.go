@@ -574,9 +574,6 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 		return err
 	}
 	defer db.Close()
-	if err := boundDuckDB(ctx, db); err != nil {
-		return err
-	}
 	err = inConnTx(ctx, db, func(tx *sql.Conn) error {
 		for _, f := range files {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO lake_files VALUES (?, ?, ?::DATE, ?, ?, ?, ?)`,

@@ -81,18 +81,6 @@ func placeIssuancesFile(root, tmp, events, date string, rows int) (committedFile
 	return committedFile{rel: rel, dataset: DatasetIssuances, date: date, rows: rows, bytes: size}, nil
 }
 
-// boundDuckDB keeps the catalog's DuckDB small while a writer commits to it (a checkpoint's files
-// and up to 5,000 ledger entries): bounded, one thread and no ordering to keep. Unbounded, it once
-// took a 4M-event run from 448 to 654 MB resident (when the catalog still held the issuance index).
-func boundDuckDB(ctx context.Context, db *sql.DB) error {
-	for _, set := range []string{`SET threads = 1`, `SET memory_limit = '64MB'`, `SET preserve_insertion_order = false`} {
-		if _, err := db.ExecContext(ctx, set); err != nil {
-			return fmt.Errorf("bound the catalog's memory: %w", err)
-		}
-	}
-	return nil
-}
-
 // indexIssuances writes the issuances files of the registered events files that have none (a
 // compaction's, or a warehouse's from before the dataset) with issuances.sql, and drops those
 // whose events file is no longer registered (a compaction drops them in its own swap, so this
