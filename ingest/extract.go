@@ -558,7 +558,13 @@ func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) b
 		if v.kind != kString || v.end == v.start {
 			return nil
 		}
-		return n.internBytes(raw[v.start:v.end])
+		b := raw[v.start:v.end]
+		if last := n.lastInterned[f]; last != nil && *last == string(b) {
+			return last
+		}
+		p := n.internBytes(b)
+		n.lastInterned[f] = p
+		return p
 	}
 	boolean := func(f field) *bool {
 		switch v := values[f]; v.kind {

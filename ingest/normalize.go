@@ -36,7 +36,10 @@ type normalizer struct {
 	// interned holds values that repeat across records (event names, regions, account ids,
 	// roles), so each is allocated once per reader.
 	interned map[string]*string
-	strs     []string // backing of str's pointers
+	// lastInterned is each field's value in the record before, which the next record's mostly
+	// repeats (a trail file is one account and region): compared before the map is hashed.
+	lastInterned [fieldCount]*string
+	strs         []string // backing of str's pointers
 	x        extractor
 	records  []extracted // the file's archive records as elementEnd read them
 }
