@@ -197,7 +197,7 @@ func BenchmarkReadJSONBaseline(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	reportRun(b, st, elapsed, cpu, peak, before, reset)
+	sameRun.readJSON[st.Events] = reportRun(b, st, elapsed, cpu, peak, before, reset)
 	b.ReportMetric(float64(size)/(1<<20), "db_MiB")
 	b.ReportMetric(float64(size)/float64(st.CompressedBytes), "db/gz_input")
 }
@@ -259,6 +259,9 @@ func BenchmarkGzipFloor(b *testing.B) {
 			b.ReportMetric(float64(st.UncompressedBytes)*float64(b.N)/1e6/sec, "MB/s")
 			b.ReportMetric(float64(st.Events*b.N)/sec, "events/s")
 			b.ReportMetric(float64(bc.workers), "workers")
+			if bc.name == "gzip-dc-parallel" {
+				sameRun.gzipDC[st.Events] = float64(st.Events*b.N) / sec
+			}
 		})
 	}
 }

@@ -108,17 +108,44 @@ func checkWarehouse(b *testing.B, wh string, st trailgen.Stats, withSessions boo
 
 // reportRun reports what every whole-run benchmark measures: throughput, CPU per event and how
 // busy the cores were, and the process's peak and starting RSS.
-func reportRun(b *testing.B, st trailgen.Stats, elapsed, cpu time.Duration, peak, before int64, reset bool) {
+func reportRun(b *testing.B, st trailgen.Stats, elapsed, cpu time.Duration, peak, before int64, reset bool) measured {
 	b.Helper()
 	sec := elapsed.Seconds()
-	b.ReportMetric(float64(st.Events*b.N)/sec, "events/s")
+	m := measured{eventsPerSec: float64(st.Events*b.N) / sec, cpuPerEvent: float64(cpu.Microseconds()) / float64(st.Events*b.N)}
+	b.ReportMetric(m.eventsPerSec, "events/s")
 	b.ReportMetric(float64(st.UncompressedBytes)*float64(b.N)/1e6/sec, "MB/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(st.Events*b.N), "cpu_µs/event")
+	b.ReportMetric(m.cpuPerEvent, "cpu_µs/event")
 	b.ReportMetric(cpu.Seconds()/sec, "cores_busy")
 	b.ReportMetric(float64(peak)/(1<<20), "peak_RSS_MiB")
 	b.ReportMetric(float64(before)/(1<<20), "start_RSS_MiB")
 	if !reset {
 		b.Log("peak_RSS_MiB is the process's peak since it started: VmHWM could not be reset")
+	}
+	return m
+}
+
+// measured is a run's throughput and CPU per event.
+type measured struct{ eventsPerSec, cpuPerEvent float64 }
+
+// sameRun holds what the baselines measured earlier in this process, by number of events, so
+// that BenchmarkDirectoryIngest prints its ratios to them (go test runs baseline_bench_test.go's
+// benchmarks first).
+var sameRun = struct {
+	readJSON map[int]measured
+	gzipDC   map[int]float64 // gzip -dc on every core, events/s
+}{map[int]measured{}, map[int]float64{}}
+
+// reportRatios reports ingest's throughput and CPU per event against the baselines of the same
+// run: DuckDB's read_json (issue 6's target is 3x) and gzip -dc on every core (the floor).
+func reportRatios(b *testing.B, events int, m measured) {
+	if base, ok := sameRun.readJSON[events]; ok {
+		b.ReportMetric(m.eventsPerSec/base.eventsPerSec, "x_read_json")
+		b.ReportMetric(base.cpuPerEvent/m.cpuPerEvent, "x_read_json_cpu")
+	} else {
+		b.Log("no ratio to read_json: run BenchmarkReadJSONBaseline in the same go test (-bench 'DirectoryIngest$|ReadJSON')")
+	}
+	if floor, ok := sameRun.gzipDC[events]; ok {
+		b.ReportMetric(m.eventsPerSec/floor, "x_gzip_dc")
 	}
 }
 
@@ -225,7 +252,10 @@ func benchDirectoryIngest(b *testing.B, withSnapshot bool) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	reportRun(b, st, elapsed, cpu, peak, before, reset)
+	m := reportRun(b, st, elapsed, cpu, peak, before, reset)
+	if !withSnapshot {
+		reportRatios(b, st.Events, m)
+	}
 	b.ReportMetric(float64(lake)/float64(st.CompressedBytes), "lake/gz_input")
 	b.ReportMetric(float64(lake)/(1<<20), "lake_MiB")
 	b.ReportMetric(float64(st.CompressedBytes)/(1<<20), "gz_input_MiB")
