@@ -40,8 +40,8 @@ type normalizer struct {
 	// repeats (a trail file is one account and region): compared before the map is hashed.
 	lastInterned [fieldCount]*string
 	strs         []string // backing of str's pointers
-	x        extractor
-	records  []extracted // the file's archive records as elementEnd read them
+	x            extractor
+	records      []extracted // the file's archive records as elementEnd read them
 }
 
 // internedMax bounds the interned values of one reader.
