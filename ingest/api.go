@@ -91,18 +91,10 @@ func maxTime(a, b time.Time) time.Time {
 
 // run pages through the window at the API's rate, sending one outcome per page and a final one
 // that carries the watermark (or the error that ended the sync).
-func (s *apiSync) run(ctx context.Context, out chan<- outcome) {
+func (s *apiSync) run(ctx context.Context, send func(outcome) bool) {
 	obj := s.object()
 	var parser fastjson.Parser
 	var norm normalizer
-	send := func(oc outcome) bool {
-		select {
-		case out <- oc:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
 	p := cloudtrail.NewLookupEventsPaginator(s.client, &cloudtrail.LookupEventsInput{
 		StartTime:  aws.Time(s.window.Since),
 		EndTime:    aws.Time(s.window.Until),

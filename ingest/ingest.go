@@ -390,19 +390,12 @@ func planAPI(ctx context.Context, opts Options, w *warehouse.Writer) ([]*apiSync
 // and the channel closes when all are done or ctx is cancelled.
 func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 	out := make(chan outcome, opts.Workers)
+	emit := sender(ctx, out)
 	var wg sync.WaitGroup
 	in := make(chan job)
 	for range opts.Workers {
 		wg.Go(func() {
 			r := &reader{}
-			emit := func(oc outcome) bool {
-				select {
-				case out <- oc:
-					return true
-				case <-ctx.Done():
-					return false
-				}
-			}
 			for j := range in {
 				if !emit(r.read(ctx, j, emit)) {
 					return
@@ -421,26 +414,28 @@ func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 		}
 	})
 	for _, s := range p.syncs {
-		wg.Go(func() { s.run(ctx, out) })
+		wg.Go(func() { s.run(ctx, emit) })
 	}
 	if p.scan != nil {
-		wg.Go(func() {
-			emit := func(oc outcome) bool {
-				select {
-				case out <- oc:
-					return true
-				case <-ctx.Done():
-					return false
-				}
-			}
-			emit(scanTable(ctx, p.scanner, *p.scan, opts.Now(), emit))
-		})
+		wg.Go(func() { emit(scanTable(ctx, p.scanner, *p.scan, opts.Now(), emit)) })
 	}
 	go func() {
 		wg.Wait()
 		close(out)
 	}()
 	return out
+}
+
+// sender sends outcomes to out until ctx is done; it reports whether the outcome was sent.
+func sender(ctx context.Context, out chan<- outcome) func(outcome) bool {
+	return func(oc outcome) bool {
+		select {
+		case out <- oc:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 func set(values []string) map[string]bool {
