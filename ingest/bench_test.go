@@ -10,7 +10,10 @@ package ingest_test
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -417,4 +420,100 @@ func BenchmarkAPIPacing(b *testing.B) {
 	b.ReportMetric(float64(ingest.APIRequestsPerSecond*50), "ceiling_events/s")
 	b.ReportMetric(float64(throttled)/float64(b.N), "throttled/op")
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+}
+
+// BenchmarkLargeSessionExport ingests a DynamoDB export of SENTINEL_BENCH_SESSIONS session items
+// (default 200,000) in 8 gzip'd data files, for peak RSS: a snapshot is handed to the lake 8,192
+// items at a time, so the peak should not grow with the number of items.
+func BenchmarkLargeSessionExport(b *testing.B) {
+	items := 200_000
+	if v := os.Getenv("SENTINEL_BENCH_SESSIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("SENTINEL_BENCH_SESSIONS=%q is not a positive number", v)
+		}
+		items = n
+	}
+	dir := cachedExport(b, items)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(ingest.DefaultMemoryLimit))
+	ctx := context.Background()
+	var elapsed time.Duration
+	var peak, before int64
+	reset := true
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		wh := filepath.Join(b.TempDir(), "wh")
+		reset = resetPeakRSS() && reset
+		before = max(before, rss())
+		b.StartTimer()
+		began := time.Now()
+		res, err := ingest.Run(ctx, ingest.Options{Warehouse: wh, SessionsFiles: []string{dir}})
+		elapsed += time.Since(began)
+		b.StopTimer()
+		peak = max(peak, peakRSS())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Snapshots != 1 || res.SnapshotItems != int64(items) || res.FilesFailed != 0 {
+			b.Fatalf("export of %d items: %+v", items, res)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(items*b.N)/elapsed.Seconds(), "items/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak_RSS_MiB")
+	b.ReportMetric(float64(before)/(1<<20), "start_RSS_MiB")
+	if !reset {
+		b.Log("peak_RSS_MiB is the process's peak since it started: VmHWM could not be reset")
+	}
+}
+
+// cachedExport returns a directory holding a DynamoDB export of n session items (Sentinel's
+// session record, DESIGN.md) in 8 data files, generating it only when no earlier run left it.
+func cachedExport(b *testing.B, n int) string {
+	b.Helper()
+	root := filepath.Join(os.TempDir(), "sentinel-bench", fmt.Sprintf("export-v1-%d", n))
+	export := filepath.Join(root, "AWSDynamoDB", "01700000000000-bench")
+	done := filepath.Join(root, "complete")
+	if _, err := os.Stat(done); err == nil {
+		return root
+	}
+	if err := os.RemoveAll(root); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(export, "data"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const files = 8
+	for f := range files {
+		out, err := os.Create(filepath.Join(export, "data", fmt.Sprintf("part-%d.json.gz", f)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		zw := gzip.NewWriter(out)
+		w := bufio.NewWriter(zw)
+		for i := f; i < n; i += files {
+			at := start.Add(time.Duration(i) * time.Second)
+			user := fmt.Sprintf("user%04d", i%5000)
+			id := fmt.Sprintf("%016x", uint64(i)*0x9e3779b97f4a7c15)
+			fmt.Fprintf(w, `{"Item":{"id":{"S":"%s"},"user":{"S":"%s"},"profile":{"S":"prod-%d"},"server_instance_id":{"S":"srv-%04x"},`+
+				`"status":{"S":"active"},"started_at":{"S":"%s"},"last_access_at":{"S":"%s"},"expires_at":{"S":"%s"},`+
+				`"request_count":{"N":"%d"},"source_identity":{"S":"sentinel-s-%s-%s"},"created_at":{"S":"%s"},"updated_at":{"S":"%s"},"ttl":{"N":"%d"}}}`+"\n",
+				id, user, i%12, i%997, at.Format(time.RFC3339), at.Add(time.Minute).Format(time.RFC3339), at.Add(time.Hour).Format(time.RFC3339),
+				i%40, id, user, at.Format(time.RFC3339), at.Add(time.Minute).Format(time.RFC3339), at.Add(2*time.Hour).Unix())
+		}
+		if err := errors.Join(w.Flush(), zw.Close(), out.Close()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	manifest := `{"exportTime":"2026-11-06T00:00:00Z","itemCount":` + strconv.Itoa(n) + `}`
+	if err := os.WriteFile(filepath.Join(export, "manifest-summary.json"), []byte(manifest), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(done, nil, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return root
 }
