@@ -260,6 +260,15 @@ func (b *Batch) AddSnapshotRows(s Snapshot, rows []SnapshotRow) error {
 // RecordSnapshot records snapshot s (its id, source, time and item count) with the batch.
 func (b *Batch) RecordSnapshot(s Snapshot) { b.snapshots = append(b.snapshots, s) }
 
+// recorded is the ids of the snapshots recorded in b.
+func (b *Batch) recorded() map[string]bool {
+	ids := make(map[string]bool, len(b.snapshots))
+	for _, s := range b.snapshots {
+		ids[s.ID] = true
+	}
+	return ids
+}
+
 // DropSnapshot deletes the items of snapshot id added so far (its file failed part-way); it is
 // not recorded.
 func (b *Batch) DropSnapshot(id string) {
@@ -279,10 +288,7 @@ func (b *Batch) DropSnapshot(id string) {
 // read: 4M events peaked at up to 340 MiB instead of ~290.)
 func (b *Batch) Next() *Batch {
 	next := b.w.NewBatch()
-	recorded := map[string]bool{}
-	for _, s := range b.snapshots {
-		recorded[s.ID] = true
-	}
+	recorded := b.recorded()
 	for key, p := range b.snaps {
 		if !recorded[p.snapshot] {
 			delete(b.snaps, key)
@@ -510,10 +516,7 @@ func (b *Batch) Commit(ctx context.Context, now time.Time) error {
 // memory the files were written with is released. Every snapshot with items in the batch must be
 // recorded in it (see Next).
 func (b *Batch) Seal() error {
-	recorded := map[string]bool{}
-	for _, s := range b.snapshots {
-		recorded[s.ID] = true
-	}
+	recorded := b.recorded()
 	for _, p := range b.snaps {
 		if !recorded[p.snapshot] {
 			return fmt.Errorf("snapshot %s has items in the batch but no record", p.snapshot)
