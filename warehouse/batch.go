@@ -56,7 +56,7 @@ type partFile[T any] struct {
 	snapshot      string // the snapshot whose items it holds (session_snapshots files)
 	tmp           string
 	f             *os.File
-	pw            *parquet.GenericWriter[T]
+	pw            rowWriter[T]
 	rows          int
 	buffered      int
 	lastWrite     int
@@ -317,14 +317,37 @@ func part[T any](w *Writer, m map[string]*partFile[T], dataset, date, key string
 	if err != nil {
 		return nil, fmt.Errorf("create lake file: %w", err)
 	}
-	// 1 MiB pages: zstd sees more of the repetitive JSON at once (lake 1.83x -> 1.63x the gzip'd
-	// input, and faster) while peak memory stays where 256 KiB pages had it; 4 MiB pages gain
-	// little more and cost 80 MB (docs/performance.md).
-	p := &partFile[T]{dataset: dataset, date: date, tmp: tmp, f: f,
-		pw: parquet.NewGenericWriter[T](f, append([]parquet.WriterOption{parquet.Compression(lakeCodec),
-			parquet.MaxRowsPerRowGroup(2 * rowGroupRows), parquet.PageBufferSize(1 << 20)}, statisticsOptions[T]()...)...)}
+	pw, err := newRowWriter[T](f)
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	p := &partFile[T]{dataset: dataset, date: date, tmp: tmp, f: f, pw: pw}
 	m[key] = p
 	return p, nil
+}
+
+// rowWriter writes a lake file's rows.
+type rowWriter[T any] interface {
+	Write(rows []T) (int, error)
+	Flush() error // writes the rows so far out as a row group
+	Close() error // writes the footer
+}
+
+// newRowWriter starts a lake file of T rows on f: events files are written by the column writer,
+// session snapshots (a few rows per event file's thousands) by parquet-go, with 1 MiB pages like
+// the column writer's and 2*rowGroupRows rows at most per row group.
+func newRowWriter[T any](f *os.File) (rowWriter[T], error) {
+	if _, ok := any(new(T)).(*EventRow); ok {
+		l, err := eventLayout()
+		if err != nil {
+			return nil, err
+		}
+		return newColumnWriter[T](f, l)
+	}
+	return parquet.NewGenericWriter[T](f, append([]parquet.WriterOption{parquet.Compression(lakeCodec),
+		parquet.MaxRowsPerRowGroup(maxGroupRows), parquet.PageBufferSize(pageBytes)}, statisticsOptions[T]()...)...), nil
 }
 
 // statisticsKept are the lake columns that carry min/max statistics: the times a query filters on,

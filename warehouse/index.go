@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 //go:embed issuances.sql
@@ -59,14 +57,28 @@ func writeIssuancesFile(root, tmp, events, date string, rows []IssuanceRow) (com
 	if err != nil {
 		return committedFile{}, fmt.Errorf("create issuances file: %w", err)
 	}
-	pw := parquet.NewGenericWriter[IssuanceRow](f, append([]parquet.WriterOption{parquet.Compression(lakeCodec)},
-		statisticsOptions[IssuanceRow]()...)...)
-	_, err = pw.Write(rows)
-	if err = errors.Join(err, pw.Close(), f.Sync(), f.Close()); err != nil {
+	err = writeIssuances(f, rows)
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
 		os.Remove(tmp)
 		return committedFile{}, fmt.Errorf("write issuances file %s: %w", tmp, err)
 	}
 	return placeIssuancesFile(root, tmp, events, date, len(rows))
+}
+
+// writeIssuances writes rows as a whole file on f.
+func writeIssuances(f *os.File, rows []IssuanceRow) error {
+	l, err := issuanceLayout()
+	if err != nil {
+		return err
+	}
+	cw, err := newColumnWriter[IssuanceRow](f, l)
+	if err != nil {
+		return err
+	}
+	if _, err := cw.Write(rows); err != nil {
+		return err
+	}
+	return cw.Close()
 }
 
 // placeIssuancesFile moves the written issuances file tmp into the lake beside the events file

@@ -1,0 +1,536 @@
+package warehouse
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/delta"
+	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// columnWriter writes the Parquet files of a flat row type (EventRow, IssuanceRow) column by
+// column, straight from the rows' fields: a string is copied once, into its page; a dictionary
+// column compares each value with the one before it before it hashes it (a trail file is one
+// account and region, so most columns repeat row after row). parquet-go's GenericWriter, which
+// it replaces for these files, took ~2 µs of ingest CPU per event to shred rows into its column
+// buffers, copy byte arrays up to four times and hash every dictionary value (docs/performance.md,
+// "Seventh round"). The files are the ones parquet-go wrote: its schema (taken from a file it
+// writes, so the lake's files and the schema files agree), its encodings for the same struct
+// tags, DataPageV2 pages with CRCs, libzstd-compressed.
+type columnWriter[T any] struct {
+	out     fileOut
+	layout  *fileLayout
+	cols    []*column
+	groups  []format.RowGroup
+	rows    int // rows of the row group being collected
+	total   int64
+	scratch pageScratch
+}
+
+// pageBytes is how many bytes of values a column collects before they become a page. 1 MiB: zstd
+// sees much of the repetitive JSON at once (lake 1.83x -> 1.63x the gzip'd input against 256 KiB
+// pages, and faster); 4 MiB gained little more and cost 80 MB (docs/performance.md).
+const pageBytes = 1 << 20
+
+// maxGroupRows is the most rows a row group takes; the batch writes row groups out at
+// rowGroupRows, this bounds a caller that does not.
+const maxGroupRows = 2 * rowGroupRows
+
+// lengthsRoom is the room kept in front of a DELTA_LENGTH_BYTE_ARRAY page's values for its
+// encoded lengths, so that the values need not be copied again to join them.
+const lengthsRoom = 32 << 10
+
+// fileLayout is what a row type's files share: the footer's schema and column orders, and how
+// each field is stored.
+type fileLayout struct {
+	version int32
+	schema  []format.SchemaElement
+	orders  []format.ColumnOrder
+	fields  []fieldLayout
+}
+
+// fieldLayout is how one struct field is stored.
+type fieldLayout struct {
+	name     string
+	kind     fieldKind
+	offset   uintptr
+	typ      format.Type
+	encoding format.Encoding
+	optional bool
+	stats    bool // min/max statistics (statisticsKept)
+}
+
+type fieldKind uint8
+
+const (
+	kindString    fieldKind = iota // string: a required BYTE_ARRAY
+	kindOptString                  // *string: an optional BYTE_ARRAY
+	kindTime                       // time.Time: a required INT64 timestamp in microseconds
+	kindOptBool                    // *bool: an optional BOOLEAN
+	kindInt32                      // int32: a required INT32
+	kindInt64                      // int64: a required INT64
+)
+
+var (
+	eventLayout    = sync.OnceValues(layoutOf[EventRow])
+	issuanceLayout = sync.OnceValues(layoutOf[IssuanceRow])
+)
+
+// layoutOf derives T's layout: the schema as parquet-go writes it for T, and for each field the
+// encoding parquet-go gives its tags (dict: RLE_DICTIONARY; delta: DELTA_BINARY_PACKED; other
+// strings DELTA_LENGTH_BYTE_ARRAY; other numbers and booleans PLAIN).
+func layoutOf[T any]() (*fileLayout, error) {
+	var buf bytes.Buffer
+	if err := parquet.NewGenericWriter[T](&buf, parquet.Compression(lakeCodec)).Close(); err != nil {
+		return nil, fmt.Errorf("lay out %T files: %w", *new(T), err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return nil, fmt.Errorf("lay out %T files: %w", *new(T), err)
+	}
+	md := f.Metadata()
+	l := &fileLayout{version: md.Version, schema: md.Schema, orders: md.ColumnOrders}
+	rt := reflect.TypeFor[T]()
+	if len(md.Schema) != rt.NumField()+1 {
+		return nil, fmt.Errorf("lay out %s files: %d columns for %d fields", rt, len(md.Schema)-1, rt.NumField())
+	}
+	for i := range rt.NumField() {
+		sf := rt.Field(i)
+		tag := strings.Split(sf.Tag.Get("parquet"), ",")
+		el := md.Schema[i+1]
+		fl := fieldLayout{name: tag[0], offset: sf.Offset, typ: el.Type.V, stats: statisticsKept[tag[0]],
+			optional: el.RepetitionType.V == format.Optional}
+		if el.Name != fl.name {
+			return nil, fmt.Errorf("lay out %s files: field %s is column %q, parquet-go wrote %q", rt, sf.Name, fl.name, el.Name)
+		}
+		has := func(opt string) bool { return strings.Contains(","+strings.Join(tag[1:], ",")+",", ","+opt+",") }
+		switch sf.Type {
+		case reflect.TypeFor[string](), reflect.TypeFor[*string]():
+			fl.kind, fl.encoding = kindString, format.DeltaLengthByteArray
+			if sf.Type.Kind() == reflect.Pointer {
+				fl.kind = kindOptString
+			}
+			if has("dict") {
+				fl.encoding = format.RLEDictionary
+			}
+		case reflect.TypeFor[time.Time]():
+			fl.kind, fl.encoding = kindTime, format.Plain
+		case reflect.TypeFor[*bool]():
+			fl.kind, fl.encoding = kindOptBool, format.Plain
+		case reflect.TypeFor[int32]():
+			fl.kind, fl.encoding = kindInt32, format.Plain
+		case reflect.TypeFor[int64]():
+			fl.kind, fl.encoding = kindInt64, format.Plain
+		default:
+			return nil, fmt.Errorf("lay out %s files: field %s has type %s, which the column writer does not store", rt, sf.Name, sf.Type)
+		}
+		if (fl.kind == kindTime || fl.kind == kindInt64) && has("delta") {
+			fl.encoding = format.DeltaBinaryPacked
+		}
+		if fl.optional != (fl.kind == kindOptString || fl.kind == kindOptBool) {
+			return nil, fmt.Errorf("lay out %s files: field %s: parquet-go's repetition does not match the Go type", rt, sf.Name)
+		}
+		l.fields = append(l.fields, fl)
+	}
+	return l, nil
+}
+
+// newColumnWriter starts a file of rows laid out by l on w, which is at the start of the file.
+func newColumnWriter[T any](w io.Writer, l *fileLayout) (*columnWriter[T], error) {
+	cw := &columnWriter[T]{out: fileOut{w: w}, layout: l}
+	for i := range l.fields {
+		c := &column{fieldLayout: &l.fields[i]}
+		if c.encoding == format.DeltaLengthByteArray {
+			c.data = make([]byte, lengthsRoom, lengthsRoom+pageBytes)
+		}
+		if c.encoding == format.RLEDictionary {
+			c.index = map[string]int32{}
+		}
+		cw.cols = append(cw.cols, c)
+	}
+	if err := cw.out.write([]byte("PAR1")); err != nil {
+		return nil, err
+	}
+	return cw, nil
+}
+
+// Write adds rows to the file: every value is copied, so rows may change once it returns.
+func (cw *columnWriter[T]) Write(rows []T) (int, error) {
+	for done := 0; done < len(rows); {
+		n := min(len(rows)-done, maxGroupRows-cw.rows)
+		part := rows[done : done+n]
+		base, size := unsafe.Pointer(unsafe.SliceData(part)), unsafe.Sizeof(part[0])
+		for _, c := range cw.cols {
+			if err := c.add(base, size, n, &cw.scratch); err != nil {
+				return done, fmt.Errorf("column %s: %w", c.name, err)
+			}
+		}
+		cw.rows += n
+		done += n
+		if cw.rows == maxGroupRows {
+			if err := cw.Flush(); err != nil {
+				return done, err
+			}
+		}
+	}
+	return len(rows), nil
+}
+
+// Flush writes the rows collected so far out as a row group.
+func (cw *columnWriter[T]) Flush() error {
+	if cw.rows == 0 {
+		return nil
+	}
+	g := format.RowGroup{NumRows: int64(cw.rows), FileOffset: cw.out.offset, Ordinal: int16(len(cw.groups))}
+	for _, c := range cw.cols {
+		if err := c.cutPage(&cw.scratch); err != nil {
+			return fmt.Errorf("column %s: %w", c.name, err)
+		}
+		cc, err := c.writeChunk(&cw.out, &cw.scratch)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.name, err)
+		}
+		g.Columns = append(g.Columns, cc)
+		g.TotalByteSize += cc.MetaData.TotalUncompressedSize
+		g.TotalCompressedSize += cc.MetaData.TotalCompressedSize
+	}
+	cw.groups = append(cw.groups, g)
+	cw.total += int64(cw.rows)
+	cw.rows = 0
+	return nil
+}
+
+// Close writes the last row group and the footer. It does not close the underlying writer.
+func (cw *columnWriter[T]) Close() error {
+	if err := cw.Flush(); err != nil {
+		return err
+	}
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &format.FileMetaData{
+		Version: cw.layout.version, Schema: cw.layout.schema, NumRows: cw.total, RowGroups: cw.groups,
+		CreatedBy: "sentinel lake writer (parquet-go 0.32 encodings)", ColumnOrders: cw.layout.orders})
+	if err != nil {
+		return fmt.Errorf("encode the footer: %w", err)
+	}
+	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+	return cw.out.write(append(footer, "PAR1"...))
+}
+
+// column collects one field's values: the page being filled, then the row group's pages.
+type column struct {
+	*fieldLayout
+
+	// the page being filled
+	n     int     // values, nulls included
+	nulls int     // nulls
+	def   []byte  // definition levels (optional columns)
+	idx   []int32 // dictionary indexes of the values
+	lens  []int32 // lengths of the byte arrays, which follow lengthsRoom in data
+	data  []byte  // byte arrays, PLAIN int32s, or PLAIN booleans (bits)
+	ints  []int64 // int64s and timestamps
+	bits  int     // booleans in data
+	pmin  int64   // the page's least and greatest value (stats columns)
+	pmax  int64
+
+	// the row group's dictionary (RLE_DICTIONARY columns)
+	index   map[string]int32 // value -> index
+	dict    []byte           // the values, PLAIN-encoded
+	last    string           // the dictionary's copy of the value looked up last
+	lastIdx int32
+	hasLast bool
+
+	// the row group's column chunk
+	pages        []byte // data pages, headers included
+	dataPages    int32
+	values       int64
+	chunkNulls   int64
+	uncompressed int64
+	hasBounds    bool
+	min, max     int64
+}
+
+// add appends field c of n rows, the first at base, each size bytes apart.
+func (c *column) add(base unsafe.Pointer, size uintptr, n int, s *pageScratch) error {
+	for i := range n {
+		p := unsafe.Add(base, uintptr(i)*size+c.offset)
+		switch c.kind {
+		case kindString, kindOptString:
+			v := (*string)(p)
+			if c.kind == kindOptString {
+				v = *(**string)(p)
+			}
+			if !c.present(v != nil) {
+				continue
+			}
+			if c.index != nil {
+				c.idx = append(c.idx, c.lookup(*v))
+			} else {
+				c.lens = append(c.lens, int32(len(*v)))
+				c.data = append(c.data, *v...)
+			}
+		case kindTime:
+			c.addInt((*time.Time)(p).UnixMicro())
+		case kindInt64:
+			c.addInt(*(*int64)(p))
+		case kindInt32:
+			c.n++
+			c.data = binary.LittleEndian.AppendUint32(c.data, uint32(*(*int32)(p)))
+		case kindOptBool:
+			v := *(**bool)(p)
+			if !c.present(v != nil) {
+				continue
+			}
+			if c.bits%8 == 0 {
+				c.data = append(c.data, 0)
+			}
+			if *v {
+				c.data[len(c.data)-1] |= 1 << (c.bits % 8)
+			}
+			c.bits++
+		}
+		if c.full() {
+			if err := c.cutPage(s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// present counts a value, a null unless ok, and reports ok.
+func (c *column) present(ok bool) bool {
+	c.n++
+	if !c.optional {
+		return true
+	}
+	if !ok {
+		c.nulls++
+		c.def = append(c.def, 0)
+		return false
+	}
+	c.def = append(c.def, 1)
+	return true
+}
+
+func (c *column) addInt(v int64) {
+	c.n++
+	c.ints = append(c.ints, v)
+	if c.stats {
+		if len(c.ints) == 1 || v < c.pmin {
+			c.pmin = v
+		}
+		if len(c.ints) == 1 || v > c.pmax {
+			c.pmax = v
+		}
+	}
+}
+
+// lookup is the dictionary index of v, added when new.
+func (c *column) lookup(v string) int32 {
+	if c.hasLast && v == c.last {
+		return c.lastIdx
+	}
+	i, ok := c.index[v]
+	if !ok {
+		v = strings.Clone(v)
+		i = int32(len(c.index))
+		c.index[v] = i
+		c.dict = binary.LittleEndian.AppendUint32(c.dict, uint32(len(v)))
+		c.dict = append(c.dict, v...)
+	}
+	c.last, c.lastIdx, c.hasLast = v, i, true
+	return i
+}
+
+// full reports whether the page holds pageBytes of values.
+func (c *column) full() bool {
+	switch {
+	case c.encoding == format.RLEDictionary:
+		return 4*len(c.idx) >= pageBytes
+	case c.encoding == format.DeltaLengthByteArray:
+		return len(c.data)-lengthsRoom+4*len(c.lens) >= pageBytes
+	case c.kind == kindTime || c.kind == kindInt64:
+		return 8*len(c.ints) >= pageBytes
+	default:
+		return len(c.data) >= pageBytes
+	}
+}
+
+// pageScratch is the buffers pages are encoded in.
+type pageScratch struct {
+	levels, values, packed []byte
+}
+
+// cutPage encodes, compresses and appends the page being filled to the column chunk.
+func (c *column) cutPage(s *pageScratch) error {
+	if c.n == 0 {
+		return nil
+	}
+	var err error
+	s.levels = s.levels[:0]
+	if c.optional {
+		if s.levels, err = (&rle.Encoding{BitWidth: 1}).EncodeLevels(s.levels, c.def); err != nil {
+			return fmt.Errorf("encode definition levels: %w", err)
+		}
+	}
+	var values []byte
+	switch {
+	case c.encoding == format.RLEDictionary:
+		if s.values, err = new(rle.DictionaryEncoding).EncodeInt32(s.values, c.idx); err != nil {
+			return fmt.Errorf("encode dictionary indexes: %w", err)
+		}
+		values = s.values
+	case c.encoding == format.DeltaLengthByteArray:
+		if s.values, err = new(delta.BinaryPackedEncoding).EncodeInt32(s.values, c.lens); err != nil {
+			return fmt.Errorf("encode byte array lengths: %w", err)
+		}
+		if len(s.values) <= lengthsRoom {
+			start := lengthsRoom - len(s.values)
+			copy(c.data[start:], s.values)
+			values = c.data[start:]
+		} else {
+			s.values = append(s.values, c.data[lengthsRoom:]...)
+			values = s.values
+		}
+	case c.encoding == format.DeltaBinaryPacked:
+		if s.values, err = new(delta.BinaryPackedEncoding).EncodeInt64(s.values, c.ints); err != nil {
+			return fmt.Errorf("encode integers: %w", err)
+		}
+		values = s.values
+	case c.kind == kindTime || c.kind == kindInt64:
+		s.values = s.values[:0]
+		for _, v := range c.ints {
+			s.values = binary.LittleEndian.AppendUint64(s.values, uint64(v))
+		}
+		values = s.values
+	default:
+		values = c.data
+	}
+	var stats format.Statistics
+	if c.optional {
+		stats.NullCount = int64(c.nulls)
+	}
+	if c.stats && len(c.ints) > 0 {
+		stats.Min = binary.LittleEndian.AppendUint64(nil, uint64(c.pmin))
+		stats.Max = binary.LittleEndian.AppendUint64(nil, uint64(c.pmax))
+		stats.MinValue, stats.MaxValue = stats.Min, stats.Max
+		if !c.hasBounds || c.pmin < c.min {
+			c.min = c.pmin
+		}
+		if !c.hasBounds || c.pmax > c.max {
+			c.max = c.pmax
+		}
+		c.hasBounds = true
+	}
+	if s.packed, err = lakeCodec.Encode(s.packed, values); err != nil {
+		return fmt.Errorf("compress a page: %w", err)
+	}
+	header := format.PageHeader{
+		Type:                 format.DataPageV2,
+		UncompressedPageSize: int32(len(s.levels) + len(values)),
+		CompressedPageSize:   int32(len(s.levels) + len(s.packed)),
+		CRC:                  int32(crc32.Update(crc32.ChecksumIEEE(s.levels), crc32.IEEETable, s.packed)),
+		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
+			NumValues: int32(c.n), NumNulls: int32(c.nulls), NumRows: int32(c.n), Encoding: c.encoding,
+			DefinitionLevelsByteLength: int32(len(s.levels)), IsCompressed: thrift.New(true), Statistics: stats}),
+	}
+	h, err := thrift.Marshal(new(thrift.CompactProtocol), &header)
+	if err != nil {
+		return fmt.Errorf("encode a page header: %w", err)
+	}
+	c.pages = append(append(append(c.pages, h...), s.levels...), s.packed...)
+	c.uncompressed += int64(len(h)) + int64(header.UncompressedPageSize)
+	c.dataPages++
+	c.values += int64(c.n)
+	c.chunkNulls += int64(c.nulls)
+	c.n, c.nulls, c.bits = 0, 0, 0
+	c.def, c.idx, c.ints = c.def[:0], c.idx[:0], c.ints[:0]
+	c.lens = c.lens[:0]
+	if c.encoding == format.DeltaLengthByteArray {
+		c.data = c.data[:lengthsRoom]
+	} else {
+		c.data = c.data[:0]
+	}
+	return nil
+}
+
+// writeChunk writes the row group's column chunk to out (its dictionary page, then its data
+// pages) and returns its metadata; the column starts the next row group empty.
+func (c *column) writeChunk(out *fileOut, s *pageScratch) (format.ColumnChunk, error) {
+	m := format.ColumnMetaData{Type: c.typ, PathInSchema: []string{c.name}, Codec: format.Zstd,
+		NumValues: c.values, TotalUncompressedSize: c.uncompressed, Statistics: format.Statistics{NullCount: c.chunkNulls}}
+	start := out.offset
+	if c.encoding == format.RLEDictionary {
+		var err error
+		if s.packed, err = lakeCodec.Encode(s.packed, c.dict); err != nil {
+			return format.ColumnChunk{}, fmt.Errorf("compress the dictionary page: %w", err)
+		}
+		h, err := thrift.Marshal(new(thrift.CompactProtocol), &format.PageHeader{
+			Type: format.DictionaryPage, UncompressedPageSize: int32(len(c.dict)), CompressedPageSize: int32(len(s.packed)),
+			CRC:                  int32(crc32.ChecksumIEEE(s.packed)),
+			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(len(c.index)), Encoding: format.Plain}),
+		})
+		if err != nil {
+			return format.ColumnChunk{}, fmt.Errorf("encode the dictionary page header: %w", err)
+		}
+		m.DictionaryPageOffset = start
+		m.TotalUncompressedSize += int64(len(h) + len(c.dict))
+		if err := out.write(h); err != nil {
+			return format.ColumnChunk{}, err
+		}
+		if err := out.write(s.packed); err != nil {
+			return format.ColumnChunk{}, err
+		}
+		m.EncodingStats = append(m.EncodingStats, format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1})
+		m.Encoding = append(m.Encoding, format.Plain)
+	}
+	if c.optional && c.kind != kindOptBool {
+		m.Encoding = append(m.Encoding, format.RLE)
+	}
+	if c.kind == kindOptBool {
+		m.Encoding = append(m.Encoding, format.Plain, format.RLE)
+	} else {
+		m.Encoding = append(m.Encoding, c.encoding)
+	}
+	m.EncodingStats = append(m.EncodingStats, format.PageEncodingStats{PageType: format.DataPageV2, Encoding: c.encoding, Count: c.dataPages})
+	m.DataPageOffset = out.offset
+	if err := out.write(c.pages); err != nil {
+		return format.ColumnChunk{}, err
+	}
+	m.TotalCompressedSize = out.offset - start
+	if c.hasBounds {
+		m.Statistics.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(c.min))
+		m.Statistics.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(c.max))
+	}
+	c.pages, c.dataPages, c.values, c.chunkNulls, c.uncompressed, c.hasBounds = c.pages[:0], 0, 0, 0, 0, false
+	if c.index != nil {
+		clear(c.index)
+		c.dict, c.hasLast = c.dict[:0], false
+	}
+	return format.ColumnChunk{FileOffset: start, MetaData: m}, nil
+}
+
+// fileOut is where a file is written, and how far.
+type fileOut struct {
+	w      io.Writer
+	offset int64
+}
+
+func (o *fileOut) write(b []byte) error {
+	n, err := o.w.Write(b)
+	o.offset += int64(n)
+	if err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
