@@ -155,7 +155,7 @@ func newColumnWriter[T any](w io.Writer, l *fileLayout) (*columnWriter[T], error
 			c.data = make([]byte, lengthsRoom, lengthsRoom+pageBytes)
 		}
 		if c.encoding == format.RLEDictionary {
-			c.index = map[string]int32{}
+			c.index, c.recent = map[string]int32{}, new([recentSlots]recentValue)
 		}
 		cw.cols = append(cw.cols, c)
 	}
@@ -244,10 +244,12 @@ type column struct {
 
 	// the row group's dictionary (RLE_DICTIONARY columns)
 	index   map[string]int32 // value -> index
+	entries []string         // index -> value
 	dict    []byte           // the values, PLAIN-encoded
 	last    string           // the dictionary's copy of the value looked up last
 	lastIdx int32
 	hasLast bool
+	recent  *[recentSlots]recentValue
 
 	// the row group's column chunk
 	pages        []byte // data pages, headers included
@@ -335,20 +337,43 @@ func (c *column) addInt(v int64) {
 	}
 }
 
-// lookup is the dictionary index of v, added when new.
+// recentSlots is the size of a dictionary column's cache of values by address.
+const recentSlots = 64
+
+// recentValue is a value a dictionary column looked up at the address at: the rows' repeating
+// values are mostly one string each (ingest interns them), so the address finds them without
+// hashing them. value is the dictionary's copy, compared with the row's before idx is taken: the
+// address may hold another string by now. A zero at is an empty slot.
+type recentValue struct {
+	at    uintptr
+	value string
+	idx   int32
+}
+
+// lookup is the dictionary index of v, added when new. What it remembers (last, recent) is the
+// dictionary's copies: the rows' memory is reused once they are written.
 func (c *column) lookup(v string) int32 {
 	if c.hasLast && v == c.last {
 		return c.lastIdx
 	}
+	at := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	r := &c.recent[(at>>3)*0x9E3779B97F4A7C15>>58]
+	if at != 0 && r.at == at && r.value == v {
+		c.last, c.lastIdx, c.hasLast = r.value, r.idx, true
+		return r.idx
+	}
 	i, ok := c.index[v]
 	if !ok {
-		v = strings.Clone(v)
-		i = int32(len(c.index))
-		c.index[v] = i
+		i = int32(len(c.entries))
+		c.entries = append(c.entries, strings.Clone(v))
+		c.index[c.entries[i]] = i
 		c.dict = binary.LittleEndian.AppendUint32(c.dict, uint32(len(v)))
 		c.dict = append(c.dict, v...)
 	}
-	c.last, c.lastIdx, c.hasLast = v, i, true
+	if at != 0 {
+		*r = recentValue{at, c.entries[i], i}
+	}
+	c.last, c.lastIdx, c.hasLast = c.entries[i], i, true
 	return i
 }
 
@@ -478,7 +503,7 @@ func (c *column) writeChunk(out *fileOut, s *pageScratch) (format.ColumnChunk, e
 		h, err := thrift.Marshal(new(thrift.CompactProtocol), &format.PageHeader{
 			Type: format.DictionaryPage, UncompressedPageSize: int32(len(c.dict)), CompressedPageSize: int32(len(s.packed)),
 			CRC:                  int32(crc32.ChecksumIEEE(s.packed)),
-			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(len(c.index)), Encoding: format.Plain}),
+			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(len(c.entries)), Encoding: format.Plain}),
 		})
 		if err != nil {
 			return format.ColumnChunk{}, fmt.Errorf("encode the dictionary page header: %w", err)
@@ -515,7 +540,9 @@ func (c *column) writeChunk(out *fileOut, s *pageScratch) (format.ColumnChunk, e
 	c.pages, c.dataPages, c.values, c.chunkNulls, c.uncompressed, c.hasBounds = c.pages[:0], 0, 0, 0, 0, false
 	if c.index != nil {
 		clear(c.index)
-		c.dict, c.hasLast = c.dict[:0], false
+		clear(c.recent[:])
+		clear(c.entries)
+		c.entries, c.dict, c.hasLast = c.entries[:0], c.dict[:0], false
 	}
 	return format.ColumnChunk{FileOffset: start, MetaData: m}, nil
 }

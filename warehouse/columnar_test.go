@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/parquet-go/parquet-go"
@@ -310,4 +311,44 @@ func (w *failingWriter) Write(b []byte) (int, error) {
 		return 0, errors.New("disk full")
 	}
 	return w.Buffer.Write(b)
+}
+
+// The batch hands the rows' memory back once a write returns, and ingest fills it with the next
+// file's records: a value at an address the dictionary has seen may be another value now.
+func TestColumnWriterDictionaryIsNotFooledByReusedMemory(t *testing.T) {
+	l, err := eventLayout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "events.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cw, err := newColumnWriter[EventRow](f, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := []byte("GetObject")
+	var want []string
+	for i, name := range []string{"GetObject", "PutObject", "PutObject", "GetObject", "ListBucket"[:9]} {
+		copy(buf, name)
+		v := unsafe.String(&buf[0], len(name))
+		row := event(fmt.Sprint(i), t0)
+		row.EventName, row.UserAgent = &v, &v
+		if _, err := cw.Write([]EventRow{row}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, name)
+	}
+	if err := cw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := readWithParquetGo(t, path)
+	for i, r := range rows {
+		if *r.EventName != want[i] || *r.UserAgent != want[i] {
+			t.Fatalf("row %d: event_name %q, user_agent %q; want %q", i, *r.EventName, *r.UserAgent, want[i])
+		}
+	}
 }
