@@ -155,7 +155,7 @@ func newColumnWriter[T any](w io.Writer, l *fileLayout) (*columnWriter[T], error
 			c.data = make([]byte, lengthsRoom, lengthsRoom+pageBytes)
 		}
 		if c.encoding == format.RLEDictionary {
-			c.index, c.recent = map[string]int32{}, new([recentSlots]recentValue)
+			c.index = map[string]int32{}
 		}
 		cw.cols = append(cw.cols, c)
 	}
@@ -249,7 +249,6 @@ type column struct {
 	last    string           // the dictionary's copy of the value looked up last
 	lastIdx int32
 	hasLast bool
-	recent  *[recentSlots]recentValue
 
 	// the row group's column chunk
 	pages        []byte // data pages, headers included
@@ -337,30 +336,13 @@ func (c *column) addInt(v int64) {
 	}
 }
 
-// recentSlots is the size of a dictionary column's cache of values by address.
-const recentSlots = 64
-
-// recentValue is a value a dictionary column looked up at the address at: the rows' repeating
-// values are mostly one string each (ingest interns them), so the address finds them without
-// hashing them. value is the dictionary's copy, compared with the row's before idx is taken: the
-// address may hold another string by now. A zero at is an empty slot.
-type recentValue struct {
-	at    uintptr
-	value string
-	idx   int32
-}
-
-// lookup is the dictionary index of v, added when new. What it remembers (last, recent) is the
-// dictionary's copies: the rows' memory is reused once they are written.
+// lookup is the dictionary index of v, added when new. A trail file is one account and region,
+// so most columns repeat row after row: v is compared with the value before it first. What
+// lookup remembers is the dictionary's copy, never v: the rows' memory is reused once they are
+// written.
 func (c *column) lookup(v string) int32 {
 	if c.hasLast && v == c.last {
 		return c.lastIdx
-	}
-	at := uintptr(unsafe.Pointer(unsafe.StringData(v)))
-	r := &c.recent[(at>>3)*0x9E3779B97F4A7C15>>58]
-	if at != 0 && r.at == at && r.value == v {
-		c.last, c.lastIdx, c.hasLast = r.value, r.idx, true
-		return r.idx
 	}
 	i, ok := c.index[v]
 	if !ok {
@@ -369,9 +351,6 @@ func (c *column) lookup(v string) int32 {
 		c.index[c.entries[i]] = i
 		c.dict = binary.LittleEndian.AppendUint32(c.dict, uint32(len(v)))
 		c.dict = append(c.dict, v...)
-	}
-	if at != 0 {
-		*r = recentValue{at, c.entries[i], i}
 	}
 	c.last, c.lastIdx, c.hasLast = c.entries[i], i, true
 	return i
@@ -540,7 +519,6 @@ func (c *column) writeChunk(out *fileOut, s *pageScratch) (format.ColumnChunk, e
 	c.pages, c.dataPages, c.values, c.chunkNulls, c.uncompressed, c.hasBounds = c.pages[:0], 0, 0, 0, 0, false
 	if c.index != nil {
 		clear(c.index)
-		clear(c.recent[:])
 		clear(c.entries)
 		c.entries, c.dict, c.hasLast = c.entries[:0], c.dict[:0], false
 	}
