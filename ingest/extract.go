@@ -533,9 +533,10 @@ func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) b
 		return false
 	}
 	*row = warehouse.EventRow{EventID: string(raw[id.start:id.end]), EventTime: t.UTC()}
-	// Values are slices of the stored raw: at their offsets before the cut-out eventID value,
-	// shifted by its length after it (no value contains it: it lies between quotes of its own).
-	cut := n.storeRaw(raw, row, id.start)
+	// Values are slices of the stored raw, which the record's own bytes may have become (raw is
+	// not read again): at their offsets before the cut-out eventID value, shifted by its length
+	// after it (no value contains it: it lies between quotes of its own).
+	cut := n.storeRaw(raw, row, id.start, true)
 	text := func(f field) string {
 		v := values[f]
 		if v.kind != kString {
@@ -554,15 +555,14 @@ func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) b
 		return nil
 	}
 	intern := func(f field) *string {
-		v := values[f]
-		if v.kind != kString || v.end == v.start {
+		s := text(f)
+		if s == "" {
 			return nil
 		}
-		b := raw[v.start:v.end]
-		if last := n.lastInterned[f]; last != nil && *last == string(b) {
+		if last := n.lastInterned[f]; last != nil && *last == s {
 			return last
 		}
-		p := n.internBytes(b)
+		p := n.internText(s)
 		n.lastInterned[f] = p
 		return p
 	}
@@ -573,7 +573,7 @@ func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) b
 		case kFalse:
 			return &boolFalse
 		case kString:
-			switch strings.ToLower(string(raw[v.start:v.end])) {
+			switch strings.ToLower(text(f)) {
 			case "true":
 				return &boolTrue
 			case "false":

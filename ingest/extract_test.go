@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/sentinel-audit/sentinel/internal/trailgen"
@@ -57,7 +59,8 @@ func fixtureRecords(tb testing.TB) [][]byte {
 func sameAsNormalize(t *testing.T, raw []byte) bool {
 	t.Helper()
 	var fast normalizer
-	fast.setFile(raw, newFileText(len(raw)))
+	text := fileTextOf(raw) // normalizeFast may rearrange the file's bytes
+	fast.setFile(text.buf, text)
 	var got warehouse.EventRow
 	taken := fast.normalizeFast(fast.file, -1, &got)
 	if taken {
@@ -65,11 +68,13 @@ func sameAsNormalize(t *testing.T, raw []byte) bool {
 	}
 	archive := []byte(`{"Records":[` + string(raw) + `]}`)
 	var inArchive normalizer
-	inArchive.setFile(archive, newFileText(len(archive)))
+	archiveText := fileTextOf(archive)
+	inArchive.setFile(archiveText.buf, archiveText)
 	if els, ok := recordsArrayWith(inArchive.file, inArchive.elementEnd); ok && len(els) == 1 {
 		var row warehouse.EventRow
+		rec := bytes.Clone(els[0]) // the record as read: normalizeFast cuts its eventID out in place
 		if inArchive.normalizeFast(els[0], 0, &row) {
-			compareWithNormalize(t, els[0], row)
+			compareWithNormalize(t, rec, row)
 		}
 	}
 	return taken
@@ -200,6 +205,41 @@ func TestReaderFastPathSkipsAndWindows(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "in,slow" || oc.found != 3 || oc.skipped != 1 || oc.outOfWindow != 1 {
 		t.Errorf("kept %v, found %d, skipped %d, out of window %d; want in,slow, 3, 1, 1", ids, oc.found, oc.skipped, oc.outOfWindow)
+	}
+}
+
+// The fast path stores a record's raw where the file's text holds it, its eventID's value cut out
+// in place (no copy), and takes the values after the cut from where they moved to.
+func TestFastPathStoresRawInTheFilesText(t *testing.T) {
+	recs := []string{
+		`{"eventVersion":"1.08","eventID":"e-1","eventTime":"2026-11-02T10:00:00Z","eventSource":"s3.amazonaws.com","readOnly":"true","userAgent":"ua/1"}`,
+		`{"eventID":"e-22","eventTime":"2026-11-02T10:00:01Z","awsRegion":"eu-west-1","managementEvent":false}`,
+	}
+	text := fileTextOf([]byte(`{"Records":[` + strings.Join(recs, ",") + `]}`))
+	var n normalizer
+	n.setFile(text.buf, text)
+	els, ok := recordsArrayWith(n.file, n.elementEnd)
+	if !ok || len(els) != 2 {
+		t.Fatalf("%d records, ok %v", len(els), ok)
+	}
+	var rows [2]warehouse.EventRow
+	for k, el := range els {
+		if !n.normalizeFast(el, k, &rows[k]) {
+			t.Fatalf("record %d not taken", k)
+		}
+	}
+	lo, hi := uintptr(unsafe.Pointer(&text.buf[0])), uintptr(unsafe.Pointer(&text.buf[len(text.buf)-1]))
+	for k, row := range rows {
+		if at := uintptr(unsafe.Pointer(unsafe.StringData(row.Raw))); at < lo || at > hi {
+			t.Errorf("record %d: stored raw is a copy, not the file's text", k)
+		}
+		if got := wholeRaw(row); got != recs[k] {
+			t.Errorf("record %d rebuilt as %s", k, got)
+		}
+	}
+	if *rows[0].EventSource != "s3.amazonaws.com" || !*rows[0].ReadOnly || *rows[0].UserAgent != "ua/1" || *rows[0].EventVersion != "1.08" ||
+		*rows[1].AWSRegion != "eu-west-1" || *rows[1].ManagementEvent || rows[1].EventID != "e-22" {
+		t.Errorf("values: %+v", rows)
 	}
 }
 

@@ -8,6 +8,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -554,12 +555,12 @@ func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outco
 		r.readSnapshot(ctx, &oc, emit)
 		return oc
 	}
-	data, err := r.load(ctx, j.obj)
+	data, text, err := r.loadText(ctx, j.obj)
 	if err != nil {
 		oc.err = err
 		return oc
 	}
-	oc.text = newFileText(len(data))
+	oc.text = text
 	r.norm.setFile(data, oc.text)
 	defer r.norm.setFile(nil, nil)
 	oc.rows = getRows()
@@ -704,6 +705,51 @@ func (r *reader) release() {
 // name; concatenated members read as one), without a leading byte order mark, and failing past
 // maxObjectBytes. The bytes are the reader's until its next load.
 func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
+	data, err := r.readStored(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if isGzip(data) {
+		if r.text, err = inflate(r.text[:0], data, maxObjectBytes); err != nil {
+			return nil, err
+		}
+		data = r.text
+	}
+	return withoutBOM(data)
+}
+
+// loadText is load into a fileText of the object's own, which the rows made from it may keep
+// views of until it is released.
+func (r *reader) loadText(ctx context.Context, o object) ([]byte, *fileText, error) {
+	stored, err := r.readStored(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	var t *fileText
+	if isGzip(stored) {
+		// A gzip trailer ends with the size of its member: the file's, for one member.
+		size := 0
+		if len(stored) >= 4 {
+			size = int(min(binary.LittleEndian.Uint32(stored[len(stored)-4:]), maxObjectBytes))
+		}
+		t = newFileText(size)
+		if t.buf, err = inflate(t.buf, stored, maxObjectBytes); err != nil {
+			t.release()
+			return nil, nil, err
+		}
+	} else {
+		t = fileTextOf(stored)
+	}
+	data, err := withoutBOM(t.buf)
+	if err != nil {
+		t.release()
+		return nil, nil, err
+	}
+	return data, t, nil
+}
+
+// readStored reads a whole object as stored into the reader's buffer, failing past maxObjectBytes.
+func (r *reader) readStored(ctx context.Context, o object) ([]byte, error) {
 	body, err := o.open(ctx)
 	if err != nil {
 		return nil, err
@@ -719,14 +765,11 @@ func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
 	if len(r.stored) > maxObjectBytes {
 		return nil, errTooLarge(maxObjectBytes)
 	}
-	data := r.stored
-	if isGzip(data) {
-		r.text, err = inflate(r.text[:0], data, maxObjectBytes)
-		if err != nil {
-			return nil, err
-		}
-		data = r.text
-	}
+	return r.stored, nil
+}
+
+// withoutBOM is data without a leading byte order mark; an empty file is an error.
+func withoutBOM(data []byte) ([]byte, error) {
 	data = bytes.TrimPrefix(data, []byte(bom))
 	if len(data) == 0 {
 		return nil, errors.New("empty file")

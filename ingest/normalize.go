@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sentinel-audit/sentinel/sourceid"
 	"github.com/sentinel-audit/sentinel/warehouse"
@@ -62,8 +63,10 @@ func (n *normalizer) inFile(raw []byte) bool {
 // storeRaw sets row.Raw and row.RawEventIDAt from the record's text (invalid UTF-8 replaced): the
 // text without the value of its eventID when it holds row.EventID verbatim, else the whole text.
 // at is where the value is, when the caller knows (valid UTF-8 only), else -1. It returns the
-// byte offset of the value cut out, or -1.
-func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int) int {
+// byte offset of the value cut out, or -1. With own, nothing reads raw's bytes again, and when
+// they are the file's, the value is cut out where they are: the text after it moves up over it,
+// and row.Raw is a view of the file (see fileText).
+func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int, own bool) int {
 	if at < 0 {
 		if !utf8.Valid(raw) {
 			raw = []byte(strings.ToValidUTF8(string(raw), "\uFFFD"))
@@ -78,6 +81,11 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int) int {
 		at = -1
 	}
 	if n.text != nil && n.inFile(raw) {
+		if own {
+			stored := raw[:len(head)+copy(raw[len(head):], tail)]
+			row.Raw = unsafe.String(unsafe.SliceData(stored), len(stored))
+			return at
+		}
 		if s, ok := n.text.add(head, tail); ok {
 			row.Raw = s
 			return at
@@ -147,6 +155,23 @@ func (n *normalizer) internBytes(b []byte) *string {
 		n.interned = map[string]*string{}
 	}
 	n.interned[string(b)] = p
+	return p
+}
+
+// internText is internBytes of valid text, which may be a view of the file: a value interned is
+// a copy.
+func (n *normalizer) internText(s string) *string {
+	if p, ok := n.interned[s]; ok {
+		return p
+	}
+	p := opt(strings.Clone(s))
+	if p == nil || len(n.interned) >= internedMax {
+		return p
+	}
+	if n.interned == nil {
+		n.interned = map[string]*string{}
+	}
+	n.interned[*p] = p
 	return p
 }
 
@@ -242,7 +267,7 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.AddendumReason = n.intern(add.Get("reason"))
 	row.AddendumOriginalEventID = optText(add.Get("originalEventID"))
 
-	n.storeRaw(raw, row, -1)
+	n.storeRaw(raw, row, -1, false) // row's values may be views of raw (fastjson's)
 	return nil
 }
 

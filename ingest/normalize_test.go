@@ -151,8 +151,8 @@ func TestNormalizeStoresRawWithoutItsEventID(t *testing.T) {
 				t.Fatal(err)
 			}
 			var n normalizer
-			file := []byte("[" + tt.rec + "]")
-			n.setFile(file, newFileText(len(file)))
+			text := fileTextOf([]byte("[" + tt.rec + "]"))
+			n.setFile(text.buf, text)
 			var row warehouse.EventRow
 			if err := n.normalize(v, n.file[1:len(n.file)-1], &row); err != nil {
 				t.Fatal(err)

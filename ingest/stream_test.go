@@ -129,6 +129,12 @@ func FuzzValueStream(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
+		if len(in) > 16<<10 {
+			// Fed one byte at a time, the stream looks for the end of an unfinished value again
+			// after every byte: quadratic, so a large input stalled a fuzz run for minutes. Files
+			// and S3 bodies come in blocks of streamChunk.
+			t.Skip()
+		}
 		read := func(r io.Reader) (vals []string, err error) {
 			s := valueStream{r: r}
 			for range len(in) + 2 {

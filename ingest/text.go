@@ -6,12 +6,14 @@ import (
 	"unsafe"
 )
 
-// fileText holds the stored raw text of one file's records, one buffer sized for the whole file.
-// The rows' strings are views of it (unsafe.String), so a file costs one buffer instead of an
-// allocation per record; the buffer comes from textBufs and goes back there once the file's rows
-// are written to the lake (the batch keeps copies: warehouse's TestAddEventsKeepsNoBytesOfItsRows).
-// Allocating a fresh buffer per file made the collector and the page-fault handler work for
-// ~6 % of ingest.
+// fileText holds one file's text (inflated into it by load) and, after it, the stored raw of
+// records that could not be stored where they are. The rows' strings are views of it
+// (unsafe.String): a record's stored raw is its own bytes, with its eventID's value cut out in
+// place (normalizer.storeRaw), so a file costs one buffer and no copy of its records (copying
+// them into a buffer of their own was ~4 % of ingest CPU: docs/performance.md, seventh round).
+// The buffer comes from textBufs and goes back there once the file's rows are written to the lake
+// (the batch keeps copies: warehouse's TestAddEventsKeepsNoBytesOfItsRows). Allocating a fresh
+// buffer per file made the collector and the page-fault handler work for ~6 % of ingest.
 //
 // The rule that makes the views safe: bytes handed out are never written again while the buffer
 // is in use, the buffer never grows in place (add reports false instead), and it is returned to
@@ -52,6 +54,13 @@ func newFileText(n int) *fileText {
 	}
 	textBufs.Unlock()
 	return &fileText{buf: make([]byte, 0, n+n/8)}
+}
+
+// fileTextOf is a fileText holding a copy of b.
+func fileTextOf(b []byte) *fileText {
+	t := newFileText(len(b))
+	t.buf = append(t.buf, b...)
+	return t
 }
 
 // add appends the parts and returns them as one string, or false when they do not fit.
