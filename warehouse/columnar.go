@@ -29,12 +29,20 @@ import (
 // writes, so the lake's files and the schema files agree), its encodings for the same struct
 // tags, DataPageV2 pages with CRCs, libzstd-compressed.
 type columnWriter[T any] struct {
-	out     fileOut
-	layout  *fileLayout
+	out    fileOut
+	layout *fileLayout
+	*columnSet
+	groups []format.RowGroup
+	rows   int // rows of the row group being collected
+	total  int64
+}
+
+// columnSet is a file's columns and the buffers its pages are encoded in. Sets are reused from
+// file to file (fileLayout.idle): a run writes a file per partition per checkpoint, and fresh
+// sets were over half of all ingest allocated (their page buffers, growing to a page and a row
+// group of compressed pages each), which the collector and the kernel paid for.
+type columnSet struct {
 	cols    []*column
-	groups  []format.RowGroup
-	rows    int // rows of the row group being collected
-	total   int64
 	scratch pageScratch
 }
 
@@ -58,6 +66,7 @@ type fileLayout struct {
 	schema  []format.SchemaElement
 	orders  []format.ColumnOrder
 	fields  []fieldLayout
+	idle    idleSets
 }
 
 // fieldLayout is how one struct field is stored.
@@ -148,16 +157,19 @@ func layoutOf[T any]() (*fileLayout, error) {
 
 // newColumnWriter starts a file of rows laid out by l on w, which is at the start of the file.
 func newColumnWriter[T any](w io.Writer, l *fileLayout) (*columnWriter[T], error) {
-	cw := &columnWriter[T]{out: fileOut{w: w}, layout: l}
-	for i := range l.fields {
-		c := &column{fieldLayout: &l.fields[i]}
-		if c.encoding == format.DeltaLengthByteArray {
-			c.data = make([]byte, lengthsRoom, lengthsRoom+pageBytes)
+	cw := &columnWriter[T]{out: fileOut{w: w}, layout: l, columnSet: l.idle.take()}
+	if cw.columnSet == nil {
+		cw.columnSet = &columnSet{}
+		for i := range l.fields {
+			c := &column{fieldLayout: &l.fields[i]}
+			if c.encoding == format.DeltaLengthByteArray {
+				c.data = make([]byte, lengthsRoom)
+			}
+			if c.encoding == format.RLEDictionary {
+				c.index = map[string]int32{}
+			}
+			cw.cols = append(cw.cols, c)
 		}
-		if c.encoding == format.RLEDictionary {
-			c.index = map[string]int32{}
-		}
-		cw.cols = append(cw.cols, c)
 	}
 	if err := cw.out.write([]byte("PAR1")); err != nil {
 		return nil, err
@@ -223,7 +235,41 @@ func (cw *columnWriter[T]) Close() error {
 		return fmt.Errorf("encode the footer: %w", err)
 	}
 	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
-	return cw.out.write(append(footer, "PAR1"...))
+	if err := cw.out.write(append(footer, "PAR1"...)); err != nil {
+		return err
+	}
+	cw.layout.idle.put(cw.columnSet) // written out: every column is empty again
+	cw.columnSet = nil
+	return nil
+}
+
+// idleSets keeps the column sets of finished files for the next files.
+type idleSets struct {
+	sync.Mutex
+	sets []*columnSet
+}
+
+// maxIdleSets is how many sets idleSets keeps: the files a batch writes at once
+// (maxOpenPartitions) finish together at a checkpoint.
+const maxIdleSets = maxOpenPartitions
+
+func (is *idleSets) take() *columnSet {
+	is.Lock()
+	defer is.Unlock()
+	if len(is.sets) == 0 {
+		return nil
+	}
+	set := is.sets[len(is.sets)-1]
+	is.sets = is.sets[:len(is.sets)-1]
+	return set
+}
+
+func (is *idleSets) put(set *columnSet) {
+	is.Lock()
+	defer is.Unlock()
+	if len(is.sets) < maxIdleSets {
+		is.sets = append(is.sets, set)
+	}
 }
 
 // column collects one field's values: the page being filled, then the row group's pages.
