@@ -508,7 +508,10 @@ func number(b []byte, i int) (int, bool) {
 // means it could not tell, and normalize must. k is the record's place in its archive when
 // elementEnd read it already (else -1).
 func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) bool {
-	if !utf8.Valid(raw) {
+	// Records are mostly ASCII: the prefix that is needs no UTF-8 check, and counts as many
+	// runes as bytes (storeRaw counts the runes before the eventID value).
+	ascii := asciiPrefix(raw)
+	if !utf8.Valid(raw[ascii:]) {
 		return false
 	}
 	var values *[fieldCount]value
@@ -536,7 +539,7 @@ func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) b
 	// Values are slices of the stored raw, which the record's own bytes may have become (raw is
 	// not read again): at their offsets before the cut-out eventID value, shifted by its length
 	// after it (no value contains it: it lies between quotes of its own).
-	cut := n.storeRaw(raw, row, id.start, true)
+	cut := n.storeRaw(raw, row, id.start, true, ascii)
 	text := func(f field) string {
 		v := values[f]
 		if v.kind != kString {

@@ -65,8 +65,8 @@ func (n *normalizer) inFile(raw []byte) bool {
 // at is where the value is, when the caller knows (valid UTF-8 only), else -1. It returns the
 // byte offset of the value cut out, or -1. With own, nothing reads raw's bytes again, and when
 // they are the file's, the value is cut out where they are: the text after it moves up over it,
-// and row.Raw is a view of the file (see fileText).
-func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int, own bool) int {
+// and row.Raw is a view of the file (see fileText). raw's first ascii bytes are known ASCII.
+func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int, own bool, ascii int) int {
 	if at < 0 {
 		if !utf8.Valid(raw) {
 			raw = []byte(strings.ToValidUTF8(string(raw), "\uFFFD"))
@@ -76,7 +76,7 @@ func (n *normalizer) storeRaw(raw []byte, row *warehouse.EventRow, at int, own b
 	head, tail := raw, raw[:0]
 	if at > 0 && at <= math.MaxInt32 {
 		head, tail = raw[:at], raw[at+len(row.EventID):]
-		row.RawEventIDAt = int32(runeCount(head))
+		row.RawEventIDAt = int32(runeCount(head, ascii))
 	} else {
 		at = -1
 	}
@@ -121,15 +121,24 @@ func eventIDAt(raw []byte, id string, scratch *[]byte) int {
 	}
 }
 
-// runeCount is utf8.RuneCount of valid UTF-8, eight ASCII bytes at a time.
-func runeCount(b []byte) int {
+// runeCount is utf8.RuneCount of valid UTF-8 whose first ascii bytes are ASCII, eight ASCII bytes
+// at a time.
+func runeCount(b []byte, ascii int) int {
+	ascii = min(ascii, len(b))
+	ascii += asciiPrefix(b[ascii:])
+	return ascii + utf8.RuneCount(b[ascii:])
+}
+
+// asciiPrefix is the length of a prefix of b that is ASCII: b's eight-byte words up to the first
+// that is not, eight bytes at a time.
+func asciiPrefix(b []byte) int {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
 			break
 		}
 	}
-	return i + utf8.RuneCount(b[i:])
+	return i
 }
 
 var eventIDKey = []byte(`"eventID"`)
@@ -267,7 +276,7 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	row.AddendumReason = n.intern(add.Get("reason"))
 	row.AddendumOriginalEventID = optText(add.Get("originalEventID"))
 
-	n.storeRaw(raw, row, -1, false) // row's values may be views of raw (fastjson's)
+	n.storeRaw(raw, row, -1, false, 0) // row's values may be views of raw (fastjson's)
 	return nil
 }
 
