@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sentinel-audit/sentinel/warehouse"
+	"github.com/zeebo/xxh3"
 )
 
 // TestDuplicatesOfForgottenDaysAreStillFound: the seen set forgets days behind the run after a
@@ -90,5 +92,36 @@ func TestSeenSetKeepsDaysOfBatchesNotYetCommitted(t *testing.T) {
 	}
 	if !add(1) {
 		t.Error("day 1's id, added after the committed batch closed, was forgotten")
+	}
+}
+
+// TestIDSetHoldsWhatWasAdded: an idSet answers as a map of the same hashes does, through its
+// growth, for colliding first slots and for the zero hash, which marks empty slots.
+func TestIDSetHoldsWhatWasAdded(t *testing.T) {
+	s := newIDSet(0)
+	want := map[xxh3.Uint128]bool{}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 50_000 {
+		var h xxh3.Uint128
+		switch {
+		case i%1000 == 7:
+			h = xxh3.Uint128{} // the zero hash
+		case i%3 == 0 && len(want) > 0:
+			h = xxh3.Uint128{Hi: uint64(i % 97), Lo: uint64(i%13) << 40} // the same first slot, often
+		default:
+			h = xxh3.Uint128{Hi: r.Uint64(), Lo: r.Uint64()}
+		}
+		if got := s.add(h); got != want[h] {
+			t.Fatalf("add %d (%x): had = %v, want %v", i, h, got, want[h])
+		}
+		want[h] = true
+	}
+	if float64(s.n) > idSetLoad*float64(len(s.slots)) {
+		t.Fatalf("%d ids in %d slots", s.n, len(s.slots))
+	}
+	for h := range want {
+		if !s.add(h) {
+			t.Fatalf("%x was lost", h)
+		}
 	}
 }
