@@ -306,34 +306,52 @@ type column struct {
 	min, max     int64
 }
 
-// add appends field c of n rows, the first at base, each size bytes apart.
+// add appends field c of n rows, the first at base, each size bytes apart. Only byte arrays can
+// fill a page within a row group (maxGroupRows of the others' at most 8 bytes are half a page), so
+// only they are checked for a full page as they go.
 func (c *column) add(base unsafe.Pointer, size uintptr, n int, s *pageScratch) error {
-	for i := range n {
-		p := unsafe.Add(base, uintptr(i)*size+c.offset)
-		switch c.kind {
-		case kindString, kindOptString:
-			v := (*string)(p)
-			if c.kind == kindOptString {
-				v = *(**string)(p)
-			}
-			if !c.present(v != nil) {
-				continue
-			}
-			if c.index != nil {
+	field := func(i int) unsafe.Pointer { return unsafe.Add(base, uintptr(i)*size+c.offset) }
+	str := func(i int) *string {
+		if c.kind == kindOptString {
+			return *(**string)(field(i))
+		}
+		return (*string)(field(i))
+	}
+	switch {
+	case c.encoding == format.RLEDictionary:
+		for i := range n {
+			if v := str(i); c.present(v != nil) {
 				c.idx = append(c.idx, c.lookup(*v))
-			} else {
+			}
+		}
+	case c.encoding == format.DeltaLengthByteArray:
+		for i := range n {
+			if v := str(i); c.present(v != nil) {
 				c.lens = append(c.lens, int32(len(*v)))
 				c.data = append(c.data, *v...)
+				if len(c.data)-lengthsRoom+4*len(c.lens) >= pageBytes {
+					if err := c.cutPage(s); err != nil {
+						return err
+					}
+				}
 			}
-		case kindTime:
-			c.addInt((*time.Time)(p).UnixMicro())
-		case kindInt64:
-			c.addInt(*(*int64)(p))
-		case kindInt32:
-			c.n++
-			c.data = binary.LittleEndian.AppendUint32(c.data, uint32(*(*int32)(p)))
-		case kindOptBool:
-			v := *(**bool)(p)
+		}
+	case c.kind == kindTime:
+		for i := range n {
+			c.addInt((*time.Time)(field(i)).UnixMicro())
+		}
+	case c.kind == kindInt64:
+		for i := range n {
+			c.addInt(*(*int64)(field(i)))
+		}
+	case c.kind == kindInt32:
+		for i := range n {
+			c.data = binary.LittleEndian.AppendUint32(c.data, uint32(*(*int32)(field(i))))
+		}
+		c.n += n
+	case c.kind == kindOptBool:
+		for i := range n {
+			v := *(**bool)(field(i))
 			if !c.present(v != nil) {
 				continue
 			}
@@ -344,11 +362,6 @@ func (c *column) add(base unsafe.Pointer, size uintptr, n int, s *pageScratch) e
 				c.data[len(c.data)-1] |= 1 << (c.bits % 8)
 			}
 			c.bits++
-		}
-		if c.full() {
-			if err := c.cutPage(s); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -400,20 +413,6 @@ func (c *column) lookup(v string) int32 {
 	}
 	c.last, c.lastIdx, c.hasLast = c.entries[i], i, true
 	return i
-}
-
-// full reports whether the page holds pageBytes of values.
-func (c *column) full() bool {
-	switch {
-	case c.encoding == format.RLEDictionary:
-		return 4*len(c.idx) >= pageBytes
-	case c.encoding == format.DeltaLengthByteArray:
-		return len(c.data)-lengthsRoom+4*len(c.lens) >= pageBytes
-	case c.kind == kindTime || c.kind == kindInt64:
-		return 8*len(c.ints) >= pageBytes
-	default:
-		return len(c.data) >= pageBytes
-	}
 }
 
 // pageScratch is the buffers pages are encoded in.
