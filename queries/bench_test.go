@@ -43,8 +43,9 @@ const warmRuns = 5
 // benchLakeVersion names cached warehouses by how ingest wrote them: bump it when the lake's
 // files change (codec, row groups, columns), so figures are taken on what ingest writes now.
 // 2: libzstd pages, row groups of 32,768, no request/response columns. 5: min/max statistics only
-// for the times. 6: the issuance index in the lake (issuances files).
-const benchLakeVersion = 6
+// for the times. 6: the issuance index in the lake (issuances files). 7: events and issuances
+// files written by the column writer.
+const benchLakeVersion = 7
 
 // benchSeed is the generator seed; the trail is the one ingest's directory benchmarks use.
 const benchSeed = 1
