@@ -80,19 +80,7 @@ func randomEvents(seed uint64, n int) []EventRow {
 // groupEvery rows, and in calls of up to callRows rows.
 func writeColumnar(t *testing.T, path string, rows []EventRow, callRows, groupEvery int) {
 	t.Helper()
-	l, err := eventLayout()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cw, err := newColumnWriter[EventRow](f, l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cw := createEventsFile(t, path)
 	for done := 0; done < len(rows); {
 		n := min(callRows, len(rows)-done)
 		if _, err := cw.Write(rows[done : done+n]); err != nil {
@@ -108,6 +96,26 @@ func writeColumnar(t *testing.T, path string, rows []EventRow, callRows, groupEv
 	if err := cw.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// createEventsFile starts an events file at path with the column writer; the file is closed when
+// the test ends.
+func createEventsFile(t *testing.T, path string) *columnWriter[EventRow] {
+	t.Helper()
+	l, err := eventLayout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	cw, err := newColumnWriter[EventRow](f, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cw
 }
 
 func readWithParquetGo(t *testing.T, path string) ([]EventRow, *format.FileMetaData) {
@@ -316,20 +324,8 @@ func (w *failingWriter) Write(b []byte) (int, error) {
 // The batch hands the rows' memory back once a write returns, and ingest fills it with the next
 // file's records: a value at an address the dictionary has seen may be another value now.
 func TestColumnWriterDictionaryIsNotFooledByReusedMemory(t *testing.T) {
-	l, err := eventLayout()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "events.parquet")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cw, err := newColumnWriter[EventRow](f, l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cw := createEventsFile(t, path)
 	buf := []byte("GetObject")
 	var want []string
 	for i, name := range []string{"GetObject", "PutObject", "PutObject", "GetObject", "ListBucket"[:9]} {
