@@ -156,15 +156,7 @@ func (n *normalizer) internBytes(b []byte) *string {
 	if p, ok := n.interned[string(b)]; ok {
 		return p
 	}
-	p := opt(validText(b))
-	if p == nil || len(n.interned) >= internedMax {
-		return p
-	}
-	if n.interned == nil {
-		n.interned = map[string]*string{}
-	}
-	n.interned[string(b)] = p
-	return p
+	return n.remember(string(b), opt(validText(b)))
 }
 
 // internText is internBytes of valid text, which may be a view of the file: a value interned is
@@ -174,13 +166,21 @@ func (n *normalizer) internText(s string) *string {
 		return p
 	}
 	p := opt(strings.Clone(s))
+	if p == nil {
+		return nil
+	}
+	return n.remember(*p, p)
+}
+
+// remember interns p, a string of its own, under key while there is room.
+func (n *normalizer) remember(key string, p *string) *string {
 	if p == nil || len(n.interned) >= internedMax {
 		return p
 	}
 	if n.interned == nil {
 		n.interned = map[string]*string{}
 	}
-	n.interned[*p] = p
+	n.interned[key] = p
 	return p
 }
 
