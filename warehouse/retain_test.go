@@ -2,14 +2,11 @@ package warehouse
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unsafe"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // TestAddEventsKeepsNoBytesOfItsRows: once AddEvents calls release, the batch holds copies of
@@ -98,17 +95,8 @@ func TestLakeStatisticsAreTheTimes(t *testing.T) {
 	rows := []EventRow{event("a", t0), event("b", t0.Add(time.Hour))}
 	rows[0].EventName, rows[1].EventName = ptr("GetObject"), ptr("PutObject")
 	commitEvents(t, root, rows...)
-	f, err := os.Open(onlyEventsFile(t, root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range pf.Metadata().RowGroups[0].Columns {
+	_, md := readWithParquetGo(t, onlyEventsFile(t, root))
+	for _, c := range md.RowGroups[0].Columns {
 		name, stats := c.MetaData.PathInSchema[0], c.MetaData.Statistics
 		if has := len(stats.MinValue) > 0 || len(stats.MaxValue) > 0; has != (name == "event_time") {
 			t.Errorf("column %s: min/max statistics %v", name, has)
