@@ -111,6 +111,7 @@ func cachedWarehouse(b *testing.B, events int) (string, trailgen.Stats) {
 	if err := os.RemoveAll(wh); err != nil {
 		b.Fatal(err)
 	}
+	removeOlderLakes(b)
 	began := time.Now()
 	res, err := ingest.Run(context.Background(), ingest.Options{Warehouse: wh,
 		Sources: []string{filepath.Join(dir, "AWSLogs")}, SessionsFiles: []string{filepath.Join(dir, "sessions")}})
@@ -126,6 +127,25 @@ func cachedWarehouse(b *testing.B, events int) (string, trailgen.Stats) {
 	}
 	b.Logf("ingested %d events into %s in %s", st.Events, wh, time.Since(began).Round(time.Millisecond))
 	return wh, st
+}
+
+// removeOlderLakes deletes the cached warehouses of earlier lake versions: at 10M events each
+// is ~2 GB, and no run reads them again.
+func removeOlderLakes(b *testing.B) {
+	b.Helper()
+	old, err := filepath.Glob(filepath.Join(os.TempDir(), "sentinel-bench", "wh-v*-*"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	current := fmt.Sprintf("wh-v%d-", benchLakeVersion)
+	for _, dir := range old {
+		if !strings.HasPrefix(filepath.Base(dir), current) {
+			if err := os.RemoveAll(dir); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("removed %s, a warehouse of an earlier lake version", dir)
+		}
+	}
 }
 
 // indexIssuances brings the issuance index of a cached warehouse up to date, as the end of any
