@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -543,14 +544,12 @@ func (c *column) writeChunk(out *fileOut, s *pageScratch) (format.ColumnChunk, e
 		m.EncodingStats = append(m.EncodingStats, format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1})
 		m.Encoding = append(m.Encoding, format.Plain)
 	}
-	if c.optional && c.kind != kindOptBool {
-		m.Encoding = append(m.Encoding, format.RLE)
+	if c.optional {
+		m.Encoding = append(m.Encoding, format.RLE) // the definition levels
 	}
-	if c.kind == kindOptBool {
-		m.Encoding = append(m.Encoding, format.Plain, format.RLE)
-	} else {
-		m.Encoding = append(m.Encoding, c.encoding)
-	}
+	m.Encoding = append(m.Encoding, c.encoding)
+	slices.Sort(m.Encoding)
+	m.Encoding = slices.Compact(m.Encoding)
 	m.EncodingStats = append(m.EncodingStats, format.PageEncodingStats{PageType: format.DataPageV2, Encoding: c.encoding, Count: c.dataPages})
 	m.DataPageOffset = out.offset
 	if err := out.write(c.pages); err != nil {
