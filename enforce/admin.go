@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/sentinel-audit/sentinel/awsclient"
 )
 
 // errNoTable is the error of a session command without a session table.
@@ -16,7 +18,7 @@ var errNoTable = errors.New("no session table: pass --session-table, set SENTINE
 type TableInput struct {
 	// Table is the session table (--session-table > SENTINEL_SESSION_TABLE > defaults.session_table).
 	Table string
-	// Region and EndpointURL as for ClientOptions; the credentials are the SDK's default chain.
+	// Region and EndpointURL as for awsclient.Options; the credentials are the SDK's default chain.
 	Region      string
 	EndpointURL string
 }
@@ -25,7 +27,7 @@ func (in TableInput) clients(ctx context.Context, env Env) (Clients, error) {
 	if in.Table == "" {
 		return Clients{}, errNoTable
 	}
-	return env.Clients(ctx, ClientOptions{Region: in.Region, EndpointURL: in.EndpointURL})
+	return env.Clients(ctx, awsclient.Options{Region: in.Region, EndpointURL: in.EndpointURL})
 }
 
 // ListSessionsInput is the input of `sentinel server-sessions`.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	stsemu "github.com/sentinel-audit/sentinel/internal/emulator/sts"
 	"github.com/sentinel-audit/sentinel/internal/testenv"
 )
@@ -122,7 +123,7 @@ func testEnv(c *clock, seed uint64, clients Clients) Env {
 	return Env{
 		Now:  c.Now,
 		Rand: seeded(seed),
-		Clients: func(context.Context, ClientOptions) (Clients, error) {
+		Clients: func(context.Context, awsclient.Options) (Clients, error) {
 			return clients, nil
 		},
 	}

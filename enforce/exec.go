@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/profiles"
 )
@@ -103,7 +104,7 @@ func prepare(ctx context.Context, in ProfileInput, env Env) (target, error) {
 		return target{}, fmt.Errorf("profile %s has no role_arn in %s: Sentinel issues credentials by assuming the profile's role", prof.Name, prof.Source)
 	}
 	region := firstSet(in.Region, prof.Region, in.DefaultRegion)
-	clients, err := env.Clients(ctx, ClientOptions{Profile: prof.SourceProfile, Region: region, EndpointURL: in.EndpointURL})
+	clients, err := env.Clients(ctx, awsclient.Options{Profile: prof.SourceProfile, Region: region, EndpointURL: in.EndpointURL})
 	if err != nil {
 		return target{}, err
 	}

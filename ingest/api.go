@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 	"github.com/valyala/fastjson"
@@ -107,7 +108,7 @@ func (s *apiSync) run(ctx context.Context, send func(outcome) bool) {
 		}
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			send(outcome{job: job{obj: obj, window: s.window}, err: describeAWSError(fmt.Sprintf("LookupEvents in %s", s.region), err)})
+			send(outcome{job: job{obj: obj, window: s.window}, err: awsclient.Describe(fmt.Sprintf("LookupEvents in %s", s.region), err)})
 			return
 		}
 		oc := outcome{job: job{obj: obj, window: s.window}, partial: true}

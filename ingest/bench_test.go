@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/internal/emulator/lookupevents"
 	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
@@ -319,8 +320,8 @@ func BenchmarkS3Ingest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := &ingest.AWS{
-		Config: aws.Config{Region: "us-east-1",
+	a := &awsclient.Config{
+		SDK: aws.Config{Region: "us-east-1",
 			Credentials: credentials.NewStaticCredentialsProvider(benchAccessKey, "bench-secret", "")},
 		EndpointURL: endpoint,
 	}
@@ -376,7 +377,7 @@ func BenchmarkAPIPacing(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(stopSTS)
-	// ingest.AWS.EndpointURL would send both services to one endpoint: use the SDK's
+	// awsclient.Config.EndpointURL would send both services to one endpoint: use the SDK's
 	// per-service variables instead.
 	b.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", ctEndpoint)
 	b.Setenv("AWS_ENDPOINT_URL_STS", stsEndpoint)
@@ -397,7 +398,7 @@ func BenchmarkAPIPacing(b *testing.B) {
 		before := le.Stats()
 		b.StartTimer()
 		began := time.Now()
-		res, err := ingest.Run(ctx, ingest.Options{Warehouse: wh, Sources: []string{"api"}, AWS: &ingest.AWS{Config: sdk},
+		res, err := ingest.Run(ctx, ingest.Options{Warehouse: wh, Sources: []string{"api"}, AWS: &awsclient.Config{SDK: sdk},
 			Now: func() time.Time { return now }})
 		elapsed += time.Since(began)
 		b.StopTimer()

@@ -21,6 +21,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 	"github.com/valyala/fastjson"
@@ -52,11 +53,11 @@ type Options struct {
 	SessionsFiles []string // session-table snapshot files, local or s3:// (DynamoDB exports)
 	Window        window.Window
 	Now           func() time.Time
-	SessionsTable *TableScan // snapshot the live session table too
-	AWS           *AWS       // for s3:// and api sources and the session table
-	Accounts      []string   // S3 trails: only these accounts (empty = all)
-	Regions       []string   // S3 trails: only these regions; API: the regions to sync (default: the configured one)
-	Workers       int        // parallel readers; 0 = one per CPU
+	SessionsTable *TableScan        // snapshot the live session table too
+	AWS           *awsclient.Config // for s3:// and api sources and the session table
+	Accounts      []string          // S3 trails: only these accounts (empty = all)
+	Regions       []string          // S3 trails: only these regions; API: the regions to sync (default: the configured one)
+	Workers       int               // parallel readers; 0 = one per CPU
 	// Checkpoint commits after this many rows (0 = 250,000): smaller loses less work to an
 	// interruption, larger writes fewer, bigger lake files.
 	Checkpoint int
@@ -231,9 +232,9 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 	planned := map[string]bool{}
 	win := opts.Window
 	var store objectStore
-	aws := func() (AWS, error) {
+	aws := func() (awsclient.Config, error) {
 		if opts.AWS == nil {
-			return AWS{}, errors.New("AWS sources need an AWS configuration")
+			return awsclient.Config{}, errors.New("AWS sources need an AWS configuration")
 		}
 		return *opts.AWS, nil
 	}
@@ -243,7 +244,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			if err != nil {
 				return nil, err
 			}
-			store = a.s3()
+			store = a.S3()
 		}
 		return store, nil
 	}
@@ -339,7 +340,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 		if err != nil {
 			return nil, err
 		}
-		p.scan, p.scanner = opts.SessionsTable, a.dynamoDB()
+		p.scan, p.scanner = opts.SessionsTable, a.DynamoDB()
 	}
 	return p, nil
 }
@@ -352,18 +353,18 @@ func planAPI(ctx context.Context, opts Options, w *warehouse.Writer) ([]*apiSync
 	a := *opts.AWS
 	regions := opts.Regions
 	if len(regions) == 0 {
-		if a.Config.Region == "" {
+		if a.SDK.Region == "" {
 			return nil, nil, errors.New("--source api: no region: pass --regions or configure one (--region, AWS_REGION, the profile's region)")
 		}
-		regions = []string{a.Config.Region}
+		regions = []string{a.SDK.Region}
 	}
 	var warnings []string
 	if !slices.Contains(regions, "us-east-1") {
 		warnings = append(warnings, "LookupEvents sync leaves out us-east-1, where global-service events (IAM, STS via the global endpoint, console sign-in) are recorded — most AssumeRole events live there; add it with --regions")
 	}
-	id, err := a.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	id, err := a.STS().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, nil, describeAWSError("identify the account for --source api (STS GetCallerIdentity)", err)
+		return nil, nil, awsclient.Describe("identify the account for --source api (STS GetCallerIdentity)", err)
 	}
 	account := awssdk.ToString(id.Account)
 	marks, err := w.Watermarks(ctx, apiSource)
@@ -381,7 +382,7 @@ func planAPI(ctx context.Context, opts Options, w *warehouse.Writer) ([]*apiSync
 		if warning != "" && !slices.Contains(warnings, warning) {
 			warnings = append(warnings, warning)
 		}
-		syncs = append(syncs, &apiSync{client: a.cloudTrail(region), account: account, region: region, window: win,
+		syncs = append(syncs, &apiSync{client: a.CloudTrail(region), account: account, region: region, window: win,
 			limiter: rate.NewLimiter(rate.Limit(APIRequestsPerSecond), 1), watermark: wm})
 	}
 	return syncs, warnings, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/window"
 	"golang.org/x/sync/errgroup"
 )
@@ -153,7 +154,7 @@ func (l *s3Lister) listAll(ctx context.Context, prefix string) ([]object, error)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, describeAWSError(fmt.Sprintf("list s3://%s/%s", l.bucket, prefix), err)
+			return nil, awsclient.Describe(fmt.Sprintf("list s3://%s/%s", l.bucket, prefix), err)
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
@@ -173,7 +174,7 @@ func (l *s3Lister) dirs(ctx context.Context, prefix string) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, describeAWSError(fmt.Sprintf("list s3://%s/%s", l.bucket, prefix), err)
+			return nil, awsclient.Describe(fmt.Sprintf("list s3://%s/%s", l.bucket, prefix), err)
 		}
 		for _, cp := range page.CommonPrefixes {
 			out = append(out, aws.ToString(cp.Prefix))
@@ -196,7 +197,7 @@ func (l *s3Lister) object(key string, size int64, modified time.Time, etag strin
 	o.open = func(ctx context.Context) (io.ReadCloser, error) {
 		out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
 		if err != nil {
-			return nil, describeAWSError("get s3://"+bucket+"/"+key, err)
+			return nil, awsclient.Describe("get s3://"+bucket+"/"+key, err)
 		}
 		return out.Body, nil
 	}

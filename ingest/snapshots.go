@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/valyala/fastjson"
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sync/errgroup"
@@ -141,7 +142,7 @@ func scanTable(ctx context.Context, client tableScanner, s TableScan, now time.T
 			for p.HasMorePages() {
 				page, err := p.NextPage(gctx)
 				if err != nil {
-					return describeAWSError(fmt.Sprintf("scan %s (segment %d of %d)", s.Table, seg, segments), err)
+					return awsclient.Describe(fmt.Sprintf("scan %s (segment %d of %d)", s.Table, seg, segments), err)
 				}
 				if !add(page.Items) {
 					return gctx.Err()

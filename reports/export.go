@@ -20,13 +20,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	duckdb "github.com/duckdb/duckdb-go/v2"
-	"github.com/sentinel-audit/sentinel/ingest"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/queries"
 	"golang.org/x/sync/errgroup"
 )
@@ -63,7 +62,7 @@ type ExportInput struct {
 	Tables     []string // a subset of ExportTables; empty = all
 	Version    string   // sentinel's version, recorded in the manifest
 	CreatedAt  time.Time
-	AWS        *ingest.AWS // how to reach S3 for an s3:// destination
+	AWS        *awsclient.Config // how to reach S3 for an s3:// destination
 }
 
 // ExportManifest is manifest.json: what an export holds and how to check it. Its JSON form is
@@ -433,7 +432,7 @@ type exportLocation interface {
 	fetch(ctx context.Context, rel, tmp string) (string, error)
 }
 
-func exportDestination(to string, a *ingest.AWS) (exportLocation, error) {
+func exportDestination(to string, a *awsclient.Config) (exportLocation, error) {
 	if to == "" {
 		return nil, errors.New("--to is required: a directory or s3://BUCKET/PREFIX")
 	}
@@ -452,7 +451,7 @@ func exportDestination(to string, a *ingest.AWS) (exportLocation, error) {
 	if a == nil {
 		return nil, fmt.Errorf("%s: no AWS configuration to reach S3 with", to)
 	}
-	return &s3Export{client: exportS3Client(*a), bucket: bucket, prefix: prefix}, nil
+	return &s3Export{client: a.S3(), bucket: bucket, prefix: prefix}, nil
 }
 
 // localExport is an export in a local directory.
@@ -561,22 +560,6 @@ type exportObjectStore interface {
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
-}
-
-// exportS3Client configures S3 as ingest does: the SDK configuration, bounded retries, and an
-// endpoint override with path-style addressing for S3-compatible stores.
-func exportS3Client(a ingest.AWS) *s3.Client {
-	attempts := a.MaxAttempts
-	if attempts <= 0 {
-		attempts = 8
-	}
-	return s3.NewFromConfig(a.Config, func(o *s3.Options) {
-		o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), attempts)
-		if a.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(a.EndpointURL)
-			o.UsePathStyle = true
-		}
-	})
 }
 
 // s3Export is an export under an S3 prefix ("" or ending in "/").
@@ -761,8 +744,8 @@ func s3Error(what string, err error) error {
 
 // VerifyExportInput is the input of `sentinel export verify`.
 type VerifyExportInput struct {
-	From string      // DIR or s3://BUCKET[/PREFIX]
-	AWS  *ingest.AWS // for s3://
+	From string            // DIR or s3://BUCKET[/PREFIX]
+	AWS  *awsclient.Config // for s3://
 }
 
 // VerifyExportResult is what verify found. Problems is empty when the export is intact.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
 	"github.com/sentinel-audit/sentinel/warehouse"
@@ -319,7 +320,7 @@ func TestExportRejectsBadOptions(t *testing.T) {
 }
 
 // s3StandIn starts an S3 stand-in with upload faults and a bucket.
-func s3StandIn(t *testing.T) (*objectstore.Server, *ingest.AWS) {
+func s3StandIn(t *testing.T) (*objectstore.Server, *awsclient.Config) {
 	t.Helper()
 	store := objectstore.New()
 	endpoint, stop, err := store.Start()
@@ -331,12 +332,12 @@ func s3StandIn(t *testing.T) (*objectstore.Server, *ingest.AWS) {
 		t.Fatal(err)
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "test-secret", "")}
-	return store, &ingest.AWS{Config: cfg, EndpointURL: endpoint, MaxAttempts: 2}
+	return store, &awsclient.Config{SDK: cfg, EndpointURL: endpoint, MaxAttempts: 2}
 }
 
-func s3Keys(t *testing.T, a *ingest.AWS, prefix string) []string {
+func s3Keys(t *testing.T, a *awsclient.Config, prefix string) []string {
 	t.Helper()
-	s := &s3Export{client: exportS3Client(*a), bucket: "evidence", prefix: prefix}
+	s := &s3Export{client: a.S3(), bucket: "evidence", prefix: prefix}
 	keys, err := s.list(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -431,7 +432,7 @@ func TestExportS3UploadsLargeFilesInParts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(staging, exportManifestName), []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &s3Export{client: exportS3Client(*a), bucket: "evidence", prefix: "big/"}
+	s := &s3Export{client: a.S3(), bucket: "evidence", prefix: "big/"}
 	before := store.Puts()
 	if err := s.publish(context.Background(), staging, &ExportManifest{Files: []ExportFile{{Path: "events/big.bin"}}}); err != nil {
 		t.Fatal(err)

@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"github.com/sentinel-audit/sentinel/config"
 	"strings"
 	"time"
 
-	"github.com/sentinel-audit/sentinel/ingest"
+	"github.com/sentinel-audit/sentinel/awsclient"
+	"github.com/sentinel-audit/sentinel/config"
+
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/urfave/cli/v2"
 )
@@ -110,13 +111,9 @@ func exportCommand() *cli.Command {
 }
 
 // exportAWS loads the AWS configuration when location is in S3 (nil otherwise).
-func exportAWS(c *cli.Context, cfg *config.Config, location string) (*ingest.AWS, error) {
+func exportAWS(c *cli.Context, cfg *config.Config, location string) (*awsclient.Config, error) {
 	if !strings.HasPrefix(location, "s3://") {
 		return nil, nil
 	}
-	awsCfg, err := loadAWS(c, cfg.Defaults.Region)
-	if err != nil {
-		return nil, err
-	}
-	return &ingest.AWS{Config: awsCfg, EndpointURL: c.String("endpoint-url")}, nil
+	return loadAWS(c, cfg.Defaults.Region)
 }

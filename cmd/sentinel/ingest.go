@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/dustin/go-humanize"
 	"github.com/schollz/progressbar/v3"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/sentinel-audit/sentinel/window"
@@ -95,11 +94,9 @@ func ingestCommand() *cli.Command {
 				opts.SessionsTable = &ingest.TableScan{Table: table, Segments: c.Int("scan-segments"), ConsistentRead: c.Bool("consistent-read")}
 			}
 			if usesAWS(opts) {
-				awsCfg, err := loadAWS(c, cfg.Defaults.Region)
-				if err != nil {
+				if opts.AWS, err = loadAWS(c, cfg.Defaults.Region); err != nil {
 					return err
 				}
-				opts.AWS = &ingest.AWS{Config: awsCfg, EndpointURL: c.String("endpoint-url")}
 			}
 			opts.Command = describeRun(opts)
 			var bar *progressBar
@@ -155,23 +152,14 @@ func usesAWS(o ingest.Options) bool {
 }
 
 // loadAWS reads the SDK's configuration the usual way (environment, shared files, --aws-profile,
-// --region), falling back to the config file's region.
-func loadAWS(c *cli.Context, defaultRegion string) (aws.Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if p := c.String("aws-profile"); p != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(p))
-	}
-	if r := c.String("region"); r != "" {
-		opts = append(opts, awsconfig.WithRegion(r))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(c.Context, opts...)
+// --region), falling back to the config file's region; --endpoint-url applies to every client.
+func loadAWS(c *cli.Context, defaultRegion string) (*awsclient.Config, error) {
+	a, err := awsclient.Load(c.Context, awsclient.Options{Profile: c.String("aws-profile"), Region: c.String("region"),
+		DefaultRegion: defaultRegion, EndpointURL: c.String("endpoint-url")})
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
-	if cfg.Region == "" {
-		cfg.Region = defaultRegion
-	}
-	return cfg, nil
+	return &a, nil
 }
 
 func splitList(s string) []string {

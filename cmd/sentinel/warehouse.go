@@ -1,9 +1,10 @@
 package main
 
 import (
+	"time"
+
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/urfave/cli/v2"
-	"time"
 )
 
 func warehouseCommand() *cli.Command {

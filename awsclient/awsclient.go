@@ -1,0 +1,133 @@
+// Package awsclient is how Sentinel reaches AWS: the SDK's configuration (credentials, shared
+// config profiles, region, the AWS_ENDPOINT_URL* variables), the service clients built from it
+// with one retry policy, and what AWS errors mean to a user. Every command that calls AWS builds
+// its clients here, so an option (an endpoint, a retry bound) applies to all of them alike.
+package awsclient
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// DefaultMaxAttempts bounds the SDK's attempts at a throttled or failing call when neither the
+// caller nor the SDK configuration (AWS_MAX_ATTEMPTS, a profile's max_attempts) says otherwise.
+const DefaultMaxAttempts = 8
+
+// Options say which credentials, region and endpoint to use.
+type Options struct {
+	// Profile is the shared config profile (--aws-profile); "" is the SDK's default chain
+	// (AWS_PROFILE, environment credentials, SSO, the instance role, ...).
+	Profile string
+	// Region (--region); "" leaves it to the SDK (AWS_REGION, the profile's region), then
+	// DefaultRegion (the config file's defaults.region).
+	Region        string
+	DefaultRegion string
+	// EndpointURL, when set, is every service's endpoint (--endpoint-url: S3-compatible stores,
+	// LocalStack, emulators; S3 then uses path-style addressing). Otherwise the SDK's
+	// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> apply.
+	EndpointURL string
+	// MaxAttempts bounds retries (0: the SDK configuration's, else DefaultMaxAttempts).
+	MaxAttempts int
+}
+
+// Config is a loaded SDK configuration plus the overrides every client gets.
+type Config struct {
+	SDK         aws.Config
+	EndpointURL string
+	MaxAttempts int
+}
+
+// Load reads the SDK's configuration the usual way: environment, shared config and credentials
+// files, the profile, the region.
+func Load(ctx context.Context, o Options) (Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if o.Profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(o.Region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		if o.Profile != "" {
+			return Config{}, fmt.Errorf("load AWS configuration for profile %s: %w", o.Profile, err)
+		}
+		return Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = o.DefaultRegion
+	}
+	return Config{SDK: cfg, EndpointURL: o.EndpointURL, MaxAttempts: o.MaxAttempts}, nil
+}
+
+// retryer is the retry policy of every client: the SDK's standard retryer (exponential backoff
+// with jitter, throttling and transient errors retried) with the attempts bounded.
+func (c Config) retryer() aws.Retryer {
+	attempts := c.MaxAttempts
+	if attempts <= 0 {
+		attempts = c.SDK.RetryMaxAttempts
+	}
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	return retry.AddWithMaxAttempts(retry.NewStandard(), attempts)
+}
+
+func (c Config) endpoint() *string {
+	if c.EndpointURL == "" {
+		return nil
+	}
+	return aws.String(c.EndpointURL)
+}
+
+// S3 is an S3 client.
+func (c Config) S3() *s3.Client {
+	return s3.NewFromConfig(c.SDK, func(o *s3.Options) {
+		o.Retryer = c.retryer()
+		if e := c.endpoint(); e != nil {
+			o.BaseEndpoint = e
+			o.UsePathStyle = true
+		}
+	})
+}
+
+// CloudTrail is a CloudTrail client for region ("" = the configuration's).
+func (c Config) CloudTrail(region string) *cloudtrail.Client {
+	return cloudtrail.NewFromConfig(c.SDK, func(o *cloudtrail.Options) {
+		if region != "" {
+			o.Region = region
+		}
+		o.Retryer = c.retryer()
+		if e := c.endpoint(); e != nil {
+			o.BaseEndpoint = e
+		}
+	})
+}
+
+// DynamoDB is a DynamoDB client.
+func (c Config) DynamoDB() *dynamodb.Client {
+	return dynamodb.NewFromConfig(c.SDK, func(o *dynamodb.Options) {
+		o.Retryer = c.retryer()
+		if e := c.endpoint(); e != nil {
+			o.BaseEndpoint = e
+		}
+	})
+}
+
+// STS is an STS client.
+func (c Config) STS() *sts.Client {
+	return sts.NewFromConfig(c.SDK, func(o *sts.Options) {
+		o.Retryer = c.retryer()
+		if e := c.endpoint(); e != nil {
+			o.BaseEndpoint = e
+		}
+	})
+}
