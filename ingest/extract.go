@@ -611,7 +611,7 @@ func (n *normalizer) normalizeFast(raw []byte, k int, row *warehouse.EventRow) b
 	row.IssuedAccessKeyID = str(fIssuedAccessKeyID)
 	sessionSI, requestSI, responseSI := text(fSessionSI), text(fRequestSI), text(fResponseSI)
 	si := sessionSI
-	if row.EventSource != nil && *row.EventSource == "sts.amazonaws.com" && row.EventName != nil && issuanceEvents[*row.EventName] {
+	if warehouse.IsIssuanceCall(row.EventSource, row.EventName) {
 		si = firstNonEmpty(requestSI, responseSI, sessionSI)
 	}
 	if si != "" {

@@ -17,13 +17,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// issuanceEvents are the STS calls that mint role credentials.
-var issuanceEvents = map[string]bool{
-	"AssumeRole":                true,
-	"AssumeRoleWithSAML":        true,
-	"AssumeRoleWithWebIdentity": true,
-}
-
 // errRejected marks a record that cannot be stored (no usable eventID or eventTime).
 var errRejected = errors.New("record rejected")
 
@@ -264,7 +257,7 @@ func (n *normalizer) normalize(rec *fastjson.Value, raw []byte, row *warehouse.E
 	// chained); for any other call the SourceIdentity of the session that made it.
 	sessionSI, requestSI, responseSI := text(sc.Get("sourceIdentity")), text(req.Get("sourceIdentity")), text(resp.Get("sourceIdentity"))
 	si := sessionSI
-	if row.EventSource != nil && *row.EventSource == "sts.amazonaws.com" && row.EventName != nil && issuanceEvents[*row.EventName] {
+	if warehouse.IsIssuanceCall(row.EventSource, row.EventName) {
 		si = firstNonEmpty(requestSI, responseSI, sessionSI)
 	}
 	row.SourceIdentity = opt(si)

@@ -14,8 +14,7 @@ WITH minted AS (
 calls AS (
     SELECT * FROM events
     WHERE access_key_id IS NOT NULL
-      AND NOT (event_source = 'sts.amazonaws.com'
-               AND event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
+      AND NOT (is_issuance_call(event_source, event_name)
                AND access_key_id NOT IN (SELECT issued_access_key_id FROM minted))
 ),
 by_key AS (

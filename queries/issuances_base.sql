@@ -1,5 +1,5 @@
--- issuances_base: every successful credential issuance (AssumeRole, AssumeRoleWithSAML,
--- AssumeRoleWithWebIdentity without errorCode), classified by its SourceIdentity against the
+-- issuances_base: every successful credential issuance (a call is_issuance_call names,
+-- without errorCode), classified by its SourceIdentity against the
 -- session history, with the profile and user it is attributed to.
 --
 -- One issuance per minted access key: the same call logged in two accounts (cross-account calls

@@ -33,25 +33,43 @@ func openCatalog(ctx context.Context, path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// openDuckDB opens a DuckDB database file, retrying for a while when another process holds its
-// lock (an ingest committing a checkpoint).
+// openDuckDB opens a DuckDB database file, retrying while another process holds its lock (an
+// ingest committing a checkpoint).
 func openDuckDB(ctx context.Context, path string) (*sql.DB, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for delay := 20 * time.Millisecond; ; delay = min(delay*2, time.Second) {
+	var db *sql.DB
+	err := retryLocked(ctx, func() error {
 		connector, err := duckdb.NewConnector(path, nil)
-		if err == nil {
-			db := sql.OpenDB(connector)
-			if err = db.PingContext(ctx); err == nil {
-				return db, nil
-			}
-			db.Close()
+		if err != nil {
+			return err
 		}
+		db = sql.OpenDB(connector)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// lockWait is how long retryLocked waits for another process's lock on a DuckDB file.
+const lockWait = 30 * time.Second
+
+// retryLocked runs attempt until it succeeds, fails for another reason than a DuckDB file lock
+// held by another process, or lockWait has passed, backing off from 20 ms to 1 s.
+func retryLocked(ctx context.Context, attempt func() error) error {
+	deadline := time.Now().Add(lockWait)
+	for delay := 20 * time.Millisecond; ; delay = min(delay*2, time.Second) {
+		err := attempt()
 		if !isLockConflict(err) || time.Now().After(deadline) {
-			return nil, fmt.Errorf("open catalog %s: %w", path, err)
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(delay):
 		}
 	}

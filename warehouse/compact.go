@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,28 @@ type CompactStats struct {
 	DuplicatesDropped int64
 	BytesBefore       int64
 	BytesAfter        int64
+	// IndexError is set when the new files' issuance index could not be written: audits then
+	// read their issuances from the events (slower) until the next ingest or compaction retries.
+	IndexError error
+}
+
+// Compact compacts the warehouse at root under the writer lock (Writer.Compact) and records the
+// run; wait waits for a running ingest instead of failing.
+func Compact(ctx context.Context, root string, now time.Time, wait bool) (CompactStats, error) {
+	w, err := OpenWriter(ctx, root, now, "compact", wait)
+	if err != nil {
+		return CompactStats{}, err
+	}
+	st, err := w.Compact(ctx, now)
+	status := "ok"
+	if err != nil {
+		status = "failed"
+	}
+	finish := w.Finish(context.WithoutCancel(ctx), now, status, RunStats{})
+	if ie := (*IndexError)(nil); errors.As(finish, &ie) {
+		st.IndexError, finish = ie, nil
+	}
+	return st, errors.Join(err, finish, w.Close())
 }
 
 // compactOrder is the row each duplicated event keeps: the one the events view shows (see views.sql).
@@ -79,7 +102,7 @@ func (w *Writer) compactPartition(ctx context.Context, dataset, date string, fil
 	w.seq++
 	tmp := filepath.Join(w.root, lakeName, tmpName, fmt.Sprintf("%s-%06d-%06d.parquet", dataset, w.run, w.seq))
 	copySQL := fmt.Sprintf(`COPY (SELECT * FROM %s QUALIFY row_number() OVER (PARTITION BY %s ORDER BY %s) = 1 ORDER BY %s)
-		TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, w.sources(files), dedupKey(dataset), order, sortBy, sqlString(tmp))
+		TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, w.sources(files), dedupKey(dataset), order, sortBy, Literal(tmp))
 	if _, err := w.scratch.ExecContext(ctx, copySQL); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("compact %s partition %s: %w", dataset, date, err)
@@ -88,7 +111,7 @@ func (w *Writer) compactPartition(ctx context.Context, dataset, date string, fil
 		return fmt.Errorf("compact %s partition %s: %w", dataset, date, err)
 	}
 	var rowsAfter int64
-	if err := w.scratch.QueryRowContext(ctx, `SELECT count(*) FROM read_parquet(`+sqlString(tmp)+`)`).Scan(&rowsAfter); err != nil {
+	if err := w.scratch.QueryRowContext(ctx, `SELECT count(*) FROM read_parquet(`+Literal(tmp)+`)`).Scan(&rowsAfter); err != nil {
 		return fmt.Errorf("check compacted %s partition %s: %w", dataset, date, err)
 	}
 	p := &partFile[EventRow]{dataset: dataset, date: date, tmp: tmp}

@@ -12,22 +12,18 @@ import (
 	"strings"
 )
 
-//go:embed issuances.sql
-var issuancesSQL string
+//go:embed issuance_index.sql
+var issuanceIndexSQL string
 
-// issuanceRows is issuances.sql over the lake files (absolute paths).
+// issuanceRows is issuance_index.sql over the lake files (absolute paths).
 func issuanceRows(files []string) string {
-	return strings.ReplaceAll(issuancesSQL, "{{files}}",
+	return strings.ReplaceAll(issuanceIndexSQL, "{{files}}",
 		"read_parquet("+sqlList(files)+", union_by_name = true, hive_partitioning = false, filename = true)")
 }
 
-// issuanceEventNames are the STS calls that mint role credentials (as in issuances.sql).
-var issuanceEventNames = map[string]bool{"AssumeRole": true, "AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true}
-
-// isIssuance is issuances.sql's selection of one row: a successful AssumeRole* call.
+// isIssuance is issuance_index.sql's selection of one row: a successful credential issuance.
 func isIssuance(e *EventRow) bool {
-	return e.EventSource != nil && *e.EventSource == "sts.amazonaws.com" && e.EventName != nil &&
-		issuanceEventNames[*e.EventName] && e.ErrorCode == nil
+	return IsIssuanceCall(e.EventSource, e.EventName) && e.ErrorCode == nil
 }
 
 // issuanceOf is e's row of the issuance index, its strings copied (e's strings may be views of a
@@ -94,7 +90,7 @@ func placeIssuancesFile(root, tmp, events, date string, rows int) (committedFile
 }
 
 // indexIssuances writes the issuances files of the registered events files that have none (a
-// compaction's, or a warehouse's from before the dataset) with issuances.sql, and drops those
+// compaction's, or a warehouse's from before the dataset) with issuance_index.sql, and drops those
 // whose events file is no longer registered (a compaction drops them in its own swap, so this
 // only repairs a registry changed otherwise), in one catalog transaction; the dropped files are
 // deleted once it commits.
@@ -169,12 +165,12 @@ func (w *Writer) indexIssuances(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// copyIssuances writes the issuances file of the registered events file rel with issuances.sql.
+// copyIssuances writes the issuances file of the registered events file rel with issuance_index.sql.
 func (w *Writer) copyIssuances(ctx context.Context, rel, date string) (committedFile, error) {
 	w.seq++
 	tmp := filepath.Join(w.root, lakeName, tmpName, fmt.Sprintf("%s-%06d-%06d.parquet", DatasetIssuances, w.run, w.seq))
 	res, err := w.scratch.ExecContext(ctx, `COPY (SELECT * EXCLUDE (filename) FROM (`+issuanceRows(w.abs([]string{rel}))+`) ORDER BY event_time)
-		TO `+sqlString(tmp)+` (FORMAT parquet, COMPRESSION zstd)`)
+		TO `+Literal(tmp)+` (FORMAT parquet, COMPRESSION zstd)`)
 	var rows int64
 	if err == nil {
 		rows, err = res.RowsAffected()

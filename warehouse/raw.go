@@ -48,11 +48,11 @@ func RawSQL(raw, at, eventID string) string {
 func rawMembersSQL(expr string) (names, members string) {
 	var n, m []string
 	for _, c := range RawMembers {
-		n = append(n, sqlString(c.Column))
+		n = append(n, Literal(c.Column))
 		if c.JSON {
-			m = append(m, fmt.Sprintf("nullif(json_extract(%s, %s), 'null') AS %s", expr, sqlString(c.Path), c.Column))
+			m = append(m, fmt.Sprintf("nullif(json_extract(%s, %s), 'null') AS %s", expr, Literal(c.Path), c.Column))
 		} else {
-			m = append(m, fmt.Sprintf("nullif(json_extract_string(%s, %s), '') AS %s", expr, sqlString(c.Path), c.Column))
+			m = append(m, fmt.Sprintf("nullif(json_extract_string(%s, %s), '') AS %s", expr, Literal(c.Path), c.Column))
 		}
 	}
 	return strings.Join(n, ", "), strings.Join(m, ",\n       ")

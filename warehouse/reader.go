@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -56,21 +55,13 @@ func OpenReader(ctx context.Context, root string) (*Reader, error) {
 }
 
 func (r *Reader) attach(ctx context.Context, catalog string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for delay := 20 * time.Millisecond; ; delay = min(delay*2, time.Second) {
-		_, err := r.db.ExecContext(ctx, `ATTACH `+sqlString(catalog)+` AS catalog (READ_ONLY)`)
-		if err == nil {
-			return nil
-		}
-		if !isLockConflict(err) || time.Now().After(deadline) {
-			return fmt.Errorf("attach catalog %s: %w", catalog, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
+	if err := retryLocked(ctx, func() error {
+		_, err := r.db.ExecContext(ctx, `ATTACH `+Literal(catalog)+` AS catalog (READ_ONLY)`)
+		return err
+	}); err != nil {
+		return fmt.Errorf("attach catalog %s: %w", catalog, err)
 	}
+	return nil
 }
 
 func (r *Reader) createViews(ctx context.Context) error {
@@ -109,7 +100,7 @@ func (r *Reader) createViews(ctx context.Context) error {
 	for k, v := range sources {
 		pairs = append(pairs, k, v)
 	}
-	ddl := strings.NewReplacer(pairs...).Replace(viewsSQL)
+	ddl := IssuanceMacro() + ";\n" + strings.NewReplacer(pairs...).Replace(viewsSQL)
 	if _, err := r.db.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("create warehouse views: %w", err)
 	}
@@ -149,7 +140,7 @@ func queryStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([
 
 // issuances is the query of the issuance_events view's rows: the issuances files of the events
 // files that have one (all of them, unless a writer stopped before indexing a compaction's files
-// or the warehouse predates the dataset) and issuances.sql over the others.
+// or the warehouse predates the dataset) and issuance_index.sql over the others.
 func (r *Reader) issuances(ctx context.Context, events []string) (string, error) {
 	registered, err := r.registered(ctx, DatasetIssuances)
 	if err != nil {

@@ -1,6 +1,41 @@
 package warehouse
 
-import "time"
+import (
+	"strings"
+	"time"
+)
+
+// IssuanceEventNames are the STS calls that mint role credentials: each one without an errorCode
+// is a credential issuance. The SQL names them through the is_issuance_call macro (IssuanceMacro).
+var IssuanceEventNames = []string{"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
+
+// issuanceSource is the event source of every issuance call.
+const issuanceSource = "sts.amazonaws.com"
+
+// IsIssuanceCall reports whether a record with this eventSource and eventName is a call that mints
+// role credentials (an issuance when it has no errorCode).
+func IsIssuanceCall(source, name *string) bool {
+	if source == nil || name == nil || *source != issuanceSource {
+		return false
+	}
+	for _, n := range IssuanceEventNames {
+		if *name == n {
+			return true
+		}
+	}
+	return false
+}
+
+// IssuanceMacro is the DuckDB macro is_issuance_call(event_source, event_name): IsIssuanceCall
+// in SQL. Every query engine the warehouse opens (readers, the writer's scratch) defines it.
+func IssuanceMacro() string {
+	names := make([]string, len(IssuanceEventNames))
+	for i, n := range IssuanceEventNames {
+		names[i] = Literal(n)
+	}
+	return "CREATE OR REPLACE MACRO is_issuance_call(event_source, event_name) AS event_source = " +
+		Literal(issuanceSource) + " AND event_name IN (" + strings.Join(names, ", ") + ")"
+}
 
 // EventRow is one CloudTrail record as stored in the lake (dataset "events", partitioned by the
 // UTC date of event_time). Extracted columns make queries fast; Raw keeps the whole record so
@@ -54,9 +89,9 @@ type EventRow struct {
 }
 
 // IssuanceRow is one row of the issuance index (dataset "issuances"): a successful credential
-// issuance (an AssumeRole* call without an errorCode, as issuances.sql selects) among the events of
-// the events file the issuances file belongs to, with the event columns the audits read. The
-// writer writes it beside the events file; Finish writes it with issuances.sql for events files
+// issuance (an IssuanceEventNames call without an errorCode, as issuance_index.sql selects) among
+// the events of the events file the issuances file belongs to, with the event columns the audits read. The
+// writer writes it beside the events file; Finish writes it with issuance_index.sql for events files
 // written otherwise (compaction, a warehouse from before the dataset).
 type IssuanceRow struct {
 	EventID            string    `parquet:"event_id"`

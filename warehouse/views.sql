@@ -41,7 +41,7 @@ SELECT * REPLACE (e.raw::JSON AS raw)
 FROM events_all e
 ANTI JOIN superseded_events s USING (event_id);
 
--- The successful credential issuances among events (warehouse/issuances.sql: AssumeRole*
+-- The successful credential issuances among events (warehouse/issuance_index.sql: AssumeRole*
 -- without errorCode, with the columns issuances_base reads). The reader reads them from the
 -- issuances files (the issuance index) of the events files that have one and from the events for
 -- the others, so an audit command does not scan every event (the scan was most of its time at 10M

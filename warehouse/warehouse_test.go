@@ -448,8 +448,8 @@ func TestLakesOfEarlierVersionsRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		_, err = db.Exec(`COPY (SELECT * EXCLUDE (raw_event_id_at), 'stale' AS request_id FROM read_parquet(` + sqlString(path) + `))
-			TO ` + sqlString(path+".old") + ` (FORMAT parquet)`)
+		_, err = db.Exec(`COPY (SELECT * EXCLUDE (raw_event_id_at), 'stale' AS request_id FROM read_parquet(` + Literal(path) + `))
+			TO ` + Literal(path+".old") + ` (FORMAT parquet)`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -614,7 +614,7 @@ func TestIssuanceIndex(t *testing.T) {
 	if n := count(t, root, `SELECT count(*) FROM lake_files WHERE dataset = 'issuances'`); n != 3 || len(files) != 3 {
 		t.Errorf("issuances files: %d registered, %v in the lake; want the 3 of the events files", n, files)
 	}
-	// The compacted partition's issuances file was written by Finish (issuances.sql), the other
+	// The compacted partition's issuances file was written by Finish (issuance_index.sql), the other
 	// day's by the writer: the same columns, of the same types.
 	columns := func(file string) string {
 		return strings.Join(queryColumn(t, root, `SELECT column_name || ' ' || column_type FROM (DESCRIBE SELECT * FROM read_parquet('`+file+`', hive_partitioning = false))`), ", ")
@@ -673,7 +673,7 @@ func TestIndexFailureIsAnIndexError(t *testing.T) {
 }
 
 // TestCommitIndexesWhatIssuancesSQLSelects: the issuances files a batch's commit writes hold the
-// rows issuances.sql selects from their events files, and a commit that fails leaves none.
+// rows issuance_index.sql selects from their events files, and a commit that fails leaves none.
 func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
 	root := t.TempDir()
 	ctx := context.Background()
@@ -725,14 +725,14 @@ func TestCommitIndexesWhatIssuancesSQLSelects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ix := `SELECT * FROM read_parquet(` + sqlString(filepath.Join(root, issuancesFileOf(rel))) + `, hive_partitioning = false)`
+		ix := `SELECT * FROM read_parquet(` + Literal(filepath.Join(root, issuancesFileOf(rel))) + `, hive_partitioning = false)`
 		sq := `SELECT * EXCLUDE (filename) FROM (` + issuanceRows([]string{e}) + `)`
 		indexed += count(t, root, `SELECT count(*) FROM (`+ix+`)`)
 		fromFiles += count(t, root, `SELECT count(*) FROM (`+sq+`)`)
 		both += count(t, root, `SELECT count(*) FROM (`+ix+` INTERSECT ALL `+sq+`)`)
 	}
 	if indexed != 4 || fromFiles != 4 || both != 4 {
-		t.Errorf("issuances files' rows %d, issuances.sql rows %d, equal %d (want 4 each)", indexed, fromFiles, both)
+		t.Errorf("issuances files' rows %d, issuance_index.sql rows %d, equal %d (want 4 each)", indexed, fromFiles, both)
 	}
 }
 

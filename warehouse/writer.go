@@ -133,6 +133,9 @@ func (w *Writer) open(ctx context.Context, now time.Time, command string) error 
 		return fmt.Errorf("open scratch database: %w", err)
 	}
 	w.scratch = sql.OpenDB(connector)
+	if _, err := w.scratch.ExecContext(ctx, IssuanceMacro()); err != nil {
+		return fmt.Errorf("open scratch database: %w", err)
+	}
 	db, err := openCatalog(ctx, CatalogPath(w.root))
 	if err != nil {
 		return err
@@ -353,13 +356,14 @@ func (w *Writer) register(dataset, date, rel string) {
 	w.lake[dataset][date] = append(w.lake[dataset][date], rel)
 }
 
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// Literal is s as a SQL string literal (DuckDB, ANSI: quotes doubled).
+func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // sqlList renders strings as a DuckDB list literal: ['a', 'b'].
 func sqlList(values []string) string {
 	quoted := make([]string, len(values))
 	for i, v := range values {
-		quoted[i] = sqlString(v)
+		quoted[i] = Literal(v)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
 }
