@@ -1,0 +1,134 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+type committedFile struct {
+	rel, dataset, date string
+	rows               int
+	bytes              int64
+}
+
+// Register records the sealed batch's files, ledger entries, snapshots and watermarks in the
+// catalog in one transaction, which makes them visible to readers. It may run on another
+// goroutine while the writer's next batch is filled (ingest registers in the background), but
+// batches register one at a time, in the order their entries must be recorded.
+func (b *Batch) Register(ctx context.Context, now time.Time) error {
+	files := b.finished
+	db, err := openCatalog(ctx, CatalogPath(b.w.root))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = inConnTx(ctx, db, func(tx *sql.Conn) error {
+		for _, f := range files {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lake_files VALUES (?, ?, ?::DATE, ?, ?, ?, ?)`,
+				f.rel, f.dataset, f.date, f.rows, f.bytes, b.w.run, now.UTC()); err != nil {
+				return fmt.Errorf("register lake file %s: %w", f.rel, err)
+			}
+		}
+		for _, s := range b.snapshots {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)`,
+				s.ID, s.Source, s.TakenAt.UTC(), s.Items, b.w.run); err != nil {
+				return fmt.Errorf("record snapshot %s: %w", s.ID, err)
+			}
+		}
+		for _, wm := range b.watermarks {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO watermarks (source, account, region, watermark, updated_run, covered_from)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, account, region) DO UPDATE SET watermark = excluded.watermark,
+				updated_run = excluded.updated_run, covered_from = excluded.covered_from`,
+				wm.Source, wm.Account, wm.Region, wm.Watermark.UTC(), b.w.run, nullTime(wm.CoveredFrom)); err != nil {
+				return fmt.Errorf("record watermark %s/%s: %w", wm.Account, wm.Region, err)
+			}
+		}
+		return upsertLedger(ctx, tx, b.ledger, b.w.run, now)
+	})
+	if err != nil {
+		return fmt.Errorf("commit to catalog: %w", err)
+	}
+	for _, f := range files {
+		b.w.register(f.dataset, f.date, f.rel)
+	}
+	return nil
+}
+
+// ledgerChunk is how many ledger entries go into one INSERT: one statement per entry costs a
+// round trip through DuckDB's planner each, which dominated runs over many small files.
+const ledgerChunk = 256
+
+func upsertLedger(ctx context.Context, tx execer, entries []LedgerEntry, run int64, now time.Time) error {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	entries = lastPerSource(entries)
+	for len(entries) > 0 {
+		chunk := entries[:min(ledgerChunk, len(entries))]
+		entries = entries[len(chunk):]
+		args := make([]any, 0, 16*len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.Source, e.Kind, e.Size, nullTime(e.MTime), nullString(e.ETag), e.Status,
+				nullString(e.Error), e.Events, e.Stored, e.Duplicates, e.OutOfWindow, nullTime(e.WindowStart),
+				nullTime(e.WindowEnd), run, run, now.UTC())
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO ingest_files (source, kind, size, mtime, etag, status, error, events, stored,
+		duplicates, out_of_window, window_start, window_end, first_run, last_run, ingested_at)
+		VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+`
+		ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
+		etag = excluded.etag, status = excluded.status, error = excluded.error, events = excluded.events,
+		stored = excluded.stored, duplicates = excluded.duplicates, out_of_window = excluded.out_of_window,
+		window_start = excluded.window_start, window_end = excluded.window_end, last_run = excluded.last_run,
+		ingested_at = excluded.ingested_at`, args...)
+		if err != nil {
+			return fmt.Errorf("record %d sources in the ledger (first %s): %w", len(chunk), chunk[0].Source, err)
+		}
+	}
+	return nil
+}
+
+// lastPerSource keeps the last entry of each source (one statement cannot update a row twice).
+func lastPerSource(entries []LedgerEntry) []LedgerEntry {
+	last := make(map[string]int, len(entries))
+	for i, e := range entries {
+		last[e.Source] = i
+	}
+	if len(last) == len(entries) {
+		return entries
+	}
+	out := make([]LedgerEntry, 0, len(last))
+	for i, e := range entries {
+		if last[e.Source] == i {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
