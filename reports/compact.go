@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -20,22 +19,12 @@ type CompactInput struct {
 // Compact merges each partition's lake files into one and drops duplicate events, under the
 // writer lock, and reports what changed.
 func Compact(ctx context.Context, in CompactInput, out io.Writer) error {
-	w, err := warehouse.OpenWriter(ctx, in.Warehouse, in.Now, "compact", in.Wait)
+	st, err := warehouse.Compact(ctx, in.Warehouse, in.Now, in.Wait)
 	if err != nil {
 		return err
 	}
-	st, err := w.Compact(ctx, in.Now)
-	status := "ok"
-	if err != nil {
-		status = "failed"
-	}
-	finish := w.Finish(context.WithoutCancel(ctx), in.Now, status, warehouse.RunStats{})
-	if ie := (*warehouse.IndexError)(nil); errors.As(finish, &ie) {
-		fmt.Fprintf(out, "compact: warning: the issuance index was not brought up to date (audits read the new files' issuances from the events, slower; the next ingest or compact retries): %v\n", ie)
-		finish = nil
-	}
-	if err := errors.Join(err, finish, w.Close()); err != nil {
-		return err
+	if st.IndexError != nil {
+		fmt.Fprintf(out, "compact: warning: the issuance index was not brought up to date (audits read the new files' issuances from the events, slower; the next ingest or compact retries): %v\n", st.IndexError)
 	}
 	if st.Partitions == 0 {
 		fmt.Fprintln(out, "compact: nothing to do: every partition is one file without duplicates")

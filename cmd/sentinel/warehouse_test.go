@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sentinel-audit/sentinel/reports"
+	"github.com/sentinel-audit/sentinel/warehouse"
 )
 
 // warehouseLakeBytes is the size of the Parquet files of one lake dataset on disk.
@@ -34,7 +34,7 @@ func warehouseLakeBytes(t *testing.T, wh, dataset string) int64 {
 func TestWarehouseInfoOnFixtures(t *testing.T) {
 	wh := ingestFixtures(t)
 	r := sentinel(t, nil, "--warehouse", wh, "warehouse", "info", "--format", "json").mustExit(t, 0)
-	var info reports.WarehouseInfoReport
+	var info warehouse.Info
 	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
@@ -75,7 +75,7 @@ func TestWarehouseInfoOnFixtures(t *testing.T) {
 
 	// The ledger: 17 trail files + 4 hand-off files read (88 records, 74 stored, 14 duplicates),
 	// 2 snapshot files (17 items), 3 digest and 1 insight file skipped; all local files.
-	wantSources := []reports.LedgerSource{
+	wantSources := []warehouse.LedgerSource{
 		{Kind: "trail", Scheme: "file", Files: 21, OK: 21, RecordsRead: 88, Stored: 74, Duplicates: 14},
 		{Kind: "snapshot", Scheme: "file", Files: 2, OK: 2, RecordsRead: 17, Stored: 17},
 		{Kind: "digest", Scheme: "file", Files: 3, Skipped: 3},
@@ -190,7 +190,7 @@ func TestWarehouseInfoOnAnEmptyLake(t *testing.T) {
 	wh := filepath.Join(t.TempDir(), "wh")
 	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", src).mustExit(t, 0)
 	r := sentinel(t, nil, "--warehouse", wh, "warehouse", "info", "--format", "json").mustExit(t, 0)
-	var info reports.WarehouseInfoReport
+	var info warehouse.Info
 	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
@@ -199,10 +199,10 @@ func TestWarehouseInfoOnAnEmptyLake(t *testing.T) {
 			t.Errorf("empty lake dataset %+v", d)
 		}
 	}
-	if len(info.Sources) != 1 || info.Sources[0] != (reports.LedgerSource{Kind: "digest", Scheme: "file", Files: 1, Skipped: 1}) {
+	if len(info.Sources) != 1 || info.Sources[0] != (warehouse.LedgerSource{Kind: "digest", Scheme: "file", Files: 1, Skipped: 1}) {
 		t.Errorf("sources %+v", info.Sources)
 	}
-	if info.Runs != 1 || info.Sessions != (reports.SessionHistory{}) {
+	if info.Runs != 1 || info.Sessions != (warehouse.SessionHistory{}) {
 		t.Errorf("runs %d, sessions %+v", info.Runs, info.Sessions)
 	}
 	table := sentinel(t, nil, "--warehouse", wh, "warehouse", "info").mustExit(t, 0).stdout

@@ -1,0 +1,202 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Info describes a warehouse: what its lake holds, where it came from and how it got
+// there. Its JSON form is part of the CLI contract.
+type Info struct {
+	Warehouse  string            `json:"warehouse"`
+	Datasets   []LakeDataset     `json:"datasets"`
+	Sources    []LedgerSource    `json:"sources"`
+	Runs       int64             `json:"runs"`
+	LastRun    *IngestRun        `json:"last_run"`
+	Sessions   SessionHistory    `json:"sessions"`
+	Watermarks []IngestWatermark `json:"watermarks"`
+}
+
+// LakeDataset is one dataset of the lake. Rows count every stored record, duplicates written by
+// older versions or concurrent tools included; the views deduplicate.
+type LakeDataset struct {
+	Dataset    string `json:"dataset"` // events, session_snapshots or issuances
+	Files      int64  `json:"files"`
+	Rows       int64  `json:"rows"`
+	Bytes      int64  `json:"bytes"`
+	Partitions int64  `json:"partitions"`
+	// FirstDate and LastDate are the oldest and newest partition (YYYY-MM-DD, UTC).
+	FirstDate *string `json:"first_date"`
+	LastDate  *string `json:"last_date"`
+	// TimeColumn is event_time (events) or taken_at (session_snapshots); FirstTime and LastTime
+	// are its minimum and maximum.
+	TimeColumn string     `json:"time_column"`
+	FirstTime  *time.Time `json:"first_time"`
+	LastTime   *time.Time `json:"last_time"`
+}
+
+// LedgerSource sums the ingest ledger for one kind of source object read through one scheme
+// (file, s3, cloudtrail-api, dynamodb).
+type LedgerSource struct {
+	Kind        string `json:"kind"` // trail, snapshot, digest, insight, api
+	Scheme      string `json:"scheme"`
+	Files       int64  `json:"files"` // source objects: files, S3 objects, account/region API streams, table scans
+	OK          int64  `json:"ok"`
+	Failed      int64  `json:"failed"`
+	Skipped     int64  `json:"skipped"`
+	RecordsRead int64  `json:"records_read"` // in each object's last read (items, for snapshots)
+	Stored      int64  `json:"stored"`
+	Duplicates  int64  `json:"duplicates"`
+}
+
+// IngestRun is one run of `sentinel ingest`.
+type IngestRun struct {
+	Run          int64      `json:"run"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+	Status       string     `json:"status"` // running, ok, partial, failed, interrupted
+	Command      string     `json:"command"`
+	FilesRead    int64      `json:"files_read"`
+	FilesSkipped int64      `json:"files_skipped"`
+	FilesFailed  int64      `json:"files_failed"`
+	EventsStored int64      `json:"events_stored"`
+	Duplicates   int64      `json:"events_duplicate"`
+	SnapshotRows int64      `json:"snapshot_items"`
+}
+
+// SessionHistory is what the snapshots of the session table hold.
+type SessionHistory struct {
+	Snapshots    int64      `json:"snapshots"`
+	Items        int64      `json:"items"`
+	SessionIDs   int64      `json:"session_ids"` // distinct session ids ever seen
+	FirstTakenAt *time.Time `json:"first_taken_at"`
+	LastTakenAt  *time.Time `json:"last_taken_at"`
+}
+
+// IngestWatermark is how far an API sync got for one account and region.
+type IngestWatermark struct {
+	Source      string     `json:"source"`
+	Account     string     `json:"account"`
+	Region      string     `json:"region"`
+	Watermark   time.Time  `json:"watermark"`
+	CoveredFrom *time.Time `json:"covered_from"`
+	UpdatedRun  int64      `json:"updated_run"`
+}
+
+// Info reads what the warehouse holds from the catalog and the lake views.
+func (r *Reader) Info(ctx context.Context) (*Info, error) {
+	db := r.db
+	info := &Info{Datasets: []LakeDataset{}, Sources: []LedgerSource{}, Watermarks: []IngestWatermark{}}
+	for _, ds := range []struct{ name, view, column string }{
+		{DatasetEvents, "events_all", "event_time"},
+		{DatasetSnapshots, "session_snapshots", "taken_at"},
+		{DatasetIssuances, "issuance_events", "event_time"},
+	} {
+		d := LakeDataset{Dataset: ds.name, TimeColumn: ds.column}
+		var first, last, firstTime, lastTime sql.NullTime
+		err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum("rows"), 0)::BIGINT, coalesce(sum(bytes), 0)::BIGINT,
+			count(DISTINCT partition_date), min(partition_date), max(partition_date)
+			FROM lake_files WHERE dataset = ?`, ds.name).Scan(&d.Files, &d.Rows, &d.Bytes, &d.Partitions, &first, &last)
+		if err != nil {
+			return nil, fmt.Errorf("lake files: %w", err)
+		}
+		d.FirstDate, d.LastDate = nullableDate(first), nullableDate(last)
+		err = db.QueryRowContext(ctx, `SELECT min(`+ds.column+`), max(`+ds.column+`) FROM `+ds.view).Scan(&firstTime, &lastTime)
+		if err != nil {
+			return nil, fmt.Errorf("%s time range: %w", ds.name, err)
+		}
+		d.FirstTime, d.LastTime = nullableTime(firstTime), nullableTime(lastTime)
+		info.Datasets = append(info.Datasets, d)
+	}
+
+	rows, err := db.QueryContext(ctx, `SELECT kind, split_part(source, '://', 1) AS scheme, count(*),
+			count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'skipped'),
+			coalesce(sum(events), 0)::BIGINT, coalesce(sum(stored), 0)::BIGINT, coalesce(sum(duplicates), 0)::BIGINT
+		FROM ingest_files
+		GROUP BY kind, scheme
+		ORDER BY CASE kind WHEN 'trail' THEN 0 WHEN 'api' THEN 1 WHEN 'snapshot' THEN 2 WHEN 'digest' THEN 3 WHEN 'insight' THEN 4 ELSE 5 END,
+			kind, scheme`)
+	if err != nil {
+		return nil, fmt.Errorf("ingest ledger: %w", err)
+	}
+	for rows.Next() {
+		var s LedgerSource
+		if err := rows.Scan(&s.Kind, &s.Scheme, &s.Files, &s.OK, &s.Failed, &s.Skipped, &s.RecordsRead, &s.Stored, &s.Duplicates); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("ingest ledger: %w", err)
+		}
+		info.Sources = append(info.Sources, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ingest ledger: %w", err)
+	}
+
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ingest_runs`).Scan(&info.Runs); err != nil {
+		return nil, fmt.Errorf("ingest runs: %w", err)
+	}
+	if info.Runs > 0 {
+		var run IngestRun
+		var finished sql.NullTime
+		err := db.QueryRowContext(ctx, `SELECT run, started_at, finished_at, status, command, files_read, files_skipped, files_failed,
+			events_stored, events_duplicate, snapshot_items FROM ingest_runs ORDER BY run DESC LIMIT 1`).Scan(
+			&run.Run, &run.StartedAt, &finished, &run.Status, &run.Command, &run.FilesRead, &run.FilesSkipped, &run.FilesFailed,
+			&run.EventsStored, &run.Duplicates, &run.SnapshotRows)
+		if err != nil {
+			return nil, fmt.Errorf("last ingest run: %w", err)
+		}
+		run.StartedAt = run.StartedAt.UTC()
+		run.FinishedAt = nullableTime(finished)
+		info.LastRun = &run
+	}
+
+	var firstTaken, lastTaken sql.NullTime
+	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(items), 0)::BIGINT, min(taken_at), max(taken_at) FROM snapshots`).Scan(
+		&info.Sessions.Snapshots, &info.Sessions.Items, &firstTaken, &lastTaken)
+	if err != nil {
+		return nil, fmt.Errorf("snapshots: %w", err)
+	}
+	info.Sessions.FirstTakenAt, info.Sessions.LastTakenAt = nullableTime(firstTaken), nullableTime(lastTaken)
+	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT id) FROM session_snapshots`).Scan(&info.Sessions.SessionIDs); err != nil {
+		return nil, fmt.Errorf("session ids: %w", err)
+	}
+
+	rows, err = db.QueryContext(ctx, `SELECT source, account, region, watermark, covered_from, updated_run
+		FROM watermarks ORDER BY source, account, region`)
+	if err != nil {
+		return nil, fmt.Errorf("watermarks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w IngestWatermark
+		var covered sql.NullTime
+		if err := rows.Scan(&w.Source, &w.Account, &w.Region, &w.Watermark, &covered, &w.UpdatedRun); err != nil {
+			return nil, fmt.Errorf("watermarks: %w", err)
+		}
+		w.Watermark = w.Watermark.UTC()
+		w.CoveredFrom = nullableTime(covered)
+		info.Watermarks = append(info.Watermarks, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("watermarks: %w", err)
+	}
+	return info, nil
+}
+
+func nullableTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+func nullableDate(t sql.NullTime) *string {
+	if !t.Valid {
+		return nil
+	}
+	s := t.Time.UTC().Format(time.DateOnly)
+	return &s
+}
