@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"runtime/debug"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-	"github.com/schollz/progressbar/v3"
 	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/reports"
@@ -36,7 +34,7 @@ func ingestCommand() *cli.Command {
 			"Re-running is safe: unchanged files are not read again, changed files are re-read without\n" +
 			"duplicating events. A file that cannot be read is recorded with its error and the run goes on.\n\n" +
 			"Exit status: 0 when every file was ingested, 1 when some failed (the rest is stored), 2 on error.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "source", Usage: "PATH, s3://BUCKET[/PREFIX] or api (repeatable)"},
 			&cli.StringSliceFlag{Name: "sessions-file", Usage: "session-table snapshot: JSON lines of plain items or DynamoDB JSON, gzip or not; a directory or s3://BUCKET/PREFIX takes every file in it (repeatable)"},
 			&cli.StringFlag{Name: "sessions-table", Usage: "snapshot the live DynamoDB session table too (parallel Scan); with an AWS source it defaults to SENTINEL_SESSION_TABLE or defaults.session_table"},
@@ -46,66 +44,27 @@ func ingestCommand() *cli.Command {
 			&cli.StringFlag{Name: "until", Usage: "only events before this time (default: no limit)"},
 			&cli.StringFlag{Name: "accounts", Usage: "S3 trails: only these account ids (comma-separated)"},
 			&cli.StringFlag{Name: "regions", Usage: "S3 trails: only these regions; --source api: the regions to sync (default: the configured region)"},
-			&cli.StringFlag{Name: "aws-profile", Usage: "AWS profile for AWS sources", EnvVars: []string{"AWS_PROFILE"}},
-			&cli.StringFlag{Name: "region", Usage: "AWS region (default: AWS_REGION, the profile's, then defaults.region)"},
-			&cli.StringFlag{Name: "endpoint-url", Usage: "endpoint for every AWS service (S3-compatible stores, LocalStack); per service: AWS_ENDPOINT_URL_S3 and friends"},
 			&cli.IntFlag{Name: "workers", Usage: "files read in parallel", DefaultText: "number of CPUs"},
 			&cli.IntFlag{Name: "checkpoint", Usage: "commit after this many events (an interrupted run keeps everything up to its last commit; 1 = after every file)", DefaultText: "250000"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait for another running ingest instead of failing"},
 			&cli.StringFlag{Name: "memory-limit", Value: humanize.IBytes(uint64(ingest.DefaultMemoryLimit)), Usage: "soft limit of the heap (e.g. 512MiB, 2GiB; 0 = none): above it, memory is reclaimed more often instead of growing; the GOMEMLIMIT environment variable takes precedence"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is also off when stderr is not a terminal)"},
-		},
+		}, awsFlags("AWS sources", "endpoint for every AWS service (S3-compatible stores, LocalStack); per service: AWS_ENDPOINT_URL_S3 and friends")...),
 		Action: func(c *cli.Context) error {
-			now := time.Now()
-			cfg, err := loadConfig(c)
+			opts, err := ingestOptions(c, time.Now())
 			if err != nil {
 				return err
-			}
-			dir, err := warehouseDir(c, cfg)
-			if err != nil {
-				return err
-			}
-			w, err := window.Parse(c.String("since"), c.String("until"), now)
-			if err != nil {
-				return err
-			}
-			if c.NArg() > 0 {
-				return fmt.Errorf("unexpected argument %q: give sources with --source", c.Args().First())
 			}
 			if err := setMemoryLimit(c.String("memory-limit")); err != nil {
 				return err
 			}
-			opts := ingest.Options{
-				Warehouse:     dir,
-				Sources:       c.StringSlice("source"),
-				SessionsFiles: c.StringSlice("sessions-file"),
-				Window:        w,
-				Accounts:      splitList(c.String("accounts")),
-				Regions:       splitList(c.String("regions")),
-				Workers:       c.Int("workers"),
-				Checkpoint:    c.Int("checkpoint"),
-				Wait:          c.Bool("wait"),
-			}
-			table := c.String("sessions-table")
-			if usesAWS(opts) {
-				table = firstSet(table, os.Getenv("SENTINEL_SESSION_TABLE"), cfg.Defaults.SessionTable)
-			}
-			if table != "" {
-				opts.SessionsTable = &ingest.TableScan{Table: table, Segments: c.Int("scan-segments"), ConsistentRead: c.Bool("consistent-read")}
-			}
-			if usesAWS(opts) {
-				if opts.AWS, err = loadAWS(c, cfg.Defaults.Region); err != nil {
-					return err
-				}
-			}
-			opts.Command = describeRun(opts)
-			var bar *progressBar
+			var bar *reports.ProgressBar
 			if showProgress(c) {
-				bar = &progressBar{errOut: c.App.ErrWriter}
+				bar = reports.NewProgressBar(c.App.ErrWriter)
 				opts.Progress = bar
 			}
 			res, err := ingest.Run(c.Context, opts)
-			bar.finish()
+			bar.Finish()
 			if res != nil {
 				reports.IngestSummary(c.App.Writer, c.App.ErrWriter, res)
 			}
@@ -118,6 +77,50 @@ func ingestCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// ingestOptions loads the config file and turns the ingest flags into the run's options.
+func ingestOptions(c *cli.Context, now time.Time) (ingest.Options, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return ingest.Options{}, err
+	}
+	dir, err := warehouseDir(c, cfg)
+	if err != nil {
+		return ingest.Options{}, err
+	}
+	w, err := window.Parse(c.String("since"), c.String("until"), now)
+	if err != nil {
+		return ingest.Options{}, err
+	}
+	if c.NArg() > 0 {
+		return ingest.Options{}, fmt.Errorf("unexpected argument %q: give sources with --source", c.Args().First())
+	}
+	opts := ingest.Options{
+		Warehouse:     dir,
+		Sources:       c.StringSlice("source"),
+		SessionsFiles: c.StringSlice("sessions-file"),
+		Window:        w,
+		Accounts:      splitList(c.String("accounts")),
+		Regions:       splitList(c.String("regions")),
+		Workers:       c.Int("workers"),
+		Checkpoint:    c.Int("checkpoint"),
+		Wait:          c.Bool("wait"),
+	}
+	table := c.String("sessions-table")
+	if usesAWS(opts) {
+		table = firstSet(table, os.Getenv("SENTINEL_SESSION_TABLE"), cfg.Defaults.SessionTable)
+	}
+	if table != "" {
+		opts.SessionsTable = &ingest.TableScan{Table: table, Segments: c.Int("scan-segments"), ConsistentRead: c.Bool("consistent-read")}
+	}
+	if usesAWS(opts) {
+		if opts.AWS, err = loadAWS(c, cfg.Defaults.Region); err != nil {
+			return ingest.Options{}, err
+		}
+	}
+	opts.Command = describeRun(opts)
+	return opts, nil
 }
 
 // setMemoryLimit sets the runtime's soft memory limit from --memory-limit, unless GOMEMLIMIT
@@ -185,46 +188,4 @@ func describeRun(o ingest.Options) string {
 	}
 	parts = append(parts, "window "+o.Window.String())
 	return strings.Join(parts, " ")
-}
-
-// progressBar shows files, bytes, events and rate on a terminal.
-type progressBar struct {
-	errOut io.Writer
-	bar    *progressbar.ProgressBar
-	files  int
-	total  int
-	events int64
-}
-
-func (p *progressBar) Planned(objects int, bytes int64) {
-	p.total = objects
-	p.bar = progressbar.NewOptions64(bytes,
-		progressbar.OptionSetWriter(p.errOut),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionSetDescription(p.describe()),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-func (p *progressBar) Advance(objects int, bytes, events int64) {
-	if p.bar == nil {
-		return
-	}
-	p.files += objects
-	p.events += events
-	p.bar.Describe(p.describe())
-	_ = p.bar.Add64(bytes)
-}
-
-func (p *progressBar) describe() string {
-	return fmt.Sprintf("files %d/%d, events %d", p.files, p.total, p.events)
-}
-
-func (p *progressBar) finish() {
-	if p != nil && p.bar != nil {
-		_ = p.bar.Finish()
-	}
 }

@@ -39,33 +39,41 @@ func policyCommand() *cli.Command {
 					&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 				},
 				Action: func(c *cli.Context) error {
-					cfg, err := loadConfig(c)
+					in, err := policyExplainInput(c, time.Now())
 					if err != nil {
 						return err
 					}
-					path := firstSet(c.String("policy"), cfg.Defaults.Policy)
-					if path == "" {
-						return fmt.Errorf("no policy: pass --policy FILE or set defaults.policy in the config file")
-					}
-					at := time.Now()
-					if s := c.String("at"); s != "" {
-						if at, err = window.ParseTime(s, at); err != nil {
-							return fmt.Errorf("--at: %w", err)
-						}
-					}
-					var mode policy.Mode
-					if s := c.String("mode"); s != "" {
-						if mode, err = policy.ParseMode(s); err != nil {
-							return fmt.Errorf("--mode: %w", err)
-						}
-					}
-					return reports.PolicyExplain(reports.PolicyExplainInput{
-						PolicyPath: path,
-						Request:    policy.Request{Profile: c.String("profile"), User: c.String("user"), At: at, Mode: mode},
-						Format:     c.String("format"),
-					}, c.App.Writer)
+					return reports.PolicyExplain(in, c.App.Writer)
 				},
 			},
 		},
 	}
+}
+
+func policyExplainInput(c *cli.Context, now time.Time) (reports.PolicyExplainInput, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return reports.PolicyExplainInput{}, err
+	}
+	path := firstSet(c.String("policy"), cfg.Defaults.Policy)
+	if path == "" {
+		return reports.PolicyExplainInput{}, fmt.Errorf("no policy: pass --policy FILE or set defaults.policy in the config file")
+	}
+	at := now
+	if s := c.String("at"); s != "" {
+		if at, err = window.ParseTime(s, now); err != nil {
+			return reports.PolicyExplainInput{}, fmt.Errorf("--at: %w", err)
+		}
+	}
+	var mode policy.Mode
+	if s := c.String("mode"); s != "" {
+		if mode, err = policy.ParseMode(s); err != nil {
+			return reports.PolicyExplainInput{}, fmt.Errorf("--mode: %w", err)
+		}
+	}
+	return reports.PolicyExplainInput{
+		PolicyPath: path,
+		Request:    policy.Request{Profile: c.String("profile"), User: c.String("user"), At: at, Mode: mode},
+		Format:     c.String("format"),
+	}, nil
 }

@@ -73,15 +73,6 @@ func showProgress(c *cli.Context) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-var auditFlags = []cli.Flag{
-	&cli.StringFlag{Name: "since", Value: "7d", Usage: "start of the window: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date"},
-	&cli.StringFlag{Name: "until", Usage: "end of the window (exclusive): duration back from now or RFC 3339 time (default: now)"},
-	&cli.StringFlag{Name: "profile", Usage: "only this profile"},
-	&cli.StringFlag{Name: "policy", Usage: "policy file to annotate issuances with (default: defaults.policy of the config file)"},
-	&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
-	&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table, json or csv"},
-}
-
 // auditInput turns the audit flags into the report input.
 func auditInput(c *cli.Context, cfg *config.Config, now time.Time) (reports.AuditInput, error) {
 	in, err := baseInput(c, cfg)

@@ -32,11 +32,11 @@ func warehouseCompactCommand() *cli.Command {
 			&cli.BoolFlag{Name: "wait", Usage: "wait for a running ingest instead of failing"},
 		},
 		Action: func(c *cli.Context) error {
-			dir, err := resolveWarehouse(c)
+			in, err := compactInput(c, time.Now())
 			if err != nil {
 				return err
 			}
-			return reports.Compact(c.Context, reports.CompactInput{Warehouse: dir, Wait: c.Bool("wait"), Now: time.Now()}, c.App.Writer)
+			return reports.Compact(c.Context, in, c.App.Writer)
 		},
 	}
 }
@@ -82,12 +82,22 @@ func warehouseInfoCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: reports.FormatTable, Usage: "output format: table or json"},
 		},
 		Action: func(c *cli.Context) error {
-			dir, err := resolveWarehouse(c)
+			in, err := warehouseInfoInput(c)
 			if err != nil {
 				return err
 			}
-			_, err = reports.WarehouseInfo(c.Context, reports.WarehouseInfoInput{Warehouse: dir, Format: c.String("format")}, c.App.Writer)
+			_, err = reports.WarehouseInfo(c.Context, in, c.App.Writer)
 			return err
 		},
 	}
+}
+
+func compactInput(c *cli.Context, now time.Time) (reports.CompactInput, error) {
+	dir, err := resolveWarehouse(c)
+	return reports.CompactInput{Warehouse: dir, Wait: c.Bool("wait"), Now: now}, err
+}
+
+func warehouseInfoInput(c *cli.Context) (reports.WarehouseInfoInput, error) {
+	dir, err := resolveWarehouse(c)
+	return reports.WarehouseInfoInput{Warehouse: dir, Format: c.String("format")}, err
 }
