@@ -85,7 +85,7 @@ type Chain struct {
 
 // Result is what Check found.
 type Result struct {
-	// Findings are every problem, in time order. None means every digest and listed log file
+	// Findings are every problem, in time order (of the end of their Span). None means every digest and listed log file
 	// checked out and the window holds no gap.
 	Findings []Finding
 	// Covered is the part of the window the readable digests vouch for, merged and in order.
@@ -198,8 +198,10 @@ func Check(c Chain) Result {
 		}
 	}
 	ck := checker{c: c, files: files, index: index, listed: map[Object]bool{}}
-	for i := range files {
-		ck.digest(i)
+	// Walk the chain from the newest digest back, as validate-logs does: each digest leads to
+	// the one it links to; digests it skips are not in the chain.
+	for i := len(files) - 1; i >= 0; {
+		i = ck.digest(i)
 	}
 	ck.unlisted()
 	broken := map[Object]bool{}
@@ -214,7 +216,7 @@ func Check(c Chain) Result {
 		}
 	}
 	slices.SortStableFunc(ck.findings, func(a, b Finding) int {
-		return cmp.Or(a.Span.To.Compare(b.Span.To), a.Span.From.Compare(b.Span.From), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Object.Key, b.Object.Key))
+		return cmp.Or(a.Span.To.Compare(b.Span.To), a.Span.From.Compare(b.Span.From), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Object.Key, b.Object.Key), cmp.Compare(a.By.Key, b.By.Key))
 	})
 	return Result{Findings: ck.findings, Covered: ck.covered(), ValidDigests: ck.validDigests, ValidLogFiles: ck.validLogFiles}
 }
@@ -244,13 +246,14 @@ func (ck *checker) broken(f *DigestFile, r Reason, by Object, format string, arg
 	ck.add(Finding{Kind: ChainBroken, Reason: r, Object: f.Object, By: by, Span: f.span(), Detail: fmt.Sprintf(format, args...)})
 }
 
-// digest checks files[i]: itself, its log files and its link to its predecessor.
-func (ck *checker) digest(i int) {
+// digest checks files[i]: itself, its log files and its link to its predecessor. It returns the
+// index of the digest to check next.
+func (ck *checker) digest(i int) int {
 	f := &ck.files[i]
 	d := f.Digest
 	if d == nil {
 		ck.broken(f, Unreadable, Object{}, "The digest %s cannot be read: %v.", f.Object, f.Problem)
-		return
+		return i - 1
 	}
 	ck.spans = append(ck.spans, Span{d.StartTime, d.EndTime})
 	if d.Object() != f.Object {
@@ -272,7 +275,7 @@ func (ck *checker) digest(i int) {
 			ck.validLogFiles++
 		}
 	}
-	ck.link(i)
+	return ck.link(i)
 }
 
 func (ck *checker) signature(f *DigestFile) {
@@ -297,8 +300,10 @@ func (ck *checker) signature(f *DigestFile) {
 	}
 }
 
-// link checks the link of files[i] (readable) to its predecessor, and the time before it.
-func (ck *checker) link(i int) {
+// link checks the link of files[i] (readable) to its predecessor, and the time before it. It
+// returns the index of the predecessor, or of the latest digest before files[i] when the link
+// cannot be followed.
+func (ck *checker) link(i int) int {
 	f := &ck.files[i]
 	d := f.Digest
 	link := d.Previous
@@ -308,12 +313,12 @@ func (ck *checker) link(i int) {
 			from = ck.files[i-1].end()
 		}
 		ck.add(Finding{Kind: LoggingOff, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("The digest %s starts a chain: logging or log file validation was off before %s.", f.Object, d.StartTime.UTC().Format(TimeLayout))})
-		return
+		return i - 1
 	}
 	if j, ok := ck.index[link.Object()]; ok {
 		if j >= i {
 			ck.broken(f, BadLink, Object{}, "The digest %s links to %s, which does not end before it.", f.Object, link.Object())
-			return
+			return i - 1
 		}
 		p := &ck.files[j]
 		if !p.Hash.IsZero() && p.Hash != link.Hash {
@@ -326,32 +331,34 @@ func (ck *checker) link(i int) {
 		if p.end().Before(d.StartTime) {
 			ck.add(Finding{Kind: Gap, Span: Span{p.end(), d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back to %s.", Span{p.end(), d.StartTime}, f.Object, p.Object)})
 		}
-		return
+		return j
 	}
 	lk, err := ParseDigestKey(link.S3Object)
 	if err != nil {
 		ck.broken(f, BadLink, Object{}, "The digest %s links to %s: %v.", f.Object, link.Object(), err)
-		return
+		return i - 1
 	}
-	// The predecessor is not in the store. Digests after its end are not part of the chain; the
+	// The predecessor is not in the store. Digests after its end are not in the chain; the
 	// latest one before is where the evidence resumes.
 	j := i
 	for j > 0 && ck.files[j-1].end().After(lk.End) {
 		j--
 	}
 	ck.notLinked(j, i, link)
-	if !lk.End.After(ck.c.Window.From) {
-		return
+	if lk.End.After(ck.c.Window.From) {
+		from := ck.c.Window.From
+		if j > 0 {
+			from = ck.files[j-1].end()
+		}
+		ck.add(Finding{Kind: ChainBroken, Reason: Absent, Object: link.Object(), By: f.Object, Span: Span{To: lk.End}, Detail: fmt.Sprintf("The digest %s, to which %s links, is not in the store.", link.Object(), f.Object)})
+		ck.add(Finding{Kind: Gap, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back across it.", Span{from, d.StartTime}, f.Object)})
 	}
-	from := ck.c.Window.From
-	if j > 0 {
-		from = ck.files[j-1].end()
-	}
-	ck.add(Finding{Kind: ChainBroken, Reason: Absent, Object: link.Object(), By: f.Object, Span: Span{To: lk.End}, Detail: fmt.Sprintf("The digest %s, to which %s links, is not in the store.", link.Object(), f.Object)})
-	ck.add(Finding{Kind: Gap, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back across it.", Span{from, d.StartTime}, f.Object)})
+	return j - 1
 }
 
 // notLinked reports files[from:to]: digests between a digest and the predecessor it links to.
+// They are not checked further, and the log files they list count as unlisted: a digest outside
+// the chain vouches for nothing.
 func (ck *checker) notLinked(from, to int, link *Link) {
 	for k := from; k < to; k++ {
 		n := &ck.files[k]

@@ -236,7 +236,11 @@ func (r *reader) syntax(field string, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return r.errorf(int(se.Offset), field, "not JSON: %v", se)
+		off := int(se.Offset)
+		for off < len(r.data) && strings.IndexByte(" \t\r\n", r.data[off]) >= 0 {
+			off++
+		}
+		return r.errorf(off, field, "not JSON: %v", se)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return r.errorf(len(r.data), field, "the JSON ends early")
 	default:
