@@ -59,6 +59,9 @@ func ParseDigestKey(key string) (DigestKey, error) {
 	if !ok {
 		return bad("the file name does not end with .json.gz")
 	}
+	if strings.HasSuffix(rest, "_backfill") {
+		return bad("backfill digests (CloudTrail's re-delivered digests) are not read yet")
+	}
 	// TRAIL_HOMEREGION_STAMP: region names have no "_", so the last two "_" delimit them.
 	i := strings.LastIndexByte(rest, '_')
 	if i < 0 {
