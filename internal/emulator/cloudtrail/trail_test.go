@@ -1,4 +1,4 @@
-package lookupevents_test
+package cloudtrail_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package lookupevents
+package cloudtrail
 
 import (
 	"crypto/rand"

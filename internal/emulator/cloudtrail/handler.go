@@ -1,4 +1,4 @@
-package lookupevents
+package cloudtrail
 
 import (
 	"bytes"
@@ -19,13 +19,9 @@ import (
 )
 
 const (
-	// lookupEventsTarget is the X-Amz-Target aws-sdk-go-v2 sends;
-	// lookupEventsTargetFull is the fully qualified form other SDKs send.
-	lookupEventsTarget     = "CloudTrail_20131101.LookupEvents"
-	lookupEventsTargetFull = "com.amazonaws.cloudtrail.v20131101." + lookupEventsTarget
-	contentType            = "application/x-amz-json-1.1"
-	maxBodyBytes           = 1 << 20
-	maxResultsLimit        = 50
+	contentType     = "application/x-amz-json-1.1"
+	maxBodyBytes    = 1 << 20
+	maxResultsLimit = 50
 )
 
 // apiError is a JSON 1.1 error response.
@@ -99,12 +95,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.count(region, 1, 0, 0)
 
 	target := r.Header.Get("X-Amz-Target")
-	if r.Method != http.MethodPost || (target != lookupEventsTarget && target != lookupEventsTargetFull) {
+	op := operation(target)
+	switch op {
+	case "LookupEvents", "ListPublicKeys", "DescribeTrails", "GetTrail", "Organizations.DescribeOrganization":
+	default:
 		writeError(w, errorf("UnrecognizedClientException",
-			"The operation %q is not supported by this CloudTrail emulator; only LookupEvents is.", target))
+			"The operation %q is not supported by this CloudTrail emulator; it serves LookupEvents, ListPublicKeys, DescribeTrails, GetTrail and Organizations' DescribeOrganization.", target))
 		return
 	}
-	if !s.allow(region) {
+	if r.Method != http.MethodPost {
+		writeError(w, errorf("UnrecognizedClientException", "%s needs a POST request.", op))
+		return
+	}
+	if op == "LookupEvents" && !s.allow(region) {
 		s.count(region, 0, 1, 0)
 		writeError(w, errorf("ThrottlingException", "Rate exceeded"))
 		return
@@ -113,6 +116,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil || len(body) > maxBodyBytes {
 		writeError(w, errorf("SerializationException", "Request body could not be read or is too large."))
+		return
+	}
+	switch op {
+	case "ListPublicKeys":
+		s.listPublicKeys(w, body)
+		return
+	case "DescribeTrails":
+		s.describeTrails(w, body)
+		return
+	case "GetTrail":
+		s.getTrail(w, body)
+		return
+	case "Organizations.DescribeOrganization":
+		s.describeOrganization(w)
 		return
 	}
 	var req lookupRequest

@@ -1,4 +1,4 @@
-package lookupevents_test
+package cloudtrail_test
 
 import (
 	"bytes"
@@ -22,19 +22,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/sentinel-audit/sentinel/internal/emulator/lookupevents"
+	emulator "github.com/sentinel-audit/sentinel/internal/emulator/cloudtrail"
 )
 
 // now is the emulated present of every test.
 var now = time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
 
 // start runs an emulator for the test and returns it with its endpoint.
-func start(t *testing.T, opts lookupevents.Options) (*lookupevents.Server, string) {
+func start(t *testing.T, opts emulator.Options) (*emulator.Server, string) {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return now }
 	}
-	s := lookupevents.New(opts)
+	s := emulator.New(opts)
 	endpoint, stop, err := s.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func start(t *testing.T, opts lookupevents.Options) (*lookupevents.Server, strin
 }
 
 // unthrottled are options for tests that are not about throttling.
-var unthrottled = lookupevents.Options{RequestsPerSecond: -1}
+var unthrottled = emulator.Options{RequestsPerSecond: -1}
 
 // client is the real SDK CloudTrail client, pointed at endpoint the way users
 // point it at LocalStack.
@@ -420,7 +420,7 @@ func TestLookupEvents(t *testing.T) {
 		_, endpoint := start(t, unthrottled)
 		req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-		req.Header.Set("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails")
+		req.Header.Set("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.StartLogging")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -435,7 +435,7 @@ func TestLookupEvents(t *testing.T) {
 
 	t.Run("records_without_eventID_or_eventTime_are_rejected", func(t *testing.T) {
 		t.Parallel()
-		s := lookupevents.New(unthrottled)
+		s := emulator.New(unthrottled)
 		for _, bad := range []string{`[]`, `{"eventTime":"2026-11-23T10:00:00Z"}`, `{"eventID":"x"}`, `{"eventID":"x","eventTime":"yesterday"}`} {
 			if err := s.AddRecords("us-east-1", []byte(bad)); err == nil {
 				t.Errorf("AddRecords(%s) succeeded, want an error", bad)
@@ -481,7 +481,7 @@ func TestThrottling(t *testing.T) {
 
 	t.Run("without_retries_a_tight_loop_gets_ThrottlingException", func(t *testing.T) {
 		t.Parallel()
-		s, endpoint := start(t, lookupevents.Options{})
+		s, endpoint := start(t, emulator.Options{})
 		c := client(t, endpoint, "us-east-1", config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
 		var throttled error
 		for range 10 {
@@ -500,7 +500,7 @@ func TestThrottling(t *testing.T) {
 
 	t.Run("the_sdk_retryer_pages_through_at_2_requests_per_second", func(t *testing.T) {
 		t.Parallel()
-		s, endpoint := start(t, lookupevents.Options{})
+		s, endpoint := start(t, emulator.Options{})
 		if err := s.AddRecords("us-east-1", series(12, now.Add(-time.Hour), "us-east-1")...); err != nil {
 			t.Fatal(err)
 		}
@@ -536,7 +536,7 @@ func TestThrottling(t *testing.T) {
 
 	t.Run("buckets_are_per_region", func(t *testing.T) {
 		t.Parallel()
-		_, endpoint := start(t, lookupevents.Options{RequestsPerSecond: 0.001, Burst: 1})
+		_, endpoint := start(t, emulator.Options{RequestsPerSecond: 0.001, Burst: 1})
 		nop := config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} })
 		east, west := client(t, endpoint, "us-east-1", nop), client(t, endpoint, "eu-west-1", nop)
 		for _, c := range []*cloudtrail.Client{east, west} {
@@ -605,7 +605,7 @@ func TestLoadArchiveDir(t *testing.T) {
 	}
 
 	write("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/broken.json.gz", false, []byte(`{}`))
-	if _, err := lookupevents.New(unthrottled).LoadArchiveDir(dir); err == nil || !strings.Contains(err.Error(), "broken.json.gz") {
+	if _, err := emulator.New(unthrottled).LoadArchiveDir(dir); err == nil || !strings.Contains(err.Error(), "broken.json.gz") {
 		t.Errorf("corrupt file: err = %v, want an error naming the file", err)
 	}
 }

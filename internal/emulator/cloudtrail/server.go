@@ -1,18 +1,22 @@
-// Package lookupevents is a test-only emulator of the CloudTrail LookupEvents
-// API. It speaks the real AWS JSON 1.1 wire protocol, so the project's tests
-// point the unmodified aws-sdk-go-v2 CloudTrail client at it (BaseEndpoint or
-// AWS_ENDPOINT_URL_CLOUDTRAIL), the way users point clients at LocalStack.
+// Package cloudtrail is a test-only emulator of the CloudTrail API. It speaks the real AWS JSON
+// 1.1 wire protocol, so the project's tests point the unmodified aws-sdk-go-v2 CloudTrail client
+// at it (BaseEndpoint or AWS_ENDPOINT_URL_CLOUDTRAIL), and the AWS CLI with --endpoint-url, the
+// way users point clients at LocalStack.
 //
-// The emulator serves CloudTrail records added with AddRecords or loaded from a
-// local copy of trail archives with LoadArchiveDir. It mimics what matters to a
-// LookupEvents consumer: events newest first, time and lookup-attribute
-// filters, 1..50 results per page, opaque next tokens that are bound to the
-// query, the 90-day history limit, and the 2 requests per second per account
-// and region throttle, answered with ThrottlingException.
+// LookupEvents serves CloudTrail records added with AddRecords or loaded from a local copy of
+// trail archives with LoadArchiveDir. It mimics what matters to a LookupEvents consumer: events
+// newest first, time and lookup-attribute filters, 1..50 results per page, opaque next tokens
+// that are bound to the query, the 90-day history limit, and the 2 requests per second per
+// account and region throttle, answered with ThrottlingException.
 //
-// Request signatures are not verified; the SigV4 Authorization header is only
-// read for the region in its credential scope.
-package lookupevents
+// For log file integrity validation (what `aws cloudtrail validate-logs` calls) it also answers
+// ListPublicKeys (Options.PublicKeys: rotating keys with validity ranges), DescribeTrails and
+// GetTrail (Options.Trails), and Organizations' DescribeOrganization (Options.OrganizationID),
+// which validate-logs asks for an organization trail.
+//
+// Request signatures are not verified; the SigV4 Authorization header is only read for the
+// region in its credential scope.
+package cloudtrail
 
 import (
 	"crypto/rand"
@@ -49,6 +53,13 @@ type Options struct {
 	// Now is the emulated present; events older than HistoryLimit before it
 	// are not served. Default time.Now.
 	Now func() time.Time
+	// PublicKeys are the digest signing keys ListPublicKeys serves (in every region).
+	PublicKeys []PublicKey
+	// Trails are the trails DescribeTrails and GetTrail describe.
+	Trails []Trail
+	// OrganizationID is the organization DescribeOrganization describes; "" answers that the
+	// account is in no organization.
+	OrganizationID string
 }
 
 // Stats counts what the server has done since it was created.
