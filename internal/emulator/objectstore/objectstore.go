@@ -7,6 +7,7 @@ package objectstore
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
@@ -136,6 +137,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		time.Sleep(d)
 	}
+	raw := w // for hijacking the connection
+	meta := &lowercaseMetadata{ResponseWriter: raw}
+	defer meta.lowercase() // for answers without a body or status written (HEAD)
+	w = meta
 	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
 	object := len(parts) == 2 && parts[1] != ""
 	switch {
@@ -164,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case f.Reset:
-		if hj, ok := w.(http.Hijacker); ok {
+		if hj, ok := raw.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
 				return
@@ -182,9 +187,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range rec.header {
 			w.Header()[k] = v
 		}
-		w.WriteHeader(rec.status)
+		w.WriteHeader(cmp.Or(rec.status, http.StatusOK))
 		w.Write(rec.body.Bytes()[:rec.body.Len()/2])
-		if hj, ok := w.(http.Hijacker); ok {
+		if hj, ok := raw.(http.Hijacker); ok {
 			if conn, buf, err := hj.Hijack(); err == nil {
 				buf.Flush()
 				conn.Close()
@@ -217,3 +222,38 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
+
+// lowercaseMetadata sends user metadata headers as S3 does, in lowercase (x-amz-meta-signature):
+// gofakes3 sets them through http.Header.Set, which capitalizes them, and clients that keep the
+// case of the name after the prefix (botocore, so the AWS CLI) would then miss "signature".
+type lowercaseMetadata struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (m *lowercaseMetadata) WriteHeader(status int) {
+	m.lowercase()
+	m.ResponseWriter.WriteHeader(status)
+}
+
+// lowercase renames the metadata headers, once: before the headers are sent.
+func (m *lowercaseMetadata) lowercase() {
+	if m.wrote {
+		return
+	}
+	m.wrote = true
+	h := m.ResponseWriter.Header()
+	for k, v := range h {
+		if strings.HasPrefix(k, "X-Amz-Meta-") {
+			delete(h, k)
+			h[strings.ToLower(k)] = v
+		}
+	}
+}
+
+func (m *lowercaseMetadata) Write(b []byte) (int, error) {
+	if !m.wrote {
+		m.WriteHeader(http.StatusOK)
+	}
+	return m.ResponseWriter.Write(b)
+}

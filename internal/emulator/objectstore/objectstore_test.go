@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +73,19 @@ func TestMetadata(t *testing.T) {
 			t.Errorf("%d HEADs counted", store.Heads())
 		}
 	})
+	t.Run("metadata_header_names_are_lowercase_as_s3_sends_them", func(t *testing.T) {
+		// botocore keeps the case of the name after x-amz-meta-: the AWS CLI looks for "signature".
+		conn, err := net.Dial("tcp", strings.TrimPrefix(endpointOf(t, c), "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "HEAD /%s/digest.json.gz HTTP/1.1\r\nHost: s3\r\nConnection: close\r\n\r\n", bucket)
+		head, _ := io.ReadAll(conn)
+		if !strings.Contains(string(head), "\r\nx-amz-meta-signature: 6a1f\r\n") || !strings.Contains(string(head), "\r\nx-amz-meta-signature-algorithm: SHA256withRSA\r\n") {
+			t.Errorf("response:\n%s", head)
+		}
+	})
 	t.Run("metadata_uploaded_with_the_sdk_comes_back", func(t *testing.T) {
 		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("up"), Body: bytes.NewReader([]byte("x")), Metadata: meta})
 		if err != nil {
@@ -131,4 +147,9 @@ func TestFaultsStillApplyToObjectsWithMetadata(t *testing.T) {
 	if store.Gets() != 2 {
 		t.Errorf("%d GETs counted", store.Gets())
 	}
+}
+
+func endpointOf(t *testing.T, c *s3.Client) string {
+	t.Helper()
+	return aws.ToString(c.Options().BaseEndpoint)
 }
