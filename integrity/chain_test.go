@@ -110,7 +110,7 @@ func TestChain(t *testing.T) {
 		},
 		{
 			name: "log_files_delivered_outside_the_window_are_not_unlisted", spec: full, window: window(2, 4),
-			change: func(b *built) { o, body := logFile(4); b.logs[o] = body },
+			change:       func(b *built) { o, body := logFile(4); b.logs[o] = body },
 			validDigests: 6, validLogs: 4, covered: []string{"h2..h4"},
 		},
 		{
@@ -182,8 +182,8 @@ func TestChain(t *testing.T) {
 		},
 		{
 			name: "signature_metadata_replaced_fails_and_differs_from_the_successors_link", spec: full, window: window(0, 6),
-			change: func(b *built) { b.digest(1).signature = b.digest(0).signature },
-			want:   []string{"chain_broken/bad_signature digest(1)", "chain_broken/signature_replaced digest(1) by digest(2)"},
+			change:       func(b *built) { b.digest(1).signature = b.digest(0).signature },
+			want:         []string{"chain_broken/bad_signature digest(1)", "chain_broken/signature_replaced digest(1) by digest(2)"},
 			validDigests: 5, validLogs: 4, covered: []string{"h0..h6"},
 		},
 		{
@@ -269,7 +269,7 @@ func TestChain(t *testing.T) {
 				}
 				return testkeys.Primary
 			}}, window: window(0, 4),
-			input: func(c *integrity.Chain) { c.Keys = rotation(hour(2).Add(30 * time.Minute)) },
+			input:        func(c *integrity.Chain) { c.Keys = rotation(hour(2).Add(30 * time.Minute)) },
 			validDigests: 4, validLogs: 1, covered: []string{"h0..h4"},
 		},
 		{
