@@ -6,13 +6,13 @@ LDFLAGS  := -X main.version=$(VERSION)
 FIXTURES := testdata/fixtures
 WINDOW   := --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z
 # Fuzz targets run by `make test`, each for a bounded number of executions.
-FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray ./reports:FuzzAppendIndented ./ingest:FuzzNormalizeFast ./ingest:FuzzScanString ./ingest:FuzzValueStream ./ingest:FuzzInflate
+FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray ./reports:FuzzAppendIndented ./ingest:FuzzNormalizeFast ./ingest:FuzzScanString ./ingest:FuzzValueStream ./ingest:FuzzInflate ./integrity:FuzzParseDigest ./integrity:FuzzParseDigestKey ./integrity:FuzzParseLogFileKey
 FUZZRUNS ?= 20000x
 # Go build tags: libdeflate when Debian's libdeflate-dev is installed (scripts/libdeflate.sh), which
 # inflates trail files in ~40 % of the pure-Go inflate's time; without it the build still works.
 TAGS      = $(shell scripts/libdeflate.sh)
 
-.PHONY: build demo test unit fuzz bench lint clean deps
+.PHONY: build demo test unit fuzz bench lint clean deps test-deps
 
 build:
 	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sentinel
@@ -20,6 +20,10 @@ build:
 # What the tests and benchmarks build with: libdeflate-dev, installed with apt when missing.
 deps:
 	@[ -n "$$(scripts/libdeflate.sh --install)" ] || { echo "make: libdeflate-dev is needed (apt-get install libdeflate-dev)" >&2; exit 1; }
+
+# What the tests check with besides: Debian's awscli (validate-logs), installed with apt when missing.
+test-deps:
+	@scripts/awscli.sh
 
 # The main job on the bundled fixtures: ingest into a throw-away warehouse, then the reports.
 # The reports exit 1 when they find gaps, which is what the fixtures contain.
@@ -31,7 +35,7 @@ demo: build
 	run audit untracked-sessions $(WINDOW) && \
 	run audit activity $(WINDOW)
 
-test: deps build unit fuzz
+test: deps test-deps build unit fuzz
 
 # Unit and integration tests, with the AWS stand-ins (dynalite) running for their duration.
 unit:

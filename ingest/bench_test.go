@@ -29,7 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/ingest"
-	"github.com/sentinel-audit/sentinel/internal/emulator/lookupevents"
+	"github.com/sentinel-audit/sentinel/internal/emulator/cloudtrail"
 	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
 	"github.com/sentinel-audit/sentinel/internal/emulator/sts"
 	"github.com/sentinel-audit/sentinel/internal/trailgen"
@@ -360,7 +360,7 @@ func BenchmarkAPIPacing(b *testing.B) {
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	cfg := trailgen.Config{Events: 1000, Seed: 3, Start: start, Days: 1, Regions: []string{"us-east-1"}}
 	now := start.Add(26 * time.Hour) // after every event, well inside the 90-day history
-	le := lookupevents.New(lookupevents.Options{Now: func() time.Time { return now }})
+	le := cloudtrail.New(cloudtrail.Options{Now: func() time.Time { return now }})
 	st, err := trailgen.GenerateTo(cfg, func(region string, rec []byte) error { return le.AddRecords(region, rec) })
 	if err != nil {
 		b.Fatal(err)

@@ -2,7 +2,8 @@
 # Runs a command with the AWS stand-ins the tests need, then stops them:
 #   DynamoDB: dynalite (version pinned in scripts/standins/package-lock.json) on a free loopback port,
 #             exported as SENTINEL_TEST_DYNAMODB_ENDPOINT.
-# S3, CloudTrail LookupEvents and STS stand-ins run inside the Go tests themselves.
+# S3, CloudTrail and STS stand-ins run inside the Go tests themselves; the AWS CLI (Debian's awscli,
+# installed by make test) checks the fixtures against them.
 # SENTINEL_REQUIRE_STANDINS=1 makes tests that need a stand-in fail (not skip) when it is missing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -26,7 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/sentinel-audit/sentinel/internal/emulator/lookupevents"
+	"github.com/sentinel-audit/sentinel/internal/emulator/cloudtrail"
 	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
 	"github.com/sentinel-audit/sentinel/internal/emulator/sts"
 	"github.com/sentinel-audit/sentinel/internal/testenv"
@@ -217,12 +217,12 @@ func TestS3SessionsExportIsOneSnapshot(t *testing.T) {
 
 // lookupEventsWithTrail starts the LookupEvents and STS stand-ins, the former serving the
 // fixture trail; their endpoints go to the binary as AWS_ENDPOINT_URL_CLOUDTRAIL / _STS.
-func lookupEventsWithTrail(t *testing.T, opts lookupevents.Options) (*lookupevents.Server, []string) {
+func lookupEventsWithTrail(t *testing.T, opts cloudtrail.Options) (*cloudtrail.Server, []string) {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC) }
 	}
-	le := lookupevents.New(opts)
+	le := cloudtrail.New(opts)
 	if _, err := le.LoadArchiveDir(filepath.Join(repoRoot(t), fixtures, "trail")); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func lookupEventsWithTrail(t *testing.T, opts lookupevents.Options) (*lookupeven
 }
 
 func TestAPISourceMatchesDirectory(t *testing.T) {
-	le, env := lookupEventsWithTrail(t, lookupevents.Options{})
+	le, env := lookupEventsWithTrail(t, cloudtrail.Options{})
 	wh := filepath.Join(t.TempDir(), "wh")
 	r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", "us-east-1,eu-west-1",
 		"--since", since, "--until", until, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
@@ -269,7 +269,7 @@ func TestAPISourceMatchesDirectory(t *testing.T) {
 }
 
 func TestAPISourceWarnings(t *testing.T) {
-	_, env := lookupEventsWithTrail(t, lookupevents.Options{})
+	_, env := lookupEventsWithTrail(t, cloudtrail.Options{})
 	wh := filepath.Join(t.TempDir(), "wh")
 	r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", "eu-west-1", "--since", "200d").mustExit(t, 0)
 	for _, want := range []string{"leaves out us-east-1", "reaches past LookupEvents' 90-day history"} {
@@ -280,7 +280,7 @@ func TestAPISourceWarnings(t *testing.T) {
 }
 
 func TestAPIThrottledSyncCompletes(t *testing.T) {
-	le, env := lookupEventsWithTrail(t, lookupevents.Options{RequestsPerSecond: 1, Burst: 1})
+	le, env := lookupEventsWithTrail(t, cloudtrail.Options{RequestsPerSecond: 1, Burst: 1})
 	base := time.Date(2026, 11, 7, 0, 0, 0, 0, time.UTC)
 	for i := range 450 {
 		rec := fmt.Sprintf(`{"eventVersion":"1.08","eventID":"bulk-%04d","eventTime":"%s","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111111111111"}`,

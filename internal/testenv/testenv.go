@@ -19,3 +19,19 @@ func DynamoDBEndpoint(t testing.TB) string {
 	}
 	return ep
 }
+
+// DebianAWSCLI is the AWS CLI of Debian's awscli package (/usr/bin/aws), the independent checker
+// of the fixtures' digests (`make test` installs it). Without it the test is skipped, unless
+// SENTINEL_REQUIRE_STANDINS is set, where it fails. Other installations of `aws` (pip's, in a
+// virtualenv) are not used: their versions vary, Debian's is the one pinned by the OS.
+func DebianAWSCLI(t testing.TB) string {
+	t.Helper()
+	const aws = "/usr/bin/aws"
+	if _, err := os.Stat(aws); err != nil {
+		if os.Getenv("SENTINEL_REQUIRE_STANDINS") != "" {
+			t.Fatalf("%s is missing: install Debian's awscli (apt-get install awscli; `make test` does)", aws)
+		}
+		t.Skipf("%s is missing: install Debian's awscli (apt-get install awscli) or run `make test`", aws)
+	}
+	return aws
+}

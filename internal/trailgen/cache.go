@@ -17,6 +17,9 @@ func Cached(root string, cfg Config) (dir string, st Stats, generated bool, err 
 	if len(cfg.Regions) > 0 {
 		name += "-" + strings.Join(cfg.Regions, "_")
 	}
+	if cfg.NoDigests {
+		name += "-nodigests"
+	}
 	dir = filepath.Join(root, name)
 	if data, err := os.ReadFile(filepath.Join(dir, "stats.json")); err == nil && json.Unmarshal(data, &st) == nil && st.Events == cfg.Events {
 		return dir, st, false, nil

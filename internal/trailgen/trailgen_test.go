@@ -73,7 +73,8 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	other.Seed++
 	dirC, _ := generate(t, other)
 	for name, data := range files(t, dirC) {
-		if bytes.Equal(data, fa[name]) {
+		// Digests of the hours before the first trail file depend on the time span alone.
+		if bytes.Equal(data, fa[name]) && !trailgen.DigestKeyPattern.MatchString(name) {
 			t.Fatalf("%s is the same for another seed", name)
 		}
 	}
@@ -137,7 +138,7 @@ func readTrail(t *testing.T, dir string) []trailFile {
 	t.Helper()
 	var out []trailFile
 	for name, data := range files(t, dir) {
-		if name == trailgen.SnapshotPath {
+		if name == trailgen.SnapshotPath || name == trailgen.SignaturesPath || trailgen.DigestKeyPattern.MatchString(name) {
 			continue
 		}
 		m := trailgen.KeyPattern.FindStringSubmatch(name)
@@ -295,7 +296,7 @@ func TestGeneratedTrailMatchesStats(t *testing.T) {
 		activityByClass[class]++
 	}
 	for name, data := range files(t, dir) {
-		if name != trailgen.SnapshotPath {
+		if name != trailgen.SnapshotPath && name != trailgen.SignaturesPath && !trailgen.DigestKeyPattern.MatchString(name) {
 			compressed += len(data)
 		}
 	}

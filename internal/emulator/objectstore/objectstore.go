@@ -1,10 +1,13 @@
 // Package objectstore is an S3-compatible server for tests: gofakes3 in memory on loopback, with
 // faults that can be injected per object (HTTP errors, slow or truncated bodies, dropped
-// connections) so tests can prove what ingest does when S3 misbehaves.
+// connections) so tests can prove what ingest does when S3 misbehaves, a latency added to every
+// request, and user metadata (x-amz-meta-*) kept with objects and returned by GET and HEAD, as
+// CloudTrail's digest signatures are.
 package objectstore
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,8 +39,10 @@ type Server struct {
 	mu      sync.Mutex
 	faults  []*Fault
 	gets    atomic.Int64
+	heads   atomic.Int64
 	puts    atomic.Int64
 	lists   atomic.Int64
+	latency atomic.Int64 // nanoseconds
 }
 
 // New makes an empty store.
@@ -54,9 +59,30 @@ func (s *Server) CreateBucket(name string) error { return s.backend.CreateBucket
 
 // Put stores an object.
 func (s *Server) Put(bucket, key string, data []byte) error {
-	_, err := s.backend.PutObject(bucket, key, map[string]string{"Last-Modified": time.Now().UTC().Format(http.TimeFormat)}, bytes.NewReader(data), int64(len(data)), nil)
+	return s.PutWithMetadata(bucket, key, data, nil)
+}
+
+// PutWithMetadata stores an object with user metadata: each name (without x-amz-meta-, such as
+// "signature") and value is returned by GET and HEAD as the header x-amz-meta-NAME, the way S3
+// returns metadata given at upload.
+func (s *Server) PutWithMetadata(bucket, key string, data []byte, metadata map[string]string) error {
+	meta := map[string]string{"Last-Modified": time.Now().UTC().Format(http.TimeFormat)}
+	for name, v := range metadata {
+		meta[http.CanonicalHeaderKey("X-Amz-Meta-"+name)] = v
+	}
+	_, err := s.backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
 	return err
 }
+
+// Delete removes an object, as a user deleting it from the bucket would.
+func (s *Server) Delete(bucket, key string) error {
+	_, err := s.backend.DeleteObject(bucket, key)
+	return err
+}
+
+// SetLatency makes every request wait d before it is served (0, the default, for none): a
+// remote S3's round trip.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 // Inject adds a fault.
 func (s *Server) Inject(f Fault) {
@@ -72,9 +98,10 @@ func (s *Server) Clear() {
 	s.faults = nil
 }
 
-// Gets, Puts and Lists count the object reads, uploads (object and part PUTs) and listings
-// served, faulty ones included.
+// Gets, Heads, Puts and Lists count the object reads, object HEADs, uploads (object and part
+// PUTs) and listings served, faulty ones included.
 func (s *Server) Gets() int64  { return s.gets.Load() }
+func (s *Server) Heads() int64 { return s.heads.Load() }
 func (s *Server) Puts() int64  { return s.puts.Load() }
 func (s *Server) Lists() int64 { return s.lists.Load() }
 
@@ -104,11 +131,23 @@ func (s *Server) fault(method, key string) *Fault {
 	return nil
 }
 
-// ServeHTTP applies faults to object GETs and PUTs and passes everything to gofakes3.
+// ServeHTTP applies the latency to every request and faults to object GETs and PUTs, and passes
+// everything to gofakes3.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := time.Duration(s.latency.Load()); d > 0 {
+		time.Sleep(d)
+	}
+	raw := w // for hijacking the connection
+	meta := &lowercaseMetadata{ResponseWriter: raw}
+	defer meta.lowercase() // for answers without a body or status written (HEAD)
+	w = meta
 	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
 	object := len(parts) == 2 && parts[1] != ""
 	switch {
+	case r.Method == http.MethodHead && object:
+		s.heads.Add(1)
+		s.handler.ServeHTTP(w, r)
+		return
 	case r.Method == http.MethodGet && object:
 		s.gets.Add(1)
 	case r.Method == http.MethodPut && object:
@@ -130,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case f.Reset:
-		if hj, ok := w.(http.Hijacker); ok {
+		if hj, ok := raw.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
 				return
@@ -148,9 +187,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range rec.header {
 			w.Header()[k] = v
 		}
-		w.WriteHeader(rec.status)
+		w.WriteHeader(cmp.Or(rec.status, http.StatusOK))
 		w.Write(rec.body.Bytes()[:rec.body.Len()/2])
-		if hj, ok := w.(http.Hijacker); ok {
+		if hj, ok := raw.(http.Hijacker); ok {
 			if conn, buf, err := hj.Hijack(); err == nil {
 				buf.Flush()
 				conn.Close()
@@ -183,3 +222,38 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
+
+// lowercaseMetadata sends user metadata headers as S3 does, in lowercase (x-amz-meta-signature):
+// gofakes3 sets them through http.Header.Set, which capitalizes them, and clients that keep the
+// case of the name after the prefix (botocore, so the AWS CLI) would then miss "signature".
+type lowercaseMetadata struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (m *lowercaseMetadata) WriteHeader(status int) {
+	m.lowercase()
+	m.ResponseWriter.WriteHeader(status)
+}
+
+// lowercase renames the metadata headers, once: before the headers are sent.
+func (m *lowercaseMetadata) lowercase() {
+	if m.wrote {
+		return
+	}
+	m.wrote = true
+	h := m.ResponseWriter.Header()
+	for k, v := range h {
+		if strings.HasPrefix(k, "X-Amz-Meta-") {
+			delete(h, k)
+			h[strings.ToLower(k)] = v
+		}
+	}
+}
+
+func (m *lowercaseMetadata) Write(b []byte) (int, error) {
+	if !m.wrote {
+		m.WriteHeader(http.StatusOK)
+	}
+	return m.ResponseWriter.Write(b)
+}
