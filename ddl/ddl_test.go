@@ -1,4 +1,4 @@
-package reports
+package ddl
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,38 +17,28 @@ import (
 
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 )
 
-// The -update flag rewrites golden files. Another test file of this package may define it too:
-// define it only when nobody has.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
+var update = flag.Bool("update", false, "rewrite the golden files")
 
-func ddlUpdateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+const fixtures = "../testdata/fixtures"
 
-const ddlFixtures = "../testdata/fixtures"
+// goldenLocation is the --location of the golden files.
+const goldenLocation = "s3://acme-audit/sentinel"
 
-// ddlGoldenLocation is the --location of the golden files.
-const ddlGoldenLocation = "s3://acme-audit/sentinel"
-
-func TestWarehouseDDLGolden(t *testing.T) {
+func TestGolden(t *testing.T) {
 	for _, engine := range []string{EngineAthena, EngineTrino, EngineSpark} {
 		for _, layout := range []string{LayoutExport, LayoutLake} {
 			t.Run(engine+"_"+layout, func(t *testing.T) {
 				var out bytes.Buffer
-				if err := WarehouseDDL(DDLInput{Engine: engine, Location: ddlGoldenLocation + "/", Layout: layout}, &out); err != nil {
+				if err := Write(Input{Engine: engine, Location: goldenLocation + "/", Layout: layout}, &out); err != nil {
 					t.Fatal(err)
 				}
-				path := filepath.Join("testdata", "ddl", engine+"-"+layout+".sql")
-				if ddlUpdateGolden() {
+				path := filepath.Join("testdata", engine+"-"+layout+".sql")
+				if *update {
 					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 						t.Fatal(err)
 					}
@@ -57,22 +48,22 @@ func TestWarehouseDDLGolden(t *testing.T) {
 				}
 				want, err := os.ReadFile(path)
 				if err != nil {
-					t.Fatalf("%v (go test ./reports -run DDL -update creates it)", err)
+					t.Fatalf("%v (go test ./ddl -update creates it)", err)
 				}
 				if !bytes.Equal(out.Bytes(), want) {
-					t.Fatalf("%s differs from the golden file (go test ./reports -run DDL -update to accept):\n%s", path, out.String())
+					t.Fatalf("%s differs from the golden file (go test ./ddl -update to accept):\n%s", path, out.String())
 				}
 			})
 		}
 	}
 }
 
-func TestWarehouseDDLDefaultsToTheExportLayout(t *testing.T) {
+func TestDefaultsToTheExportLayout(t *testing.T) {
 	var def, export bytes.Buffer
-	if err := WarehouseDDL(DDLInput{Engine: EngineTrino, Location: ddlGoldenLocation}, &def); err != nil {
+	if err := Write(Input{Engine: EngineTrino, Location: goldenLocation}, &def); err != nil {
 		t.Fatal(err)
 	}
-	if err := WarehouseDDL(DDLInput{Engine: EngineTrino, Location: ddlGoldenLocation, Layout: LayoutExport, Database: "sentinel"}, &export); err != nil {
+	if err := Write(Input{Engine: EngineTrino, Location: goldenLocation, Layout: LayoutExport, Database: "sentinel"}, &export); err != nil {
 		t.Fatal(err)
 	}
 	if def.String() != export.String() {
@@ -80,9 +71,9 @@ func TestWarehouseDDLDefaultsToTheExportLayout(t *testing.T) {
 	}
 }
 
-func TestWarehouseDDLDatabase(t *testing.T) {
+func TestDatabase(t *testing.T) {
 	var out bytes.Buffer
-	if err := WarehouseDDL(DDLInput{Engine: EngineTrino, Location: ddlGoldenLocation, Database: "audit_2026"}, &out); err != nil {
+	if err := Write(Input{Engine: EngineTrino, Location: goldenLocation, Database: "audit_2026"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"CREATE SCHEMA IF NOT EXISTS hive.audit_2026;", "CREATE TABLE IF NOT EXISTS hive.audit_2026.events (",
@@ -96,24 +87,24 @@ func TestWarehouseDDLDatabase(t *testing.T) {
 	}
 }
 
-func TestWarehouseDDLRejectsBadInput(t *testing.T) {
+func TestRejectsBadInput(t *testing.T) {
 	for name, tc := range map[string]struct {
-		in   DDLInput
+		in   Input
 		want string
 	}{
-		"unknown_engine":         {DDLInput{Engine: "presto", Location: ddlGoldenLocation}, `--engine "presto": want athena, trino or spark`},
-		"duckdb_is_not_offered":  {DDLInput{Engine: "duckdb", Location: ddlGoldenLocation}, `--engine "duckdb"`},
-		"unknown_layout":         {DDLInput{Engine: EngineSpark, Location: ddlGoldenLocation, Layout: "raw"}, `--layout "raw": want export`},
-		"no_location":            {DDLInput{Engine: EngineAthena}, "--location is required"},
-		"not_a_uri":              {DDLInput{Engine: EngineTrino, Location: "/data/lake"}, `--location "/data/lake": want a URI`},
-		"quote_in_location":      {DDLInput{Engine: EngineTrino, Location: "s3://b/it's"}, "without spaces, quotes"},
-		"athena_reads_only_s3":   {DDLInput{Engine: EngineAthena, Location: "gs://bucket/p"}, "Athena reads only s3://"},
-		"bucket_missing":         {DDLInput{Engine: EngineSpark, Location: "s3:///"}, "name a bucket"},
-		"database_not_lowercase": {DDLInput{Engine: EngineAthena, Location: ddlGoldenLocation, Database: "Audit"}, `--database "Audit"`},
+		"unknown_engine":         {Input{Engine: "presto", Location: goldenLocation}, `--engine "presto": want athena, trino or spark`},
+		"duckdb_is_not_offered":  {Input{Engine: "duckdb", Location: goldenLocation}, `--engine "duckdb"`},
+		"unknown_layout":         {Input{Engine: EngineSpark, Location: goldenLocation, Layout: "raw"}, `--layout "raw": want export`},
+		"no_location":            {Input{Engine: EngineAthena}, "--location is required"},
+		"not_a_uri":              {Input{Engine: EngineTrino, Location: "/data/lake"}, `--location "/data/lake": want a URI`},
+		"quote_in_location":      {Input{Engine: EngineTrino, Location: "s3://b/it's"}, "without spaces, quotes"},
+		"athena_reads_only_s3":   {Input{Engine: EngineAthena, Location: "gs://bucket/p"}, "Athena reads only s3://"},
+		"bucket_missing":         {Input{Engine: EngineSpark, Location: "s3:///"}, "name a bucket"},
+		"database_not_lowercase": {Input{Engine: EngineAthena, Location: goldenLocation, Database: "Audit"}, `--database "Audit"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := WarehouseDDL(tc.in, &out)
+			err := Write(tc.in, &out)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
@@ -124,9 +115,9 @@ func TestWarehouseDDLRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestWarehouseDDLTakesOtherFileSystemsForTrinoAndSpark(t *testing.T) {
+func TestTakesOtherFileSystemsForTrinoAndSpark(t *testing.T) {
 	var out bytes.Buffer
-	if err := WarehouseDDL(DDLInput{Engine: EngineSpark, Location: "s3a://acme-audit/sentinel", Layout: LayoutLake}, &out); err != nil {
+	if err := Write(Input{Engine: EngineSpark, Location: "s3a://acme-audit/sentinel", Layout: LayoutLake}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "LOCATION 's3a://acme-audit/sentinel/lake/events';") {
@@ -134,21 +125,34 @@ func TestWarehouseDDLTakesOtherFileSystemsForTrinoAndSpark(t *testing.T) {
 	}
 }
 
-// ddlFixtureWarehouse ingests the bundled fixtures (trail archives, hand-off files, session snapshots)
+// fixtureWarehouse ingests the bundled fixtures (trail archives, hand-off files, session snapshots)
 // into a new warehouse and returns its directory.
-func ddlFixtureWarehouse(t *testing.T) string {
+func fixtureWarehouse(t *testing.T) string {
 	t.Helper()
 	wh := filepath.Join(t.TempDir(), "wh")
 	_, err := ingest.Run(context.Background(), ingest.Options{Warehouse: wh,
-		Sources: []string{ddlFixtures + "/trail", ddlFixtures + "/handoff"}, SessionsFiles: []string{ddlFixtures + "/sessions"}})
+		Sources: []string{fixtures + "/trail", fixtures + "/handoff"}, SessionsFiles: []string{fixtures + "/sessions"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return wh
 }
 
-// ddlDuckColumns describes the result columns of query as DDL columns, by name.
-func ddlDuckColumns(t *testing.T, conn *sql.Conn, query string) map[string]string {
+// auditViews opens the warehouse wh with the audit views prepared as the audit reports see them,
+// with the fixtures' policy and AWS config.
+func auditViews(t *testing.T, wh string) *sql.DB {
+	t.Helper()
+	db, closer, err := reports.AuditViews(reports.AuditInput{Warehouse: wh, PolicyPath: fixtures + "/policy.yaml",
+		AWSConfigPath: fixtures + "/aws-config"}, io.Discard)(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closer.Close() })
+	return db
+}
+
+// duckColumns describes the result columns of query as DDL columns, by name.
+func duckColumns(t *testing.T, conn *sql.Conn, query string) map[string]string {
 	t.Helper()
 	rows, err := conn.QueryContext(context.Background(), `DESCRIBE `+query)
 	if err != nil {
@@ -170,9 +174,9 @@ func ddlDuckColumns(t *testing.T, conn *sql.Conn, query string) map[string]strin
 			t.Fatal(err)
 		}
 		name, typ := fmt.Sprint(vals[0]), fmt.Sprint(vals[1])
-		mapped, ok := map[string]ddlType{
-			"VARCHAR": ddlString, "JSON": ddlString, "TIMESTAMP WITH TIME ZONE": ddlTimestamp, "BOOLEAN": ddlBoolean,
-			"BIGINT": ddlBigint, "INTEGER": ddlInteger, "DOUBLE": ddlDouble, "DATE": ddlDate, "VARCHAR[]": ddlStringArray,
+		mapped, ok := map[string]sqlType{
+			"VARCHAR": stringType, "JSON": stringType, "TIMESTAMP WITH TIME ZONE": timestampType, "BOOLEAN": booleanType,
+			"BIGINT": bigintType, "INTEGER": integerType, "DOUBLE": doubleType, "DATE": dateType, "VARCHAR[]": stringArrayType,
 		}[typ]
 		if !ok {
 			t.Errorf("%s: DuckDB column %s has type %s, which the DDL cannot express", query, name, typ)
@@ -186,19 +190,19 @@ func ddlDuckColumns(t *testing.T, conn *sql.Conn, query string) map[string]strin
 	return out
 }
 
-// ddlColumnTypes are a table's columns (partition included) by name.
-func ddlColumnTypes(tb ddlTable) map[string]string {
+// columnTypes are a table's columns (partition included) by name.
+func columnTypes(tb Table) map[string]string {
 	out := map[string]string{}
-	for _, c := range tb.columns {
-		out[c.name] = c.typ.String()
+	for _, c := range tb.Columns {
+		out[c.Name] = c.Type.String()
 	}
-	if tb.partition != nil {
-		out[tb.partition.name] = tb.partition.typ.String()
+	if tb.Partition != nil {
+		out[tb.Partition.Name] = tb.Partition.Type.String()
 	}
 	return out
 }
 
-func ddlSameColumns(t *testing.T, what string, got, want map[string]string) {
+func sameColumns(t *testing.T, what string, got, want map[string]string) {
 	t.Helper()
 	var diffs []string
 	for name, typ := range want {
@@ -217,19 +221,19 @@ func ddlSameColumns(t *testing.T, what string, got, want map[string]string) {
 	}
 }
 
-func ddlTableNamed(t *testing.T, tables []ddlTable, name string) ddlTable {
+func tableNamed(t *testing.T, tables []Table, name string) Table {
 	t.Helper()
 	for _, tb := range tables {
-		if tb.name == name {
+		if tb.Name == name {
 			return tb
 		}
 	}
 	t.Fatalf("no table %s", name)
-	return ddlTable{}
+	return Table{}
 }
 
-func TestDDLColumnsAreTheLakeColumns(t *testing.T) {
-	wh := ddlFixtureWarehouse(t)
+func TestColumnsAreTheLakeColumns(t *testing.T) {
+	wh := fixtureWarehouse(t)
 	ctx := context.Background()
 	r, err := warehouse.OpenReader(ctx, wh)
 	if err != nil {
@@ -241,51 +245,47 @@ func TestDDLColumnsAreTheLakeColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	tables, err := ddlLayoutTables(LayoutLake)
+	tables, err := layoutTables(LayoutLake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for dataset, name := range map[string]string{warehouse.DatasetEvents: "events_all", warehouse.DatasetSnapshots: "session_snapshots"} {
-		tb := ddlTableNamed(t, tables, name)
-		if want := "lake/" + dataset; tb.dir != want {
-			t.Errorf("%s reads %s, want %s", name, tb.dir, want)
+		tb := tableNamed(t, tables, name)
+		if want := "lake/" + dataset; tb.Dir != want {
+			t.Errorf("%s reads %s, want %s", name, tb.Dir, want)
 		}
-		files, err := filepath.Glob(filepath.Join(warehouse.LakeDir(wh, dataset), tb.partition.name+"=*", "*.parquet"))
+		files, err := filepath.Glob(filepath.Join(warehouse.LakeDir(wh, dataset), tb.Partition.Name+"=*", "*.parquet"))
 		if err != nil || len(files) == 0 {
-			t.Fatalf("no lake files of %s under partition %s (%v)", dataset, tb.partition.name, err)
+			t.Fatalf("no lake files of %s under partition %s (%v)", dataset, tb.Partition.Name, err)
 		}
 		quoted := make([]string, len(files))
 		for i, f := range files {
 			quoted[i] = "'" + f + "'"
 		}
-		got := ddlDuckColumns(t, conn, `SELECT * FROM read_parquet([`+strings.Join(quoted, ", ")+`], hive_partitioning = true)`)
-		ddlSameColumns(t, "lake "+dataset, got, ddlColumnTypes(tb))
+		got := duckColumns(t, conn, `SELECT * FROM read_parquet([`+strings.Join(quoted, ", ")+`], hive_partitioning = true)`)
+		sameColumns(t, "lake "+dataset, got, columnTypes(tb))
 	}
 }
 
-// The export layout's tables are COPY of the warehouse views (reports/export.go); written the way
+// The export layout's tables are COPY of the warehouse views (package bundle); written the way
 // the export writes them and read back, their columns are the DDL's.
-func TestDDLColumnsAreTheExportedColumns(t *testing.T) {
-	wh := ddlFixtureWarehouse(t)
+func TestColumnsAreTheExportedColumns(t *testing.T) {
+	wh := fixtureWarehouse(t)
 	ctx := context.Background()
-	a, err := openAudit(ctx, AuditInput{Warehouse: wh, PolicyPath: ddlFixtures + "/policy.yaml", AWSConfigPath: ddlFixtures + "/aws-config"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	conn, err := a.reader.DB().Conn(ctx)
+	db := auditViews(t, wh)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	tables, err := ddlLayoutTables(LayoutExport)
+	tables, err := layoutTables(LayoutExport)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE SCHEMA sentinel; CREATE TABLE sentinel.issuances AS SELECT * FROM issuances`); err != nil {
 		t.Fatal(err)
 	}
-	compliance, err := ddlRenderPortable(LayoutExport, ddlComplianceSQL)
+	compliance, err := renderPortable(LayoutExport, complianceTemplate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,38 +300,37 @@ func TestDDLColumnsAreTheExportedColumns(t *testing.T) {
 		t.Fatalf("the export layout has %d tables, the test knows %d", len(tables), len(sources))
 	}
 	for _, tb := range tables {
-		dir := filepath.Join(out, tb.dir)
+		dir := filepath.Join(out, tb.Dir)
 		copyTo, options, read := filepath.Join(dir, "part.parquet"), `FORMAT parquet`, filepath.Join(dir, "*.parquet")
-		if tb.partition != nil {
-			copyTo, options = dir, `FORMAT parquet, PARTITION_BY (`+tb.partition.name+`)`
+		if tb.Partition != nil {
+			copyTo, options = dir, `FORMAT parquet, PARTITION_BY (`+tb.Partition.Name+`)`
 			read = filepath.Join(dir, "*", "*.parquet")
 		} else if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := conn.ExecContext(ctx, `COPY (`+sources[tb.name]+`) TO '`+copyTo+`' (`+options+`)`); err != nil {
-			t.Fatalf("export %s: %v", tb.name, err)
+		if _, err := conn.ExecContext(ctx, `COPY (`+sources[tb.Name]+`) TO '`+copyTo+`' (`+options+`)`); err != nil {
+			t.Fatalf("export %s: %v", tb.Name, err)
 		}
-		got := ddlDuckColumns(t, conn, `SELECT * FROM read_parquet('`+read+`', hive_partitioning = true)`)
-		ddlSameColumns(t, "exported "+tb.name, got, ddlColumnTypes(tb))
+		got := duckColumns(t, conn, `SELECT * FROM read_parquet('`+read+`', hive_partitioning = true)`)
+		sameColumns(t, "exported "+tb.Name, got, columnTypes(tb))
 	}
 }
 
-// ddlRenderPortable renders one of the portable SQL texts in the DuckDB dialect, database "sentinel".
-func ddlRenderPortable(layout, text string) (string, error) {
-	tables, err := ddlLayoutTables(LayoutLake) // the lake views' column lists
+// renderPortable renders one of the portable SQL templates in the DuckDB dialect, database "sentinel".
+func renderPortable(layout, name string) (string, error) {
+	s, err := newScript(dialects[duckDB], layout, goldenLocation, "sentinel")
 	if err != nil {
 		return "", err
 	}
-	s := ddlScript{d: ddlDialects["duckdb"], layout: layout, db: "sentinel"}
-	return s.render(text, tables)
+	return s.render(name)
 }
 
-var ddlAllTime = window.Window{Since: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+var allTime = window.Window{Since: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
 
 // The lake-layout views, run on DuckDB over the raw lake files, give the warehouse's own events,
 // sessions and issuances (without a profile map and policy, which the portable views lack).
-func TestDDLLakeViewsEqualTheWarehouseViews(t *testing.T) {
-	wh := ddlFixtureWarehouse(t)
+func TestLakeViewsEqualTheWarehouseViews(t *testing.T) {
+	wh := fixtureWarehouse(t)
 	ctx := context.Background()
 	r, err := warehouse.OpenReader(ctx, wh)
 	if err != nil {
@@ -346,7 +345,7 @@ func TestDDLLakeViewsEqualTheWarehouseViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	views, err := ddlRenderPortable(LayoutLake, ddlLakeViewsSQL)
+	views, err := renderPortable(LayoutLake, lakeViewsTemplate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,15 +385,10 @@ func TestDDLLakeViewsEqualTheWarehouseViews(t *testing.T) {
 
 // The portable compliance and untracked queries, run on DuckDB over the exported issuances, give
 // the numbers of `sentinel audit session-compliance` and `untracked-sessions`.
-func TestDDLPortableQueriesGiveTheAuditAnswers(t *testing.T) {
-	wh := ddlFixtureWarehouse(t)
+func TestPortableQueriesGiveTheAuditAnswers(t *testing.T) {
+	wh := fixtureWarehouse(t)
 	ctx := context.Background()
-	a, err := openAudit(ctx, AuditInput{Warehouse: wh, PolicyPath: ddlFixtures + "/policy.yaml", AWSConfigPath: ddlFixtures + "/aws-config"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	db := a.reader.DB()
+	db := auditViews(t, wh)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -404,11 +398,11 @@ func TestDDLPortableQueriesGiveTheAuditAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want, err := queries.SessionCompliance(ctx, db, queries.Filter{Window: ddlAllTime}, true)
+	want, err := queries.SessionCompliance(ctx, db, queries.Filter{Window: allTime}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	compliance, err := ddlRenderPortable(LayoutExport, ddlComplianceSQL)
+	compliance, err := renderPortable(LayoutExport, complianceTemplate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,11 +437,11 @@ func TestDDLPortableQueriesGiveTheAuditAnswers(t *testing.T) {
 		}
 	}
 
-	wantUntracked, err := queries.UntrackedIssuances(ctx, db, queries.Filter{Window: ddlAllTime})
+	wantUntracked, err := queries.UntrackedIssuances(ctx, db, queries.Filter{Window: allTime})
 	if err != nil {
 		t.Fatal(err)
 	}
-	untracked, err := ddlRenderPortable(LayoutExport, ddlUntrackedSQL)
+	untracked, err := renderPortable(LayoutExport, untrackedTemplate)
 	if err != nil {
 		t.Fatal(err)
 	}
