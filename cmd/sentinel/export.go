@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/sentinel-audit/sentinel/awsclient"
+	"github.com/sentinel-audit/sentinel/bundle"
 	"github.com/sentinel-audit/sentinel/config"
-
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/urfave/cli/v2"
 )
@@ -37,42 +37,20 @@ func exportCommand() *cli.Command {
 			"Exit status: 0 exported, 2 on error. `export verify`: 0 intact, 1 any mismatch, 2 on error.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "destination: a directory or s3://BUCKET/PREFIX"},
-			&cli.StringFlag{Name: "format", Value: reports.ExportParquet, Usage: "data format: parquet or csv"},
+			&cli.StringFlag{Name: "format", Value: bundle.Parquet, Usage: "data format: parquet or csv"},
 			&cli.BoolFlag{Name: "gzip", Usage: "gzip the CSV files"},
-			&cli.StringFlag{Name: "tables", Usage: "tables to export, comma-separated: " + strings.Join(reports.ExportTables, ","), DefaultText: "all"},
+			&cli.StringFlag{Name: "tables", Usage: "tables to export, comma-separated: " + strings.Join(bundle.Tables, ","), DefaultText: "all"},
 			&cli.StringFlag{Name: "since", Value: "7d", Usage: "start of the window: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date"},
 			&cli.StringFlag{Name: "until", Usage: "end of the window (exclusive): duration back from now or RFC 3339 time (default: now)"},
 			&cli.StringFlag{Name: "policy", Usage: "policy file to annotate issuances with (default: defaults.policy of the config file)"},
 			&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
 		}, exportAWSFlags()...),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("unexpected argument %q: give the destination with --to", c.Args().First())
-			}
-			now := time.Now()
-			cfg, err := loadConfig(c)
+			in, err := exportInput(c, time.Now())
 			if err != nil {
 				return err
 			}
-			in, err := auditInput(c, cfg, now)
-			if err != nil {
-				return err
-			}
-			in.Format = ""
-			aws, err := exportAWS(c, cfg, c.String("to"))
-			if err != nil {
-				return err
-			}
-			_, err = reports.Export(c.Context, reports.ExportInput{
-				AuditInput: in,
-				To:         c.String("to"),
-				DataFormat: c.String("format"),
-				Gzip:       c.Bool("gzip"),
-				Tables:     splitList(c.String("tables")),
-				Version:    version,
-				CreatedAt:  now,
-				AWS:        aws,
-			}, c.App.Writer, c.App.ErrWriter)
+			_, err = bundle.Write(c.Context, in, c.App.Writer)
 			return err
 		},
 		Subcommands: []*cli.Command{
@@ -84,19 +62,11 @@ func exportCommand() *cli.Command {
 					"Exit status: 0 intact, 1 when any file is missing, changed, unreadable or unexpected, 2 on error.",
 				Flags: exportAWSFlags(),
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return fmt.Errorf("export verify takes one argument, the export's directory or s3://BUCKET/PREFIX (got %d; options go before it)", c.NArg())
-					}
-					from := c.Args().First()
-					cfg, err := loadConfig(c)
+					in, err := verifyInput(c)
 					if err != nil {
 						return err
 					}
-					aws, err := exportAWS(c, cfg, from)
-					if err != nil {
-						return err
-					}
-					res, err := reports.VerifyExport(c.Context, reports.VerifyExportInput{From: from, AWS: aws}, c.App.Writer)
+					res, err := bundle.Verify(c.Context, in, c.App.Writer)
 					if err != nil {
 						return err
 					}
@@ -108,6 +78,55 @@ func exportCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// exportInput is the input of `sentinel export`: its flags, the config file and the environment,
+// with the audit views (the policy's verdicts, the profile map) as the evidence.
+func exportInput(c *cli.Context, now time.Time) (bundle.Input, error) {
+	if c.NArg() > 0 {
+		return bundle.Input{}, fmt.Errorf("unexpected argument %q: give the destination with --to", c.Args().First())
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return bundle.Input{}, err
+	}
+	audit, err := auditInput(c, cfg, now)
+	if err != nil {
+		return bundle.Input{}, err
+	}
+	aws, err := exportAWS(c, cfg, c.String("to"))
+	if err != nil {
+		return bundle.Input{}, err
+	}
+	return bundle.Input{
+		Evidence:   reports.AuditViews(audit, c.App.ErrWriter),
+		Window:     audit.Window,
+		PolicyPath: audit.PolicyPath,
+		To:         c.String("to"),
+		Format:     c.String("format"),
+		Gzip:       c.Bool("gzip"),
+		Tables:     splitList(c.String("tables")),
+		Version:    version,
+		CreatedAt:  now,
+		AWS:        aws,
+	}, nil
+}
+
+// verifyInput is the input of `sentinel export verify`: its argument, flags and the config file.
+func verifyInput(c *cli.Context) (bundle.VerifyInput, error) {
+	if c.NArg() != 1 {
+		return bundle.VerifyInput{}, fmt.Errorf("export verify takes one argument, the export's directory or s3://BUCKET/PREFIX (got %d; options go before it)", c.NArg())
+	}
+	from := c.Args().First()
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return bundle.VerifyInput{}, err
+	}
+	aws, err := exportAWS(c, cfg, from)
+	if err != nil {
+		return bundle.VerifyInput{}, err
+	}
+	return bundle.VerifyInput{From: from, AWS: aws}, nil
 }
 
 // exportAWS loads the AWS configuration when location is in S3 (nil otherwise).

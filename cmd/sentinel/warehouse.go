@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/sentinel-audit/sentinel/ddl"
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/urfave/cli/v2"
 )
@@ -57,17 +58,22 @@ func warehouseDDLCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "engine", Usage: "athena, trino or spark", Required: true},
 			&cli.StringFlag{Name: "location", Usage: "where the data is: s3://BUCKET/PREFIX (Trino and Spark also take s3a://, gs://, ...)", Required: true},
-			&cli.StringFlag{Name: "layout", Value: reports.LayoutExport, Usage: "export (what `sentinel export` writes) or lake (the warehouse's lake, synced)"},
+			&cli.StringFlag{Name: "layout", Value: ddl.LayoutExport, Usage: "export (what `sentinel export` writes) or lake (the warehouse's lake, synced)"},
 			&cli.StringFlag{Name: "database", Value: "sentinel", Usage: "database (schema) to create the tables in"},
 		},
 		Action: func(c *cli.Context) error {
-			return reports.WarehouseDDL(reports.DDLInput{
-				Engine:   c.String("engine"),
-				Location: c.String("location"),
-				Layout:   c.String("layout"),
-				Database: c.String("database"),
-			}, c.App.Writer)
+			return ddl.Write(ddlInput(c), c.App.Writer)
 		},
+	}
+}
+
+// ddlInput is the input of `sentinel warehouse ddl`: its flags.
+func ddlInput(c *cli.Context) ddl.Input {
+	return ddl.Input{
+		Engine:   c.String("engine"),
+		Location: c.String("location"),
+		Layout:   c.String("layout"),
+		Database: c.String("database"),
 	}
 }
 

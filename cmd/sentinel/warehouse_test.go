@@ -155,12 +155,12 @@ func TestWarehouseDDLThroughTheBinary(t *testing.T) {
 			args, golden = append(args, "--layout", layout), "athena-"+layout+".sql"
 		}
 		r := sentinel(t, nil, args...).mustExit(t, 0)
-		want, err := os.ReadFile(filepath.Join(repoRoot(t), "reports", "testdata", "ddl", golden))
+		want, err := os.ReadFile(filepath.Join(repoRoot(t), "ddl", "testdata", golden))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.stdout != string(want) {
-			t.Errorf("%s: output differs from reports/testdata/ddl/%s:\n%s", strings.Join(args, " "), golden, r.stdout)
+			t.Errorf("%s: output differs from ddl/testdata/%s:\n%s", strings.Join(args, " "), golden, r.stdout)
 		}
 	}
 	r := sentinel(t, nil, "warehouse", "ddl", "--location", "s3://acme-audit/sentinel").mustExit(t, 2)

@@ -1,4 +1,4 @@
-package reports
+package bundle
 
 import (
 	"bytes"
@@ -22,11 +22,12 @@ import (
 	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
+	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 )
 
-const exportFixtures = "../testdata/fixtures"
+const fixtures = "../testdata/fixtures"
 
 var exportWindow = window.Window{
 	Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
@@ -38,37 +39,40 @@ func exportWarehouse(t *testing.T) string {
 	t.Helper()
 	wh := filepath.Join(t.TempDir(), "wh")
 	_, err := ingest.Run(context.Background(), ingest.Options{Warehouse: wh,
-		Sources: []string{exportFixtures + "/trail", exportFixtures + "/handoff"}, SessionsFiles: []string{exportFixtures + "/sessions"}})
+		Sources: []string{fixtures + "/trail", fixtures + "/handoff"}, SessionsFiles: []string{fixtures + "/sessions"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return wh
 }
 
-func exportInput(wh, to string) ExportInput {
-	return ExportInput{
-		AuditInput: AuditInput{Warehouse: wh, Window: exportWindow, PolicyPath: exportFixtures + "/policy.yaml",
-			AWSConfigPath: exportFixtures + "/aws-config"},
-		To:        to,
-		Version:   "test",
-		CreatedAt: time.Date(2026, 11, 9, 12, 0, 0, 0, time.UTC),
+func exportInput(wh, to string) Input {
+	policy := fixtures + "/policy.yaml"
+	return Input{
+		Evidence: reports.AuditViews(reports.AuditInput{Warehouse: wh, Window: exportWindow, PolicyPath: policy,
+			AWSConfigPath: fixtures + "/aws-config"}, io.Discard),
+		Window:     exportWindow,
+		PolicyPath: policy,
+		To:         to,
+		Version:    "test",
+		CreatedAt:  time.Date(2026, 11, 9, 12, 0, 0, 0, time.UTC),
 	}
 }
 
-func runExport(t *testing.T, in ExportInput) (*ExportManifest, string) {
+func runExport(t *testing.T, in Input) (*Manifest, string) {
 	t.Helper()
-	var out, diag bytes.Buffer
-	m, err := Export(context.Background(), in, &out, &diag)
+	var out bytes.Buffer
+	m, err := Write(context.Background(), in, &out)
 	if err != nil {
-		t.Fatalf("export: %v\n%s", err, diag.String())
+		t.Fatalf("export: %v", err)
 	}
 	return m, out.String()
 }
 
-func verify(t *testing.T, in VerifyExportInput) (VerifyExportResult, string) {
+func runVerify(t *testing.T, in VerifyInput) (VerifyResult, string) {
 	t.Helper()
 	var out bytes.Buffer
-	res, err := VerifyExport(context.Background(), in, &out)
+	res, err := Verify(context.Background(), in, &out)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -115,8 +119,8 @@ func listFiles(t *testing.T, dir string) []string {
 	return out
 }
 
-func manifestPaths(m *ExportManifest) []string {
-	out := []string{exportManifestName}
+func manifestPaths(m *Manifest) []string {
+	out := []string{manifestName}
 	for _, f := range m.Files {
 		out = append(out, f.Path)
 	}
@@ -124,7 +128,7 @@ func manifestPaths(m *ExportManifest) []string {
 	return out
 }
 
-func TestExportParquetReadsBackAsTheWarehouse(t *testing.T) {
+func TestParquetReadsBackAsTheWarehouse(t *testing.T) {
 	wh := exportWarehouse(t)
 	dir := filepath.Join(t.TempDir(), "export")
 	m, line := runExport(t, exportInput(wh, dir))
@@ -166,17 +170,17 @@ func TestExportParquetReadsBackAsTheWarehouse(t *testing.T) {
 	if got := listFiles(t, dir); !slices.Equal(got, manifestPaths(m)) {
 		t.Fatalf("files %v, manifest %v", got, manifestPaths(m))
 	}
-	if res, out := verify(t, VerifyExportInput{From: dir}); len(res.Problems) != 0 || !strings.HasPrefix(out, "verify: intact: ") {
+	if res, out := runVerify(t, VerifyInput{From: dir}); len(res.Problems) != 0 || !strings.HasPrefix(out, "verify: intact: ") {
 		t.Fatalf("verify: %s", out)
 	}
 }
 
-func TestExportCSVHasHeadersAndRowCounts(t *testing.T) {
+func TestCSVHasHeadersAndRowCounts(t *testing.T) {
 	wh := exportWarehouse(t)
 	for _, gz := range []bool{false, true} {
 		dir := filepath.Join(t.TempDir(), "csv")
 		in := exportInput(wh, dir)
-		in.DataFormat, in.Gzip, in.Tables = ExportCSV, gz, []string{"compliance", "events"}
+		in.Format, in.Gzip, in.Tables = CSV, gz, []string{"compliance", "events"}
 		m, _ := runExport(t, in)
 		ext := ".csv"
 		if gz {
@@ -223,7 +227,7 @@ func TestExportCSVHasHeadersAndRowCounts(t *testing.T) {
 				t.Fatalf("%s: %d records, manifest says %d", f.Path, len(records)-1, f.Rows)
 			}
 		}
-		if res, out := verify(t, VerifyExportInput{From: dir}); len(res.Problems) != 0 {
+		if res, out := runVerify(t, VerifyInput{From: dir}); len(res.Problems) != 0 {
 			t.Fatalf("gzip=%v verify: %s", gz, out)
 		}
 	}
@@ -248,7 +252,7 @@ func TestExportVerifyNamesTamperedMissingAndUnexpectedFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "events", "extra.parquet"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res, out := verify(t, VerifyExportInput{From: dir})
+	res, out := runVerify(t, VerifyInput{From: dir})
 	for _, want := range []string{tampered + ": SHA-256 ", missing + ": missing", "events/extra.parquet: unexpected", "verify: NOT INTACT"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify output lacks %q:\n%s", want, out)
@@ -258,10 +262,10 @@ func TestExportVerifyNamesTamperedMissingAndUnexpectedFiles(t *testing.T) {
 		t.Fatalf("problems: %v", res.Problems)
 	}
 
-	if err := os.Remove(filepath.Join(dir, exportManifestName)); err != nil {
+	if err := os.Remove(filepath.Join(dir, manifestName)); err != nil {
 		t.Fatal(err)
 	}
-	if res, out := verify(t, VerifyExportInput{From: dir}); len(res.Problems) != 1 || !strings.Contains(out, "manifest.json: missing") {
+	if res, out := runVerify(t, VerifyInput{From: dir}); len(res.Problems) != 1 || !strings.Contains(out, "manifest.json: missing") {
 		t.Fatalf("without a manifest: %s", out)
 	}
 }
@@ -271,12 +275,12 @@ func TestExportReplacesThePreviousExportWhole(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "export")
 	first, _ := runExport(t, exportInput(wh, dir))
 	in := exportInput(wh, dir)
-	in.DataFormat, in.Tables = ExportCSV, []string{"sessions", "events"}
+	in.Format, in.Tables = CSV, []string{"sessions", "events"}
 	second, _ := runExport(t, in)
 	if got := listFiles(t, dir); !slices.Equal(got, manifestPaths(second)) {
 		t.Fatalf("after re-export: %v, want %v (first export: %v)", got, manifestPaths(second), manifestPaths(first))
 	}
-	if res, out := verify(t, VerifyExportInput{From: dir}); len(res.Problems) != 0 {
+	if res, out := runVerify(t, VerifyInput{From: dir}); len(res.Problems) != 0 {
 		t.Fatalf("verify: %s", out)
 	}
 	// The same window again: same files, nothing left over, no staging directories beside it.
@@ -296,7 +300,7 @@ func TestExportRefusesADirectoryItDidNotWrite(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Export(context.Background(), exportInput(wh, dir), io.Discard, io.Discard)
+	_, err := Write(context.Background(), exportInput(wh, dir), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "notes.txt") {
 		t.Fatalf("export into a directory with other files: %v", err)
 	}
@@ -306,14 +310,14 @@ func TestExportRefusesADirectoryItDidNotWrite(t *testing.T) {
 }
 
 func TestExportRejectsBadOptions(t *testing.T) {
-	for name, in := range map[string]ExportInput{
-		"gzip with parquet": {DataFormat: ExportParquet, Gzip: true, To: "x"},
-		"unknown format":    {DataFormat: "xml", To: "x"},
+	for name, in := range map[string]Input{
+		"gzip with parquet": {Format: Parquet, Gzip: true, To: "x"},
+		"unknown format":    {Format: "xml", To: "x"},
 		"unknown table":     {Tables: []string{"events", "users"}, To: "x"},
 		"no destination":    {},
 	} {
 		in.Window = exportWindow
-		if _, err := Export(context.Background(), in, io.Discard, io.Discard); err == nil {
+		if _, err := Write(context.Background(), in, io.Discard); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -337,7 +341,7 @@ func s3StandIn(t *testing.T) (*objectstore.Server, *awsclient.Config) {
 
 func s3Keys(t *testing.T, a *awsclient.Config, prefix string) []string {
 	t.Helper()
-	s := &s3Export{client: a.S3(), bucket: "evidence", prefix: prefix}
+	s := &s3Prefix{client: a.S3(), bucket: "evidence", prefix: prefix}
 	keys, err := s.list(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -361,11 +365,11 @@ func TestExportToS3RoundTripAndReplace(t *testing.T) {
 	if got := s3Keys(t, a, "sentinel/2026-11/"); !slices.Equal(got, manifestPaths(first)) {
 		t.Fatalf("uploaded %v, manifest %v", got, manifestPaths(first))
 	}
-	if res, out := verify(t, VerifyExportInput{From: "s3://evidence/sentinel/2026-11/", AWS: a}); len(res.Problems) != 0 || res.Files != len(first.Files) {
+	if res, out := runVerify(t, VerifyInput{From: "s3://evidence/sentinel/2026-11/", AWS: a}); len(res.Problems) != 0 || res.Files != len(first.Files) {
 		t.Fatalf("verify: %s", out)
 	}
 
-	in.DataFormat, in.Gzip, in.Tables = ExportCSV, true, []string{"issuances"}
+	in.Format, in.Gzip, in.Tables = CSV, true, []string{"issuances"}
 	second, _ := runExport(t, in)
 	if got := s3Keys(t, a, "sentinel/2026-11/"); !slices.Equal(got, manifestPaths(second)) {
 		t.Fatalf("after re-export %v, want %v", got, manifestPaths(second))
@@ -373,7 +377,7 @@ func TestExportToS3RoundTripAndReplace(t *testing.T) {
 	if got := s3Keys(t, a, "other/"); !slices.Equal(got, []string{"keep.txt"}) {
 		t.Fatalf("objects outside the prefix: %v", got)
 	}
-	if res, out := verify(t, VerifyExportInput{From: "s3://evidence/sentinel/2026-11", AWS: a}); len(res.Problems) != 0 {
+	if res, out := runVerify(t, VerifyInput{From: "s3://evidence/sentinel/2026-11", AWS: a}); len(res.Problems) != 0 {
 		t.Fatalf("verify after re-export: %s", out)
 	}
 
@@ -381,7 +385,7 @@ func TestExportToS3RoundTripAndReplace(t *testing.T) {
 	if err := store.Put("evidence", "sentinel/2026-11/README", []byte("mine")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Export(context.Background(), in, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "s3://evidence/sentinel/2026-11/README") {
+	if _, err := Write(context.Background(), in, io.Discard); err == nil || !strings.Contains(err.Error(), "s3://evidence/sentinel/2026-11/README") {
 		t.Fatalf("export over a foreign object: %v", err)
 	}
 }
@@ -394,15 +398,15 @@ func TestExportS3UploadFailureLeavesNoManifest(t *testing.T) {
 	runExport(t, in) // an earlier, complete export: its manifest must not survive a failed re-export
 
 	store.Inject(objectstore.Fault{Method: http.MethodPut, KeyContains: "sessions/", Status: 403})
-	_, err := Export(context.Background(), in, io.Discard, io.Discard)
+	_, err := Write(context.Background(), in, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "upload s3://evidence/archive/sessions/sessions.parquet: AccessDenied") ||
 		!strings.Contains(err.Error(), "manifest was not written") {
 		t.Fatalf("failed upload: %v", err)
 	}
-	if slices.Contains(s3Keys(t, a, "archive/"), exportManifestName) {
+	if slices.Contains(s3Keys(t, a, "archive/"), manifestName) {
 		t.Fatal("a manifest is left after a failed upload")
 	}
-	if res, out := verify(t, VerifyExportInput{From: "s3://evidence/archive", AWS: a}); len(res.Problems) != 1 || !strings.Contains(out, "manifest.json: missing") {
+	if res, out := runVerify(t, VerifyInput{From: "s3://evidence/archive", AWS: a}); len(res.Problems) != 1 || !strings.Contains(out, "manifest.json: missing") {
 		t.Fatalf("verify after a failed upload: %s", out)
 	}
 
@@ -411,7 +415,7 @@ func TestExportS3UploadFailureLeavesNoManifest(t *testing.T) {
 	if got := s3Keys(t, a, "archive/"); !slices.Equal(got, manifestPaths(m)) {
 		t.Fatalf("re-run after the failure: %v", got)
 	}
-	if res, out := verify(t, VerifyExportInput{From: "s3://evidence/archive", AWS: a}); len(res.Problems) != 0 {
+	if res, out := runVerify(t, VerifyInput{From: "s3://evidence/archive", AWS: a}); len(res.Problems) != 0 {
 		t.Fatalf("verify after the re-run: %s", out)
 	}
 }
@@ -429,12 +433,12 @@ func TestExportS3UploadsLargeFilesInParts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(staging, "events", "big.bin"), big, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(staging, exportManifestName), []byte("{}"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(staging, manifestName), []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &s3Export{client: a.S3(), bucket: "evidence", prefix: "big/"}
+	s := &s3Prefix{client: a.S3(), bucket: "evidence", prefix: "big/"}
 	before := store.Puts()
-	if err := s.publish(context.Background(), staging, &ExportManifest{Files: []ExportFile{{Path: "events/big.bin"}}}); err != nil {
+	if err := s.publish(context.Background(), staging, &Manifest{Files: []File{{Path: "events/big.bin"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if n := store.Puts() - before; n != 4 { // three parts and the manifest
