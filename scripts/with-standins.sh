@@ -4,15 +4,21 @@
 #             exported as SENTINEL_TEST_DYNAMODB_ENDPOINT.
 # S3, CloudTrail and STS stand-ins run inside the Go tests themselves; the AWS CLI (Debian's awscli,
 # installed by make test) checks the fixtures against them.
+# It also installs the engines' SQL grammars the ddl tests parse with (scripts/sqlcheck, versions
+# pinned in its package-lock.json).
 # SENTINEL_REQUIRE_STANDINS=1 makes tests that need a stand-in fail (not skip) when it is missing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 standins="$here/standins"
 
-if [ ! -x "$standins/node_modules/.bin/dynalite" ]; then
-  echo "installing test stand-ins (npm ci in scripts/standins)" >&2
-  (cd "$standins" && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
+install() { # DIR FILE: npm ci in DIR unless its node_modules has FILE
+  if [ ! -e "$here/$1/node_modules/$2" ]; then
+    echo "installing test stand-ins (npm ci in scripts/$1)" >&2
+    (cd "$here/$1" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+install standins .bin/dynalite
+install sqlcheck dt-sql-parser/package.json
 
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 log="$(mktemp)"
