@@ -138,17 +138,24 @@ func fixtureWarehouse(t *testing.T) string {
 	return wh
 }
 
-// auditViews opens the warehouse wh with the audit views prepared as the audit reports see them,
-// with the fixtures' policy and AWS config.
-func auditViews(t *testing.T, wh string) *sql.DB {
+// auditConn ingests the fixtures into a new warehouse, opens it with the audit views prepared as
+// the audit reports see them (the fixtures' policy and AWS config), and returns its database and a
+// connection to it.
+func auditConn(t *testing.T) (*sql.DB, *sql.Conn) {
 	t.Helper()
-	db, closer, err := reports.AuditViews(reports.AuditInput{Warehouse: wh, PolicyPath: fixtures + "/policy.yaml",
-		AWSConfigPath: fixtures + "/aws-config"}, io.Discard)(context.Background())
+	ctx := context.Background()
+	db, closer, err := reports.AuditViews(reports.AuditInput{Warehouse: fixtureWarehouse(t), PolicyPath: fixtures + "/policy.yaml",
+		AWSConfigPath: fixtures + "/aws-config"}, io.Discard)(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { closer.Close() })
-	return db
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return db, conn
 }
 
 // duckColumns describes the result columns of query as DDL columns, by name.
@@ -270,14 +277,8 @@ func TestColumnsAreTheLakeColumns(t *testing.T) {
 // The export layout's tables are COPY of the warehouse views (package bundle); written the way
 // the export writes them and read back, their columns are the DDL's.
 func TestColumnsAreTheExportedColumns(t *testing.T) {
-	wh := fixtureWarehouse(t)
 	ctx := context.Background()
-	db := auditViews(t, wh)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	_, conn := auditConn(t)
 	tables, err := layoutTables(LayoutExport)
 	if err != nil {
 		t.Fatal(err)
@@ -386,14 +387,8 @@ func TestLakeViewsEqualTheWarehouseViews(t *testing.T) {
 // The portable compliance and untracked queries, run on DuckDB over the exported issuances, give
 // the numbers of `sentinel audit session-compliance` and `untracked-sessions`.
 func TestPortableQueriesGiveTheAuditAnswers(t *testing.T) {
-	wh := fixtureWarehouse(t)
 	ctx := context.Background()
-	db := auditViews(t, wh)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	db, conn := auditConn(t)
 	if _, err := conn.ExecContext(ctx, `SET TimeZone = 'UTC'; CREATE SCHEMA sentinel; CREATE TABLE sentinel.issuances AS SELECT * FROM issuances`); err != nil {
 		t.Fatal(err)
 	}
