@@ -14,11 +14,7 @@ import (
 
 // exportAWSFlags reach S3 for an s3:// destination.
 func exportAWSFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "aws-profile", Usage: "AWS profile for s3:// destinations", EnvVars: []string{"AWS_PROFILE"}},
-		&cli.StringFlag{Name: "region", Usage: "AWS region (default: AWS_REGION, the profile's, then defaults.region)"},
-		&cli.StringFlag{Name: "endpoint-url", Usage: "S3 endpoint (S3-compatible stores, LocalStack; path-style addressing); else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL"},
-	}
+	return awsFlags("s3:// destinations", "S3 endpoint (S3-compatible stores, LocalStack; path-style addressing); else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL")
 }
 
 func exportCommand() *cli.Command {
@@ -35,16 +31,12 @@ func exportCommand() *cli.Command {
 			"never writes is refused. To S3 the data files go first and the manifest last, so a failed upload leaves\n" +
 			"no manifest.\n\n" +
 			"Exit status: 0 exported, 2 on error. `export verify`: 0 intact, 1 any mismatch, 2 on error.",
-		Flags: append([]cli.Flag{
+		Flags: flagSet([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "destination: a directory or s3://BUCKET/PREFIX"},
 			&cli.StringFlag{Name: "format", Value: bundle.Parquet, Usage: "data format: parquet or csv"},
 			&cli.BoolFlag{Name: "gzip", Usage: "gzip the CSV files"},
 			&cli.StringFlag{Name: "tables", Usage: "tables to export, comma-separated: " + strings.Join(bundle.Tables, ","), DefaultText: "all"},
-			&cli.StringFlag{Name: "since", Value: "7d", Usage: "start of the window: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date"},
-			&cli.StringFlag{Name: "until", Usage: "end of the window (exclusive): duration back from now or RFC 3339 time (default: now)"},
-			&cli.StringFlag{Name: "policy", Usage: "policy file to annotate issuances with (default: defaults.policy of the config file)"},
-			&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
-		}, exportAWSFlags()...),
+		}, windowFlags("7d"), policyMapFlags(), exportAWSFlags()),
 		Action: func(c *cli.Context) error {
 			in, err := exportInput(c, time.Now())
 			if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,24 +13,9 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// parse runs args (after "sentinel") through the app's flag parsing, with the action of the
-// command named by path replaced by action, which sees the parsed command line.
-func parse(t *testing.T, path []string, action cli.ActionFunc, args ...string) error {
-	t.Helper()
-	app := newApp(io.Discard, io.Discard)
-	var cmd *cli.Command
-	for cmds := app.Commands; len(path) > 0; path = path[1:] {
-		i := slices.IndexFunc(cmds, func(c *cli.Command) bool { return c.Name == path[0] })
-		if i < 0 {
-			t.Fatalf("no command %s", path[0])
-		}
-		cmd, cmds = cmds[i], cmds[i].Subcommands
-	}
-	cmd.Action = action
-	return app.RunContext(context.Background(), append([]string{"sentinel"}, args...))
-}
-
-func TestDDLFlagsMakeTheInput(t *testing.T) {
+func TestDDLFlagsBecomeTheInput(t *testing.T) {
+	flagEnv(t)
+	build := func(c *cli.Context) (ddl.Input, error) { return ddlInput(c), nil }
 	for name, tc := range map[string]struct {
 		args []string
 		want ddl.Input
@@ -43,9 +26,7 @@ func TestDDLFlagsMakeTheInput(t *testing.T) {
 			ddl.Input{Engine: "trino", Location: "gs://acme", Layout: ddl.LayoutLake, Database: "audit"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var got ddl.Input
-			err := parse(t, []string{"warehouse", "ddl"}, func(c *cli.Context) error { got = ddlInput(c); return nil },
-				append([]string{"warehouse", "ddl"}, tc.args...)...)
+			got, err := parseInput(t, []string{"warehouse", "ddl"}, build, tc.args...)
 			if err != nil || got != tc.want {
 				t.Fatalf("input %+v (%v), want %+v", got, err, tc.want)
 			}
@@ -53,81 +34,65 @@ func TestDDLFlagsMakeTheInput(t *testing.T) {
 	}
 }
 
-func TestExportFlagsMakeTheInput(t *testing.T) {
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	root := repoRoot(t)
-	config := filepath.Join(root, fixtures, "sentinel.yaml")
-	now := time.Date(2026, 11, 9, 12, 0, 0, 0, time.UTC)
-	week := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+func TestExportFlagsBecomeTheInput(t *testing.T) {
+	flagEnv(t)
+	cfgFile := fixturePath(t, "sentinel.yaml")
+	global := []string{"--config", cfgFile, "--warehouse", "/wh"}
+	build := func(c *cli.Context) (bundle.Input, error) { return exportInput(c, flagNow) }
 	for name, tc := range map[string]struct {
-		args  []string
-		want  bundle.Input // without Evidence and AWS
-		toS3  bool
-		error string
+		args []string
+		want bundle.Input // Evidence and AWS apart
+		toS3 bool
 	}{
-		"every_flag": {args: []string{"--to", "/tmp/evidence", "--format", "csv", "--gzip", "--tables", "sessions,events",
-			"--since", since, "--until", until, "--policy", "/etc/policy.yaml"},
-			want: bundle.Input{Window: window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)}, PolicyPath: "/etc/policy.yaml", To: "/tmp/evidence", Format: "csv",
-				Gzip: true, Tables: []string{"sessions", "events"}, Version: version, CreatedAt: now}},
-		"defaults_to_s3": {args: []string{"--to", "s3://acme/2026-11"}, toS3: true,
-			want: bundle.Input{Window: window.Window{Since: week, Until: now},
-				PolicyPath: filepath.Join(root, fixtures, "policy.yaml"), To: "s3://acme/2026-11", Format: bundle.Parquet,
-				Version: version, CreatedAt: now}},
-		"argument": {args: []string{"/tmp/evidence"}, error: `unexpected argument "/tmp/evidence": give the destination with --to`},
+		"every_flag": {args: []string{"--to", "/evidence", "--format", "csv", "--gzip", "--tables", "sessions,events",
+			"--since", "2026-11-01", "--until", "2026-11-08T00:00:00Z", "--policy", "/p.yaml"},
+			want: bundle.Input{Window: window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)},
+				PolicyPath: "/p.yaml", To: "/evidence", Format: "csv", Gzip: true, Tables: []string{"sessions", "events"},
+				Version: version, CreatedAt: flagNow}},
+		"defaults_come_from_the_config_file": {args: []string{"--to", "s3://acme/2026-11", "--region", "eu-west-1"}, toS3: true,
+			want: bundle.Input{Window: window.Window{Since: flagNow.Add(-7 * 24 * time.Hour), Until: flagNow},
+				PolicyPath: filepath.Join(filepath.Dir(cfgFile), "policy.yaml"), To: "s3://acme/2026-11", Format: bundle.Parquet,
+				Version: version, CreatedAt: flagNow}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var got bundle.Input
-			err := parse(t, []string{"export"}, func(c *cli.Context) error {
-				var err error
-				got, err = exportInput(c, now)
-				return err
-			}, append([]string{"--config", config, "--warehouse", "/var/wh", "export"}, tc.args...)...)
-			if tc.error != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.error) {
-					t.Fatalf("error %v, want %q", err, tc.error)
-				}
-				return
-			}
+			got, err := parseInputGlobal(t, global, []string{"export"}, build, tc.args...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got.Evidence == nil || (got.AWS != nil) != tc.toS3 {
 				t.Fatalf("evidence set: %v, AWS configuration: %v (want one: %v)", got.Evidence != nil, got.AWS != nil, tc.toS3)
 			}
-			got.Evidence, got.AWS = nil, nil
-			if !got.Window.Since.Equal(tc.want.Window.Since) || !got.Window.Until.Equal(tc.want.Window.Until) {
-				t.Fatalf("window %v, want %v", got.Window, tc.want.Window)
-			}
-			got.Window = tc.want.Window
-			if got.PolicyPath != tc.want.PolicyPath || got.To != tc.want.To || got.Format != tc.want.Format || got.Gzip != tc.want.Gzip ||
-				!slices.Equal(got.Tables, tc.want.Tables) || got.Version != tc.want.Version || !got.CreatedAt.Equal(tc.want.CreatedAt) {
-				t.Fatalf("input %+v, want %+v", got, tc.want)
+			w := tc.want
+			if !got.Window.Since.Equal(w.Window.Since) || !got.Window.Until.Equal(w.Window.Until) || got.PolicyPath != w.PolicyPath ||
+				got.To != w.To || got.Format != w.Format || got.Gzip != w.Gzip || !slices.Equal(got.Tables, w.Tables) ||
+				got.Version != w.Version || !got.CreatedAt.Equal(w.CreatedAt) {
+				t.Fatalf("got  %+v\nwant %+v", got, w)
 			}
 		})
 	}
+	t.Run("the_destination_is_no_argument", func(t *testing.T) {
+		_, err := parseInputGlobal(t, global, []string{"export"}, build, "/evidence")
+		if err == nil || !strings.Contains(err.Error(), `unexpected argument "/evidence": give the destination with --to`) {
+			t.Fatalf("error %v", err)
+		}
+	})
 }
 
-func TestExportVerifyFlagsMakeTheInput(t *testing.T) {
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	config := filepath.Join(repoRoot(t), fixtures, "sentinel.yaml")
+func TestExportVerifyFlagsBecomeTheInput(t *testing.T) {
+	flagEnv(t)
 	for name, tc := range map[string]struct {
 		args  []string
 		from  string
 		toS3  bool
 		error string
 	}{
-		"directory":     {args: []string{"/tmp/evidence"}, from: "/tmp/evidence"},
+		"directory":     {args: []string{"/evidence"}, from: "/evidence"},
 		"s3":            {args: []string{"--region", "eu-west-1", "s3://acme/2026-11"}, from: "s3://acme/2026-11", toS3: true},
 		"no_argument":   {error: "export verify takes one argument"},
 		"two_arguments": {args: []string{"a", "b"}, error: "(got 2; options go before it)"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var got bundle.VerifyInput
-			err := parse(t, []string{"export", "verify"}, func(c *cli.Context) error {
-				var err error
-				got, err = verifyInput(c)
-				return err
-			}, append([]string{"--config", config, "export", "verify"}, tc.args...)...)
+			got, err := parseInput(t, []string{"export", "verify"}, verifyInput, tc.args...)
 			if tc.error != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.error) {
 					t.Fatalf("error %v, want %q", err, tc.error)
