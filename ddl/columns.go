@@ -38,23 +38,24 @@ func typeNamed(name string) (sqlType, error) {
 	return 0, fmt.Errorf("unknown SQL type %q", name)
 }
 
-// Column is a column of a table. Its fields are exported for the templates.
-type Column struct {
+// column is a column of a table; its fields are exported for the templates.
+type column struct {
 	Name string
 	Type sqlType
 }
 
-// Table is one directory of Parquet files made into a table.
-type Table struct {
+// table is one directory of Parquet files made into a table; its fields are exported for the
+// templates.
+type table struct {
 	Name      string   // table name in the engine
 	Dir       string   // directory under the location
 	About     string   // what the table holds, a sentence for a comment
-	Columns   []Column // in Parquet order, the partition column apart
-	Partition *Column  // the Hive partition column (Dir/NAME=YYYY-MM-DD/), nil = none
+	Columns   []column // in Parquet order, the partition column apart
+	Partition *column  // the Hive partition column (Dir/NAME=YYYY-MM-DD/), nil = none
 }
 
 // AllColumns are the columns with the partition column last, as Trino and Spark declare them.
-func (t Table) AllColumns() []Column {
+func (t table) AllColumns() []column {
 	if t.Partition == nil {
 		return t.Columns
 	}
@@ -64,14 +65,14 @@ func (t Table) AllColumns() []Column {
 // parquetColumns lists the columns of the Parquet schema of a lake row type, with their SQL types,
 // in file order. A column whose Parquet type has no mapping is an error, so a new kind of column
 // in warehouse/rows.go fails the DDL (and its tests) rather than being mistyped.
-func parquetColumns(row any) ([]Column, error) {
-	var cols []Column
+func parquetColumns(row any) ([]column, error) {
+	var cols []column
 	for _, f := range parquet.SchemaOf(row).Fields() {
 		t, err := parquetType(f)
 		if err != nil {
 			return nil, err
 		}
-		cols = append(cols, Column{f.Name(), t})
+		cols = append(cols, column{f.Name(), t})
 	}
 	return cols, nil
 }
@@ -131,7 +132,7 @@ func parquetType(f parquet.Field) (sqlType, error) {
 // Columns of the exported tables that are not lake datasets. They are the columns of the
 // warehouse views the export reads (docs/warehouse.md); the tests compare them with DuckDB's.
 var (
-	issuanceColumns = []Column{
+	issuanceColumns = []column{
 		{"event_id", stringType}, {"event_time", timestampType}, {"event_name", stringType}, {"aws_region", stringType},
 		{"recipient_account_id", stringType}, {"account_id", stringType}, {"role_arn", stringType}, {"role_name", stringType},
 		{"role_session_name", stringType}, {"issued_access_key_id", stringType}, {"caller_type", stringType},
@@ -144,8 +145,8 @@ var (
 		{"policy_effect", stringType}, {"policy_rule", stringType}, {"policy_reason", stringType},
 		{"policy_required", booleanType},
 	}
-	sessionHistoryColumns = []Column{{"first_seen", timestampType}, {"last_seen", timestampType}, {"snapshot_count", bigintType}}
-	complianceColumns     = []Column{
+	sessionHistoryColumns = []column{{"first_seen", timestampType}, {"last_seen", timestampType}, {"snapshot_count", bigintType}}
+	complianceColumns     = []column{
 		{"profile", stringType}, {"policy_required", booleanType}, {"tracked_count", bigintType},
 		{"untracked_count", bigintType}, {"orphaned_count", bigintType}, {"issuance_count", bigintType},
 		{"flagged_count", bigintType}, {"compliance_rate", doubleType}, {"has_gap", booleanType},
@@ -153,10 +154,10 @@ var (
 )
 
 // rawMemberColumns are the events columns taken from raw rather than stored in the lake.
-func rawMemberColumns() []Column {
-	var cols []Column
+func rawMemberColumns() []column {
+	var cols []column
 	for _, m := range warehouse.RawMembers {
-		cols = append(cols, Column{m.Column, stringType})
+		cols = append(cols, column{m.Column, stringType})
 	}
 	return cols
 }
@@ -166,12 +167,12 @@ const rawEventIDAt = "raw_event_id_at"
 
 // Partition columns of the lake datasets (directories NAME=YYYY-MM-DD).
 var (
-	eventDate    = Column{"event_date", dateType}
-	snapshotDate = Column{"snapshot_date", dateType}
+	eventDate    = column{"event_date", dateType}
+	snapshotDate = column{"snapshot_date", dateType}
 )
 
 // layoutTables are the tables of a layout.
-func layoutTables(layout string) ([]Table, error) {
+func layoutTables(layout string) ([]table, error) {
 	events, err := parquetColumns(new(warehouse.EventRow))
 	if err != nil {
 		return nil, err
@@ -181,7 +182,7 @@ func layoutTables(layout string) ([]Table, error) {
 		return nil, err
 	}
 	if layout == LayoutLake {
-		return []Table{
+		return []table{
 			{Name: "events_all", Dir: "lake/" + warehouse.DatasetEvents, Columns: events, Partition: &eventDate,
 				About: "events_all: every stored copy of every CloudTrail record (the lake as ingest wrote it: where raw_event_id_at > 0, raw lacks its eventID's value, which the events view puts back), partitioned by the UTC date of event_time."},
 			{Name: "session_snapshots", Dir: "lake/" + warehouse.DatasetSnapshots, Columns: snapshots, Partition: &snapshotDate,
@@ -189,7 +190,7 @@ func layoutTables(layout string) ([]Table, error) {
 		}, nil
 	}
 	sessions := append(without(snapshots, "ingest_run"), sessionHistoryColumns...)
-	return []Table{
+	return []table{
 		{Name: "events", Dir: "events", Columns: append(without(events, rawEventIDAt), rawMemberColumns()...), Partition: &eventDate,
 			About: "events: one row per eventID (deduplicated, corrections applied), partitioned by the UTC date of event_time."},
 		{Name: "issuances", Dir: "issuances", Columns: issuanceColumns,
@@ -201,8 +202,8 @@ func layoutTables(layout string) ([]Table, error) {
 	}, nil
 }
 
-func without(cols []Column, names ...string) []Column {
-	var out []Column
+func without(cols []column, names ...string) []column {
+	var out []column
 	for _, c := range cols {
 		if !slices.Contains(names, c.Name) {
 			out = append(out, c)

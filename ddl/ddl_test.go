@@ -198,7 +198,7 @@ func duckColumns(t *testing.T, conn *sql.Conn, query string) map[string]string {
 }
 
 // columnTypes are a table's columns (partition included) by name.
-func columnTypes(tb Table) map[string]string {
+func columnTypes(tb table) map[string]string {
 	out := map[string]string{}
 	for _, c := range tb.Columns {
 		out[c.Name] = c.Type.String()
@@ -228,7 +228,7 @@ func sameColumns(t *testing.T, what string, got, want map[string]string) {
 	}
 }
 
-func tableNamed(t *testing.T, tables []Table, name string) Table {
+func tableNamed(t *testing.T, tables []table, name string) table {
 	t.Helper()
 	for _, tb := range tables {
 		if tb.Name == name {
@@ -236,7 +236,7 @@ func tableNamed(t *testing.T, tables []Table, name string) Table {
 		}
 	}
 	t.Fatalf("no table %s", name)
-	return Table{}
+	return table{}
 }
 
 func TestColumnsAreTheLakeColumns(t *testing.T) {

@@ -38,8 +38,8 @@ type script struct {
 	Location string // validated by checkLocation: no quote, backslash or white space
 	Database string
 	Command  string
-	Tables   []Table // the layout's
-	lake     []Table // the lake layout's (events_all, session_snapshots), whose columns the views select
+	Tables   []table // the layout's
+	lake     []table // the lake layout's (events_all, session_snapshots), whose columns the views select
 	// IssuanceEventNames are the STS events that issue credentials.
 	IssuanceEventNames []string
 }
@@ -92,7 +92,7 @@ func (s *script) WholeRaw() string {
 func (s *script) RawMembers() []warehouse.RawMember { return warehouse.RawMembers }
 
 // selectList is "alias.col, alias.col, ..." wrapped for reading.
-func (s *script) selectList(alias string, cols []Column) string {
+func (s *script) selectList(alias string, cols []column) string {
 	var lines []string
 	line := ""
 	for i, c := range cols {
