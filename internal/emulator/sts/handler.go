@@ -364,7 +364,7 @@ func (s *Server) issue(iss *Issuance, p *assumeRoleParams, caller Identity, call
 		mfa = true
 	}
 	iss.MFA = mfa
-	if r.trust.MFARequired && !mfa {
+	if !r.trust.names(caller) || r.trust.MFARequired && !mfa {
 		return nil, accessDenied(caller.ARN, "sts:AssumeRole", p.roleARN)
 	}
 	if r.trust.NoSetSourceIdentity && p.hasSourceIdentity {
@@ -428,6 +428,19 @@ func (s *Server) issue(iss *Issuance, p *assumeRoleParams, caller Identity, call
 		},
 		Credentials: creds,
 	}, nil
+}
+
+// names reports whether the trust policy names caller.
+func (t Trust) names(caller Identity) bool {
+	if len(t.Principals) == 0 {
+		return true
+	}
+	for _, p := range t.Principals {
+		if p == caller.ARN || p == "arn:aws:iam::"+caller.Account+":root" {
+			return true
+		}
+	}
+	return false
 }
 
 // validateAssumeRole applies the input constraints of the STS model and

@@ -102,6 +102,27 @@ func TestAssumeRoleWithMFA(t *testing.T) {
 		}
 	})
 
+	t.Run("trust_policy_admits_only_the_principals_it_names", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, sts.Options{})
+		const bobKey = "AKIABOBEXAMPLE000001"
+		f.srv.SetCaller(bobKey, "arn:aws:iam::111111111111:user/bob", "", "")
+		f.srv.SetCaller("AKIACAROLEXAMPLE0001", "arn:aws:iam::999999999999:user/carol", "", "")
+		f.srv.SetTrust(auditRole, sts.Trust{Principals: []string{aliceARN}})
+		f.srv.SetTrust(prodRole, sts.Trust{Principals: []string{"arn:aws:iam::111111111111:root"}})
+		for _, tt := range []struct {
+			key, role string
+			allowed   bool
+		}{
+			{aliceKey, auditRole, true}, {bobKey, auditRole, false}, {bobKey, prodRole, true}, {"AKIACAROLEXAMPLE0001", prodRole, false},
+		} {
+			_, err := f.client(t, tt.key, "secret", "").AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(tt.role), RoleSessionName: aws.String("ab")})
+			if got, _ := errorCode(err); (err == nil) != tt.allowed || !tt.allowed && got != "AccessDenied" {
+				t.Errorf("%s assuming %s: %v, allowed %v", tt.key, tt.role, err, tt.allowed)
+			}
+		}
+	})
+
 	t.Run("role_without_set_source_identity_denies_a_source_identity", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, sts.Options{})

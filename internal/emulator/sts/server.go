@@ -105,6 +105,11 @@ type SessionToken struct {
 
 // Trust is what a role's trust policy demands of a caller it names.
 type Trust struct {
+	// Principals, when set, are the principals the trust policy names: ARNs of
+	// users, roles or assumed-role sessions, or an account's root
+	// (arn:aws:iam::ACCOUNT:root: any principal of the account). Others are
+	// denied. Empty: any caller.
+	Principals []string
 	// MFARequired is the condition aws:MultiFactorAuthPresent = true: the
 	// call must carry a valid MFA code, or come from a session that did.
 	MFARequired bool
