@@ -50,9 +50,9 @@ type enforceStack struct {
 	dir       string
 }
 
-func newEnforceStack(t *testing.T) *enforceStack {
+// newEnforceStack builds the stack on the DynamoDB stand-in at ddbURL.
+func newEnforceStack(t *testing.T, ddbURL string) *enforceStack {
 	t.Helper()
-	ddbURL := testenv.DynamoDBEndpoint(t)
 	s := &enforceStack{dir: t.TempDir()}
 	s.sts = stsemu.New(stsemu.Options{AllowAnyRole: true})
 	s.sts.SetCaller(enfAliceKey, enfAliceARN, "", "")
@@ -199,8 +199,11 @@ type sessionsJSON []struct {
 }
 
 func TestEnforceEndToEnd(t *testing.T) {
-	s := newEnforceStack(t)
 	child := buildChildcreds(t)
+	testenv.EachDynamoDB(t, func(t *testing.T, ddbURL string) { testEnforceEndToEnd(t, newEnforceStack(t, ddbURL), child) })
+}
+
+func testEnforceEndToEnd(t *testing.T, s *enforceStack, child string) {
 
 	t.Run("denials_are_exact_and_issue_nothing", func(t *testing.T) {
 		head := `denied: rule "prod-tracked" (require_server_session) issues credentials for profile "prod" only through the credential server with a tracked session: prod access must be revocable` + "\n"
