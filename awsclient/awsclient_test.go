@@ -139,7 +139,7 @@ func TestDescribe(t *testing.T) {
 		{"missing_bucket_points_at_the_endpoint", &smithy.GenericAPIError{Code: "NoSuchBucket"}, "list x: no such bucket; check the name, or the endpoint with --endpoint-url: NoSuchBucket"},
 		{"missing_table_points_at_the_region", &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "gone"}, "list x: no such table; check the table name and --region: ResourceNotFoundException: gone"},
 		{"no_credentials_says_how_to_give_them", errors.New("failed to refresh cached credentials, no EC2 IMDS role found"),
-			"list x: no AWS credentials found; set AWS_PROFILE (or --aws-profile) to a profile that has some, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: failed to refresh cached credentials, no EC2 IMDS role found"},
+			"list x: no AWS credentials found; name a profile that has some (AWS_PROFILE, --aws-profile, or the source_profile of the profile Sentinel assumes) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: failed to refresh cached credentials, no EC2 IMDS role found"},
 		{"other_errors_pass_through", errors.New("boom"), "list x: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -83,7 +83,7 @@ func TestCredentialErrors(t *testing.T) {
 		{"profile_without_credentials_says_how_to_give_them", "empty", nil, "",
 			"who: profile empty gives no AWS credentials; give it keys (aws configure --profile empty), an SSO login (aws configure sso), credential_process or a source_profile: "},
 		{"no_credentials_at_all_says_how_to_give_them", "", nil, "",
-			"who: no AWS credentials found; set AWS_PROFILE (or --aws-profile) to a profile that has some, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: "},
+			"who: no AWS credentials found; name a profile that has some (AWS_PROFILE, --aws-profile, or the source_profile of the profile Sentinel assumes) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

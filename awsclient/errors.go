@@ -111,7 +111,7 @@ func explainAccessDenied(msg string) (problem, action string) {
 func noCredentials(profile string) (problem, action string) {
 	if profile == "" {
 		return "no AWS credentials found",
-			"set AWS_PROFILE (or --aws-profile) to a profile that has some, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+			"name a profile that has some (AWS_PROFILE, --aws-profile, or the source_profile of the profile Sentinel assumes) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 	}
 	return fmt.Sprintf("profile %s gives no AWS credentials", profile),
 		fmt.Sprintf("give it keys (aws configure --profile %s), an SSO login (aws configure sso), credential_process or a source_profile", profile)

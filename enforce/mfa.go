@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -24,37 +25,42 @@ const (
 // ErrNoTerminal is the error of a prompt when there is no terminal to ask at.
 var ErrNoTerminal = errors.New("no terminal")
 
-// TerminalPrompt asks at the controlling terminal (/dev/tty), with echo off, and returns the line
-// typed. It never reads standard input, so an MFA code is never taken silently from a pipe;
-// without a terminal it fails with ErrNoTerminal. Cancelling ctx (an interrupt) stops waiting.
+// TerminalPrompt asks at the controlling terminal (/dev/tty) and returns the line typed, which
+// the terminal does not show. It never reads standard input, so an MFA code is never taken
+// silently from a pipe; without a terminal it fails with ErrNoTerminal. Ctrl-C, or cancelling ctx,
+// ends the question unanswered.
 func TerminalPrompt(ctx context.Context, prompt string) (string, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrNoTerminal, err)
 	}
 	fd := int(tty.Fd())
-	state, err := term.GetState(fd)
+	// Raw before the prompt shows, so nothing typed is ever echoed.
+	state, err := term.MakeRaw(fd)
 	if err != nil {
 		tty.Close()
 		return "", fmt.Errorf("%w: %v", ErrNoTerminal, err)
 	}
-	fmt.Fprint(tty, prompt)
 	type answer struct {
-		line []byte
+		line string
 		err  error
 	}
 	answers := make(chan answer, 1)
 	go func() {
-		line, err := term.ReadPassword(fd)
+		line, err := term.NewTerminal(tty, "").ReadPassword(prompt)
 		answers <- answer{line, err}
 	}()
 	select {
 	case a := <-answers:
-		fmt.Fprintln(tty)
-		tty.Close()
-		return strings.TrimSpace(string(a.line)), a.err
+		_ = term.Restore(fd, state)
+		defer tty.Close()
+		if errors.Is(a.err, io.EOF) {
+			fmt.Fprintln(tty)
+			return "", errors.New("nothing was entered")
+		}
+		return strings.TrimSpace(a.line), a.err
 	case <-ctx.Done():
-		// The read goes on until the process exits; give the terminal its echo back now.
+		// The read goes on until the process exits; give the terminal back now.
 		_ = term.Restore(fd, state)
 		fmt.Fprintln(tty)
 		return "", ctx.Err()

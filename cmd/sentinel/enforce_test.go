@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -40,7 +41,9 @@ const (
 // enforceStack is the STS emulator, a fresh session table in dynalite, an AWS config file, a
 // policy and the environment that points sentinel at them.
 type enforceStack struct {
-	sts       *stsemu.Server
+	sts *stsemu.Server
+	// stsOffset is how far the emulator's clock runs ahead of the real one (nanoseconds).
+	stsOffset atomic.Int64
 	stsURL    string
 	db        *dynamodb.Client
 	table     string
@@ -54,7 +57,7 @@ type enforceStack struct {
 func newEnforceStack(t *testing.T, ddbURL string) *enforceStack {
 	t.Helper()
 	s := &enforceStack{dir: t.TempDir()}
-	s.sts = stsemu.New(stsemu.Options{AllowAnyRole: true})
+	s.sts = stsemu.New(stsemu.Options{AllowAnyRole: true, Now: func() time.Time { return time.Now().Add(time.Duration(s.stsOffset.Load())) }})
 	s.sts.SetCaller(enfAliceKey, enfAliceARN, "", "")
 	s.sts.SetCaller(enfSecopsKey, enfSecopsARN, "", "")
 	var stop func()
