@@ -1,4 +1,5 @@
-# Sentinel — `make demo` and `make test` work on a clean clone with Go and gcc.
+# Sentinel — `make demo` works on a clean clone with Go and gcc; `make test` also needs Node.js
+# (npm) and Java 17+ for the DynamoDB stand-ins.
 GO       ?= go
 BIN      := bin/sentinel
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -37,7 +38,8 @@ demo: build
 
 test: deps test-deps build unit fuzz
 
-# Unit and integration tests, with the AWS stand-ins (dynalite) running for their duration.
+# Unit and integration tests, with the AWS stand-ins (dynalite and DynamoDB Local) running for
+# their duration.
 unit:
 	scripts/with-standins.sh $(GO) test -tags "$(TAGS)" -count=1 ./...
 	$(GO) test -count=1 -run 'Inflate|Hostile|Version' ./ingest/ ./cmd/sentinel/ # as built without libdeflate

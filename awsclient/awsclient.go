@@ -6,7 +6,6 @@ package awsclient
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -36,6 +35,9 @@ type Options struct {
 	EndpointURL string
 	// MaxAttempts bounds retries (0: the SDK configuration's, else DefaultMaxAttempts).
 	MaxAttempts int
+	// Credentials, when set, are used instead of the profile's (an MFA session's, say); the
+	// profile still gives the region and the other settings.
+	Credentials aws.CredentialsProvider
 }
 
 // Config is a loaded SDK configuration plus the overrides every client gets.
@@ -46,7 +48,8 @@ type Config struct {
 }
 
 // Load reads the SDK's configuration the usual way: environment, shared config and credentials
-// files, the profile, the region.
+// files, the profile, the region. A failure to get credentials, later, is described (see
+// Describe) with what the profile is: an SSO login to renew, no credentials at all.
 func Load(ctx context.Context, o Options) (Config, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if o.Profile != "" {
@@ -55,12 +58,19 @@ func Load(ctx context.Context, o Options) (Config, error) {
 	if o.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(o.Region))
 	}
+	if o.Credentials != nil {
+		opts = append(opts, awsconfig.WithCredentialsProvider(o.Credentials))
+	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
+		what := "load AWS configuration"
 		if o.Profile != "" {
-			return Config{}, fmt.Errorf("load AWS configuration for profile %s: %w", o.Profile, err)
+			what += " for profile " + o.Profile
 		}
-		return Config{}, fmt.Errorf("load AWS configuration: %w", err)
+		return Config{}, describeLoad(what, err)
+	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = aws.NewCredentialsCache(describedCredentials{provider: cfg.Credentials, source: credentialSource(cfg, o.Profile)})
 	}
 	if cfg.Region == "" {
 		cfg.Region = o.DefaultRegion

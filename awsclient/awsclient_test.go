@@ -20,7 +20,7 @@ func isolate(t *testing.T) string {
 	t.Helper()
 	home := t.TempDir()
 	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"} {
+		"AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
@@ -32,11 +32,22 @@ func isolate(t *testing.T) string {
 }
 
 func TestLoad(t *testing.T) {
-	t.Run("unknown_profile_is_named", func(t *testing.T) {
-		isolate(t)
+	t.Run("unknown_profile_names_it_and_the_files", func(t *testing.T) {
+		home := isolate(t)
 		_, err := Load(context.Background(), Options{Profile: "nosuch"})
-		if err == nil || !strings.Contains(err.Error(), "profile nosuch") {
-			t.Fatalf("err = %v, want it to name the profile", err)
+		want := "load AWS configuration for profile nosuch: profile nosuch is in neither the AWS config file " + filepath.Join(home, "config") +
+			" nor the credentials file " + filepath.Join(home, "credentials") + "; add it there, or name a profile that exists (aws configure list-profiles): " +
+			"failed to get shared config profile, nosuch"
+		if err == nil || err.Error() != want {
+			t.Fatalf("err = %v\nwant %s", err, want)
+		}
+	})
+	t.Run("unknown_source_profile_is_the_one_named", func(t *testing.T) {
+		home := isolate(t)
+		writeConfig(t, home, "[profile prod]\nrole_arn = arn:aws:iam::111122223333:role/prod\nsource_profile = base\n")
+		_, err := Load(context.Background(), Options{Profile: "prod"})
+		if err == nil || !strings.HasPrefix(err.Error(), "load AWS configuration for profile prod: profile base is in neither the AWS config file") {
+			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("default_region_applies_when_nothing_else_gives_one", func(t *testing.T) {
@@ -93,20 +104,51 @@ func TestClientsShareEndpointAndRetries(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
+	const alice, role = "arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:role/prod"
+	denied := func(action string) error {
+		return &smithy.GenericAPIError{Code: "AccessDenied", Message: "User: " + alice + " is not authorized to perform: " + action + " on resource: " + role}
+	}
 	for _, tc := range []struct {
 		name string
 		err  error
 		want string
 	}{
-		{"access_denied_points_at_the_profile", &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}, "list x: AccessDenied: no (check the credentials' permissions, or pick other ones with --aws-profile)"},
-		{"missing_bucket_points_at_the_endpoint", &smithy.GenericAPIError{Code: "NoSuchBucket"}, "list x: NoSuchBucket (no such bucket: check the name, or the endpoint with --endpoint-url)"},
-		{"missing_table_points_at_the_region", &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "gone"}, "list x: ResourceNotFoundException: gone (check the table name and --region)"},
-		{"no_credentials_says_how_to_give_them", errors.New("failed to refresh cached credentials, no EC2 IMDS role found"), "list x: failed to refresh cached credentials, no EC2 IMDS role found (no AWS credentials found: set AWS_PROFILE / --aws-profile or AWS_ACCESS_KEY_ID)"},
+		{"access_denied_points_at_the_permissions", &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"},
+			"list x: the credentials lack a permission; check their policies, or use other credentials (--aws-profile, AWS_PROFILE): AccessDenied: no"},
+		{"role_that_cannot_be_assumed_points_at_its_trust_policy", denied("sts:AssumeRole"),
+			"list x: the role cannot be assumed with these credentials; check that the role's trust policy names the caller and allows sts:AssumeRole and sts:SetSourceIdentity, " +
+				"that its conditions hold (MFA: set mfa_serial in the profile), and that the caller's policies allow sts:AssumeRole on the role: " +
+				"AccessDenied: User: " + alice + " is not authorized to perform: sts:AssumeRole on resource: " + role},
+		{"trust_policy_without_set_source_identity_says_to_add_it", denied("sts:SetSourceIdentity"),
+			"list x: the role's trust policy does not allow sts:SetSourceIdentity; add sts:SetSourceIdentity beside sts:AssumeRole in the role's trust policy " +
+				"(Sentinel sets a SourceIdentity on every issuance): AccessDenied: User: " + alice + " is not authorized to perform: sts:SetSourceIdentity on resource: " + role},
+		{"wrong_mfa_code_says_to_wait_for_the_next", &smithy.GenericAPIError{Code: "AccessDenied", Message: "MultiFactorAuthentication failed with invalid MFA one time pass code. "},
+			"list x: the MFA code was not accepted; enter the code your MFA device shows now (each code works only once: after a failure, wait for the next one): " +
+				"AccessDenied: MultiFactorAuthentication failed with invalid MFA one time pass code. "},
+		{"unknown_mfa_device_points_at_mfa_serial", &smithy.GenericAPIError{Code: "AccessDenied", Message: "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user."},
+			"list x: mfa_serial names no MFA device of the user behind these credentials; set mfa_serial to the ARN of your MFA device (aws iam list-mfa-devices): " +
+				"AccessDenied: MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user."},
+		{"mfa_session_from_temporary_credentials_says_why_not", &smithy.GenericAPIError{Code: "AccessDenied", Message: "Cannot call GetSessionToken with session credentials"},
+			"list x: STS starts MFA sessions only for an IAM user's long-term keys, and these credentials are temporary (an SSO, role or other session); " +
+				"give the profile's source_profile long-term keys, or remove mfa_serial where the source already authenticates (SSO): AccessDenied: Cannot call GetSessionToken with session credentials"},
+		{"expired_credentials_say_to_renew_them", &smithy.GenericAPIError{Code: "ExpiredToken", Message: "The security token included in the request is expired"},
+			"list x: the credentials have expired; get new ones (aws sso login, a new MFA code, fresh keys) and run again: ExpiredToken: The security token included in the request is expired"},
+		{"unknown_key_says_to_check_it", &smithy.GenericAPIError{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."},
+			"list x: AWS does not accept the access key or its secret (deleted, mistyped, or of another partition); check the credentials in use (aws configure list) or pick others: " +
+				"InvalidClientTokenId: The security token included in the request is invalid."},
+		{"missing_bucket_points_at_the_endpoint", &smithy.GenericAPIError{Code: "NoSuchBucket"}, "list x: no such bucket; check the name, or the endpoint with --endpoint-url: NoSuchBucket"},
+		{"missing_table_points_at_the_region", &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "gone"}, "list x: no such table; check the table name and --region: ResourceNotFoundException: gone"},
+		{"no_credentials_says_how_to_give_them", errors.New("failed to refresh cached credentials, no EC2 IMDS role found"),
+			"list x: no AWS credentials found; name a profile that has some (AWS_PROFILE, --aws-profile, or the source_profile of the profile Sentinel assumes) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: failed to refresh cached credentials, no EC2 IMDS role found"},
 		{"other_errors_pass_through", errors.New("boom"), "list x: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Describe("list x", tc.err).Error(); got != tc.want {
+			err := Describe("list x", tc.err)
+			if got := err.Error(); got != tc.want {
 				t.Fatalf("got  %q\nwant %q", got, tc.want)
+			}
+			if !errors.Is(err, tc.err) {
+				t.Error("the description does not wrap the SDK's error")
 			}
 		})
 	}

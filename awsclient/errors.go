@@ -21,23 +21,98 @@ func Message(err error) string {
 	return err.Error()
 }
 
-// Describe wraps an SDK error with what was being done and a hint for the usual causes.
+// Error is an AWS error described for a user: what was being done, what is wrong and what to do,
+// then the SDK's own text. It wraps the SDK's error.
+type Error struct {
+	// What was being done, e.g. "scan sentinel-sessions".
+	What string
+	// Problem is what is wrong and Action what to do; both empty when nothing more is known than
+	// the SDK's text.
+	Problem string
+	Action  string
+	Err     error
+}
+
+// Error reads "what: problem; action: SDK text", or "what: SDK text".
+func (e *Error) Error() string {
+	if e.Problem == "" {
+		return e.What + ": " + Message(e.Err)
+	}
+	return fmt.Sprintf("%s: %s; %s: %s", e.What, e.Problem, e.Action, Message(e.Err))
+}
+
+// Unwrap is the SDK's error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Describe wraps an SDK error with what was being done and, for the usual causes, what is wrong
+// and what to do.
 func Describe(what string, err error) error {
-	code := ""
+	problem, action := explain(err)
+	return &Error{What: what, Problem: problem, Action: action, Err: err}
+}
+
+// explain says what is wrong and what to do for the errors users meet most.
+func explain(err error) (problem, action string) {
+	var ce *credentialsError
+	if errors.As(err, &ce) {
+		return ce.problem, ce.action
+	}
 	var api smithy.APIError
-	if errors.As(err, &api) {
-		code = api.ErrorCode()
+	if !errors.As(err, &api) {
+		if strings.Contains(err.Error(), "no EC2 IMDS role found") {
+			return noCredentials("")
+		}
+		return "", ""
 	}
-	hint := ""
+	msg := api.ErrorMessage()
+	switch api.ErrorCode() {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return explainAccessDenied(msg)
+	case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
+		return "the credentials have expired",
+			"get new ones (aws sso login, a new MFA code, fresh keys) and run again"
+	case "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidAccessKeyId":
+		return "AWS does not accept the access key or its secret (deleted, mistyped, or of another partition)",
+			"check the credentials in use (aws configure list) or pick others"
+	case "NoSuchBucket":
+		return "no such bucket", "check the name, or the endpoint with --endpoint-url"
+	case "ResourceNotFoundException":
+		return "no such table", "check the table name and --region"
+	}
+	return "", ""
+}
+
+// explainAccessDenied tells apart STS's denials of an issuance (by the message STS writes) from
+// a missing permission.
+func explainAccessDenied(msg string) (problem, action string) {
 	switch {
-	case code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation":
-		hint = " (check the credentials' permissions, or pick other ones with --aws-profile)"
-	case code == "NoSuchBucket":
-		hint = " (no such bucket: check the name, or the endpoint with --endpoint-url)"
-	case code == "ResourceNotFoundException":
-		hint = " (check the table name and --region)"
-	case strings.Contains(err.Error(), "no EC2 IMDS role found") || strings.Contains(err.Error(), "failed to refresh cached credentials"):
-		hint = " (no AWS credentials found: set AWS_PROFILE / --aws-profile or AWS_ACCESS_KEY_ID)"
+	case strings.Contains(msg, "MultiFactorAuthentication failed with invalid MFA one time pass code"):
+		return "the MFA code was not accepted",
+			"enter the code your MFA device shows now (each code works only once: after a failure, wait for the next one)"
+	case strings.Contains(msg, "MultiFactorAuthentication failed, unable to validate MFA code"):
+		return "mfa_serial names no MFA device of the user behind these credentials",
+			"set mfa_serial to the ARN of your MFA device (aws iam list-mfa-devices)"
+	case strings.Contains(msg, "Cannot call GetSessionToken with session credentials"):
+		return "STS starts MFA sessions only for an IAM user's long-term keys, and these credentials are temporary (an SSO, role or other session)",
+			"give the profile's source_profile long-term keys, or remove mfa_serial where the source already authenticates (SSO)"
+	case strings.Contains(msg, "sts:SetSourceIdentity"):
+		return "the role's trust policy does not allow sts:SetSourceIdentity",
+			"add sts:SetSourceIdentity beside sts:AssumeRole in the role's trust policy (Sentinel sets a SourceIdentity on every issuance)"
+	case strings.Contains(msg, "sts:AssumeRole"):
+		return "the role cannot be assumed with these credentials",
+			"check that the role's trust policy names the caller and allows sts:AssumeRole and sts:SetSourceIdentity, " +
+				"that its conditions hold (MFA: set mfa_serial in the profile), and that the caller's policies allow sts:AssumeRole on the role"
 	}
-	return fmt.Errorf("%s: %s%s", what, Message(err), hint)
+	return "the credentials lack a permission", "check their policies, or use other credentials (--aws-profile, AWS_PROFILE)"
+}
+
+// noCredentials describes a credential chain that found nothing, for profile ("" = the default
+// chain).
+func noCredentials(profile string) (problem, action string) {
+	if profile == "" {
+		return "no AWS credentials found",
+			"name a profile that has some (AWS_PROFILE, --aws-profile, or the source_profile of the profile Sentinel assumes) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+	}
+	return fmt.Sprintf("profile %s gives no AWS credentials", profile),
+		fmt.Sprintf("give it keys (aws configure --profile %s), an SSO login (aws configure sso), credential_process or a source_profile", profile)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
+	"github.com/sentinel-audit/sentinel/internal/testenv"
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/profiles"
 )
@@ -193,86 +194,88 @@ func TestServerReevaluatesPolicyPerRequest(t *testing.T) {
 }
 
 func TestServerChecksTheSessionRecord(t *testing.T) {
-	ctx := context.Background()
-	c := newClock()
-	emu, endpoint := startSTS(t, c)
-	db := dynamoClient(t)
-	store := &SessionStore{DB: db, Table: createTable(t, db)}
-	path := writeFile(t, t.TempDir(), "policy.yaml", "version: \"1\"\nrules:\n  - {name: tracked, effect: require_server_session, session_table: "+store.Table+"}\n")
-	newSession := func(seed uint64) (*credentialServer, Session) {
-		rec, err := startSession(ctx, store, c.Now(), seeded(seed), "alice", "prod", "00000000000000aa", 15*time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		session := &serverSession{
-			now: c.Now, random: seeded(seed), policyPath: path,
-			request: Request{Profile: "prod", User: "alice", Mode: policy.ModeServer},
-			issuer:  Issuer{STS: stsClient(endpoint), Profile: profiles.Profile{Name: "prod", RoleARN: prodRole}, Duration: 15 * time.Minute},
-			store:   store, record: rec,
-		}
-		return newServer(testToken, session, io.Discard), rec
-	}
-
-	t.Run("active_session_is_served_and_counted", func(t *testing.T) {
-		srv, rec := newSession(10)
-		for range 2 {
-			if code, body := serveOnce(t, srv); code != http.StatusOK {
-				t.Fatalf("request: %d %v", code, body)
+	testenv.EachDynamoDB(t, func(t *testing.T, dynamoDBEndpoint string) {
+		ctx := context.Background()
+		c := newClock()
+		emu, endpoint := startSTS(t, c)
+		db := dynamoClient(dynamoDBEndpoint)
+		store := &SessionStore{DB: db, Table: createTable(t, db)}
+		path := writeFile(t, t.TempDir(), "policy.yaml", "version: \"1\"\nrules:\n  - {name: tracked, effect: require_server_session, session_table: "+store.Table+"}\n")
+		newSession := func(seed uint64) (*credentialServer, Session) {
+			rec, err := startSession(ctx, store, c.Now(), seeded(seed), "alice", "prod", "00000000000000aa", 15*time.Minute)
+			if err != nil {
+				t.Fatal(err)
 			}
+			session := &serverSession{
+				now: c.Now, random: seeded(seed), policyPath: path,
+				request: Request{Profile: "prod", User: "alice", Mode: policy.ModeServer},
+				issuer:  Issuer{STS: stsClient(endpoint), Profile: profiles.Profile{Name: "prod", RoleARN: prodRole}, Duration: 15 * time.Minute},
+				store:   store, record: rec,
+			}
+			return newServer(testToken, session, io.Discard), rec
 		}
-		got, err := store.Get(ctx, rec.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.RequestCount != 2 || !got.LastAccessAt.Equal(start) {
-			t.Errorf("record after two requests: %+v", got)
-		}
-		last := emu.Issuances()[len(emu.Issuances())-1]
-		if last.SourceIdentity != "sentinel-s-"+rec.ID+"-alice" || !got.ExpiresAt.Equal(last.Expiration) {
-			t.Errorf("issued with %q expiring %s; record %s expiring %s", last.SourceIdentity, last.Expiration, rec.SourceIdentity, got.ExpiresAt)
-		}
-	})
-	t.Run("revoked_session_is_denied", func(t *testing.T) {
-		srv, rec := newSession(11)
-		if code, body := serveOnce(t, srv); code != http.StatusOK {
-			t.Fatalf("before revoke: %d %v", code, body)
-		}
-		if _, err := store.Revoke(ctx, rec.ID, aliceARN, "incident 42", c.Now()); err != nil {
-			t.Fatal(err)
-		}
-		code, body := serveOnce(t, srv)
-		want := "session " + rec.ID + " was revoked by " + aliceARN + " at 2026-11-02T09:30:00Z: incident 42"
-		if code != http.StatusForbidden || body["code"] != "SessionRevoked" || body["message"] != want {
-			t.Errorf("after revoke: %d %v, want 403 SessionRevoked %q", code, body, want)
-		}
-	})
-	t.Run("expired_session_is_denied", func(t *testing.T) {
-		srv, rec := newSession(12)
-		if err := store.Expire(ctx, rec.ID, c.Now()); err != nil {
-			t.Fatal(err)
-		}
-		code, body := serveOnce(t, srv)
-		if code != http.StatusForbidden || body["code"] != "SessionExpired" || body["message"] != "session "+rec.ID+" is expired, not active" {
-			t.Errorf("after expiry: %d %v", code, body)
-		}
-	})
-	t.Run("missing_record_is_denied", func(t *testing.T) {
-		srv, _ := newSession(13)
-		srv.source.(*serverSession).record.ID = "ffffffffffffffff"
-		code, body := serveOnce(t, srv)
-		if code != http.StatusForbidden || body["code"] != "SessionNotFound" ||
-			body["message"] != "read session ffffffffffffffff from table "+store.Table+": no such session record" {
-			t.Errorf("missing record: %d %v", code, body)
-		}
-	})
-	t.Run("unreachable_table_is_a_server_error", func(t *testing.T) {
-		srv, _ := newSession(14)
-		s := srv.source.(*serverSession)
-		s.store = &SessionStore{DB: db, Table: "no-such-table"}
-		s.policyPath = writeFile(t, t.TempDir(), "policy.yaml", "version: \"1\"\nrules:\n  - {name: tracked, effect: require_server_session, session_table: no-such-table}\n")
-		code, body := serveOnce(t, srv)
-		if code != http.StatusInternalServerError || body["code"] != "InternalError" || !strings.HasPrefix(body["message"], "read session "+s.record.ID+" from table no-such-table: ") {
-			t.Errorf("missing table: %d %v", code, body)
-		}
+
+		t.Run("active_session_is_served_and_counted", func(t *testing.T) {
+			srv, rec := newSession(10)
+			for range 2 {
+				if code, body := serveOnce(t, srv); code != http.StatusOK {
+					t.Fatalf("request: %d %v", code, body)
+				}
+			}
+			got, err := store.Get(ctx, rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.RequestCount != 2 || !got.LastAccessAt.Equal(start) {
+				t.Errorf("record after two requests: %+v", got)
+			}
+			last := emu.Issuances()[len(emu.Issuances())-1]
+			if last.SourceIdentity != "sentinel-s-"+rec.ID+"-alice" || !got.ExpiresAt.Equal(last.Expiration) {
+				t.Errorf("issued with %q expiring %s; record %s expiring %s", last.SourceIdentity, last.Expiration, rec.SourceIdentity, got.ExpiresAt)
+			}
+		})
+		t.Run("revoked_session_is_denied", func(t *testing.T) {
+			srv, rec := newSession(11)
+			if code, body := serveOnce(t, srv); code != http.StatusOK {
+				t.Fatalf("before revoke: %d %v", code, body)
+			}
+			if _, err := store.Revoke(ctx, rec.ID, aliceARN, "incident 42", c.Now()); err != nil {
+				t.Fatal(err)
+			}
+			code, body := serveOnce(t, srv)
+			want := "session " + rec.ID + " was revoked by " + aliceARN + " at 2026-11-02T09:30:00Z: incident 42"
+			if code != http.StatusForbidden || body["code"] != "SessionRevoked" || body["message"] != want {
+				t.Errorf("after revoke: %d %v, want 403 SessionRevoked %q", code, body, want)
+			}
+		})
+		t.Run("expired_session_is_denied", func(t *testing.T) {
+			srv, rec := newSession(12)
+			if err := store.Expire(ctx, rec.ID, c.Now()); err != nil {
+				t.Fatal(err)
+			}
+			code, body := serveOnce(t, srv)
+			if code != http.StatusForbidden || body["code"] != "SessionExpired" || body["message"] != "session "+rec.ID+" is expired, not active" {
+				t.Errorf("after expiry: %d %v", code, body)
+			}
+		})
+		t.Run("missing_record_is_denied", func(t *testing.T) {
+			srv, _ := newSession(13)
+			srv.source.(*serverSession).record.ID = "ffffffffffffffff"
+			code, body := serveOnce(t, srv)
+			if code != http.StatusForbidden || body["code"] != "SessionNotFound" ||
+				body["message"] != "read session ffffffffffffffff from table "+store.Table+": no such session record" {
+				t.Errorf("missing record: %d %v", code, body)
+			}
+		})
+		t.Run("unreachable_table_is_a_server_error", func(t *testing.T) {
+			srv, _ := newSession(14)
+			s := srv.source.(*serverSession)
+			s.store = &SessionStore{DB: db, Table: "no-such-table"}
+			s.policyPath = writeFile(t, t.TempDir(), "policy.yaml", "version: \"1\"\nrules:\n  - {name: tracked, effect: require_server_session, session_table: no-such-table}\n")
+			code, body := serveOnce(t, srv)
+			if code != http.StatusInternalServerError || body["code"] != "InternalError" || !strings.HasPrefix(body["message"], "read session "+s.record.ID+" from table no-such-table: ") {
+				t.Errorf("missing table: %d %v", code, body)
+			}
+		})
 	})
 }

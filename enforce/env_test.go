@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sentinel-audit/sentinel/awsclient"
 	stsemu "github.com/sentinel-audit/sentinel/internal/emulator/sts"
-	"github.com/sentinel-audit/sentinel/internal/testenv"
 )
 
 // Test identities: alice's base credentials, as the STS emulator knows them.
@@ -83,10 +82,8 @@ func stsClient(endpoint string) *sts.Client {
 	return sts.NewFromConfig(awsConfig(), func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
-// dynamoClient is a client of the dynalite stand-in; the test is skipped without one.
-func dynamoClient(t *testing.T) *dynamodb.Client {
-	t.Helper()
-	endpoint := testenv.DynamoDBEndpoint(t)
+// dynamoClient is a client of the DynamoDB stand-in at endpoint.
+func dynamoClient(endpoint string) *dynamodb.Client {
 	return dynamodb.NewFromConfig(awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 

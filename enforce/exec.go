@@ -40,6 +40,9 @@ type ProfileInput struct {
 	DefaultRegion string
 	// EndpointURL is --endpoint-url, for both STS and DynamoDB.
 	EndpointURL string
+	// MFAToken is --mfa-token, the current code of the profile's MFA device (mfa_serial); empty,
+	// the user is asked at the terminal, once the policy allows the request.
+	MFAToken string
 	// Tables are the session table names given outside the policy.
 	Tables TableChoices
 	// Invocation is how Sentinel was run, for the command a denial shows.
@@ -57,6 +60,9 @@ type ExecInput struct {
 	ServerDuration time.Duration
 	// ServerPort is the credential server's port on 127.0.0.1; 0 picks a free one.
 	ServerPort int
+	// MFASessionDuration is how long the server's MFA session lasts (15m..36h), for a profile
+	// with mfa_serial: the server issues with it, and never asks for a code again.
+	MFASessionDuration time.Duration
 	// Command is the program to run and its arguments.
 	Command []string
 	// Environ is the environment the command inherits (before Sentinel's changes).
@@ -103,16 +109,21 @@ func prepare(ctx context.Context, in ProfileInput, env Env) (target, error) {
 	if prof.RoleARN == "" {
 		return target{}, fmt.Errorf("profile %s has no role_arn in %s: Sentinel issues credentials by assuming the profile's role", prof.Name, prof.Source)
 	}
-	region := firstSet(in.Region, prof.Region, in.DefaultRegion)
-	clients, err := env.Clients(ctx, awsclient.Options{Profile: prof.SourceProfile, Region: region, EndpointURL: in.EndpointURL})
-	if err != nil {
+	t := target{policy: p, profile: prof, region: firstSet(in.Region, prof.Region, in.DefaultRegion)}
+	if err := t.checkMFAToken(in); err != nil {
 		return target{}, err
 	}
-	caller, err := CallerIdentity(ctx, clients.STS)
-	if err != nil {
-		return target{}, fmt.Errorf("profile %s: base credentials: %w", in.Profile, err)
+	base := "the SDK's default credential chain"
+	if prof.SourceProfile != "" {
+		base = "source_profile " + prof.SourceProfile
 	}
-	return target{policy: p, profile: prof, region: region, clients: clients, caller: caller}, nil
+	if t.clients, err = env.Clients(ctx, awsclient.Options{Profile: prof.SourceProfile, Region: t.region, EndpointURL: in.EndpointURL}); err != nil {
+		return target{}, fmt.Errorf("profile %s: base credentials (%s): %w", in.Profile, base, err)
+	}
+	if t.caller, err = CallerIdentity(ctx, t.clients.STS); err != nil {
+		return target{}, fmt.Errorf("profile %s: base credentials (%s): %w", in.Profile, base, err)
+	}
+	return t, nil
 }
 
 func findProfile(path string, optional bool, name string) (profiles.Profile, error) {
@@ -125,7 +136,7 @@ func findProfile(path string, optional bool, name string) (profiles.Profile, err
 			return p, nil
 		}
 	}
-	return profiles.Profile{}, fmt.Errorf("profile %s not found in AWS config %s", name, path)
+	return profiles.Profile{}, fmt.Errorf("profile %s is not in the AWS config file %s: add a [profile %s] section with its role_arn and source_profile, or name the file with --aws-config", name, path, name)
 }
 
 func (t target) request(in ProfileInput, mode policy.Mode, now time.Time) Request {
@@ -151,7 +162,11 @@ func CredentialProcess(ctx context.Context, in CredentialProcessInput, out io.Wr
 	if _, err := Check(t.policy, t.request(in.ProfileInput, policy.ModeCredentialProcess, env.Now())); err != nil {
 		return err
 	}
-	creds, err := Issuer{STS: t.clients.STS, Profile: t.profile}.issueOneShot(ctx, env.Rand, t.caller.User)
+	code, err := t.mfaCode(ctx, in.ProfileInput, env)
+	if err != nil {
+		return err
+	}
+	creds, err := Issuer{STS: t.clients.STS, Profile: t.profile, MFACode: code}.issueOneShot(ctx, env.Rand, t.caller.User)
 	if err != nil {
 		return err
 	}
@@ -182,6 +197,9 @@ func Exec(ctx context.Context, in ExecInput, env Env) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if in.Server && t.profile.MFASerial != "" && (in.MFASessionDuration < minMFASession || in.MFASessionDuration > maxMFASession) {
+		return 0, fmt.Errorf("--mfa-session-duration %s: STS starts MFA sessions of %s to %s", in.MFASessionDuration, minMFASession, maxMFASession)
+	}
 	mode := policy.ModeCLI
 	if in.Server {
 		mode = policy.ModeServer
@@ -192,13 +210,17 @@ func Exec(ctx context.Context, in ExecInput, env Env) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	issuer := Issuer{STS: t.clients.STS, Profile: t.profile}
+	code, err := t.mfaCode(ctx, in.ProfileInput, env)
+	if err != nil {
+		return 0, err
+	}
 	childEnv := scrubEnv(in.Environ)
 	if t.region != "" {
 		childEnv = append(childEnv, "AWS_REGION="+t.region, "AWS_DEFAULT_REGION="+t.region)
 	}
 	childEnv = append(childEnv, "SENTINEL_PROFILE="+in.Profile)
 	if !in.Server {
+		issuer := Issuer{STS: t.clients.STS, Profile: t.profile, MFACode: code}
 		creds, err := issuer.issueOneShot(ctx, env.Rand, t.caller.User)
 		if err != nil {
 			return 0, err
@@ -210,19 +232,26 @@ func Exec(ctx context.Context, in ExecInput, env Env) (int, error) {
 			"AWS_CREDENTIAL_EXPIRATION="+creds.Expiration.UTC().Format(time.RFC3339))
 		return runChild(in, childEnv)
 	}
-	issuer.Duration = in.ServerDuration
-	return serve(ctx, in, env, t, r, g, issuer, childEnv)
+	var mfa *mfaSession
+	if code != "" {
+		if mfa, t.clients, err = startMFASession(ctx, t, in, env, code); err != nil {
+			return 0, err
+		}
+	}
+	issuer := Issuer{STS: t.clients.STS, Profile: t.profile, Duration: in.ServerDuration}
+	return serve(ctx, in, env, t, r, g, issuer, mfa, childEnv)
 }
 
-// serve runs the command under the credential server, tracking the session when g says so.
-func serve(ctx context.Context, in ExecInput, env Env, t target, r Request, g Grant, issuer Issuer, childEnv []string) (int, error) {
+// serve runs the command under the credential server, tracking the session when g says so. With
+// an MFA session, t's clients are those of its credentials.
+func serve(ctx context.Context, in ExecInput, env Env, t target, r Request, g Grant, issuer Issuer, mfa *mfaSession, childEnv []string) (int, error) {
 	// The session must end cleanly even when ctx is cancelled by a signal meant for the child.
 	ctx = context.WithoutCancel(ctx)
 	token, err := newToken(env.Rand)
 	if err != nil {
 		return 0, err
 	}
-	session := &serverSession{now: env.Now, random: env.Rand, policyPath: in.PolicyPath, request: r, issuer: issuer}
+	session := &serverSession{now: env.Now, random: env.Rand, policyPath: in.PolicyPath, request: r, issuer: issuer, mfa: mfa}
 	if g.Tracked {
 		instanceID, err := newID(env.Rand)
 		if err != nil {

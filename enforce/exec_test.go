@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sentinel-audit/sentinel/internal/testenv"
 )
 
 const testAWSConfig = `[profile base]
@@ -134,53 +136,55 @@ func TestExecForwardsSignals(t *testing.T) {
 }
 
 func TestExecServerTracksTheSession(t *testing.T) {
-	ctx := context.Background()
-	c := newClock()
-	emu, endpoint := startSTS(t, c)
-	db := dynamoClient(t)
-	table := createTable(t, db)
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	in, stdout, stderr := execInput(t, "version: \"1\"\nrules:\n  - {name: prod-tracked, effect: require_server_session, conditions: {profiles: [prod]}}\n",
-		`printf %s "$AWS_CONTAINER_AUTHORIZATION_TOKEN" > `+tokenFile+`; echo "$SENTINEL_SESSION_ID|$AWS_CONTAINER_CREDENTIALS_FULL_URI|$AWS_ACCESS_KEY_ID|$AWS_PROFILE"`)
-	in.Server = true
-	in.Tables = TableChoices{Flag: table}
-	code, err := Exec(ctx, in, testEnv(c, 5, Clients{STS: stsClient(endpoint), DynamoDB: db}))
-	if err != nil || code != 0 {
-		t.Fatalf("Exec = %d, %v\nstderr: %s", code, err, stderr)
-	}
-	fields := strings.Split(strings.TrimSpace(stdout.String()), "|")
-	if len(fields) != 4 || !isID(fields[0]) || !strings.HasPrefix(fields[1], "http://127.0.0.1:") || fields[2] != "" || fields[3] != "" {
-		t.Fatalf("command saw %q: want the session id, the server URL, and no other credentials", stdout)
-	}
-	id := fields[0]
-	rec, err := SessionStore{DB: db, Table: table}.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Session{
-		ID: id, User: "alice", Profile: "prod", ServerInstanceID: rec.ServerInstanceID, Status: StatusExpired,
-		StartedAt: start, ExpiresAt: start.Add(15 * time.Minute), SourceIdentity: "sentinel-s-" + id + "-alice",
-		CreatedAt: start, UpdatedAt: start, TTL: start.Add(75 * time.Minute).Unix(),
-	}
-	if rec != want || !isID(rec.ServerInstanceID) || rec.ServerInstanceID == id {
-		t.Errorf("session record after exit:\n%+v\nwant\n%+v", rec, want)
-	}
-	iss := emu.Issuances()
-	if len(iss) != 1 || iss[0].SourceIdentity != rec.SourceIdentity || iss[0].Duration != 15*time.Minute {
-		t.Errorf("issuances %+v: want one of 15m with SourceIdentity %s", iss, rec.SourceIdentity)
-	}
-	token, err := os.ReadFile(tokenFile)
-	if err != nil || len(token) != 43 {
-		t.Fatalf("token the command saw: %q, %v", token, err)
-	}
-	if strings.Contains(stderr.String(), string(token)) || strings.Contains(stdout.String(), string(token)) {
-		t.Error("the token appears in Sentinel's output")
-	}
-	wantNote := "sentinel: session " + id + " for profile prod is tracked in table " + table +
-		" (revoke: sentinel server-revoke " + id + " --session-table " + table + " --reason TEXT)\n"
-	if stderr.String() != wantNote {
-		t.Errorf("stderr %q, want %q", stderr, wantNote)
-	}
+	testenv.EachDynamoDB(t, func(t *testing.T, dynamoDBEndpoint string) {
+		ctx := context.Background()
+		c := newClock()
+		emu, endpoint := startSTS(t, c)
+		db := dynamoClient(dynamoDBEndpoint)
+		table := createTable(t, db)
+		tokenFile := filepath.Join(t.TempDir(), "token")
+		in, stdout, stderr := execInput(t, "version: \"1\"\nrules:\n  - {name: prod-tracked, effect: require_server_session, conditions: {profiles: [prod]}}\n",
+			`printf %s "$AWS_CONTAINER_AUTHORIZATION_TOKEN" > `+tokenFile+`; echo "$SENTINEL_SESSION_ID|$AWS_CONTAINER_CREDENTIALS_FULL_URI|$AWS_ACCESS_KEY_ID|$AWS_PROFILE"`)
+		in.Server = true
+		in.Tables = TableChoices{Flag: table}
+		code, err := Exec(ctx, in, testEnv(c, 5, Clients{STS: stsClient(endpoint), DynamoDB: db}))
+		if err != nil || code != 0 {
+			t.Fatalf("Exec = %d, %v\nstderr: %s", code, err, stderr)
+		}
+		fields := strings.Split(strings.TrimSpace(stdout.String()), "|")
+		if len(fields) != 4 || !isID(fields[0]) || !strings.HasPrefix(fields[1], "http://127.0.0.1:") || fields[2] != "" || fields[3] != "" {
+			t.Fatalf("command saw %q: want the session id, the server URL, and no other credentials", stdout)
+		}
+		id := fields[0]
+		rec, err := SessionStore{DB: db, Table: table}.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Session{
+			ID: id, User: "alice", Profile: "prod", ServerInstanceID: rec.ServerInstanceID, Status: StatusExpired,
+			StartedAt: start, ExpiresAt: start.Add(15 * time.Minute), SourceIdentity: "sentinel-s-" + id + "-alice",
+			CreatedAt: start, UpdatedAt: start, TTL: start.Add(75 * time.Minute).Unix(),
+		}
+		if rec != want || !isID(rec.ServerInstanceID) || rec.ServerInstanceID == id {
+			t.Errorf("session record after exit:\n%+v\nwant\n%+v", rec, want)
+		}
+		iss := emu.Issuances()
+		if len(iss) != 1 || iss[0].SourceIdentity != rec.SourceIdentity || iss[0].Duration != 15*time.Minute {
+			t.Errorf("issuances %+v: want one of 15m with SourceIdentity %s", iss, rec.SourceIdentity)
+		}
+		token, err := os.ReadFile(tokenFile)
+		if err != nil || len(token) != 43 {
+			t.Fatalf("token the command saw: %q, %v", token, err)
+		}
+		if strings.Contains(stderr.String(), string(token)) || strings.Contains(stdout.String(), string(token)) {
+			t.Error("the token appears in Sentinel's output")
+		}
+		wantNote := "sentinel: session " + id + " for profile prod is tracked in table " + table +
+			" (revoke: sentinel server-revoke " + id + " --session-table " + table + " --reason TEXT)\n"
+		if stderr.String() != wantNote {
+			t.Errorf("stderr %q, want %q", stderr, wantNote)
+		}
+	})
 }
 
 func TestExecValidatesServerDuration(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/profiles"
 	"github.com/sentinel-audit/sentinel/sourceid"
 )
@@ -19,6 +20,7 @@ import (
 type STSClient interface {
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+	GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput, optFns ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error)
 }
 
 // Credentials are temporary AWS credentials. Their String form never shows the secret or token.
@@ -49,7 +51,7 @@ type Caller struct {
 func CallerIdentity(ctx context.Context, client STSClient) (Caller, error) {
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Caller{}, fmt.Errorf("sts get-caller-identity: %w", err)
+		return Caller{}, awsclient.Describe("sts get-caller-identity", err)
 	}
 	arn := aws.ToString(out.Arn)
 	user := sourceid.SanitizeUser(userOfARN(arn))
@@ -89,6 +91,8 @@ type Issuer struct {
 	Profile profiles.Profile
 	// Duration of the credentials; 0 means the profile's duration_seconds, else STS's default.
 	Duration time.Duration
+	// MFACode, when set, is sent with the profile's mfa_serial.
+	MFACode string
 }
 
 // Issue assumes the profile's role with sourceIdentity. The role session name is the profile's
@@ -102,6 +106,9 @@ func (i Issuer) Issue(ctx context.Context, sourceIdentity string) (Credentials, 
 	if i.Profile.RoleSessionName != "" {
 		in.RoleSessionName = aws.String(i.Profile.RoleSessionName)
 	}
+	if i.MFACode != "" {
+		in.SerialNumber, in.TokenCode = aws.String(i.Profile.MFASerial), aws.String(i.MFACode)
+	}
 	switch {
 	case i.Duration > 0:
 		in.DurationSeconds = aws.Int32(int32(i.Duration / time.Second))
@@ -110,7 +117,7 @@ func (i Issuer) Issue(ctx context.Context, sourceIdentity string) (Credentials, 
 	}
 	out, err := i.STS.AssumeRole(ctx, in)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("sts assume-role %s for profile %s: %w", i.Profile.RoleARN, i.Profile.Name, err)
+		return Credentials{}, awsclient.Describe(fmt.Sprintf("sts assume-role %s for profile %s", i.Profile.RoleARN, i.Profile.Name), err)
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {

@@ -24,6 +24,8 @@ type serverSession struct {
 	// request is the exec's request in server mode; At is set per credential request.
 	request Request
 	issuer  Issuer
+	// mfa is set when the issuer's credentials are an MFA session's.
+	mfa *mfaSession
 	// store and record are set when the session is tracked.
 	store  *SessionStore
 	record Session
@@ -104,6 +106,9 @@ func (s *serverSession) current(ctx context.Context, now time.Time) (Credentials
 	defer s.mu.Unlock()
 	if s.cached.AccessKeyID != "" && now.Add(refreshBefore).Before(s.cached.Expiration) {
 		return s.cached, nil
+	}
+	if err := s.mfa.ended(now); err != nil {
+		return Credentials{}, err
 	}
 	var creds Credentials
 	var err error

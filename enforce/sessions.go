@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/sentinel-audit/sentinel/awsclient"
 )
 
 // DynamoDBClient is the part of the DynamoDB API the session store uses; *dynamodb.Client
@@ -113,7 +114,7 @@ func (st SessionStore) Create(ctx context.Context, s Session) error {
 		return fmt.Errorf("create session %s in table %s: %w", s.ID, st.Table, ErrSessionExists)
 	}
 	if err != nil {
-		return fmt.Errorf("create session %s in table %s: %w", s.ID, st.Table, err)
+		return awsclient.Describe(fmt.Sprintf("create session %s in table %s", s.ID, st.Table), err)
 	}
 	return nil
 }
@@ -126,7 +127,7 @@ func (st SessionStore) Get(ctx context.Context, id string) (Session, error) {
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Session{}, fmt.Errorf("read session %s from table %s: %w", id, st.Table, err)
+		return Session{}, awsclient.Describe(fmt.Sprintf("read session %s from table %s", id, st.Table), err)
 	}
 	if len(out.Item) == 0 {
 		return Session{}, fmt.Errorf("read session %s from table %s: %w", id, st.Table, ErrSessionNotFound)
@@ -218,7 +219,7 @@ func (st SessionStore) inactiveOr(ctx context.Context, id, what string, err erro
 		return nil
 	}
 	if !isConditionFailed(err) {
-		return fmt.Errorf("%s session %s in table %s: %w", what, id, st.Table, err)
+		return awsclient.Describe(fmt.Sprintf("%s session %s in table %s", what, id, st.Table), err)
 	}
 	s, getErr := st.Get(ctx, id)
 	if errors.Is(getErr, ErrSessionNotFound) {
@@ -271,7 +272,7 @@ func (st SessionStore) List(ctx context.Context, f SessionFilter) ([]Session, er
 	for {
 		page, err := st.DB.Scan(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("scan session table %s: %w", st.Table, err)
+			return nil, awsclient.Describe("scan session table "+st.Table, err)
 		}
 		for _, item := range page.Items {
 			s, err := sessionFromItem(item)

@@ -23,7 +23,9 @@ type Profile struct {
 	Region          string
 	RoleSessionName string
 	DurationSeconds int
-	Source          string // the file it came from
+	// MFASerial is the profile's mfa_serial: the MFA device whose code assuming the role takes.
+	MFASerial string
+	Source    string // the file it came from
 }
 
 // DefaultAWSConfigPath is where the AWS SDKs look: $AWS_CONFIG_FILE or ~/.aws/config.
@@ -71,6 +73,7 @@ func LoadAWSConfig(path string, optional bool) ([]Profile, error) {
 			SourceProfile:   sec.Key("source_profile").String(),
 			Region:          sec.Key("region").String(),
 			RoleSessionName: sec.Key("role_session_name").String(),
+			MFASerial:       sec.Key("mfa_serial").String(),
 			Source:          path,
 		}
 		if d := sec.Key("duration_seconds").String(); d != "" {

@@ -17,6 +17,7 @@ source_profile = identity
 region = eu-west-1
 duration_seconds = 3600
 role_session_name = alice
+mfa_serial = arn:aws:iam::111111111111:mfa/alice
 
 [profile dev]
 role_arn = arn:aws:iam::444444444444:role/DevAdmin
@@ -46,7 +47,7 @@ func TestLoadAWSConfig(t *testing.T) {
 	}
 	prod := ps[1]
 	want := Profile{Name: "prod", RoleARN: "arn:aws:iam::222222222222:role/ProdAdmin", SourceProfile: "identity",
-		Region: "eu-west-1", RoleSessionName: "alice", DurationSeconds: 3600, Source: path}
+		Region: "eu-west-1", RoleSessionName: "alice", DurationSeconds: 3600, MFASerial: "arn:aws:iam::111111111111:mfa/alice", Source: path}
 	if prod != want {
 		t.Fatalf("prod = %+v, want %+v", prod, want)
 	}

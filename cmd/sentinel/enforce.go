@@ -22,7 +22,8 @@ import (
 const sessionTableEnv = "SENTINEL_SESSION_TABLE"
 
 // carriedFlags are the flags a denial's suggested command repeats when the user gave them.
-var carriedFlags = []string{"policy", "aws-config", "region", "endpoint-url", "server-duration", "server-port"}
+// --mfa-token never: a code works once, and is never shown.
+var carriedFlags = []string{"policy", "aws-config", "region", "endpoint-url", "server-duration", "server-port", "mfa-session-duration"}
 
 func issueFlags() []cli.Flag {
 	return []cli.Flag{
@@ -31,6 +32,7 @@ func issueFlags() []cli.Flag {
 		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file holding the profile", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
 		&cli.StringFlag{Name: "region", Usage: "AWS region", DefaultText: "$AWS_REGION, else the profile's region, else defaults.region"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "endpoint of STS and DynamoDB (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL)"},
+		&cli.StringFlag{Name: "mfa-token", Usage: "current code of the profile's MFA device (mfa_serial)", DefaultText: "asked at the terminal"},
 	}
 }
 
@@ -51,7 +53,9 @@ func execCommand() *cli.Command {
 			"gets AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN of a credential server on\n" +
 			"127.0.0.1 (mode server) that re-checks the policy and the session record on every request.\n" +
 			"The session table is the policy rule's session_table, else --session-table, else SENTINEL_SESSION_TABLE,\n" +
-			"else defaults.session_table of the config file; with one, server sessions are tracked and revocable.\n\n" +
+			"else defaults.session_table of the config file; with one, server sessions are tracked and revocable.\n" +
+			"For a profile with mfa_serial the code comes from --mfa-token, else the terminal; the server asks once\n" +
+			"and issues with an MFA session (sts:GetSessionToken) for --mfa-session-duration.\n\n" +
 			"Exit status: the command's, 1 when the policy denies (nothing is issued), 2 on error.",
 		Flags: append(issueFlags(),
 			&cli.BoolFlag{Name: "server", Usage: "serve credentials through the local credential server"},
@@ -59,6 +63,7 @@ func execCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-session-tracking", Usage: "serve without a session record (refused where the policy requires one)"},
 			&cli.DurationFlag{Name: "server-duration", Value: 15 * time.Minute, Usage: "lifetime of each issuance the credential server serves (15m to 12h)"},
 			&cli.IntFlag{Name: "server-port", Usage: "credential server port on 127.0.0.1", DefaultText: "a free port"},
+			&cli.DurationFlag{Name: "mfa-session-duration", Value: 12 * time.Hour, Usage: "with mfa_serial: lifetime of the server's MFA session, from one code (15m to 36h)"},
 		),
 		Action: func(c *cli.Context) error {
 			cfg, err := loadConfig(c)
@@ -69,17 +74,18 @@ func execCommand() *cli.Command {
 			signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 			defer signal.Stop(signals)
 			code, err := enforce.Exec(c.Context, enforce.ExecInput{
-				ProfileInput:      profileInput(c, cfg, c.String("session-table")),
-				Server:            c.Bool("server"),
-				NoSessionTracking: c.Bool("no-session-tracking"),
-				ServerDuration:    c.Duration("server-duration"),
-				ServerPort:        c.Int("server-port"),
-				Command:           c.Args().Slice(),
-				Environ:           os.Environ(),
-				Stdin:             os.Stdin,
-				Stdout:            c.App.Writer,
-				Stderr:            c.App.ErrWriter,
-				Signals:           signals,
+				ProfileInput:       profileInput(c, cfg, c.String("session-table")),
+				Server:             c.Bool("server"),
+				NoSessionTracking:  c.Bool("no-session-tracking"),
+				ServerDuration:     c.Duration("server-duration"),
+				ServerPort:         c.Int("server-port"),
+				MFASessionDuration: c.Duration("mfa-session-duration"),
+				Command:            c.Args().Slice(),
+				Environ:            os.Environ(),
+				Stdin:              os.Stdin,
+				Stdout:             c.App.Writer,
+				Stderr:             c.App.ErrWriter,
+				Signals:            signals,
 			}, enforce.SystemEnv())
 			if err != nil {
 				return denied(err)
@@ -215,6 +221,7 @@ func profileInput(c *cli.Context, cfg *config.Config, tableFlag string) enforce.
 		Region:        firstSet(c.String("region"), os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")),
 		DefaultRegion: cfg.Defaults.Region,
 		EndpointURL:   c.String("endpoint-url"),
+		MFAToken:      c.String("mfa-token"),
 		Tables:        enforce.TableChoices{Flag: tableFlag, Env: os.Getenv(sessionTableEnv), Config: cfg.Defaults.SessionTable},
 	}
 	in.AWSConfigPath, in.AWSConfigOptional = awsConfigPath(c, cfg)
@@ -232,7 +239,7 @@ func profileInput(c *cli.Context, cfg *config.Config, tableFlag string) enforce.
 // flagValue is a flag's value as it would be typed again.
 func flagValue(c *cli.Context, name string) string {
 	switch name {
-	case "server-duration":
+	case "server-duration", "mfa-session-duration":
 		return c.Duration(name).String()
 	case "server-port":
 		return strconv.Itoa(c.Int(name))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -40,7 +41,9 @@ const (
 // enforceStack is the STS emulator, a fresh session table in dynalite, an AWS config file, a
 // policy and the environment that points sentinel at them.
 type enforceStack struct {
-	sts       *stsemu.Server
+	sts *stsemu.Server
+	// stsOffset is how far the emulator's clock runs ahead of the real one (nanoseconds).
+	stsOffset atomic.Int64
 	stsURL    string
 	db        *dynamodb.Client
 	table     string
@@ -50,11 +53,11 @@ type enforceStack struct {
 	dir       string
 }
 
-func newEnforceStack(t *testing.T) *enforceStack {
+// newEnforceStack builds the stack on the DynamoDB stand-in at ddbURL.
+func newEnforceStack(t *testing.T, ddbURL string) *enforceStack {
 	t.Helper()
-	ddbURL := testenv.DynamoDBEndpoint(t)
 	s := &enforceStack{dir: t.TempDir()}
-	s.sts = stsemu.New(stsemu.Options{AllowAnyRole: true})
+	s.sts = stsemu.New(stsemu.Options{AllowAnyRole: true, Now: func() time.Time { return time.Now().Add(time.Duration(s.stsOffset.Load())) }})
 	s.sts.SetCaller(enfAliceKey, enfAliceARN, "", "")
 	s.sts.SetCaller(enfSecopsKey, enfSecopsARN, "", "")
 	var stop func()
@@ -199,8 +202,11 @@ type sessionsJSON []struct {
 }
 
 func TestEnforceEndToEnd(t *testing.T) {
-	s := newEnforceStack(t)
 	child := buildChildcreds(t)
+	testenv.EachDynamoDB(t, func(t *testing.T, ddbURL string) { testEnforceEndToEnd(t, newEnforceStack(t, ddbURL), child) })
+}
+
+func testEnforceEndToEnd(t *testing.T, s *enforceStack, child string) {
 
 	t.Run("denials_are_exact_and_issue_nothing", func(t *testing.T) {
 		head := `denied: rule "prod-tracked" (require_server_session) issues credentials for profile "prod" only through the credential server with a tracked session: prod access must be revocable` + "\n"

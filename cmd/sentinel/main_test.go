@@ -49,12 +49,7 @@ type result struct {
 // AWS or Sentinel settings of the developer's), from the repository root.
 func sentinel(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = repoRoot(t)
-	home := t.TempDir()
-	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "XDG_DATA_HOME=" + filepath.Join(home, "data"),
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "no-aws-credentials"),
-		"AWS_EC2_METADATA_DISABLED=true"}, env...)
+	cmd := sentinelCommand(t, env, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -65,6 +60,19 @@ func sentinel(t *testing.T, env []string, args ...string) result {
 		t.Fatalf("run sentinel %s: %v", strings.Join(args, " "), err)
 	}
 	return result{stdout.String(), stderr.String(), code}
+}
+
+// sentinelCommand is how sentinel runs the binary: env added to a clean environment, from the
+// repository root.
+func sentinelCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = repoRoot(t)
+	home := t.TempDir()
+	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "no-aws-credentials"),
+		"AWS_EC2_METADATA_DISABLED=true"}, env...)
+	return cmd
 }
 
 // mustExit fails the test unless r ended with code.

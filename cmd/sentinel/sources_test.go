@@ -299,8 +299,9 @@ func TestAPIThrottledSyncCompletes(t *testing.T) {
 	}
 }
 
-func TestSessionsTableScan(t *testing.T) {
-	endpoint := dynamoEndpoint(t)
+func TestSessionsTableScan(t *testing.T) { testenv.EachDynamoDB(t, testSessionsTableScan) }
+
+func testSessionsTableScan(t *testing.T, endpoint string) {
 	table := fmt.Sprintf("sentinel-sessions-%d", time.Now().UnixNano())
 	createSessionsTable(t, endpoint, table)
 	wh := filepath.Join(t.TempDir(), "wh")
@@ -321,8 +322,6 @@ func TestSessionsTableScan(t *testing.T) {
 		t.Fatalf("stderr: %s", r.stderr)
 	}
 }
-
-func dynamoEndpoint(t *testing.T) string { return testenv.DynamoDBEndpoint(t) }
 
 // createSessionsTable makes a session table in dynalite holding the items of the fixture
 // snapshot-2026-11-06 (DynamoDB JSON), through the real SDK client.
@@ -558,7 +557,10 @@ func throttlingProxy(t *testing.T, target string, n int) (string, *atomic.Int64)
 // TestSessionsTableScanSurvivesThroughputErrors: throttled Scan pages are retried with backoff and
 // the snapshot is complete; a table that never stops throttling fails clearly, naming it.
 func TestSessionsTableScanSurvivesThroughputErrors(t *testing.T) {
-	endpoint := dynamoEndpoint(t)
+	testenv.EachDynamoDB(t, testSessionsTableScanSurvivesThroughputErrors)
+}
+
+func testSessionsTableScanSurvivesThroughputErrors(t *testing.T, endpoint string) {
 	table := fmt.Sprintf("sentinel-sessions-%d", time.Now().UnixNano())
 	createSessionsTable(t, endpoint, table)
 	proxyURL, throttled := throttlingProxy(t, endpoint, 4)

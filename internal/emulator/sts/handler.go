@@ -19,6 +19,8 @@ const (
 
 	minDuration = 900
 	maxDuration = 43200
+	// maxTokenDuration is GetSessionToken's longest DurationSeconds (36 h).
+	maxTokenDuration = 129600
 )
 
 var (
@@ -26,6 +28,10 @@ var (
 	namePattern = regexp.MustCompile(`^[\w+=,.@-]*$`)
 	// textPattern is the generic "any printable text" pattern of roleArn.
 	textPattern = regexp.MustCompile("^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]+$")
+	// serialPattern is the pattern of an MFA device's SerialNumber.
+	serialPattern = regexp.MustCompile(`^[\w+=/:,.@-]*$`)
+	// tokenCodePattern is the pattern of an MFA TokenCode (6 digits long).
+	tokenCodePattern = regexp.MustCompile(`^\d*$`)
 	// roleARNPattern is an IAM role ARN: partition, account, optional path, name.
 	roleARNPattern = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]|aws-eusc):iam::(\d{12}):role/((?:[\x21-\x7E]+/)?)([\w+=,.@-]{1,64})$`)
 )
@@ -100,6 +106,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.assumeRole(w, r, req)
 	case "GetCallerIdentity":
 		s.getCallerIdentity(w, req)
+	case "GetSessionToken":
+		s.getSessionToken(w, r, req)
 	case "":
 		s.writeError(w, "", &apiError{status: http.StatusBadRequest, code: "MissingAction",
 			message: "Missing Action"})
@@ -155,16 +163,124 @@ func (s *Server) getCallerIdentity(w http.ResponseWriter, req request) {
 	})
 }
 
+var errSessionCredentials = &apiError{status: http.StatusForbidden, code: "AccessDenied",
+	message: "Cannot call GetSessionToken with session credentials"}
+
+// getSessionToken issues a session of the caller, an IAM user (or root) with
+// long-term keys, authenticated with MFA when the call carries a code. The
+// session acts as its user: GetCallerIdentity names the user, and roles
+// that require MFA accept it when it was.
+func (s *Server) getSessionToken(w http.ResponseWriter, r *http.Request, req request) {
+	mfa := readMFAParams(r)
+	durationRaw := r.Form.Get("DurationSeconds")
+	_, hasDuration := r.Form["DurationSeconds"]
+	var v []string
+	duration := 0
+	if hasDuration {
+		n, err := strconv.Atoi(durationRaw)
+		shown := "'" + durationRaw + "'"
+		switch {
+		case err != nil:
+			v = append(v, fmt.Sprintf("Value %s at 'durationSeconds' failed to satisfy constraint: Member must be a whole number", shown))
+		case n < minDuration:
+			v = append(v, fmt.Sprintf("Value %s at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to %d", shown, minDuration))
+		case n > maxTokenDuration:
+			v = append(v, fmt.Sprintf("Value %s at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to %d", shown, maxTokenDuration))
+		}
+		duration = n
+	}
+	v = append(v, validateMFA(mfa)...)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now().UTC()
+	requestID, err := s.uuid()
+	if err != nil {
+		s.writeError(w, "", errInternal)
+		return
+	}
+	caller, callerSession, apiErr := s.callerOf(req.accessKey, now)
+	tok := SessionToken{Time: now, Caller: caller, MFASerial: mfa.serial}
+	var out credentials
+	if apiErr == nil {
+		out, apiErr = s.issueSessionToken(&tok, caller, callerSession, mfa, v, hasDuration, duration, now)
+	}
+	if apiErr != nil {
+		tok.ErrorCode = apiErr.code
+		s.tokens = append(s.tokens, tok)
+		s.writeError(w, requestID, apiErr)
+		return
+	}
+	s.tokens = append(s.tokens, tok)
+	s.writeXML(w, requestID, getSessionTokenResponse{Result: getSessionTokenResult{Credentials: out}, Meta: responseMetadata{RequestID: requestID}})
+}
+
+// issueSessionToken checks a GetSessionToken call and mints its session.
+// s.mu must be held.
+func (s *Server) issueSessionToken(tok *SessionToken, caller Identity, callerSession *session, mfa mfaParams, violations []string,
+	hasDuration bool, duration int, now time.Time) (credentials, *apiError) {
+	if apiErr := validationErrors(violations); apiErr != nil {
+		return credentials{}, apiErr
+	}
+	if callerSession != nil || strings.Contains(caller.ARN, ":assumed-role/") {
+		return credentials{}, errSessionCredentials
+	}
+	root := strings.HasSuffix(caller.ARN, ":root")
+	d := DefaultSessionTokenDuration
+	if root {
+		d = RootSessionTokenLimit
+	}
+	if hasDuration {
+		d = time.Duration(duration) * time.Second
+		if root && d > RootSessionTokenLimit {
+			return credentials{}, validationError("The requested DurationSeconds exceeds the 1 hour session limit for the root user.")
+		}
+	}
+	if mfa.given() {
+		if apiErr := s.checkMFA(caller, mfa.serial, mfa.code, now); apiErr != nil {
+			return credentials{}, apiErr
+		}
+	}
+	creds, err := s.newCredentials()
+	if err != nil {
+		return credentials{}, errInternal
+	}
+	expires := now.Add(d)
+	id := caller
+	id.AccessKeyID = creds.AccessKeyID
+	s.sessions[creds.AccessKeyID] = &session{identity: id, userToken: true, mfa: mfa.given(), issued: now, expires: expires}
+	tok.Duration, tok.AccessKeyID, tok.Expiration = d, creds.AccessKeyID, expires
+	creds.Expiration = expires.Format(time.RFC3339)
+	return creds, nil
+}
+
 // assumeRoleParams are the AssumeRole parameters the emulator understands.
-// Policy, PolicyArns, Tags, ExternalId, SerialNumber and TokenCode are
-// accepted and ignored.
+// Policy, PolicyArns, Tags and ExternalId are accepted and ignored.
 type assumeRoleParams struct {
 	roleARN, sessionName, sourceIdentity string
 	durationRaw                          string
 	hasRoleARN, hasSessionName           bool
 	hasDuration, hasSourceIdentity       bool
 	duration                             int
+	mfa                                  mfaParams
 }
+
+// mfaParams are the SerialNumber and TokenCode of AssumeRole and
+// GetSessionToken.
+type mfaParams struct {
+	serial, code        string
+	hasSerial, hasToken bool
+}
+
+func readMFAParams(r *http.Request) mfaParams {
+	p := mfaParams{serial: r.Form.Get("SerialNumber"), code: r.Form.Get("TokenCode")}
+	_, p.hasSerial = r.Form["SerialNumber"]
+	_, p.hasToken = r.Form["TokenCode"]
+	return p
+}
+
+// given says the call sends an MFA device or code.
+func (p mfaParams) given() bool { return p.hasSerial || p.hasToken }
 
 func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, req request) {
 	p := assumeRoleParams{
@@ -177,6 +293,7 @@ func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, req request)
 	_, p.hasSessionName = r.Form["RoleSessionName"]
 	_, p.hasDuration = r.Form["DurationSeconds"]
 	_, p.hasSourceIdentity = r.Form["SourceIdentity"]
+	p.mfa = readMFAParams(r)
 
 	requestID, out, apiErr := s.processAssumeRole(&p, req)
 	if apiErr != nil {
@@ -231,14 +348,31 @@ func (s *Server) issue(iss *Issuance, p *assumeRoleParams, caller Identity, call
 	}
 	partition, roleAccount, roleName := m[1], m[2], m[4]
 
-	maxSession, known := s.roles[p.roleARN]
+	r, known := s.roles[p.roleARN]
 	if !known {
 		if !s.opts.AllowAnyRole {
 			return nil, accessDenied(caller.ARN, "sts:AssumeRole", p.roleARN)
 		}
-		maxSession = DefaultMaxSessionDuration
+		r = &role{maxSession: DefaultMaxSessionDuration}
 	}
-	chained := callerSession != nil || strings.Contains(caller.ARN, ":assumed-role/")
+	maxSession := r.maxSession
+	mfa := callerSession != nil && callerSession.mfa
+	if p.mfa.given() {
+		if apiErr := s.checkMFA(caller, p.mfa.serial, p.mfa.code, now); apiErr != nil {
+			return nil, apiErr
+		}
+		mfa = true
+	}
+	iss.MFA = mfa
+	if !r.trust.names(caller) || r.trust.MFARequired && !mfa {
+		return nil, accessDenied(caller.ARN, "sts:AssumeRole", p.roleARN)
+	}
+	if r.trust.NoSetSourceIdentity && p.hasSourceIdentity {
+		return nil, accessDenied(caller.ARN, "sts:SetSourceIdentity", p.roleARN)
+	}
+	// A GetSessionToken session acts as its user: assuming a role with it is
+	// not role chaining.
+	chained := (callerSession != nil && !callerSession.userToken) || strings.Contains(caller.ARN, ":assumed-role/")
 	duration := min(time.Hour, maxSession)
 	if p.hasDuration {
 		duration = time.Duration(p.duration) * time.Second
@@ -279,6 +413,7 @@ func (s *Server) issue(iss *Issuance, p *assumeRoleParams, caller Identity, call
 		roleARN:        p.roleARN,
 		roleID:         roleID,
 		sourceIdentity: sourceIdentity,
+		mfa:            mfa,
 		issued:         now,
 		expires:        expires,
 	}
@@ -293,6 +428,19 @@ func (s *Server) issue(iss *Issuance, p *assumeRoleParams, caller Identity, call
 		},
 		Credentials: creds,
 	}, nil
+}
+
+// names reports whether the trust policy names caller.
+func (t Trust) names(caller Identity) bool {
+	if len(t.Principals) == 0 {
+		return true
+	}
+	for _, p := range t.Principals {
+		if p == caller.ARN || p == "arn:aws:iam::"+caller.Account+":root" {
+			return true
+		}
+	}
+	return false
 }
 
 // validateAssumeRole applies the input constraints of the STS model and
@@ -352,6 +500,43 @@ func validateAssumeRole(p *assumeRoleParams) *apiError {
 		p.duration = n
 	}
 	checkName(p.hasSourceIdentity, &p.sourceIdentity, "sourceIdentity")
+	v = append(v, validateMFA(p.mfa)...)
+	return validationErrors(v)
+}
+
+// validateMFA applies the model's constraints on SerialNumber and TokenCode.
+func validateMFA(p mfaParams) []string {
+	var v []string
+	violate := func(value, field, constraint string) {
+		v = append(v, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member %s", value, field, constraint))
+	}
+	if p.hasSerial {
+		if !serialPattern.MatchString(p.serial) {
+			violate(p.serial, "serialNumber", `must satisfy regular expression pattern: [\w+=/:,.@-]*`)
+		}
+		if len(p.serial) < 9 {
+			violate(p.serial, "serialNumber", "must have length greater than or equal to 9")
+		}
+		if len(p.serial) > 256 {
+			violate(p.serial, "serialNumber", "must have length less than or equal to 256")
+		}
+	}
+	if p.hasToken {
+		if !tokenCodePattern.MatchString(p.code) {
+			violate(p.code, "tokenCode", `must satisfy regular expression pattern: [\d]*`)
+		}
+		if len(p.code) < 6 {
+			violate(p.code, "tokenCode", "must have length greater than or equal to 6")
+		}
+		if len(p.code) > 6 {
+			violate(p.code, "tokenCode", "must have length less than or equal to 6")
+		}
+	}
+	return v
+}
+
+// validationErrors is STS's "N validation errors detected" error, or nil.
+func validationErrors(v []string) *apiError {
 	switch len(v) {
 	case 0:
 		return nil
@@ -386,6 +571,14 @@ type (
 		SecretAccessKey string `xml:"SecretAccessKey"`
 		SessionToken    string `xml:"SessionToken"`
 		Expiration      string `xml:"Expiration"`
+	}
+	getSessionTokenResponse struct {
+		XMLName xml.Name              `xml:"https://sts.amazonaws.com/doc/2011-06-15/ GetSessionTokenResponse"`
+		Result  getSessionTokenResult `xml:"GetSessionTokenResult"`
+		Meta    responseMetadata      `xml:"ResponseMetadata"`
+	}
+	getSessionTokenResult struct {
+		Credentials credentials `xml:"Credentials"`
 	}
 	getCallerIdentityResponse struct {
 		XMLName xml.Name                `xml:"https://sts.amazonaws.com/doc/2011-06-15/ GetCallerIdentityResponse"`

@@ -1,5 +1,5 @@
-// Package sts is a test-only emulator of AWS STS AssumeRole and
-// GetCallerIdentity. It speaks the real Query/XML wire protocol, so the
+// Package sts is a test-only emulator of AWS STS AssumeRole,
+// GetSessionToken and GetCallerIdentity. It speaks the real Query/XML wire protocol, so the
 // project's tests point the unmodified aws-sdk-go-v2 STS client at it
 // (BaseEndpoint or AWS_ENDPOINT_URL_STS), the way users point clients at
 // LocalStack.
@@ -10,8 +10,12 @@
 //
 // The caller of a request is the access key id in its SigV4 credential scope:
 // a key registered with SetCaller, a key this server issued (an assumed-role
-// session, so role chaining works), or else a default IAM user. Signatures are
-// not verified. No secret, session token or signature ever appears in an
+// session, so role chaining works, or a GetSessionToken session, which acts
+// as its IAM user), or else a default IAM user. Signatures are not verified.
+//
+// Roles can demand what trust policies demand (SetTrust): MFA, or no
+// SourceIdentity. MFA devices (AddMFADevice) are virtual TOTP devices, as
+// IAM's: a code is checked against the emulated clock and works only once. No secret, session token or signature ever appears in an
 // error message.
 package sts
 
@@ -37,6 +41,11 @@ const (
 	// ChainedSessionLimit caps DurationSeconds when an assumed-role session
 	// assumes a role (role chaining).
 	ChainedSessionLimit = time.Hour
+	// DefaultSessionTokenDuration is GetSessionToken's lifetime without
+	// DurationSeconds (root: RootSessionTokenLimit).
+	DefaultSessionTokenDuration = 12 * time.Hour
+	// RootSessionTokenLimit caps GetSessionToken for the account root.
+	RootSessionTokenLimit = time.Hour
 )
 
 // Options configures a Server.
@@ -77,7 +86,36 @@ type Issuance struct {
 	Duration       time.Duration
 	AccessKeyID    string // issued key; empty if the call failed
 	Expiration     time.Time
-	ErrorCode      string // empty on success
+	// MFA says the call was authenticated with MFA: a valid code in the
+	// call, or a caller whose session was.
+	MFA       bool
+	ErrorCode string // empty on success
+}
+
+// SessionToken is one GetSessionToken call, successful or failed.
+type SessionToken struct {
+	Time        time.Time
+	Caller      Identity
+	MFASerial   string // the SerialNumber sent, if any
+	Duration    time.Duration
+	AccessKeyID string // issued key; empty if the call failed
+	Expiration  time.Time
+	ErrorCode   string // empty on success
+}
+
+// Trust is what a role's trust policy demands of a caller it names.
+type Trust struct {
+	// Principals, when set, are the principals the trust policy names: ARNs of
+	// users, roles or assumed-role sessions, or an account's root
+	// (arn:aws:iam::ACCOUNT:root: any principal of the account). Others are
+	// denied. Empty: any caller.
+	Principals []string
+	// MFARequired is the condition aws:MultiFactorAuthPresent = true: the
+	// call must carry a valid MFA code, or come from a session that did.
+	MFARequired bool
+	// NoSetSourceIdentity is a trust policy that allows sts:AssumeRole but
+	// not sts:SetSourceIdentity: a call that sets a SourceIdentity is denied.
+	NoSetSourceIdentity bool
 }
 
 // Server is an in-memory STS. It is safe for concurrent use.
@@ -87,20 +125,31 @@ type Server struct {
 	randMu sync.Mutex // guards opts.Rand; may be taken while holding mu
 
 	mu       sync.Mutex
-	roles    map[string]time.Duration
+	roles    map[string]*role
 	callers  map[string]Identity
-	sessions map[string]*session // by issued access key id
+	devices  map[string]*mfaDevice // by serial number
+	sessions map[string]*session   // by issued access key id
 	revoked  map[string]bool
 	log      []Issuance
+	tokens   []SessionToken
 	records  []trailRecord
 }
 
-// session is the state behind an access key this server issued.
+// role is a registered role.
+type role struct {
+	maxSession time.Duration
+	trust      Trust
+}
+
+// session is the state behind an access key this server issued: an
+// assumed-role session, or (userToken) a GetSessionToken session of a user.
 type session struct {
 	identity       Identity
+	userToken      bool
 	roleARN        string // the IAM role ARN as requested
 	roleID         string // AROA...
 	sourceIdentity string
+	mfa            bool // authenticated with MFA
 	issued         time.Time
 	expires        time.Time
 }
@@ -126,8 +175,9 @@ func New(opts Options) *Server {
 	}
 	return &Server{
 		opts:     opts,
-		roles:    make(map[string]time.Duration),
+		roles:    make(map[string]*role),
 		callers:  make(map[string]Identity),
+		devices:  make(map[string]*mfaDevice),
 		sessions: make(map[string]*session),
 		revoked:  make(map[string]bool),
 	}
@@ -141,7 +191,23 @@ func (s *Server) AddRole(arn string, maxSessionDuration time.Duration) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.roles[arn] = maxSessionDuration
+	if r, ok := s.roles[arn]; ok {
+		r.maxSession = maxSessionDuration
+		return
+	}
+	s.roles[arn] = &role{maxSession: maxSessionDuration}
+}
+
+// SetTrust sets what a role's trust policy demands, registering the role
+// (with DefaultMaxSessionDuration) if AddRole has not.
+func (s *Server) SetTrust(arn string, t Trust) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.roles[arn]; ok {
+		r.trust = t
+		return
+	}
+	s.roles[arn] = &role{maxSession: DefaultMaxSessionDuration, trust: t}
 }
 
 // SetCaller registers the identity behind accessKeyID: GetCallerIdentity
@@ -173,6 +239,13 @@ func (s *Server) Issuances() []Issuance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Issuance(nil), s.log...)
+}
+
+// SessionTokens returns every GetSessionToken call so far, in order.
+func (s *Server) SessionTokens() []SessionToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SessionToken(nil), s.tokens...)
 }
 
 // CloudTrailRecords returns one CloudTrail record (a JSON object) per

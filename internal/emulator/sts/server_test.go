@@ -419,7 +419,7 @@ func TestGetCallerIdentity(t *testing.T) {
 		}
 	})
 	t.Run("unsupported_action_is_InvalidAction", func(t *testing.T) {
-		_, err := f.client(t, "AKIAUNKNOWN000000000", "x", "").GetSessionToken(ctx, &awssts.GetSessionTokenInput{})
+		_, err := f.client(t, "AKIAUNKNOWN000000000", "x", "").GetAccessKeyInfo(ctx, &awssts.GetAccessKeyInfoInput{AccessKeyId: aws.String("AKIAUNKNOWN000000000")})
 		if code, status := errorCode(err); code != "InvalidAction" || status != 400 {
 			t.Errorf("err = %v, want InvalidAction (HTTP 400)", err)
 		}

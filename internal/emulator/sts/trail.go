@@ -55,10 +55,10 @@ type ctUserIdentity struct {
 }
 
 type ctSessionContext struct {
-	SessionIssuer       ctSessionIssuer `json:"sessionIssuer"`
-	WebIDFederationData struct{}        `json:"webIdFederationData"`
-	Attributes          ctAttributes    `json:"attributes"`
-	SourceIdentity      string          `json:"sourceIdentity,omitempty"`
+	SessionIssuer       *ctSessionIssuer `json:"sessionIssuer,omitempty"`
+	WebIDFederationData struct{}         `json:"webIdFederationData"`
+	Attributes          ctAttributes     `json:"attributes"`
+	SourceIdentity      string           `json:"sourceIdentity,omitempty"`
 }
 
 type ctSessionIssuer struct {
@@ -196,7 +196,23 @@ func userIdentity(id Identity, sess *session, now time.Time) ctUserIdentity {
 		AccountID:   id.Account,
 		AccessKeyID: id.AccessKeyID,
 	}
+	mfa := "false"
+	if sess != nil && sess.mfa {
+		mfa = "true"
+	}
 	switch {
+	case sess != nil && sess.userToken:
+		// A user's GetSessionToken session: the user, with a session context.
+		u.Type = "IAMUser"
+		if strings.HasSuffix(id.ARN, ":root") {
+			u.Type = "Root"
+		} else {
+			u.UserName = arnName(id.ARN)
+		}
+		u.SessionContext = &ctSessionContext{Attributes: ctAttributes{
+			CreationDate:     sess.issued.UTC().Format(eventTimeLayout),
+			MFAAuthenticated: mfa,
+		}}
 	case sess != nil || strings.Contains(id.ARN, ":assumed-role/"):
 		u.Type = "AssumedRole"
 		roleARN, _ := assumedRoleParts(id.ARN)
@@ -207,7 +223,7 @@ func userIdentity(id Identity, sess *session, now time.Time) ctUserIdentity {
 			created, sourceIdentity = sess.issued, sess.sourceIdentity
 		}
 		u.SessionContext = &ctSessionContext{
-			SessionIssuer: ctSessionIssuer{
+			SessionIssuer: &ctSessionIssuer{
 				Type:        "Role",
 				PrincipalID: issuerID,
 				ARN:         roleARN,
@@ -216,7 +232,7 @@ func userIdentity(id Identity, sess *session, now time.Time) ctUserIdentity {
 			},
 			Attributes: ctAttributes{
 				CreationDate:     created.UTC().Format(eventTimeLayout),
-				MFAAuthenticated: "false",
+				MFAAuthenticated: mfa,
 			},
 			SourceIdentity: sourceIdentity,
 		}
