@@ -312,8 +312,8 @@ func stageCompliance(ctx context.Context, db *sql.DB, conn *sql.Conn, in Input, 
 		return "", nil, fmt.Errorf("export compliance: %w", err)
 	}
 	for _, r := range rows {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO export_compliance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Profile, r.PolicyRequired, r.Tracked, r.Untracked, r.Orphaned, r.Issuances, r.Flagged, r.ComplianceRate, r.HasGap); err != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO export_compliance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Profile, r.PolicyRequired, r.Tracked, r.Untracked, r.Orphaned, r.Unverified, r.Issuances, r.Flagged, r.ComplianceRate, r.HasGap); err != nil {
 			return "", nil, fmt.Errorf("export compliance: %w", err)
 		}
 	}

@@ -5,6 +5,7 @@ CREATE OR REPLACE TABLE export_compliance (
     tracked_count BIGINT,
     untracked_count BIGINT,
     orphaned_count BIGINT,
+    unverified_count BIGINT,
     issuance_count BIGINT,
     flagged_count BIGINT,
     compliance_rate DOUBLE,

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/sentinel-audit/sentinel/profiles"
 	"gopkg.in/yaml.v3"
 )
@@ -21,6 +22,9 @@ type Config struct {
 	Path     string    `yaml:"-"`
 	Defaults Defaults  `yaml:"defaults"`
 	Profiles []Profile `yaml:"profiles"`
+	// NotProfiles are role ARN patterns (glob: * within a path segment, ** across) of roles that
+	// are deliberately no profile: the audits count them apart from the roles not mapped to one.
+	NotProfiles []string `yaml:"not_profiles"`
 }
 
 // Defaults fill in flags the user did not give.
@@ -72,6 +76,11 @@ func Load(path string, optional bool) (*Config, error) {
 	for i, p := range c.Profiles {
 		if p.Name == "" || p.RoleARN == "" {
 			return nil, fmt.Errorf("config %s: profiles[%d] needs both name and role_arn", path, i)
+		}
+	}
+	for i, pattern := range c.NotProfiles {
+		if !doublestar.ValidatePattern(pattern) {
+			return nil, fmt.Errorf("config %s: not_profiles[%d] %q is not a valid pattern (glob: * within a path segment, ** across, [abc], {a,b})", path, i, pattern)
 		}
 	}
 	base := filepath.Dir(path)

@@ -141,14 +141,16 @@ var (
 		{"class", stringType}, {"reason", stringType}, {"profile", stringType}, {"profile_source", stringType},
 		{"user", stringType}, {"mode", stringType}, {"session_id", stringType}, {"session_status", stringType},
 		{"session_started_at", timestampType}, {"session_expires_at", timestampType},
-		{"session_first_seen", timestampType}, {"session_last_seen", timestampType}, {"flags", stringArrayType},
+		{"session_first_seen", timestampType}, {"session_last_seen", timestampType}, {"orphan_snapshot_at", timestampType},
+		{"flags", stringArrayType},
 		{"policy_effect", stringType}, {"policy_rule", stringType}, {"policy_reason", stringType},
 		{"policy_required", booleanType},
 	}
 	sessionHistoryColumns = []column{{"first_seen", timestampType}, {"last_seen", timestampType}, {"snapshot_count", bigintType}}
 	complianceColumns     = []column{
 		{"profile", stringType}, {"policy_required", booleanType}, {"tracked_count", bigintType},
-		{"untracked_count", bigintType}, {"orphaned_count", bigintType}, {"issuance_count", bigintType},
+		{"untracked_count", bigintType}, {"orphaned_count", bigintType}, {"unverified_count", bigintType},
+		{"issuance_count", bigintType},
 		{"flagged_count", bigintType}, {"compliance_rate", doubleType}, {"has_gap", booleanType},
 	}
 )

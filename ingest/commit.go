@@ -111,6 +111,9 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 		if oc.watermark != nil {
 			c.batch.SetWatermark(*oc.watermark)
 		}
+		for _, cov := range oc.coverage {
+			c.batch.Cover(cov)
+		}
 	}
 	c.res.Bytes += o.size
 	c.batch.Record(e)

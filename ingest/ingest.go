@@ -109,7 +109,8 @@ type job struct {
 type outcome struct {
 	job
 	rows        []warehouse.EventRow
-	text        *fileText // the text rows' raw is in, released with the rows
+	text        *fileText            // the text rows' raw is in, released with the rows
+	coverage    []warehouse.Coverage // what rows speak for (coverageOf)
 	snapRows    []warehouse.SnapshotRow
 	found       int64
 	skipped     int64

@@ -151,6 +151,7 @@ func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outco
 		return nil
 	})
 	oc.found, oc.skipped, oc.err = int64(split.found), int64(split.skipped), err
+	oc.coverage = coverageOf(oc.rows, coverageKind(j.obj))
 	if err == nil {
 		for _, reason := range split.reasons {
 			oc.reject(reason)

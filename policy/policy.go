@@ -221,13 +221,37 @@ type Explanation struct {
 // require_server_session rules, sorted and deduplicated. Rules without a
 // profiles condition contribute nothing.
 func (p *Policy) SessionProfiles() []string {
+	return p.profilesOf(func(r Rule) bool { return r.Effect == EffectRequireServerSession })
+}
+
+// NamedProfiles are the profiles any rule names, sorted.
+func (p *Policy) NamedProfiles() []string {
+	return p.profilesOf(func(Rule) bool { return true })
+}
+
+// RequiresEveryProfile reports whether a require_server_session rule names no profiles: it may
+// require any profile (and any role without one) to be tracked.
+func (p *Policy) RequiresEveryProfile() bool {
+	if p == nil {
+		return false
+	}
+	for _, r := range p.Rules {
+		if r.Effect == EffectRequireServerSession && len(r.Conditions.Profiles) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// profilesOf are the profiles the rules that match name, sorted and once each.
+func (p *Policy) profilesOf(match func(Rule) bool) []string {
 	if p == nil {
 		return nil
 	}
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range p.Rules {
-		if r.Effect != EffectRequireServerSession {
+		if !match(r) {
 			continue
 		}
 		for _, profile := range r.Conditions.Profiles {

@@ -7,7 +7,15 @@
 --
 -- class:
 --   tracked             SourceIdentity kind "s" and a session record with that id exists in ANY snapshot
---   orphaned            kind "s" but no snapshot ever held that session id
+--   orphaned            kind "s", no snapshot ever held that session id, and a snapshot was taken while
+--                       its record must have existed: from the issuance to an hour after it (a record
+--                       is created before its first issuance and DynamoDB's TTL deletes it no earlier
+--                       than its ttl, an hour after the credentials of the session expire; those
+--                       credentials, or the ones a role-chained issuance was made with, were valid at
+--                       the issuance)
+--   unverified          kind "s", no snapshot ever held that session id, and none was taken in that hour:
+--                       whether the record existed cannot be known
+-- orphan_snapshot_at is the snapshot that proves an orphaned issuance: the first taken in that hour.
 --   untracked_sentinel  kind "r": Sentinel issued it outside a tracked server session
 --   non_sentinel_format SourceIdentity present but not Sentinel's grammar
 --   no_source_identity  no SourceIdentity at all
@@ -58,7 +66,8 @@ SELECT
     e.source_identity_id,
     CASE
         WHEN e.source_identity_kind = 's' AND s.id IS NOT NULL THEN 'tracked'
-        WHEN e.source_identity_kind = 's' THEN 'orphaned'
+        WHEN e.source_identity_kind = 's' AND sn.taken_at <= e.event_time + INTERVAL 1 HOUR THEN 'orphaned'
+        WHEN e.source_identity_kind = 's' THEN 'unverified'
         WHEN e.source_identity_kind = 'r' THEN 'untracked_sentinel'
         WHEN e.source_identity IS NOT NULL THEN 'non_sentinel_format'
         ELSE 'no_source_identity'
@@ -66,8 +75,10 @@ SELECT
     CASE
         WHEN e.source_identity_kind = 's' AND s.id IS NOT NULL THEN
             'server session ' || s.id || ' is in the session history'
+        WHEN e.source_identity_kind = 's' AND sn.taken_at <= e.event_time + INTERVAL 1 HOUR THEN
+            'SourceIdentity names server session ' || e.source_identity_id || ', but a snapshot taken while its record must have existed (orphan_snapshot_at) did not hold it, nor did any other'
         WHEN e.source_identity_kind = 's' THEN
-            'SourceIdentity names server session ' || e.source_identity_id || ', but no snapshot of the session table ever held it'
+            'SourceIdentity names server session ' || e.source_identity_id || ', which no snapshot holds, but no snapshot was taken within an hour after the issuance, while its record must have existed: it cannot be checked'
         WHEN e.source_identity_kind = 'r' THEN
             'issued by Sentinel outside a server session (request ' || e.source_identity_id || '), so it cannot be tracked or revoked'
         WHEN e.source_identity IS NOT NULL THEN
@@ -89,6 +100,7 @@ SELECT
     s.expires_at AS session_expires_at,
     s.first_seen AS session_first_seen,
     s.last_seen AS session_last_seen,
+    CASE WHEN e.source_identity_kind = 's' AND sn.taken_at <= e.event_time + INTERVAL 1 HOUR THEN sn.taken_at END AS orphan_snapshot_at,
     list_filter([
         CASE WHEN s.status = 'revoked' AND coalesce(s.revoked_at, s.updated_at) <= e.event_time
              THEN 'issued_after_revocation' END,
@@ -101,4 +113,8 @@ FROM issuances e
 -- sessions, not on the issuances (a third of the time at 10M events).
 LEFT JOIN sessions s ON s.id = CASE WHEN e.source_identity_kind = 's' THEN e.source_identity_id END
 LEFT JOIN profile_roles pr ON pr.role_arn = e.role_arn
+-- The first snapshot taken at or after an issuance whose session no snapshot holds: taken within
+-- the hour, it proves the issuance orphaned (an ASOF join: one probe per such issuance).
+ASOF LEFT JOIN snapshots sn
+       ON CASE WHEN e.source_identity_kind = 's' AND s.id IS NULL THEN e.event_time END <= sn.taken_at
 WHERE e.event_id NOT IN (SELECT event_id FROM dropped);

@@ -47,13 +47,15 @@ var (
 const (
 	ClassTracked           = "tracked"
 	ClassOrphaned          = "orphaned"
+	ClassUnverified        = "unverified"
 	ClassUntrackedSentinel = "untracked_sentinel"
 	ClassNonSentinelFormat = "non_sentinel_format"
 	ClassNoSourceIdentity  = "no_source_identity"
 )
 
-// UntrackedClasses are the categories untracked-sessions can filter on.
-var UntrackedClasses = []string{ClassOrphaned, ClassUntrackedSentinel, ClassNonSentinelFormat, ClassNoSourceIdentity}
+// UntrackedClasses are the classes of issuances that are not tracked, which untracked-sessions
+// lists and can filter on: all but unverified are proven not tracked.
+var UntrackedClasses = []string{ClassOrphaned, ClassUnverified, ClassUntrackedSentinel, ClassNonSentinelFormat, ClassNoSourceIdentity}
 
 // Setup is what the audit views need beyond the warehouse.
 type Setup struct {
@@ -245,15 +247,20 @@ func (f Filter) args(hasPolicy bool) []any {
 
 // ComplianceRow is one profile of the session-compliance report.
 type ComplianceRow struct {
-	Profile        string
-	PolicyRequired *bool // nil without a policy
-	Tracked        int64
-	Untracked      int64
-	Orphaned       int64
-	Issuances      int64
-	Flagged        int64
-	ComplianceRate float64
-	HasGap         bool
+	Profile string
+	// ProfileSource says how the profile's issuances were attributed: "config", "session",
+	// "role_name" (an unmapped role) or "policy" (named by the policy, no issuances).
+	ProfileSource      string
+	PolicyRequired     *bool // nil without a policy
+	Tracked            int64
+	Untracked          int64
+	Orphaned           int64
+	Unverified         int64
+	Issuances          int64
+	Flagged            int64
+	ComplianceRate     float64
+	HasGap             bool
+	RequiredUnverified int64 // issuances required to be tracked whose session could not be checked
 }
 
 // SessionComplianceSQL is the text of session_compliance.sql, for records of what produced a
@@ -272,7 +279,8 @@ func SessionCompliance(ctx context.Context, db *sql.DB, f Filter, hasPolicy bool
 	for rows.Next() {
 		var r ComplianceRow
 		var required sql.NullBool
-		if err := rows.Scan(&r.Profile, &required, &r.Tracked, &r.Untracked, &r.Orphaned, &r.Issuances, &r.Flagged, &r.ComplianceRate, &r.HasGap); err != nil {
+		if err := rows.Scan(&r.Profile, &r.ProfileSource, &required, &r.Tracked, &r.Untracked, &r.Orphaned, &r.Unverified,
+			&r.Issuances, &r.Flagged, &r.ComplianceRate, &r.HasGap, &r.RequiredUnverified); err != nil {
 			return nil, fmt.Errorf("session compliance query: %w", err)
 		}
 		if hasPolicy {

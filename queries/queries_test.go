@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,10 +30,16 @@ var fixtureWindow = window.Window{
 // auditDB ingests the fixtures and prepares the audit views with the fixture policy and AWS config.
 func auditDB(t *testing.T, withPolicy bool) *sql.DB {
 	t.Helper()
+	return auditDBWith(t, withPolicy)
+}
+
+// auditDBWith is auditDB with more session snapshot files.
+func auditDBWith(t *testing.T, withPolicy bool, snapshots ...string) *sql.DB {
+	t.Helper()
 	ctx := context.Background()
 	wh := t.TempDir()
 	_, err := ingest.Run(ctx, ingest.Options{Warehouse: wh, Sources: []string{fixtures + "/trail", fixtures + "/handoff"},
-		SessionsFiles: []string{fixtures + "/sessions"}})
+		SessionsFiles: append([]string{fixtures + "/sessions"}, snapshots...)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +144,7 @@ func TestClassify(t *testing.T) {
 		{"ttl_deleted_session_is_still_tracked", "1604f2cf-36eb-4eb3-826f-1b38c4b4865b", issuance{"tracked", "prod", "session", "alice", ""}},
 		{"issued_after_revocation_is_flagged", "a4bbf650-e5bb-4a67-8dd7-4c5fa02d4ed7", issuance{"tracked", "prod", "session", "bob", "issued_after_revocation"}},
 		{"chained_role_keeps_source_identity", "1bf1e244-c068-41d3-a0de-18f5f18e99df", issuance{"tracked", "prod-readonly", "session", "bob", ""}},
-		{"session_never_seen_is_orphaned", "93cd456d-2c38-4014-a0ac-7311707dcabb", issuance{"orphaned", "prod", "config", "carol", ""}},
+		{"session_no_snapshot_could_check_is_unverified", "93cd456d-2c38-4014-a0ac-7311707dcabb", issuance{"unverified", "prod", "config", "carol", ""}},
 		{"request_kind_is_untracked_sentinel", "0541f627-e40e-4f0d-9d58-8cecda53acc5", issuance{"untracked_sentinel", "prod", "config", "alice", ""}},
 		{"foreign_identity_is_non_sentinel_format", "311fc124-944e-4ab5-8b22-d45a8b4bab3d", issuance{"non_sentinel_format", "staging", "config", "carol", ""}},
 		{"sentinel_lookalike_is_non_sentinel_format", "4f92f64c-9203-490e-8317-6ab19d16aa88", issuance{"non_sentinel_format", "dev", "config", "carol", ""}},
@@ -164,6 +171,44 @@ func TestClassify(t *testing.T) {
 			t.Fatal("failed AssumeRole classified")
 		}
 	})
+}
+
+// TestOrphanedOnlyWhenProven: P5 (2026-11-04T16:40:00Z) names session deadbeefcafe0042, which no
+// snapshot holds. Its record must have existed from before P5 until at least an hour after it, so
+// only a snapshot taken in that hour proves it orphaned; any other leaves it unverified.
+func TestOrphanedOnlyWhenProven(t *testing.T) {
+	const p5 = "93cd456d-2c38-4014-a0ac-7311707dcabb"
+	for _, tt := range []struct {
+		name, takenAt, want string
+	}{
+		{"snapshot_at_the_issuance_proves_it", "2026-11-04T16:40:00Z", "orphaned"},
+		{"snapshot_within_the_hour_proves_it", "2026-11-04T17:10:00Z", "orphaned"},
+		{"snapshot_an_hour_later_still_proves_it", "2026-11-04T17:40:00Z", "orphaned"},
+		{"snapshot_after_the_hour_proves_nothing", "2026-11-04T17:40:01Z", "unverified"},
+		{"snapshot_before_the_issuance_proves_nothing", "2026-11-04T16:39:59Z", "unverified"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// A snapshot holding one unrelated session, taken (its newest change) at takenAt.
+			item := `{"id":"0f0e0d0c0b0a0908","user":"erin","profile":"staging","status":"active","started_at":"2026-11-04T12:00:00Z",` +
+				`"expires_at":"2026-11-04T23:00:00Z","created_at":"2026-11-04T12:00:00Z","updated_at":"` + tt.takenAt + `"}` + "\n"
+			if err := os.WriteFile(filepath.Join(dir, "snapshot.jsonl"), []byte(item), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db := auditDBWith(t, false, dir)
+			var class, reason string
+			var proof sql.NullTime
+			if err := db.QueryRow(`SELECT class, reason, orphan_snapshot_at FROM issuances WHERE event_id = ?`, p5).Scan(&class, &reason, &proof); err != nil {
+				t.Fatal(err)
+			}
+			if class != tt.want {
+				t.Fatalf("class %s (%s), want %s", class, reason, tt.want)
+			}
+			if proved := proof.Valid && proof.Time.UTC().Format(time.RFC3339) == tt.takenAt; proved != (class == "orphaned") {
+				t.Fatalf("orphan_snapshot_at %v for a %s issuance proven by the snapshot of %s", proof, class, tt.takenAt)
+			}
+		})
+	}
 }
 
 func TestPolicyAnnotation(t *testing.T) {
@@ -206,7 +251,7 @@ func TestActivityAttribution(t *testing.T) {
 	}
 	want := map[string][3]int{
 		"tracked":             {24, 3, 2},
-		"orphaned":            {2, 0, 0},
+		"unverified":          {2, 0, 0},
 		"untracked_sentinel":  {8, 1, 4},
 		"non_sentinel_format": {4, 0, 0},
 		"no_source_identity":  {11, 2, 4},

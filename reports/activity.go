@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/verdict"
 )
 
 // ActivityInput is the input of `sentinel audit activity`.
@@ -22,6 +23,8 @@ type ActivityInput struct {
 type ActivityReport struct {
 	StartTime time.Time         `json:"start_time"`
 	EndTime   time.Time         `json:"end_time"`
+	Verdict   verdict.Verdict   `json:"verdict"`
+	Evidence  EvidenceReport    `json:"evidence"`
 	Sessions  []SessionActivity `json:"sessions"`
 }
 
@@ -46,31 +49,45 @@ type SessionActivity struct {
 
 // Activity answers: what did the sessions that were not tracked do? One line per non-tracked
 // issuance in the window, with the calls made with its credentials. It returns how many sessions
-// made any call.
-func Activity(ctx context.Context, in ActivityInput, out, diag io.Writer) (int, error) {
+// proven untracked made calls, and the verdict: FOUND when any did; INCONCLUSIVE when none did
+// but the evidence cannot say so; else CLEAN.
+func Activity(ctx context.Context, in ActivityInput, out, diag io.Writer) (AuditOutcome, error) {
 	format, err := ParseFormat(in.Format)
 	if err != nil {
-		return 0, err
+		return AuditOutcome{}, err
 	}
 	if in.Category != "" && !slices.Contains(queries.UntrackedClasses, in.Category) {
-		return 0, fmt.Errorf("--class %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
+		return AuditOutcome{}, fmt.Errorf("--class %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
 	}
 	a, err := openAudit(ctx, in.AuditInput, diag)
 	if err != nil {
-		return 0, err
+		return AuditOutcome{}, err
 	}
 	defer a.Close()
+	known, err := queries.Scope(ctx, a.reader.DB(), in.Window)
+	if err != nil {
+		return AuditOutcome{}, err
+	}
+	if err := a.checkProfile(known); err != nil {
+		return AuditOutcome{}, err
+	}
 	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Category: in.Category})
 	if err != nil {
-		return 0, err
+		return AuditOutcome{}, err
 	}
 	rep := ActivityReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Sessions: []SessionActivity{}}
-	active := 0
+	s := scope{profiles: a.scopeProfiles()}
 	for _, r := range rows {
 		rep.Sessions = append(rep.Sessions, SessionActivity(r))
-		if r.EventCount > 0 {
-			active++
+		switch {
+		case r.Category == queries.ClassUnverified:
+			s.unverified++
+		case r.EventCount > 0:
+			s.proven = append(s.proven, r.IssuanceEventID)
 		}
+	}
+	if rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s); err != nil {
+		return AuditOutcome{}, err
 	}
 	switch format {
 	case FormatJSON:
@@ -80,14 +97,26 @@ func Activity(ctx context.Context, in ActivityInput, out, diag io.Writer) (int, 
 	default:
 		err = writeActivityTable(out, rep)
 	}
-	return active, err
+	return AuditOutcome{Found: len(s.proven), Result: rep.Verdict.Result}, err
 }
 
 func writeActivityTable(out io.Writer, rep ActivityReport) error {
 	fmt.Fprintln(out, "Activity of Untracked Sessions")
 	fmt.Fprintf(out, "Time Window: %s to %s (issuances in the window; their calls at any time)\n\n", rep.StartTime.Format(time.RFC3339), rep.EndTime.Format(time.RFC3339))
+	writeEvidenceTable(out, rep.Evidence)
+	var headline string
+	switch rep.Verdict.Result {
+	case verdict.Found:
+		headline = "sessions proven untracked made calls"
+	case verdict.Inconclusive:
+		headline = "no session proven untracked made a call, but Sentinel cannot say every one was tracked"
+	default:
+		headline = "no session proven untracked made a call, over a window the evidence covers"
+	}
 	if len(rep.Sessions) == 0 {
-		fmt.Fprintln(out, "None: every issuance in this window was tracked.")
+		fmt.Fprintln(out, "No issuance in this window was untracked.")
+		fmt.Fprintln(out)
+		writeVerdictTable(out, rep.Verdict, headline)
 		return nil
 	}
 	t := newTable("Issued At", "Profile", "User", "Category", "Calls", "Services", "Writes", "Errors", "First Call", "Last Call", "Sensitive Calls", "Issuance Event")
@@ -99,18 +128,20 @@ func writeActivityTable(out io.Writer, rep ActivityReport) error {
 			s.WriteCalls, s.ErrorCalls, timeOrDash(s.FirstActivity), timeOrDash(s.LastActivity), dash(strings.Join(s.SensitiveCalls, ", ")), s.IssuanceEventID})
 	}
 	render(out, t)
-	fmt.Fprintf(out, "\n%d untracked sessions made %d calls.\n", len(rep.Sessions), calls)
+	fmt.Fprintf(out, "\n%s not tracked made %s.\n\n", plural(len(rep.Sessions), "session"), plural64(calls, "call"))
+	writeVerdictTable(out, rep.Verdict, headline)
 	return nil
 }
 
 func writeActivityCSV(out io.Writer, rep ActivityReport) error {
 	w := csv.NewWriter(out)
-	w.Write([]string{"issuance_event_id", "issued_at", "profile", "user", "category", "account_id", "role_arn", "source_identity",
-		"event_count", "service_count", "write_calls", "error_calls", "first_activity", "last_activity", "sensitive_calls"})
+	w.Write(append([]string{"issuance_event_id", "issued_at", "profile", "user", "category", "account_id", "role_arn", "source_identity",
+		"event_count", "service_count", "write_calls", "error_calls", "first_activity", "last_activity", "sensitive_calls"}, verdictCSVHeader...))
+	tail := verdictCSV(rep.Verdict, rep.Evidence)
 	for _, s := range rep.Sessions {
-		w.Write([]string{s.IssuanceEventID, s.IssuedAt.Format(time.RFC3339), s.Profile, s.User, s.Category, s.AccountID, s.RoleARN,
+		w.Write(append([]string{s.IssuanceEventID, s.IssuedAt.Format(time.RFC3339), s.Profile, s.User, s.Category, s.AccountID, s.RoleARN,
 			s.SourceIdentity, itoa(s.EventCount), itoa(s.ServiceCount), itoa(s.WriteCalls), itoa(s.ErrorCalls),
-			timeOrEmpty(s.FirstActivity), timeOrEmpty(s.LastActivity), strings.Join(s.SensitiveCalls, ";")})
+			timeOrEmpty(s.FirstActivity), timeOrEmpty(s.LastActivity), strings.Join(s.SensitiveCalls, ";")}, tail...))
 	}
 	w.Flush()
 	return w.Error()

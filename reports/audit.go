@@ -48,13 +48,17 @@ type AuditInput struct {
 	AWSConfigOptional bool
 	// Profiles are extra profile-to-role mappings (Sentinel's config file); they take precedence.
 	Profiles []profiles.Profile
+	// NotProfiles are role ARN patterns of roles that are deliberately no profile (config file).
+	NotProfiles []string
 	Format   string
 }
 
 // audit is an opened warehouse with the audit views prepared.
 type audit struct {
+	in     AuditInput
 	reader *warehouse.Reader
 	policy *policy.Policy
+	roles  map[string]string // role ARN -> profile: the profile map
 }
 
 func (a *audit) Close() error { return a.reader.Close() }
@@ -95,5 +99,5 @@ func openAuditWith(ctx context.Context, in AuditInput, diag io.Writer, materiali
 	if err := queries.Prepare(ctx, r.DB(), queries.Setup{Roles: roles.Roles, Policy: pol, Window: in.Window, Materialize: materialize}); err != nil {
 		return nil, errors.Join(err, r.Close())
 	}
-	return &audit{reader: r, policy: pol}, nil
+	return &audit{in: in, reader: r, policy: pol, roles: roles.Roles}, nil
 }

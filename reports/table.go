@@ -35,11 +35,15 @@ func rightAligned(t table.Writer, columns ...int) {
 // render writes the table without the padding go-pretty leaves at the end of each line, in
 // large writes (a table can have hundreds of thousands of lines). Like the reports' other writes
 // to the terminal, a failed write is not an error of the report.
-func render(out io.Writer, t table.Writer) {
+func render(out io.Writer, t table.Writer) { renderIndented(out, t, "") }
+
+// renderIndented is render with every line indented.
+func renderIndented(out io.Writer, t table.Writer, indent string) {
 	w := bufio.NewWriterSize(out, 1<<16)
 	text := t.Render()
 	for len(text) > 0 {
 		line, rest, _ := strings.Cut(text, "\n")
+		w.WriteString(indent)
 		w.WriteString(strings.TrimRight(line, " "))
 		w.WriteByte('\n')
 		text = rest

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/verdict"
 )
 
 // UntrackedSessionsInput is the input of `sentinel audit untracked-sessions`.
@@ -21,10 +22,22 @@ type UntrackedSessionsInput struct {
 
 // UntrackedReport is the JSON form of untracked-sessions.
 type UntrackedReport struct {
-	StartTime         time.Time          `json:"start_time"`
-	EndTime           time.Time          `json:"end_time"`
-	Policy            *string            `json:"policy"`
+	StartTime time.Time       `json:"start_time"`
+	EndTime   time.Time       `json:"end_time"`
+	Policy    *string         `json:"policy"`
+	Verdict   verdict.Verdict `json:"verdict"`
+	Evidence  EvidenceReport  `json:"evidence"`
+	// FlaggedIssuances are the issuances, tracked or not, that were issued after their session's
+	// revocation or outside its lifetime.
+	FlaggedIssuances  []UntrackedSession `json:"flagged_issuances"`
 	UntrackedSessions []UntrackedSession `json:"untracked_sessions"`
+}
+
+// AuditOutcome says how an audit that lists what happened ended, for the exit code: what it
+// found, and the verdict.
+type AuditOutcome struct {
+	Found  int
+	Result verdict.Result
 }
 
 // UntrackedSession is one issuance that was not tracked.
@@ -45,30 +58,41 @@ type UntrackedSession struct {
 	Flags           []string  `json:"flags"`
 }
 
-// UntrackedSessions lists every issuance in the window that was not tracked, with why. It returns
-// how many it found.
-func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag io.Writer) (int, error) {
+// UntrackedSessions lists every issuance in the window that was not tracked, with why, and the
+// flagged ones (tracked or not). It returns how many it found and the verdict: FOUND when any
+// issuance is proven untracked or flagged; INCONCLUSIVE when none is but the evidence cannot
+// say so (unverified sessions, evidence that does not cover the window, ...); else CLEAN.
+func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag io.Writer) (AuditOutcome, error) {
 	format, err := ParseFormat(in.Format)
 	if err != nil {
-		return 0, err
+		return AuditOutcome{}, err
 	}
 	if in.Category != "" && !slices.Contains(queries.UntrackedClasses, in.Category) {
-		return 0, fmt.Errorf("--category %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
+		return AuditOutcome{}, fmt.Errorf("--category %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
 	}
 	a, err := openAudit(ctx, in.AuditInput, diag)
 	if err != nil {
-		return 0, err
+		return AuditOutcome{}, err
 	}
 	defer a.Close()
+	known, err := queries.Scope(ctx, a.reader.DB(), in.Window)
+	if err != nil {
+		return AuditOutcome{}, err
+	}
+	if err := a.checkProfile(known); err != nil {
+		return AuditOutcome{}, err
+	}
 	rows, err := queries.UntrackedIssuances(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Category: in.Category})
 	if err != nil {
-		return 0, err
+		return AuditOutcome{}, err
 	}
-	rep := UntrackedReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), UntrackedSessions: make([]UntrackedSession, 0, len(rows))}
+	rep := UntrackedReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(),
+		UntrackedSessions: make([]UntrackedSession, 0, len(rows)), FlaggedIssuances: []UntrackedSession{}}
 	if in.PolicyPath != "" {
 		p := in.PolicyPath
 		rep.Policy = &p
 	}
+	s := scope{profiles: a.scopeProfiles()}
 	for _, r := range rows {
 		reason := r.Reason
 		if r.PolicyRequired != nil && *r.PolicyRequired {
@@ -78,13 +102,31 @@ func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag
 		if flags == nil {
 			flags = []string{}
 		}
-		rep.UntrackedSessions = append(rep.UntrackedSessions, UntrackedSession{
+		u := UntrackedSession{
 			EventID: r.EventID, EventTime: r.EventTime, AccountID: r.AccountID, RoleARN: r.RoleARN, Profile: r.Profile,
 			User: r.User, SourceIPAddress: r.SourceIPAddress, UserAgent: r.UserAgent, SourceIdentity: r.SourceIdentity,
 			Category: r.Category, Reason: reason, PolicyRequired: r.PolicyRequired, PolicyRule: r.PolicyRule, Flags: flags,
-		})
+		}
+		if len(flags) > 0 {
+			rep.FlaggedIssuances = append(rep.FlaggedIssuances, u)
+			s.proven = append(s.proven, r.EventID)
+		}
+		switch r.Category {
+		case queries.ClassTracked:
+			continue
+		case queries.ClassUnverified:
+			s.unverified++
+		default:
+			if len(flags) == 0 {
+				s.proven = append(s.proven, r.EventID)
+			}
+		}
+		rep.UntrackedSessions = append(rep.UntrackedSessions, u)
 	}
-	return len(rows), writeUntracked(out, rep, format)
+	if rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s); err != nil {
+		return AuditOutcome{}, err
+	}
+	return AuditOutcome{Found: len(s.proven), Result: rep.Verdict.Result}, writeUntracked(out, rep, format)
 }
 
 func writeUntracked(out io.Writer, rep UntrackedReport, format string) error {
@@ -101,44 +143,88 @@ func writeUntracked(out io.Writer, rep UntrackedReport, format string) error {
 func writeUntrackedTable(out io.Writer, rep UntrackedReport) error {
 	fmt.Fprintln(out, "Untracked Sessions")
 	fmt.Fprintf(out, "Time Window: %s to %s\n\n", rep.StartTime.Format(time.RFC3339), rep.EndTime.Format(time.RFC3339))
+	writeEvidenceTable(out, rep.Evidence)
 	if len(rep.UntrackedSessions) == 0 {
-		fmt.Fprintln(out, "None: every issuance in this window was tracked.")
-		return nil
+		fmt.Fprintln(out, "No issuance in this window was untracked.")
+	} else {
+		writeIssuancesTable(out, rep.UntrackedSessions)
+		counts := map[string]int{}
+		for _, s := range rep.UntrackedSessions {
+			counts[s.Category]++
+		}
+		var parts []string
+		for _, c := range queries.UntrackedClasses {
+			if counts[c] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[c], c))
+			}
+		}
+		fmt.Fprintf(out, "\n%s not tracked: %s\n", plural(len(rep.UntrackedSessions), "issuance"), strings.Join(parts, ", "))
 	}
-	t := newTable("Time", "Profile", "User", "Category", "Account", "Role", "Source IP", "Source Identity", "Event ID", "Required", "User Agent", "Reason")
-	for _, s := range rep.UntrackedSessions {
+	if len(rep.FlaggedIssuances) > 0 {
+		fmt.Fprintln(out, "\nFlagged issuances (issued after their session's revocation, or outside its lifetime)")
+		writeIssuancesTable(out, rep.FlaggedIssuances)
+	}
+	fmt.Fprintln(out)
+	var headline string
+	switch rep.Verdict.Result {
+	case verdict.Found:
+		headline = fmt.Sprintf("%s proven not tracked, %s flagged", plural(len(rep.UntrackedSessions)-unverifiedIn(rep.UntrackedSessions), "issuance"), plural(len(rep.FlaggedIssuances), "issuance"))
+	case verdict.Inconclusive:
+		headline = "no issuance is proven untracked, but Sentinel cannot say every one was tracked"
+	default:
+		headline = "every issuance in the window was tracked, over a window the evidence covers"
+	}
+	writeVerdictTable(out, rep.Verdict, headline)
+	return nil
+}
+
+// writeIssuancesTable is the table of untracked or flagged issuances.
+func writeIssuancesTable(out io.Writer, list []UntrackedSession) {
+	t := newTable("Time", "Profile", "User", "Category", "Account", "Role", "Source IP", "Source Identity", "Event ID", "Required", "Flags", "User Agent", "Reason")
+	for _, s := range list {
 		t.AppendRow([]any{s.EventTime.Format(time.RFC3339), s.Profile, dash(s.User), s.Category, dash(s.AccountID), dash(roleName(s.RoleARN)),
-			dash(s.SourceIPAddress), dash(s.SourceIdentity), s.EventID, required(s.PolicyRequired), dash(clipCell(s.UserAgent, 40)), s.Reason})
+			dash(s.SourceIPAddress), dash(s.SourceIdentity), s.EventID, required(s.PolicyRequired), dash(strings.Join(s.Flags, ", ")),
+			dash(clipCell(s.UserAgent, 40)), s.Reason})
 	}
 	render(out, t)
-	counts := map[string]int{}
-	for _, s := range rep.UntrackedSessions {
-		counts[s.Category]++
-	}
-	var parts []string
-	for _, c := range queries.UntrackedClasses {
-		if counts[c] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[c], c))
+}
+
+func unverifiedIn(list []UntrackedSession) int {
+	n := 0
+	for _, s := range list {
+		if s.Category == queries.ClassUnverified {
+			n++
 		}
 	}
-	fmt.Fprintf(out, "\n%d untracked issuances: %s\n", len(rep.UntrackedSessions), strings.Join(parts, ", "))
-	return nil
+	return n
 }
 
 func writeUntrackedCSV(out io.Writer, rep UntrackedReport) error {
 	w := csv.NewWriter(out)
-	w.Write([]string{"event_id", "event_time", "account_id", "role_arn", "profile", "user", "source_ip_address", "user_agent",
-		"source_identity", "category", "reason", "policy_required", "policy_rule", "flags"})
-	for _, s := range rep.UntrackedSessions {
+	w.Write(append([]string{"event_id", "event_time", "account_id", "role_arn", "profile", "user", "source_ip_address", "user_agent",
+		"source_identity", "category", "reason", "policy_required", "policy_rule", "flags"}, verdictCSVHeader...))
+	tail := verdictCSV(rep.Verdict, rep.Evidence)
+	for _, s := range append(append([]UntrackedSession{}, rep.UntrackedSessions...), trackedOnly(rep.FlaggedIssuances)...) {
 		req := ""
 		if s.PolicyRequired != nil {
 			req = strconv.FormatBool(*s.PolicyRequired)
 		}
-		w.Write([]string{s.EventID, s.EventTime.Format(time.RFC3339), s.AccountID, s.RoleARN, s.Profile, s.User, s.SourceIPAddress,
-			s.UserAgent, s.SourceIdentity, s.Category, s.Reason, req, s.PolicyRule, strings.Join(s.Flags, ";")})
+		w.Write(append([]string{s.EventID, s.EventTime.Format(time.RFC3339), s.AccountID, s.RoleARN, s.Profile, s.User, s.SourceIPAddress,
+			s.UserAgent, s.SourceIdentity, s.Category, s.Reason, req, s.PolicyRule, strings.Join(s.Flags, ";")}, tail...))
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// trackedOnly are the flagged issuances that were tracked (the others are among the untracked).
+func trackedOnly(list []UntrackedSession) []UntrackedSession {
+	var out []UntrackedSession
+	for _, s := range list {
+		if s.Category == queries.ClassTracked {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func dash(s string) string {

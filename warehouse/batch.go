@@ -41,6 +41,7 @@ type Batch struct {
 	ledger     []LedgerEntry
 	snapshots  []Snapshot
 	watermarks []Watermark
+	coverage   map[coverageKey]Coverage
 	finished   []committedFile // event files finished before the commit (see maxOpenPartitions)
 	rows       int
 	writes     int // AddEvents calls, to find the partition written to least recently
@@ -205,6 +206,26 @@ func (b *Batch) Next() *Batch {
 
 // Record adds a ledger entry to commit with the batch.
 func (b *Batch) Record(e LedgerEntry) { b.ledger = append(b.ledger, e) }
+
+// Cover records what a file's events speak for, committed with them: rows of the same kind,
+// account and region merge into their hull.
+func (b *Batch) Cover(c Coverage) {
+	if b.coverage == nil {
+		b.coverage = map[coverageKey]Coverage{}
+	}
+	k := coverageKey{c.Kind, c.Account, c.Region}
+	if old, ok := b.coverage[k]; ok {
+		if old.Oldest.Before(c.Oldest) {
+			c.Oldest = old.Oldest
+		}
+		if old.Newest.After(c.Newest) {
+			c.Newest = old.Newest
+		}
+	}
+	b.coverage[k] = c
+}
+
+type coverageKey struct{ kind, account, region string }
 
 // SetWatermark records an API sync position, committed with the rows it covers.
 func (b *Batch) SetWatermark(w Watermark) { b.watermarks = append(b.watermarks, w) }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -23,6 +24,8 @@ type Reader struct {
 	db    *sql.DB
 	root  string
 	files []string // absolute paths of the lake and schema files the views read
+	// outdated are the catalog migrations the warehouse lacks (checkSchema).
+	outdated []string
 }
 
 // OpenReader opens the warehouse at root for reading. It fails if no ingest ever ran there.
@@ -47,6 +50,10 @@ func OpenReader(ctx context.Context, root string) (*Reader, error) {
 		r.db.Close()
 		return nil, err
 	}
+	if err := r.checkSchema(ctx); err != nil {
+		r.db.Close()
+		return nil, err
+	}
 	if err := r.createViews(ctx); err != nil {
 		r.db.Close()
 		return nil, err
@@ -63,6 +70,30 @@ func (r *Reader) attach(ctx context.Context, catalog string) error {
 	}
 	return nil
 }
+
+// checkSchema finds the migrations the catalog lacks (it was written by an older Sentinel; a
+// reader never writes, so it reads what is there and says so: Outdated).
+func (r *Reader) checkSchema(ctx context.Context) error {
+	applied, err := r.strings(ctx, `SELECT version FROM catalog.schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("read catalog schema of %s: %w", r.root, err)
+	}
+	want, err := migrationVersions()
+	if err != nil {
+		return err
+	}
+	for _, v := range want {
+		if !slices.Contains(applied, v) {
+			r.outdated = append(r.outdated, v)
+		}
+	}
+	return nil
+}
+
+// Outdated lists the catalog migrations the warehouse lacks: it was written by an older Sentinel
+// and what those migrations add reads as empty (coverage) until a writer (`sentinel ingest`,
+// `sentinel warehouse compact`) upgrades it.
+func (r *Reader) Outdated() []string { return r.outdated }
 
 func (r *Reader) createViews(ctx context.Context) error {
 	sources := map[string]string{}
@@ -95,6 +126,10 @@ func (r *Reader) createViews(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	sources["{{coverage}}"] = "catalog.coverage"
+	if slices.Contains(r.outdated, "005_coverage") {
+		sources["{{coverage}}"] = `(SELECT * FROM (VALUES ('', '', '', now(), now(), 0::BIGINT, now())) AS c(kind, account, region, oldest_event, newest_event, last_run, updated_at) WHERE false)`
 	}
 	var pairs []string
 	for k, v := range sources {

@@ -47,6 +47,11 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 				return fmt.Errorf("record watermark %s/%s: %w", wm.Account, wm.Region, err)
 			}
 		}
+		for _, c := range b.coverage {
+			if err := upsertCoverage(ctx, tx, c, b.w.run, now); err != nil {
+				return err
+			}
+		}
 		return upsertLedger(ctx, tx, b.ledger, b.w.run, now)
 	})
 	if err != nil {
@@ -54,6 +59,20 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 	}
 	for _, f := range files {
 		b.w.register(f.dataset, f.date, f.rel)
+	}
+	return nil
+}
+
+// upsertCoverage merges c into its coverage row.
+func upsertCoverage(ctx context.Context, tx execer, c Coverage, run int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (kind, account, region) DO UPDATE SET
+			oldest_event = least(coverage.oldest_event, excluded.oldest_event),
+			newest_event = greatest(coverage.newest_event, excluded.newest_event),
+			last_run = excluded.last_run, updated_at = excluded.updated_at`,
+		c.Kind, c.Account, c.Region, c.Oldest.UTC(), c.Newest.UTC(), run, now.UTC())
+	if err != nil {
+		return fmt.Errorf("record coverage of %s/%s: %w", c.Account, c.Region, err)
 	}
 	return nil
 }

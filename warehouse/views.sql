@@ -7,6 +7,8 @@ CREATE VIEW ingest_files AS SELECT * FROM catalog.ingest_files;
 CREATE VIEW lake_files AS SELECT * FROM catalog.lake_files;
 CREATE VIEW snapshots AS SELECT * FROM catalog.snapshots;
 CREATE VIEW watermarks AS SELECT * FROM catalog.watermarks;
+-- What the event files ingested speak for (migration 005); empty in a catalog written before it.
+CREATE VIEW coverage AS SELECT * FROM {{coverage}};
 
 -- Every stored record, duplicates and superseded originals included. raw is the whole record:
 -- the lake stores it without its eventID's value ({{raw}} puts it back, see warehouse.EventRow),

@@ -54,6 +54,20 @@ type Watermark struct {
 	CoveredFrom             time.Time
 }
 
+// Coverage is what one kind of source's ingested files say about one account and region (the
+// coverage table): the oldest and newest event read.
+type Coverage struct {
+	Kind            string // CoverageTrail or CoverageFile
+	Account, Region string
+	Oldest, Newest  time.Time
+}
+
+// Kinds of coverage.
+const (
+	CoverageTrail = "trail" // log files in a trail's AWSLogs/.../CloudTrail/ layout
+	CoverageFile  = "file"  // other event files
+)
+
 // RunStats are the totals of one ingest run, kept in ingest_runs.
 type RunStats struct {
 	FilesRead, FilesSkipped, FilesFailed             int64
@@ -150,7 +164,7 @@ func (w *Writer) open(ctx context.Context, now time.Time, command string) error 
 	if err := w.removeUnregistered(); err != nil {
 		return err
 	}
-	return inTx(ctx, db, func(tx *sql.Tx) error {
+	if err := inTx(ctx, db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'`); err != nil {
 			return fmt.Errorf("mark interrupted runs: %w", err)
 		}
@@ -162,7 +176,10 @@ func (w *Writer) open(ctx context.Context, now time.Time, command string) error 
 			return fmt.Errorf("record run: %w", err)
 		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	return w.backfillCoverage(ctx, db, now)
 }
 
 // loadLake reads the lake file registry, dropping entries whose files have disappeared.

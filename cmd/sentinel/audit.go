@@ -9,6 +9,7 @@ import (
 
 	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/reports"
+	"github.com/sentinel-audit/sentinel/verdict"
 	"github.com/urfave/cli/v2"
 )
 
@@ -33,8 +34,11 @@ func auditCommand() *cli.Command {
 			{
 				Name:  "session-compliance",
 				Usage: "per profile: tracked, untracked and orphaned issuances, what the policy required, and the gaps",
-				Description: "Exit status: 0 when every issuance the policy required to be tracked was tracked,\n" +
-					"1 when a required profile has a gap, 2 on error.",
+				Description: "Before the numbers, the Evidence: per account and region in scope, what the warehouse holds and\n" +
+					"when it last grew; the session-table snapshots; whether the logs' integrity was verified.\n\n" +
+					"Exit status: 0 COMPLIANT (every issuance the policy required to be tracked was tracked, over a window\n" +
+					"the evidence covers), 1 GAPS FOUND (a required profile has a gap), 3 INCONCLUSIVE (no gap is proven, but\n" +
+					"Sentinel cannot know; every reason is printed with what to do), 2 on error.",
 				Flags: append(auditFlags(),
 					&cli.BoolFlag{Name: "with-activity", Usage: "add a column: calls made by each profile's untracked sessions"}),
 				Action: func(c *cli.Context) error {
@@ -46,10 +50,7 @@ func auditCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					if res.HasGap {
-						return findings{}
-					}
-					return nil
+					return verdictExit(res.Result)
 				},
 			},
 			{
@@ -58,7 +59,8 @@ func auditCommand() *cli.Command {
 				Description: "Calls are linked to the issuance that minted their credentials (userIdentity.accessKeyId = the issued\n" +
 					"access key; for role-chained sessions whose issuance is not in the warehouse, by the Sentinel SourceIdentity\n" +
 					"they carry). Issuances are those in the window; their calls are counted whenever they happened.\n\n" +
-					"Exit status: 0 when no untracked session made a call, 1 when any did, 2 on error.",
+					"Exit status: 0 when no untracked session made a call, 1 when any proven untracked did, 3 INCONCLUSIVE\n" +
+					"(none is proven, but Sentinel cannot know), 2 on error.",
 				Flags: append(auditFlags(),
 					&cli.StringFlag{Name: "class", Usage: "only this class: " + strings.Join(queries.UntrackedClasses, ", ")}),
 				Action: func(c *cli.Context) error {
@@ -66,13 +68,21 @@ func auditCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					return findingsIf(reports.Activity(c.Context, in, c.App.Writer, c.App.ErrWriter))
+					res, err := reports.Activity(c.Context, in, c.App.Writer, c.App.ErrWriter)
+					if err != nil {
+						return err
+					}
+					return verdictExit(res.Result)
 				},
 			},
 			{
-				Name:        "untracked-sessions",
-				Usage:       "every issuance that was not tracked, with who, where from, and why",
-				Description: "Exit status: 0 when there are none, 1 when any exist, 2 on error.",
+				Name:  "untracked-sessions",
+				Usage: "every issuance that was not tracked, with who, where from, and why",
+				Description: "Lists the issuances not tracked (orphaned, unverified, untracked_sentinel, non_sentinel_format,\n" +
+					"no_source_identity) and, apart, the flagged ones: issued after their session's revocation or outside\n" +
+					"its lifetime, tracked or not.\n\n" +
+					"Exit status: 0 when there are none, 1 when any is proven untracked or flagged, 3 INCONCLUSIVE (none is\n" +
+					"proven, but Sentinel cannot know), 2 on error.",
 				Flags: append(auditFlags(),
 					&cli.StringFlag{Name: "category", Usage: "only this category: " + strings.Join(queries.UntrackedClasses, ", ")}),
 				Action: func(c *cli.Context) error {
@@ -80,11 +90,27 @@ func auditCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					return findingsIf(reports.UntrackedSessions(c.Context, in, c.App.Writer, c.App.ErrWriter))
+					res, err := reports.UntrackedSessions(c.Context, in, c.App.Writer, c.App.ErrWriter)
+					if err != nil {
+						return err
+					}
+					return verdictExit(res.Result)
 				},
 			},
 		},
 	}
+}
+
+// verdictExit maps a verdict to the exit code: 0 COMPLIANT or CLEAN, 1 GAPS FOUND or FOUND, 3
+// INCONCLUSIVE.
+func verdictExit(r verdict.Result) error {
+	switch r {
+	case verdict.GapsFound, verdict.Found:
+		return findings{}
+	case verdict.Inconclusive:
+		return inconclusive{}
+	}
+	return nil
 }
 
 // auditFromFlags loads the config file and builds the audit input from the flags.

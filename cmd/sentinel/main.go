@@ -20,16 +20,23 @@ import (
 var version = "dev"
 
 // Exit codes: 0 clean, 1 findings (gaps, untracked sessions, files that failed to ingest),
-// 2 errors (bad input, unusable warehouse, invalid policy).
+// 2 errors (bad input, unusable warehouse, invalid policy), 3 inconclusive (no finding is proven,
+// but Sentinel cannot know: the monitoring-plugin convention for UNKNOWN).
 const (
-	exitFindings = 1
-	exitError    = 2
+	exitFindings     = 1
+	exitError        = 2
+	exitInconclusive = 3
 )
 
 // findings is returned by an action whose work succeeded but found what the user must look at.
 type findings struct{ msg string }
 
 func (f findings) Error() string { return f.msg }
+
+// inconclusive is returned by an audit whose verdict is INCONCLUSIVE.
+type inconclusive struct{}
+
+func (inconclusive) Error() string { return "inconclusive" }
 
 // childExit carries the exit code of the command `sentinel exec` ran, which becomes sentinel's.
 type childExit int
@@ -52,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, new(inconclusive)):
+		return exitInconclusive
 	case errors.As(err, &child):
 		return int(child)
 	case errors.As(err, &f):
@@ -73,7 +82,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: "Sentinel ingests CloudTrail (trail archives on disk) and snapshots of its DynamoDB session table\n" +
 			"into a local warehouse (a Parquet lake plus a DuckDB catalog), then audits every credential issuance\n" +
 			"against the policy: tracked, orphaned, untracked, and what the policy required at that moment.\n\n" +
-			"Exit codes: 0 clean, 1 findings (gaps, untracked sessions, files that failed), 2 errors.",
+			"Exit codes: 0 clean, 1 findings (gaps, untracked sessions, files that failed), 2 errors,\n" +
+			"3 inconclusive (an audit proves no finding, but the evidence cannot say there is none).",
 		Writer:    stdout,
 		ErrWriter: stderr,
 		Flags: []cli.Flag{

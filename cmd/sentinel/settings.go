@@ -101,10 +101,11 @@ func baseInput(c *cli.Context, cfg *config.Config) (reports.AuditInput, error) {
 		return reports.AuditInput{}, err
 	}
 	in := reports.AuditInput{
-		Warehouse:  dir,
-		PolicyPath: firstSet(c.String("policy"), cfg.Defaults.Policy),
-		Profiles:   cfg.RoleProfiles(),
-		Format:     c.String("format"),
+		Warehouse:   dir,
+		PolicyPath:  firstSet(c.String("policy"), cfg.Defaults.Policy),
+		Profiles:    cfg.RoleProfiles(),
+		NotProfiles: cfg.NotProfiles,
+		Format:      c.String("format"),
 	}
 	in.AWSConfigPath, in.AWSConfigOptional = awsConfigPath(c, cfg)
 	return in, nil

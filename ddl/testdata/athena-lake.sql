@@ -193,7 +193,9 @@ WHERE latest.state_rank = 1;
 -- AssumeRoleWithWebIdentity without errorCode), one per minted access key (the copy logged in
 -- the role's account wins), classified against the whole session history:
 --   tracked             SourceIdentity kind "s" and a session record with that id exists in ANY snapshot
---   orphaned            kind "s" but no snapshot ever held that session id
+--   orphaned            kind "s", no snapshot ever held that session id, and a snapshot was taken while
+--                       its record must have existed (the hour after the issuance): orphan_snapshot_at
+--   unverified          kind "s", no snapshot ever held that session id, and none was taken in that hour
 --   untracked_sentinel  kind "r": Sentinel issued it outside a tracked server session
 --   non_sentinel_format SourceIdentity present but not Sentinel's grammar
 --   no_source_identity  no SourceIdentity at all
@@ -226,6 +228,18 @@ issuance_events AS (
     FROM sts_copies c
     LEFT JOIN superseded x ON x.event_id = c.event_id
     WHERE c.copy_rank = 1 AND x.event_id IS NULL AND c.error_code IS NULL
+),
+-- The first snapshot taken in the hour after each kind-s issuance: if it did not hold the session,
+-- it proves the issuance orphaned.
+snapshot_times AS (
+    SELECT DISTINCT taken_at FROM sentinel.session_snapshots
+),
+proofs AS (
+    SELECT e.event_id, min(t.taken_at) AS taken_at
+    FROM issuance_events e
+    JOIN snapshot_times t ON t.taken_at >= e.event_time AND t.taken_at <= e.event_time + INTERVAL '1' HOUR
+    WHERE e.key_rank = 1 AND e.source_identity_kind = 's'
+    GROUP BY e.event_id
 )
 SELECT
     e.event_id,
@@ -248,7 +262,8 @@ SELECT
     e.source_identity_id,
     CASE
         WHEN e.source_identity_kind = 's' AND s.id IS NOT NULL THEN 'tracked'
-        WHEN e.source_identity_kind = 's' THEN 'orphaned'
+        WHEN e.source_identity_kind = 's' AND p.taken_at IS NOT NULL THEN 'orphaned'
+        WHEN e.source_identity_kind = 's' THEN 'unverified'
         WHEN e.source_identity_kind = 'r' THEN 'untracked_sentinel'
         WHEN e.source_identity IS NOT NULL THEN 'non_sentinel_format'
         ELSE 'no_source_identity'
@@ -257,8 +272,10 @@ SELECT
     CASE
         WHEN e.source_identity_kind = 's' AND s.id IS NOT NULL THEN
             'server session ' || s.id || ' is in the session history'
+        WHEN e.source_identity_kind = 's' AND p.taken_at IS NOT NULL THEN
+            'SourceIdentity names server session ' || e.source_identity_id || ', but a snapshot taken while its record must have existed (orphan_snapshot_at) did not hold it, nor did any other'
         WHEN e.source_identity_kind = 's' THEN
-            'SourceIdentity names server session ' || e.source_identity_id || ', but no snapshot of the session table ever held it'
+            'SourceIdentity names server session ' || e.source_identity_id || ', which no snapshot holds, but no snapshot was taken within an hour after the issuance, while its record must have existed: it cannot be checked'
         WHEN e.source_identity_kind = 'r' THEN
             'issued by Sentinel outside a server session (request ' || e.source_identity_id || '), so it cannot be tracked or revoked'
         WHEN e.source_identity IS NOT NULL THEN
@@ -277,6 +294,7 @@ SELECT
     s.expires_at AS session_expires_at,
     s.first_seen AS session_first_seen,
     s.last_seen AS session_last_seen,
+    CASE WHEN e.source_identity_kind = 's' AND s.id IS NULL THEN p.taken_at END AS orphan_snapshot_at,
     -- engine-specific: an array of the non-NULL flags.
     filter(ARRAY[
         CASE WHEN s.status = 'revoked' AND coalesce(s.revoked_at, s.updated_at) <= e.event_time
@@ -291,6 +309,7 @@ SELECT
     CAST(NULL AS boolean) AS policy_required
 FROM issuance_events e
 LEFT JOIN sentinel.sessions s ON e.source_identity_kind = 's' AND s.id = e.source_identity_id
+LEFT JOIN proofs p ON p.event_id = e.event_id
 WHERE e.key_rank = 1;
 
 -- =============================================================================================
@@ -300,10 +319,12 @@ WHERE e.key_rank = 1;
 -- exclusive), the profile and the category in params: '' means all.
 -- =============================================================================================
 
--- session_compliance: per profile, how many issuances in the window were tracked, untracked and
--- orphaned, whether the policy required a tracked server session, and whether that left a gap.
+-- session_compliance: per profile, how many issuances in the window were tracked, untracked,
+-- orphaned and unverified, whether the policy required a tracked server session, and whether that
+-- left a gap.
 --   compliance_rate = tracked / all successful issuances (a fraction: 0.571 = 57.1%)
---   has_gap         = the policy required a tracked session for an issuance that was not tracked
+--   has_gap         = the policy required a tracked session for an issuance proven not tracked
+--                     (untracked or orphaned; an unverified one proves nothing)
 -- Unlike `sentinel audit session-compliance`, profiles the policy names that had no issuance in
 -- the window are not listed (the exported compliance table lists them).
 WITH params AS (
@@ -324,17 +345,19 @@ SELECT
     count(CASE WHEN class = 'tracked' THEN 1 END) AS tracked_count,
     count(CASE WHEN class IN ('untracked_sentinel', 'non_sentinel_format', 'no_source_identity') THEN 1 END) AS untracked_count,
     count(CASE WHEN class = 'orphaned' THEN 1 END) AS orphaned_count,
+    count(CASE WHEN class = 'unverified' THEN 1 END) AS unverified_count,
     count(*) AS issuance_count,
     -- engine-specific: the array-length function.
     count(CASE WHEN cardinality(flags) > 0 THEN 1 END) AS flagged_count,
     CAST(count(CASE WHEN class = 'tracked' THEN 1 END) AS DOUBLE) / count(*) AS compliance_rate,
-    count(CASE WHEN policy_required AND class <> 'tracked' THEN 1 END) > 0 AS has_gap
+    count(CASE WHEN policy_required AND class NOT IN ('tracked', 'unverified') THEN 1 END) > 0 AS has_gap
 FROM windowed
 GROUP BY profile
 ORDER BY profile;
 
--- untracked_issuances: every issuance in the window that was not tracked, oldest first, with why
--- and what the policy required at that moment.
+-- untracked_issuances: every issuance in the window that was not tracked, and every flagged one
+-- (issued after its session's revocation, or outside its lifetime) tracked or not, oldest first,
+-- with why and what the policy required at that moment.
 WITH params AS (
     SELECT TIMESTAMP '1970-01-01 00:00:00' AS since,
            TIMESTAMP '9999-12-31 00:00:00' AS until,
@@ -349,7 +372,8 @@ SELECT
     i.policy_required, i.policy_rule, i.policy_effect, i.flags
 FROM sentinel.issuances i
 CROSS JOIN params p
-WHERE i.class <> 'tracked'
+-- engine-specific: the array-length function.
+WHERE (i.class <> 'tracked' OR cardinality(i.flags) > 0)
   AND i.event_time >= p.since AND i.event_time < p.until
   AND (p.profile = '' OR i.profile = p.profile)
   AND (p.category = '' OR i.class = p.category)

@@ -106,6 +106,7 @@ CREATE TABLE IF NOT EXISTS sentinel.issuances (
     `session_expires_at` TIMESTAMP,
     `session_first_seen` TIMESTAMP,
     `session_last_seen` TIMESTAMP,
+    `orphan_snapshot_at` TIMESTAMP,
     `flags` ARRAY<STRING>,
     `policy_effect` STRING,
     `policy_rule` STRING,
@@ -151,6 +152,7 @@ CREATE TABLE IF NOT EXISTS sentinel.compliance (
     `tracked_count` BIGINT,
     `untracked_count` BIGINT,
     `orphaned_count` BIGINT,
+    `unverified_count` BIGINT,
     `issuance_count` BIGINT,
     `flagged_count` BIGINT,
     `compliance_rate` DOUBLE,
@@ -166,10 +168,12 @@ LOCATION 's3://acme-audit/sentinel/compliance';
 -- exclusive), the profile and the category in params: '' means all.
 -- =============================================================================================
 
--- session_compliance: per profile, how many issuances in the window were tracked, untracked and
--- orphaned, whether the policy required a tracked server session, and whether that left a gap.
+-- session_compliance: per profile, how many issuances in the window were tracked, untracked,
+-- orphaned and unverified, whether the policy required a tracked server session, and whether that
+-- left a gap.
 --   compliance_rate = tracked / all successful issuances (a fraction: 0.571 = 57.1%)
---   has_gap         = the policy required a tracked session for an issuance that was not tracked
+--   has_gap         = the policy required a tracked session for an issuance proven not tracked
+--                     (untracked or orphaned; an unverified one proves nothing)
 -- Unlike `sentinel audit session-compliance`, profiles the policy names that had no issuance in
 -- the window are not listed (the exported compliance table lists them).
 WITH params AS (
@@ -190,17 +194,19 @@ SELECT
     count(CASE WHEN class = 'tracked' THEN 1 END) AS tracked_count,
     count(CASE WHEN class IN ('untracked_sentinel', 'non_sentinel_format', 'no_source_identity') THEN 1 END) AS untracked_count,
     count(CASE WHEN class = 'orphaned' THEN 1 END) AS orphaned_count,
+    count(CASE WHEN class = 'unverified' THEN 1 END) AS unverified_count,
     count(*) AS issuance_count,
     -- engine-specific: the array-length function.
     count(CASE WHEN size(flags) > 0 THEN 1 END) AS flagged_count,
     CAST(count(CASE WHEN class = 'tracked' THEN 1 END) AS DOUBLE) / count(*) AS compliance_rate,
-    count(CASE WHEN policy_required AND class <> 'tracked' THEN 1 END) > 0 AS has_gap
+    count(CASE WHEN policy_required AND class NOT IN ('tracked', 'unverified') THEN 1 END) > 0 AS has_gap
 FROM windowed
 GROUP BY profile
 ORDER BY profile;
 
--- untracked_issuances: every issuance in the window that was not tracked, oldest first, with why
--- and what the policy required at that moment.
+-- untracked_issuances: every issuance in the window that was not tracked, and every flagged one
+-- (issued after its session's revocation, or outside its lifetime) tracked or not, oldest first,
+-- with why and what the policy required at that moment.
 WITH params AS (
     SELECT TIMESTAMP '1970-01-01 00:00:00' AS since,
            TIMESTAMP '9999-12-31 00:00:00' AS until,
@@ -215,7 +221,8 @@ SELECT
     i.policy_required, i.policy_rule, i.policy_effect, i.flags
 FROM sentinel.issuances i
 CROSS JOIN params p
-WHERE i.class <> 'tracked'
+-- engine-specific: the array-length function.
+WHERE (i.class <> 'tracked' OR size(i.flags) > 0)
   AND i.event_time >= p.since AND i.event_time < p.until
   AND (p.profile = '' OR i.profile = p.profile)
   AND (p.category = '' OR i.class = p.category)

@@ -110,6 +110,7 @@ CREATE TABLE IF NOT EXISTS hive.sentinel.issuances (
     "session_expires_at" timestamp(6),
     "session_first_seen" timestamp(6),
     "session_last_seen" timestamp(6),
+    "orphan_snapshot_at" timestamp(6),
     "flags" array(varchar),
     "policy_effect" varchar,
     "policy_rule" varchar,
@@ -159,6 +160,7 @@ CREATE TABLE IF NOT EXISTS hive.sentinel.compliance (
     "tracked_count" bigint,
     "untracked_count" bigint,
     "orphaned_count" bigint,
+    "unverified_count" bigint,
     "issuance_count" bigint,
     "flagged_count" bigint,
     "compliance_rate" double,
@@ -176,10 +178,12 @@ WITH (
 -- exclusive), the profile and the category in params: '' means all.
 -- =============================================================================================
 
--- session_compliance: per profile, how many issuances in the window were tracked, untracked and
--- orphaned, whether the policy required a tracked server session, and whether that left a gap.
+-- session_compliance: per profile, how many issuances in the window were tracked, untracked,
+-- orphaned and unverified, whether the policy required a tracked server session, and whether that
+-- left a gap.
 --   compliance_rate = tracked / all successful issuances (a fraction: 0.571 = 57.1%)
---   has_gap         = the policy required a tracked session for an issuance that was not tracked
+--   has_gap         = the policy required a tracked session for an issuance proven not tracked
+--                     (untracked or orphaned; an unverified one proves nothing)
 -- Unlike `sentinel audit session-compliance`, profiles the policy names that had no issuance in
 -- the window are not listed (the exported compliance table lists them).
 WITH params AS (
@@ -200,17 +204,19 @@ SELECT
     count(CASE WHEN class = 'tracked' THEN 1 END) AS tracked_count,
     count(CASE WHEN class IN ('untracked_sentinel', 'non_sentinel_format', 'no_source_identity') THEN 1 END) AS untracked_count,
     count(CASE WHEN class = 'orphaned' THEN 1 END) AS orphaned_count,
+    count(CASE WHEN class = 'unverified' THEN 1 END) AS unverified_count,
     count(*) AS issuance_count,
     -- engine-specific: the array-length function.
     count(CASE WHEN cardinality(flags) > 0 THEN 1 END) AS flagged_count,
     CAST(count(CASE WHEN class = 'tracked' THEN 1 END) AS DOUBLE) / count(*) AS compliance_rate,
-    count(CASE WHEN policy_required AND class <> 'tracked' THEN 1 END) > 0 AS has_gap
+    count(CASE WHEN policy_required AND class NOT IN ('tracked', 'unverified') THEN 1 END) > 0 AS has_gap
 FROM windowed
 GROUP BY profile
 ORDER BY profile;
 
--- untracked_issuances: every issuance in the window that was not tracked, oldest first, with why
--- and what the policy required at that moment.
+-- untracked_issuances: every issuance in the window that was not tracked, and every flagged one
+-- (issued after its session's revocation, or outside its lifetime) tracked or not, oldest first,
+-- with why and what the policy required at that moment.
 WITH params AS (
     SELECT TIMESTAMP '1970-01-01 00:00:00' AS since,
            TIMESTAMP '9999-12-31 00:00:00' AS until,
@@ -225,7 +231,8 @@ SELECT
     i.policy_required, i.policy_rule, i.policy_effect, i.flags
 FROM hive.sentinel.issuances i
 CROSS JOIN params p
-WHERE i.class <> 'tracked'
+-- engine-specific: the array-length function.
+WHERE (i.class <> 'tracked' OR cardinality(i.flags) > 0)
   AND i.event_time >= p.since AND i.event_time < p.until
   AND (p.profile = '' OR i.profile = p.profile)
   AND (p.category = '' OR i.class = p.category)

@@ -1,0 +1,283 @@
+// Package verdict decides what an auditor signs: COMPLIANT only when every profile the policy
+// requires was provably compliant over a window the evidence covers; GAPS FOUND when a gap is
+// proven, whatever else is unknown; INCONCLUSIVE, with every reason and what to do about it,
+// when no gap is proven but Sentinel cannot know. It is pure: the facts come from the warehouse
+// (queries), the rendering is reports'.
+package verdict
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/window"
+)
+
+// Result is the verdict's headline.
+type Result string
+
+// The results. A verdict on what a policy requires (session-compliance) is COMPLIANT, GAPS FOUND
+// or INCONCLUSIVE; one on what happened (untracked-sessions, activity) is CLEAN, FOUND or
+// INCONCLUSIVE.
+const (
+	Compliant    Result = "COMPLIANT"
+	GapsFound    Result = "GAPS FOUND"
+	Clean        Result = "CLEAN"
+	Found        Result = "FOUND"
+	Inconclusive Result = "INCONCLUSIVE"
+)
+
+// DeliveryDelay is how long after an event CloudTrail may still deliver it (typically about 5
+// minutes, not guaranteed; LookupEvents shows events with a similar delay): evidence that ends
+// less than this before the window's end, or starts less than this after its start, covers it.
+const DeliveryDelay = 15 * time.Minute
+
+// Reason codes (stable: JSON and CSV carry them).
+const (
+	ReasonNoPolicy          = "no_policy"
+	ReasonProfileUnmapped   = "profile_unmapped"
+	ReasonNoEvidence        = "no_evidence"
+	ReasonAccountNoEvidence = "account_without_evidence"
+	ReasonEvidenceStarts    = "evidence_starts_after_window_start"
+	ReasonEvidenceEnds      = "evidence_ends_before_window_end"
+	ReasonFailedFiles       = "files_failed"
+	ReasonUnverified        = "sessions_unverified"
+	ReasonOutdated          = "warehouse_outdated"
+)
+
+// Reason is one thing Sentinel cannot know, and what to do about it.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Action  string `json:"action"`
+}
+
+// Verdict is the result and, for INCONCLUSIVE, why; GAPS FOUND keeps the reasons too (what else
+// is unknown).
+type Verdict struct {
+	Result  Result   `json:"result"`
+	Reasons []Reason `json:"reasons"`
+}
+
+// Span is the evidence one kind of source gives for an account and region: events from From to
+// Until (trail and other event files: the oldest and newest event read; LookupEvents: the range
+// synced).
+type Span struct {
+	Kind       string    `json:"kind"` // trail | file | api
+	Account    string    `json:"account"`
+	Region     string    `json:"region"`
+	From       time.Time `json:"from"`
+	Until      time.Time `json:"until"`
+	LastIngest time.Time `json:"last_ingest"`
+}
+
+// FailedFile is a source object whose events could not all be read.
+type FailedFile struct {
+	Source string `json:"source"`
+	Error  string `json:"error"`
+}
+
+// Facts are what the verdict is decided on.
+type Facts struct {
+	Window window.Window
+	// PolicyNeeded: the verdict is about what a policy requires (session-compliance); without one
+	// (HasPolicy false) nothing can be judged.
+	PolicyNeeded, HasPolicy bool
+	// Proven are the findings that stand whatever else is unknown (session-compliance: the
+	// profiles with a gap; untracked-sessions: the issuances proven not tracked).
+	Proven []string
+	// Unmapped are the profiles in scope that the policy (or a session record) names but no role
+	// ARN maps to: issuances of their roles cannot be attributed to them.
+	Unmapped []string
+	// Accounts are the accounts the verdict depends on (those of the roles of the profiles in
+	// scope); nil means every account the warehouse has evidence for.
+	Accounts []string
+	Spans    []Span
+	// Unverified counts the issuances in scope whose session could not be checked: no snapshot
+	// of the session table was taken while their record must have existed.
+	Unverified  int64
+	FailedFiles []FailedFile
+	// Outdated are the catalog migrations the warehouse lacks (written by an older Sentinel):
+	// what they add, such as the coverage of event files, reads as empty.
+	Outdated []string
+}
+
+// Decide weighs the facts.
+func Decide(f Facts) Verdict {
+	var reasons []Reason
+	if len(f.Outdated) > 0 {
+		reasons = append(reasons, Reason{ReasonOutdated,
+			fmt.Sprintf("the warehouse was written by an older Sentinel and lacks what this one records (%s), so its evidence reads as incomplete", strings.Join(f.Outdated, ", ")),
+			"run `sentinel ingest` with your usual sources, or `sentinel warehouse compact`, once: it upgrades the warehouse from its lake"})
+	}
+	if f.PolicyNeeded && !f.HasPolicy {
+		reasons = append(reasons, Reason{ReasonNoPolicy,
+			"no policy was given, so nothing is required and no compliance can be judged",
+			"pass --policy FILE, or set defaults.policy in the Sentinel config file"})
+	}
+	for _, p := range f.Unmapped {
+		reasons = append(reasons, Reason{ReasonProfileUnmapped,
+			fmt.Sprintf("profile %s must be tracked, but no role ARN maps to it: its role's issuances are reported under the role's name, so a gap of %s could not be seen", p, p),
+			fmt.Sprintf("map it: a [profile %s] section with role_arn in the AWS config file (--aws-config, or defaults.aws_config), or an entry {name: %s, role_arn: ...} under profiles: in the Sentinel config file", p, p)})
+	}
+	reasons = append(reasons, coverageReasons(f)...)
+	if n := len(f.FailedFiles); n > 0 {
+		names := make([]string, 0, 3)
+		for _, ff := range f.FailedFiles[:min(n, 3)] {
+			names = append(names, ff.Source)
+		}
+		more := ""
+		if n > 3 {
+			more = fmt.Sprintf(" and %d more", n-3)
+		}
+		reasons = append(reasons, Reason{ReasonFailedFiles,
+			fmt.Sprintf("%s of the window's evidence could not be read, so events may be missing: %s%s", plural(n, "file"), strings.Join(names, ", "), more),
+			"see `sentinel sql \"SELECT source, error FROM ingest_files WHERE status = 'failed'\"`, fix or replace the files, and run `sentinel ingest` again (it re-reads failed files)"})
+	}
+	if f.Unverified > 0 {
+		reasons = append(reasons, Reason{ReasonUnverified,
+			fmt.Sprintf("%s named a server session that no snapshot of the session table holds, but no snapshot was taken within an hour after the issuance, while the session's record must have existed: whether it was tracked cannot be known",
+				plural(int(f.Unverified), "issuance")),
+			"snapshot the session table at least hourly (`sentinel ingest --sessions-table TABLE` on a schedule), or ingest DynamoDB exports of the table taken at those times (--sessions-file)"})
+	}
+	clean, found := Clean, Found
+	if f.PolicyNeeded {
+		clean, found = Compliant, GapsFound
+	}
+	v := Verdict{Result: clean, Reasons: reasons}
+	switch {
+	case len(f.Proven) > 0:
+		v.Result = found
+	case len(reasons) > 0:
+		v.Result = Inconclusive
+	}
+	if v.Reasons == nil {
+		v.Reasons = []Reason{}
+	}
+	return v
+}
+
+// regionSpan is the hull of an account and region's spans.
+type regionSpan struct {
+	account, region string
+	from, until     time.Time
+}
+
+// coverageReasons says where the evidence of the accounts in scope does not cover the window.
+func coverageReasons(f Facts) []Reason {
+	w := f.Window
+	inScope := func(account string) bool { return f.Accounts == nil || slices.Contains(f.Accounts, account) }
+	hulls := map[[2]string]*regionSpan{}
+	withEvidence := map[string]bool{}
+	for _, s := range f.Spans {
+		if !inScope(s.Account) {
+			continue
+		}
+		withEvidence[s.Account] = true
+		k := [2]string{s.Account, s.Region}
+		h := hulls[k]
+		if h == nil {
+			hulls[k] = &regionSpan{s.Account, s.Region, s.From, s.Until}
+			continue
+		}
+		if s.From.Before(h.from) {
+			h.from = s.From
+		}
+		if s.Until.After(h.until) {
+			h.until = s.Until
+		}
+	}
+	var reasons []Reason
+	for _, a := range f.Accounts {
+		if !withEvidence[a] {
+			reasons = append(reasons, Reason{ReasonAccountNoEvidence,
+				fmt.Sprintf("the warehouse holds no CloudTrail evidence for account %s, where roles in scope live", a),
+				fmt.Sprintf("ingest its trail (`sentinel ingest --source s3://BUCKET --accounts %s`, or a local copy) or its LookupEvents (`--source api` with credentials in that account)", a)})
+		}
+	}
+	spans := make([]*regionSpan, 0, len(hulls))
+	for _, h := range hulls {
+		spans = append(spans, h)
+	}
+	// Whatever the scope, a window the warehouse holds no evidence for at all proves nothing.
+	overlaps := false
+	for _, s := range f.Spans {
+		if s.From.Before(w.Until) && !s.Until.Add(DeliveryDelay).Before(w.Since) {
+			overlaps = true
+		}
+	}
+	if !overlaps {
+		return append(reasons, Reason{ReasonNoEvidence,
+			fmt.Sprintf("the warehouse holds no evidence for the window %s", w),
+			"ingest the trail or LookupEvents for that time (`sentinel ingest --since " + w.Since.UTC().Format(time.RFC3339) + " ...`), or choose a window the warehouse holds (`sentinel warehouse info`)"})
+	}
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].account != spans[j].account {
+			return spans[i].account < spans[j].account
+		}
+		return spans[i].region < spans[j].region
+	})
+	var late, early []*regionSpan
+	for _, s := range spans {
+		if s.from.After(w.Since.Add(DeliveryDelay)) {
+			late = append(late, s)
+		}
+		if w.Until.After(s.until.Add(DeliveryDelay)) {
+			early = append(early, s)
+		}
+	}
+	if len(late) > 0 {
+		latest := late[0].from
+		for _, s := range late {
+			if s.from.After(latest) {
+				latest = s.from
+			}
+		}
+		reasons = append(reasons, Reason{ReasonEvidenceStarts,
+			fmt.Sprintf("the window starts at %s, before the evidence of %s begins (%s)", stamp(w.Since), plural(len(late), "account and region"), describe(late, true)),
+			fmt.Sprintf("ingest from before the window's start (`sentinel ingest --since %s ...`), or start the window at %s (--since)", stamp(w.Since.Add(-24*time.Hour)), stamp(latest))})
+	}
+	if len(early) > 0 {
+		earliest := early[0].until
+		for _, s := range early {
+			if s.until.Before(earliest) {
+				earliest = s.until
+			}
+		}
+		reasons = append(reasons, Reason{ReasonEvidenceEnds,
+			fmt.Sprintf("the window ends at %s, but the evidence of %s ends earlier (%s): events after that are not in the warehouse", stamp(w.Until), plural(len(early), "account and region"), describe(early, false)),
+			fmt.Sprintf("run `sentinel ingest` to bring the rest (an idle region has no newer events: CloudTrail digests prove its idle hours), or end the window at %s (--until)", stamp(earliest))})
+	}
+	return reasons
+}
+
+// describe names up to five account-regions with where their evidence begins (or ends).
+func describe(spans []*regionSpan, from bool) string {
+	parts := make([]string, 0, 5)
+	for _, s := range spans[:min(len(spans), 5)] {
+		t, word := s.until, "ends"
+		if from {
+			t, word = s.from, "begins"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %s %s", s.account, s.region, word, stamp(t)))
+	}
+	if len(spans) > 5 {
+		parts = append(parts, fmt.Sprintf("%d more in the Evidence", len(spans)-5))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// plural is "1 file", "2 files"; "account and region" becomes "accounts and regions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if noun == "account and region" {
+		return fmt.Sprintf("%d accounts and regions", n)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
