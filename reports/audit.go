@@ -50,7 +50,7 @@ type AuditInput struct {
 	Profiles []profiles.Profile
 	// NotProfiles are role ARN patterns of roles that are deliberately no profile (config file).
 	NotProfiles []string
-	Format   string
+	Format      string
 }
 
 // audit is an opened warehouse with the audit views prepared.
