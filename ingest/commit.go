@@ -71,7 +71,7 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 	}
 	e := warehouse.LedgerEntry{Source: o.source, Kind: o.kind, Size: o.size, MTime: o.mtime, ETag: o.etag,
 		Events: oc.found, Stored: stored, Duplicates: duplicates, OutOfWindow: oc.outOfWindow,
-		WindowStart: oc.window.Since, WindowEnd: oc.window.Until}
+		WindowStart: oc.window.Since, WindowEnd: oc.window.Until, ContentSHA256: oc.contentSHA256, GzipMembers: oc.gzipMembers}
 	rejected, rejectedN := oc.rejected, oc.rejectedN
 	if o.kind == kindAPI {
 		// An API sync arrives page by page; its ledger entry sums the pages.
@@ -107,7 +107,12 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 		c.res.FilesFailed++
 		c.res.Failures = append(c.res.Failures, Failure{Source: o.display, Error: e.Error})
 	} else {
-		c.res.FilesRead++
+		if oc.digest != nil {
+			c.batch.AddDigest(*oc.digest)
+			c.res.DigestFiles++
+		} else {
+			c.res.FilesRead++
+		}
 		if oc.watermark != nil {
 			c.batch.SetWatermark(*oc.watermark)
 		}

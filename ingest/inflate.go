@@ -28,33 +28,33 @@ func errTooLarge(limit int) error {
 }
 
 // inflateGo appends the inflated gzip members of src (concatenated members read as one stream) to
-// dst. More than limit bytes inflated is an error; so is anything after the last member that is not
-// a whole member.
-func inflateGo(dst, src []byte, limit int) ([]byte, error) {
+// dst and says how many members there were. More than limit bytes inflated is an error; so is
+// anything after the last member that is not a whole member.
+func inflateGo(dst, src []byte, limit int) ([]byte, int, error) {
 	in := bytes.NewReader(src)
 	zr, err := gzip.NewReader(in)
 	if err != nil {
-		return dst, fmt.Errorf("gzip: %w", err)
+		return dst, 0, fmt.Errorf("gzip: %w", err)
 	}
 	defer zr.Close()
 	out := bytes.NewBuffer(dst)
 	start, at := len(dst), 0 // at: where the member starts in src
-	for {
+	for members := 1; ; members++ {
 		// One member at a time: klauspost's multistream mode takes a truncated header after a
 		// member for the end of the stream.
 		zr.Multistream(false)
 		if _, err := out.ReadFrom(io.LimitReader(zr, int64(limit-(out.Len()-start))+1)); err != nil {
-			return out.Bytes(), fmt.Errorf("gzip: member at byte %d: %w", at, err)
+			return out.Bytes(), members, fmt.Errorf("gzip: member at byte %d: %w", at, err)
 		}
 		if out.Len()-start > limit {
-			return out.Bytes(), errTooLarge(limit)
+			return out.Bytes(), members, errTooLarge(limit)
 		}
 		if in.Len() == 0 {
-			return out.Bytes(), nil
+			return out.Bytes(), members, nil
 		}
 		at = int(in.Size()) - in.Len()
 		if err := zr.Reset(in); err != nil {
-			return out.Bytes(), fmt.Errorf("gzip: member at byte %d: %w", at, err)
+			return out.Bytes(), members, fmt.Errorf("gzip: member at byte %d: %w", at, err)
 		}
 	}
 }

@@ -27,21 +27,21 @@ var errGzipData = errors.New("invalid or truncated data")
 // member's trailer may lie about its size, and no more room than this is made from it.
 const maxDeflateRatio = 1032
 
-// inflate appends the inflated gzip members of src to dst, as inflateGo does, with libdeflate.
-// libdeflate inflates a member into a buffer that must hold all of it: the room made is the size
-// the file's last trailer gives (exact for a file of one member, the usual case), doubled until
-// the member fits.
-func inflate(dst, src []byte, limit int) ([]byte, error) {
+// inflate appends the inflated gzip members of src to dst, as inflateGo does, with libdeflate, and
+// says how many members there were. libdeflate inflates a member into a buffer that must hold all
+// of it: the room made is the size the file's last trailer gives (exact for a file of one member,
+// the usual case), doubled until the member fits.
+func inflate(dst, src []byte, limit int) ([]byte, int, error) {
 	d := C.libdeflate_alloc_decompressor()
 	if d == nil {
-		return dst, errors.New("gzip: cannot allocate a decompressor")
+		return dst, 0, errors.New("gzip: cannot allocate a decompressor")
 	}
 	defer C.libdeflate_free_decompressor(d)
-	start := len(dst)
-	for off := 0; off == 0 || off < len(src); { // an empty src is no member
+	start, members := len(dst), 0
+	for off := 0; off == 0 || off < len(src); members++ { // an empty src is no member
 		rest := src[off:]
 		if len(rest) < 18 { // header and trailer of the smallest member
-			return dst, fmt.Errorf("gzip: member at byte %d: %w", off, errGzipData)
+			return dst, members, fmt.Errorf("gzip: member at byte %d: %w", off, errGzipData)
 		}
 		room := int(binary.LittleEndian.Uint32(src[len(src)-4:]))
 		room = max(min(room, maxDeflateRatio*len(rest), limit-(len(dst)-start)+1), 1)
@@ -57,16 +57,16 @@ func inflate(dst, src []byte, limit int) ([]byte, error) {
 				break
 			}
 			if rc != C.LIBDEFLATE_INSUFFICIENT_SPACE {
-				return dst, fmt.Errorf("gzip: member at byte %d: %w", off, errGzipData)
+				return dst, members, fmt.Errorf("gzip: member at byte %d: %w", off, errGzipData)
 			}
 			if len(dst)-start+len(free) > limit {
-				return dst, errTooLarge(limit)
+				return dst, members, errTooLarge(limit)
 			}
 			room = min(2*len(free), limit-(len(dst)-start)+1)
 		}
 		if len(dst)-start > limit {
-			return dst, errTooLarge(limit)
+			return dst, members, errTooLarge(limit)
 		}
 	}
-	return dst, nil
+	return dst, members, nil
 }

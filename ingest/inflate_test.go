@@ -24,27 +24,28 @@ func gz(t testing.TB, text string) []byte {
 }
 
 // inflaters are the inflates a build has: this build's (libdeflate with the libdeflate tag), the
-// pure-Go one and the stream's (snapshot files), which must agree.
-var inflaters = map[string]func(dst, src []byte, limit int) ([]byte, error){
+// pure-Go one and the stream's (snapshot files), which must agree. The stream does not count
+// members (-1).
+var inflaters = map[string]func(dst, src []byte, limit int) ([]byte, int, error){
 	Inflater: inflate, "inflateGo": inflateGo, "stream": inflateStream,
 }
 
 // inflateStream is inflate through gzipMembers.
-func inflateStream(dst, src []byte, limit int) ([]byte, error) {
+func inflateStream(dst, src []byte, limit int) ([]byte, int, error) {
 	g, err := newGzipMembers(bytes.NewReader(src))
 	if err != nil {
-		return dst, fmt.Errorf("gzip: %w", err)
+		return dst, -1, fmt.Errorf("gzip: %w", err)
 	}
 	defer g.zr.Close()
 	out := bytes.NewBuffer(dst)
 	n, err := out.ReadFrom(io.LimitReader(g, int64(limit)+1))
 	if err != nil {
-		return out.Bytes(), fmt.Errorf("gzip: %w", err)
+		return out.Bytes(), -1, fmt.Errorf("gzip: %w", err)
 	}
 	if n > int64(limit) {
-		return out.Bytes(), errTooLarge(limit)
+		return out.Bytes(), -1, errTooLarge(limit)
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), -1, nil
 }
 
 // TestInflate: whole gzip objects inflate to their text, concatenated members as one text, after
@@ -56,30 +57,32 @@ func TestInflate(t *testing.T) {
 	corrupt := bytes.Clone(one)
 	corrupt[len(corrupt)-6] ^= 0xff // the CRC
 	cases := []struct {
-		name  string
-		in    []byte
-		limit int
-		want  string
-		err   string
+		name    string
+		in      []byte
+		limit   int
+		want    string
+		members int
+		err     string
 	}{
-		{"one_member", one, maxObjectBytes, big, ""},
+		{"one_member", one, maxObjectBytes, big, 1, ""},
 		// The last trailer is small: the room made for the first member must grow.
-		{"members_larger_first", append(bytes.Clone(one), small...), maxObjectBytes, big + "tail", ""},
-		{"members_larger_last", append(bytes.Clone(small), one...), maxObjectBytes, "tail" + big, ""},
-		{"empty_member", gz(t, ""), maxObjectBytes, "", ""},
-		{"exactly_the_limit", one, len(big), big, ""},
-		{"past_the_limit", one, len(big) - 1, "", "larger than"},
-		{"past_the_limit_in_a_later_member", append(bytes.Clone(small), one...), len(big), "", "larger than"},
-		{"truncated", one[:len(one)/2], maxObjectBytes, "", "gzip: "},
-		{"bad_checksum", corrupt, maxObjectBytes, "", "gzip: "},
-		{"garbage_after_the_member", append(bytes.Clone(small), "garbage"...), maxObjectBytes, "", "gzip: "},
-		{"zeros_after_the_member", append(bytes.Clone(small), make([]byte, 32)...), maxObjectBytes, "", "gzip: "},
-		{"header_only", one[:10], maxObjectBytes, "", "gzip: "},
+		{"members_larger_first", append(bytes.Clone(one), small...), maxObjectBytes, big + "tail", 2, ""},
+		{"members_larger_last", append(bytes.Clone(small), one...), maxObjectBytes, "tail" + big, 2, ""},
+		{"three_members", append(append(bytes.Clone(small), small...), small...), maxObjectBytes, "tailtailtail", 3, ""},
+		{"empty_member", gz(t, ""), maxObjectBytes, "", 1, ""},
+		{"exactly_the_limit", one, len(big), big, 1, ""},
+		{"past_the_limit", one, len(big) - 1, "", 0, "larger than"},
+		{"past_the_limit_in_a_later_member", append(bytes.Clone(small), one...), len(big), "", 0, "larger than"},
+		{"truncated", one[:len(one)/2], maxObjectBytes, "", 0, "gzip: "},
+		{"bad_checksum", corrupt, maxObjectBytes, "", 0, "gzip: "},
+		{"garbage_after_the_member", append(bytes.Clone(small), "garbage"...), maxObjectBytes, "", 0, "gzip: "},
+		{"zeros_after_the_member", append(bytes.Clone(small), make([]byte, 32)...), maxObjectBytes, "", 0, "gzip: "},
+		{"header_only", one[:10], maxObjectBytes, "", 0, "gzip: "},
 	}
 	for name, fn := range inflaters {
 		for _, c := range cases {
 			t.Run(name+"/"+c.name, func(t *testing.T) {
-				got, err := fn([]byte("kept:"), c.in, c.limit)
+				got, members, err := fn([]byte("kept:"), c.in, c.limit)
 				if c.err != "" {
 					if err == nil || !strings.HasPrefix(err.Error(), c.err) {
 						t.Fatalf("error %v, want one starting with %q", err, c.err)
@@ -91,6 +94,9 @@ func TestInflate(t *testing.T) {
 				}
 				if string(got) != "kept:"+c.want {
 					t.Fatalf("inflated %d bytes, want %d (kept: and the text)", len(got), len("kept:"+c.want))
+				}
+				if members >= 0 && members != c.members {
+					t.Fatalf("%d members, want %d", members, c.members)
 				}
 			})
 		}
@@ -106,11 +112,14 @@ func FuzzInflate(f *testing.F) {
 	f.Add([]byte("\x1f\x8b"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const limit = 1 << 20
-		want, wantErr := inflateGo(nil, in, limit)
+		want, wantMembers, wantErr := inflateGo(nil, in, limit)
 		for name, fn := range inflaters {
-			got, err := fn(nil, in, limit)
+			got, members, err := fn(nil, in, limit)
 			if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
 				t.Fatalf("%s: %d bytes, %v; inflateGo: %d bytes, %v", name, len(got), err, len(want), wantErr)
+			}
+			if err == nil && members >= 0 && members != wantMembers {
+				t.Fatalf("%s: %d members, inflateGo %d", name, members, wantMembers)
 			}
 			if err != nil && !strings.HasPrefix(err.Error(), "gzip: ") && !strings.HasPrefix(err.Error(), "larger than") {
 				t.Fatalf("%s: error without its kind: %v", name, err)

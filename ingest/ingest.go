@@ -76,7 +76,7 @@ type Result struct {
 	FilesUnchanged     int
 	FilesOutsideWindow int
 	FilesFailed        int
-	DigestFiles        int
+	DigestFiles        int // CloudTrail digest files read (their checks are the audits')
 	InsightFiles       int
 	IgnoredFiles       int
 	EventsRead         int64
@@ -94,7 +94,9 @@ type Result struct {
 }
 
 // NothingNew reports whether the run found nothing to read.
-func (r *Result) NothingNew() bool { return r.FilesRead == 0 && r.Snapshots == 0 && r.FilesFailed == 0 }
+func (r *Result) NothingNew() bool {
+	return r.FilesRead == 0 && r.DigestFiles == 0 && r.Snapshots == 0 && r.FilesFailed == 0
+}
 
 // job is one object to read, with the window to read it with. A snapshot made of several
 // objects (a DynamoDB export's data files) lists them in parts.
@@ -108,16 +110,20 @@ type job struct {
 // outcome is what a worker made of one object.
 type outcome struct {
 	job
-	rows        []warehouse.EventRow
-	text        *fileText            // the text rows' raw is in, released with the rows
-	coverage    []warehouse.Coverage // what rows speak for (coverageOf)
-	snapRows    []warehouse.SnapshotRow
-	found       int64
-	skipped     int64
-	outOfWindow int64
-	rejected    []string
-	rejectedN   int64
-	err         error
+	rows     []warehouse.EventRow
+	text     *fileText            // the text rows' raw is in, released with the rows
+	coverage []warehouse.Coverage // what rows speak for (coverageOf)
+	// Trail log files: the SHA-256 of the inflated bytes (hex) and how many gzip members they had.
+	contentSHA256 string
+	gzipMembers   int
+	digest        *warehouse.DigestRow // a digest file's
+	snapRows      []warehouse.SnapshotRow
+	found         int64
+	skipped       int64
+	outOfWindow   int64
+	rejected      []string
+	rejectedN     int64
+	err           error
 	// Snapshots: when the snapshot was taken (zero: from its items) and its id (empty: from the
 	// source object's version).
 	takenAt    time.Time
@@ -190,7 +196,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		status = "partial"
 	}
 	finishErr := w.Finish(context.WithoutCancel(ctx), opts.Now(), status, warehouse.RunStats{
-		FilesRead: int64(res.FilesRead), FilesSkipped: int64(res.FilesUnchanged + res.FilesOutsideWindow + res.DigestFiles + res.InsightFiles),
+		FilesRead: int64(res.FilesRead + res.DigestFiles), FilesSkipped: int64(res.FilesUnchanged + res.FilesOutsideWindow + res.InsightFiles),
 		FilesFailed: int64(res.FilesFailed), EventsStored: res.EventsStored, EventsDuplicate: res.EventsDuplicate,
 		EventsOutOfWindow: res.EventsOutOfWindow, SnapshotItems: res.SnapshotItems,
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sentinel-audit/sentinel/awsclient"
+	"github.com/sentinel-audit/sentinel/integrity"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 	"golang.org/x/time/rate"
@@ -18,6 +20,7 @@ import (
 
 // work is what a run will do: objects to read, API syncs to run and a table to scan.
 type work struct {
+	keys    []integrity.PublicKey // CloudTrail's public keys, to check the digests' signatures with
 	jobs    []job
 	syncs   []*apiSync
 	scan    *TableScan
@@ -32,6 +35,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 	}
 	p := &work{}
 	planned := map[string]bool{}
+	digestDays := digestRange{}
 	win := opts.Window
 	var store objectStore
 	aws := func() (awsclient.Config, error) {
@@ -86,14 +90,10 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 				continue // the same object through two overlapping sources
 			}
 			planned[o.source] = true
-			if o.kind == kindDigest || o.kind == kindInsight {
-				if o.kind == kindDigest {
-					res.DigestFiles++
-				} else {
-					res.InsightFiles++
-				}
+			if o.kind == kindInsight {
+				res.InsightFiles++
 				if e, ok := ledger[o.source]; !ok || !sameVersion(e, o) {
-					batch.Record(ledgerEntry(o, "skipped", skipReason(o.kind)))
+					batch.Record(ledgerEntry(o, "skipped", "CloudTrail Insights file (not management or data events)"))
 				}
 				continue
 			}
@@ -101,7 +101,14 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 				res.FilesOutsideWindow++
 				continue
 			}
-			if j, ok := schedule(job{obj: o}, win, ledger); ok {
+			readWith := win
+			if o.kind == kindDigest {
+				readWith = window.Window{} // a digest holds no events: it is read once per version
+				if strings.HasPrefix(o.source, "s3://") {
+					digestDays.add(o)
+				}
+			}
+			if j, ok := schedule(job{obj: o}, readWith, ledger); ok {
 				p.jobs = append(p.jobs, j)
 			} else {
 				res.FilesUnchanged++
@@ -133,6 +140,14 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 				res.FilesUnchanged++
 			}
 		}
+	}
+	if len(digestDays) > 0 {
+		keys, err := fetchKeys(ctx, opts, digestDays)
+		if err != nil {
+			res.Warnings = append(res.Warnings, err.Error()+": the signatures of the digest files read are not checked")
+		}
+		batch.AddPublicKeys(keys)
+		p.keys = integrityKeys(keys)
 	}
 	// Delivery-date order: a day's events arrive together, so the batch has few partitions open
 	// at once (large row groups, bounded memory) and days behind the run are complete.
@@ -198,11 +213,40 @@ func set(values []string) map[string]bool {
 	return m
 }
 
-func skipReason(kind string) string {
-	if kind == kindDigest {
-		return "CloudTrail digest file (integrity hashes, not events)"
+// digestRange is, per region, the first and last delivery day of the digest files in S3 a run
+// reads: the keys that signed them are CloudTrail's of those days.
+type digestRange map[string][2]time.Time
+
+func (r digestRange) add(o object) {
+	k, err := integrity.ParseDigestKey(trailKey(o.source))
+	if err != nil {
+		return
 	}
-	return "CloudTrail Insights file (not management or data events)"
+	span, ok := r[k.Region]
+	if !ok || k.End.Before(span[0]) {
+		span[0] = k.End
+	}
+	if !ok || k.End.After(span[1]) {
+		span[1] = k.End
+	}
+	r[k.Region] = span
+}
+
+// fetchKeys lists CloudTrail's public keys valid over the digests' days, in each of their regions.
+func fetchKeys(ctx context.Context, opts Options, days digestRange) ([]warehouse.PublicKey, error) {
+	if opts.AWS == nil {
+		return nil, errors.New("no AWS configuration to list CloudTrail's public keys with")
+	}
+	var out []warehouse.PublicKey
+	for _, region := range slices.Sorted(maps.Keys(days)) {
+		span := days[region]
+		keys, err := publicKeys(ctx, opts.AWS.CloudTrail(region), region, span[0].Add(-24*time.Hour), span[1].Add(24*time.Hour))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, keys...)
+	}
+	return out, nil
 }
 
 // deliveryInWindow reports whether a delivery folder of date d can hold events of window w.
@@ -221,7 +265,10 @@ func deliveryInWindow(d time.Time, w window.Window) bool {
 // window stays true.
 func schedule(j job, w window.Window, ledger map[string]warehouse.LedgerEntry) (job, bool) {
 	e, ok := ledger[j.obj.source]
-	if !ok || e.Status == "failed" {
+	// A trail log file read before Sentinel hashed them, and a digest file it skipped, are read
+	// again: their digests must be checked.
+	unchecked := ok && (e.Status == "skipped" || coverageKind(j.obj) == warehouse.CoverageTrail && j.obj.kind == kindTrail && e.ContentSHA256 == "")
+	if !ok || e.Status == "failed" || unchecked {
 		j.window = w
 		return j, true
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/integrity"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/valyala/fastjson"
 )
@@ -24,7 +25,7 @@ func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 	in := make(chan job)
 	for range opts.Workers {
 		wg.Go(func() {
-			r := &reader{}
+			r := &reader{keys: p.keys}
 			for j := range in {
 				if !emit(r.read(ctx, j, emit)) {
 					return
@@ -94,6 +95,7 @@ type reader struct {
 	text   []byte // a gzip object inflated (load)
 	split  splitter
 	norm   normalizer
+	keys   []integrity.PublicKey // CloudTrail's, to check digest signatures with
 }
 
 // read reads one object. A large snapshot file is handed over in parts through emit before the
@@ -101,14 +103,22 @@ type reader struct {
 func (r *reader) read(ctx context.Context, j job, emit func(outcome) bool) outcome {
 	defer r.release()
 	oc := outcome{job: j}
-	if j.obj.kind == kindSnapshot {
+	switch j.obj.kind {
+	case kindSnapshot:
 		r.readSnapshot(ctx, &oc, emit)
 		return oc
+	case kindDigest:
+		r.readDigest(ctx, &oc, r.keys)
+		return oc
 	}
-	data, text, err := r.loadText(ctx, j.obj)
+	data, text, members, err := r.loadText(ctx, j.obj)
 	if err != nil {
 		oc.err = err
 		return oc
+	}
+	if coverageKind(j.obj) == warehouse.CoverageTrail {
+		// What the trail's digest lists: the SHA-256 of every byte the file inflates to.
+		oc.contentSHA256, oc.gzipMembers = integrity.HashOf(text.buf).String(), members
 	}
 	oc.text = text
 	r.norm.setFile(data, oc.text)
@@ -256,12 +266,12 @@ func (r *reader) release() {
 // name; concatenated members read as one), without a leading byte order mark, and failing past
 // maxObjectBytes. The bytes are the reader's until its next load.
 func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
-	data, err := r.readStored(ctx, o)
+	data, _, err := r.readStored(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	if isGzip(data) {
-		if r.text, err = inflate(r.text[:0], data, maxObjectBytes); err != nil {
+		if r.text, _, err = inflate(r.text[:0], data, maxObjectBytes); err != nil {
 			return nil, err
 		}
 		data = r.text
@@ -270,13 +280,15 @@ func (r *reader) load(ctx context.Context, o object) ([]byte, error) {
 }
 
 // loadText is load into a fileText of the object's own, which the rows made from it may keep
-// views of until it is released.
-func (r *reader) loadText(ctx context.Context, o object) ([]byte, *fileText, error) {
-	stored, err := r.readStored(ctx, o)
+// views of until it is released. It also says how many gzip members the object had (0: not gzip);
+// the text's buf is every byte inflated, BOM included.
+func (r *reader) loadText(ctx context.Context, o object) ([]byte, *fileText, int, error) {
+	stored, _, err := r.readStored(ctx, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	var t *fileText
+	members := 0
 	if isGzip(stored) {
 		// A gzip trailer ends with the size of its member: the file's, for one member.
 		size := 0
@@ -284,9 +296,9 @@ func (r *reader) loadText(ctx context.Context, o object) ([]byte, *fileText, err
 			size = int(min(binary.LittleEndian.Uint32(stored[len(stored)-4:]), maxObjectBytes))
 		}
 		t = newFileText(size)
-		if t.buf, err = inflate(t.buf, stored, maxObjectBytes); err != nil {
+		if t.buf, members, err = inflate(t.buf, stored, maxObjectBytes); err != nil {
 			t.release()
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	} else {
 		t = fileTextOf(stored)
@@ -294,29 +306,34 @@ func (r *reader) loadText(ctx context.Context, o object) ([]byte, *fileText, err
 	data, err := withoutBOM(t.buf)
 	if err != nil {
 		t.release()
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	return data, t, nil
+	return data, t, members, nil
 }
 
-// readStored reads a whole object as stored into the reader's buffer, failing past maxObjectBytes.
-func (r *reader) readStored(ctx context.Context, o object) ([]byte, error) {
+// readStored reads a whole object as stored into the reader's buffer, failing past maxObjectBytes,
+// with its S3 user metadata (nil for a local file).
+func (r *reader) readStored(ctx context.Context, o object) ([]byte, map[string]string, error) {
 	body, err := o.open(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer body.Close()
+	var meta map[string]string
+	if m, ok := body.(withMetadata); ok {
+		meta = m.meta
+	}
 	// The size is known: one allocation instead of a buffer doubling its way up.
 	buf := bytes.NewBuffer(slices.Grow(r.stored[:0], int(min(max(o.size, 0), maxObjectBytes+1))+bytes.MinRead))
 	_, err = buf.ReadFrom(io.LimitReader(body, maxObjectBytes+1))
 	r.stored = buf.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
+		return nil, nil, fmt.Errorf("read: %w", err)
 	}
 	if len(r.stored) > maxObjectBytes {
-		return nil, errTooLarge(maxObjectBytes)
+		return nil, nil, errTooLarge(maxObjectBytes)
 	}
-	return r.stored, nil
+	return r.stored, meta, nil
 }
 
 // withoutBOM is data without a leading byte order mark; an empty file is an error.

@@ -41,8 +41,9 @@ type s3Lister struct {
 }
 
 // listTrail lists the CloudTrail objects below prefix. When the prefix holds the CloudTrail key
-// layout (AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/), only the day prefixes inside
-// the window are listed, for the wanted accounts and regions; otherwise everything below prefix.
+// layout (AWSLogs/[o-ORG/]ACCOUNT/CloudTrail[-Digest]/REGION/YYYY/MM/DD/), only the day prefixes
+// inside the window are listed, for the wanted accounts and regions; otherwise everything below
+// prefix.
 func (l *s3Lister) listTrail(ctx context.Context, prefix string) ([]object, error) {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
@@ -62,16 +63,19 @@ func (l *s3Lister) listTrail(ctx context.Context, prefix string) ([]object, erro
 	if err != nil {
 		return nil, err
 	}
+	// Log files and the digests that vouch for them, by region.
 	var regionPrefixes []string
 	for _, acct := range accounts {
-		dirs, err := l.dirs(ctx, acct+"CloudTrail/")
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range dirs {
-			region := strings.TrimSuffix(strings.TrimPrefix(d, acct+"CloudTrail/"), "/")
-			if len(l.regions) == 0 || l.regions[region] {
-				regionPrefixes = append(regionPrefixes, d)
+		for _, folder := range []string{"CloudTrail/", "CloudTrail-Digest/"} {
+			dirs, err := l.dirs(ctx, acct+folder)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range dirs {
+				region := strings.TrimSuffix(strings.TrimPrefix(d, acct+folder), "/")
+				if len(l.regions) == 0 || l.regions[region] {
+					regionPrefixes = append(regionPrefixes, d)
+				}
 			}
 		}
 	}
@@ -199,7 +203,11 @@ func (l *s3Lister) object(key string, size int64, modified time.Time, etag strin
 		if err != nil {
 			return nil, awsclient.Describe("get s3://"+bucket+"/"+key, err)
 		}
-		return out.Body, nil
+		meta := make(map[string]string, len(out.Metadata))
+		for k, v := range out.Metadata {
+			meta[strings.ToLower(k)] = v
+		}
+		return withMetadata{out.Body, meta}, nil
 	}
 	classify(&o, "/"+key)
 	return o

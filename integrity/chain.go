@@ -22,6 +22,10 @@ type DigestFile struct {
 	// x-amz-meta-signature-algorithm; "" when unknown, as for a local copy, which keeps no
 	// metadata.
 	Signature, SignatureAlgorithm string
+	// SignatureVerified says the caller already verified Signature with VerifyDigest (ingest
+	// does, once per digest): Check does not verify it again. A signature that did not verify is
+	// left unverified, so that Check says why.
+	SignatureVerified bool
 }
 
 // ReadDigestFile makes the DigestFile of a digest found at obj from its inflated bytes and the
@@ -285,6 +289,8 @@ func (ck *checker) signature(f *DigestFile) {
 	switch {
 	case f.Signature == "":
 		notChecked(NoSignature, "the copy has no signature metadata")
+		return
+	case f.SignatureVerified:
 		return
 	case ck.c.Keys == nil:
 		notChecked(NoKeys, "no public keys are at hand")

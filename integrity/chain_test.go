@@ -263,6 +263,16 @@ func TestChain(t *testing.T) {
 			validDigests: 1, covered: []string{"h0..h1"},
 		},
 		{
+			name: "signatures_verified_before_need_no_keys", spec: trailSpec{hours: 2, logsIn: []int{1}}, window: window(0, 2),
+			input: func(c *integrity.Chain) {
+				c.Keys = nil
+				for i := range c.Digests {
+					c.Digests[i].SignatureVerified = true
+				}
+			},
+			validDigests: 2, validLogs: 1, covered: []string{"h0..h2"},
+		},
+		{
 			name: "rotated_key_verifies_the_digests_after_rotation", spec: trailSpec{hours: 4, logsIn: []int{3}, signer: func(h int) testkeys.Key {
 				if h >= 2 {
 					return testkeys.Rotated

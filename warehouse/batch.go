@@ -42,6 +42,8 @@ type Batch struct {
 	snapshots  []Snapshot
 	watermarks []Watermark
 	coverage   map[coverageKey]Coverage
+	digests    []DigestRow
+	publicKeys []PublicKey
 	finished   []committedFile // event files finished before the commit (see maxOpenPartitions)
 	rows       int
 	writes     int // AddEvents calls, to find the partition written to least recently
@@ -226,6 +228,12 @@ func (b *Batch) Cover(c Coverage) {
 }
 
 type coverageKey struct{ kind, account, region string }
+
+// AddDigest records a digest file, committed with the batch.
+func (b *Batch) AddDigest(d DigestRow) { b.digests = append(b.digests, d) }
+
+// AddPublicKeys records CloudTrail's public keys, committed with the batch.
+func (b *Batch) AddPublicKeys(keys []PublicKey) { b.publicKeys = append(b.publicKeys, keys...) }
 
 // SetWatermark records an API sync position, committed with the rows it covers.
 func (b *Batch) SetWatermark(w Watermark) { b.watermarks = append(b.watermarks, w) }

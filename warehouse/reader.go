@@ -90,6 +90,19 @@ func (r *Reader) checkSchema(ctx context.Context) error {
 	return nil
 }
 
+// laterTables are the catalog tables later migrations add: a reader of a catalog written before
+// them reads an empty relation of their schema instead (and says so: Outdated).
+var laterTables = []struct{ name, migration, empty string }{
+	{"coverage", "005_coverage", `SELECT ''::VARCHAR AS kind, ''::VARCHAR AS account, ''::VARCHAR AS region, now() AS oldest_event,
+		now() AS newest_event, 0::BIGINT AS last_run, now() AS updated_at WHERE false`},
+	{"digests", "006_integrity", `SELECT ''::VARCHAR AS source, ''::VARCHAR AS bucket, ''::VARCHAR AS object_key, ''::VARCHAR AS account,
+		''::VARCHAR AS region, ''::VARCHAR AS trail, ''::VARCHAR AS home_region, now() AS start_time, now() AS end_time,
+		''::VARCHAR AS sha256, ''::VARCHAR AS body, ''::VARCHAR AS problem, ''::VARCHAR AS signature,
+		''::VARCHAR AS signature_algorithm, ''::VARCHAR AS signature_status, 0::BIGINT AS run WHERE false`},
+	{"public_keys", "006_integrity", `SELECT ''::VARCHAR AS fingerprint, ''::BLOB AS value, now() AS valid_from, now() AS valid_until,
+		''::VARCHAR AS region, now() AS fetched_at WHERE false`},
+}
+
 // Outdated lists the catalog migrations the warehouse lacks: it was written by an older Sentinel
 // and what those migrations add reads as empty (coverage) until a writer (`sentinel ingest`,
 // `sentinel warehouse compact`) upgrades it.
@@ -127,9 +140,11 @@ func (r *Reader) createViews(ctx context.Context) error {
 			}
 		}
 	}
-	sources["{{coverage}}"] = "catalog.coverage"
-	if slices.Contains(r.outdated, "005_coverage") {
-		sources["{{coverage}}"] = `(SELECT * FROM (VALUES ('', '', '', now(), now(), 0::BIGINT, now())) AS c(kind, account, region, oldest_event, newest_event, last_run, updated_at) WHERE false)`
+	for _, t := range laterTables {
+		sources["{{"+t.name+"}}"] = "catalog." + t.name
+		if slices.Contains(r.outdated, t.migration) {
+			sources["{{"+t.name+"}}"] = "(" + t.empty + ")"
+		}
 	}
 	var pairs []string
 	for k, v := range sources {

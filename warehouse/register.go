@@ -52,6 +52,12 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 				return err
 			}
 		}
+		if err := upsertDigests(ctx, tx, b.digests, b.w.run); err != nil {
+			return err
+		}
+		if err := upsertPublicKeys(ctx, tx, b.publicKeys, now); err != nil {
+			return err
+		}
 		return upsertLedger(ctx, tx, b.ledger, b.w.run, now)
 	})
 	if err != nil {
@@ -77,30 +83,64 @@ func upsertCoverage(ctx context.Context, tx execer, c Coverage, run int64, now t
 	return nil
 }
 
+// upsertDigests records digest files, replacing what an earlier read of the same source found.
+func upsertDigests(ctx context.Context, tx execer, digests []DigestRow, run int64) error {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	for len(digests) > 0 {
+		chunk := digests[:min(ledgerChunk, len(digests))]
+		digests = digests[len(chunk):]
+		args := make([]any, 0, 16*len(chunk))
+		for _, d := range chunk {
+			args = append(args, d.Source, d.Bucket, d.Key, d.Account, d.Region, d.Trail, d.HomeRegion, nullTime(d.Start), d.End.UTC(),
+				nullString(d.SHA256), nullString(d.Body), nullString(d.Problem), nullString(d.Signature), nullString(d.SignatureAlgorithm),
+				d.SignatureStatus, run)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO digests VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "), args...); err != nil {
+			return fmt.Errorf("record %d digest files (first %s): %w", len(chunk), chunk[0].Source, err)
+		}
+	}
+	return nil
+}
+
+// upsertPublicKeys records CloudTrail's public keys.
+func upsertPublicKeys(ctx context.Context, tx execer, keys []PublicKey, now time.Time) error {
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO public_keys VALUES (?, ?, ?, ?, ?, ?)`,
+			k.Fingerprint, k.Value, nullTime(k.ValidFrom), nullTime(k.ValidUntil), k.Region, now.UTC()); err != nil {
+			return fmt.Errorf("record public key %s: %w", k.Fingerprint, err)
+		}
+	}
+	return nil
+}
+
 // ledgerChunk is how many ledger entries go into one INSERT: one statement per entry costs a
 // round trip through DuckDB's planner each, which dominated runs over many small files.
 const ledgerChunk = 256
 
 func upsertLedger(ctx context.Context, tx execer, entries []LedgerEntry, run int64, now time.Time) error {
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	entries = lastPerSource(entries)
 	for len(entries) > 0 {
 		chunk := entries[:min(ledgerChunk, len(entries))]
 		entries = entries[len(chunk):]
-		args := make([]any, 0, 16*len(chunk))
+		args := make([]any, 0, 18*len(chunk))
 		for _, e := range chunk {
+			var members any
+			if e.GzipMembers > 0 {
+				members = e.GzipMembers
+			}
 			args = append(args, e.Source, e.Kind, e.Size, nullTime(e.MTime), nullString(e.ETag), e.Status,
 				nullString(e.Error), e.Events, e.Stored, e.Duplicates, e.OutOfWindow, nullTime(e.WindowStart),
-				nullTime(e.WindowEnd), run, run, now.UTC())
+				nullTime(e.WindowEnd), run, run, now.UTC(), nullString(e.ContentSHA256), members)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO ingest_files (source, kind, size, mtime, etag, status, error, events, stored,
-		duplicates, out_of_window, window_start, window_end, first_run, last_run, ingested_at)
+		duplicates, out_of_window, window_start, window_end, first_run, last_run, ingested_at, content_sha256, gzip_members)
 		VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+`
 		ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
 		etag = excluded.etag, status = excluded.status, error = excluded.error, events = excluded.events,
 		stored = excluded.stored, duplicates = excluded.duplicates, out_of_window = excluded.out_of_window,
 		window_start = excluded.window_start, window_end = excluded.window_end, last_run = excluded.last_run,
-		ingested_at = excluded.ingested_at`, args...)
+		ingested_at = excluded.ingested_at, content_sha256 = excluded.content_sha256, gzip_members = excluded.gzip_members`, args...)
 		if err != nil {
 			return fmt.Errorf("record %d sources in the ledger (first %s): %w", len(chunk), chunk[0].Source, err)
 		}

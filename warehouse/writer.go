@@ -36,6 +36,34 @@ type LedgerEntry struct {
 	OutOfWindow int64
 	WindowStart time.Time // zero = open
 	WindowEnd   time.Time // zero = open
+	// ContentSHA256 is the hex SHA-256 of a trail log file's inflated bytes ("" for other
+	// objects, and for files ingested before Sentinel hashed them); GzipMembers how many gzip
+	// members it had (0: not gzip).
+	ContentSHA256 string
+	GzipMembers   int
+}
+
+// DigestRow is a CloudTrail digest file as ingest read it (the digests table).
+type DigestRow struct {
+	Source string // the ledger's source
+	// Bucket and Key are where CloudTrail delivered it: for an S3 source, where it was found; for
+	// a local copy, the bucket and key prefix its content names, with its path from AWSLogs/.
+	Bucket, Key                        string
+	Account, Region, Trail, HomeRegion string
+	Start, End                         time.Time // Start is zero when it could not be read
+	SHA256                             string    // of the inflated bytes; "" when it could not be inflated
+	Body                               string    // the inflated JSON; "" when it could not be read
+	Problem                            string    // why it could not be read
+	Signature, SignatureAlgorithm      string    // S3 metadata; "" for a local copy
+	SignatureStatus                    string    // valid | bad | unknown_key | not_checked
+}
+
+// PublicKey is one of CloudTrail's public keys (ListPublicKeys), DER (PKCS#1).
+type PublicKey struct {
+	Fingerprint           string
+	Value                 []byte
+	ValidFrom, ValidUntil time.Time
+	Region                string
 }
 
 // Snapshot describes one snapshot of the session table.
@@ -266,7 +294,8 @@ func (w *Writer) Ledger(ctx context.Context) (map[string]LedgerEntry, error) {
 	}
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT source, kind, coalesce(size, 0), mtime, coalesce(etag, ''), status, coalesce(error, ''),
-		events, stored, duplicates, out_of_window, window_start, window_end FROM ingest_files`)
+		events, stored, duplicates, out_of_window, window_start, window_end, coalesce(content_sha256, ''), coalesce(gzip_members, 0)
+		FROM ingest_files`)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
@@ -276,7 +305,7 @@ func (w *Writer) Ledger(ctx context.Context) (map[string]LedgerEntry, error) {
 		var e LedgerEntry
 		var mtime, ws, we sql.NullTime
 		if err := rows.Scan(&e.Source, &e.Kind, &e.Size, &mtime, &e.ETag, &e.Status, &e.Error,
-			&e.Events, &e.Stored, &e.Duplicates, &e.OutOfWindow, &ws, &we); err != nil {
+			&e.Events, &e.Stored, &e.Duplicates, &e.OutOfWindow, &ws, &we, &e.ContentSHA256, &e.GzipMembers); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
 		e.MTime, e.WindowStart, e.WindowEnd = mtime.Time, ws.Time, we.Time
