@@ -30,24 +30,11 @@ type withMetadata struct {
 	meta map[string]string
 }
 
-// trailKey is the part of an object's path or key that CloudTrail's layout names, from its
-// AWSLogs/ folder on ("" outside the layout).
-func trailKey(source string) string {
-	i := strings.LastIndex(source, "/AWSLogs/")
-	if i < 0 {
-		if strings.HasPrefix(source, "AWSLogs/") {
-			return source
-		}
-		return ""
-	}
-	return source[i+1:]
-}
-
 // readDigest reads a digest file: its inflated bytes, their hash, its content and, from S3, its
 // signature, checked against CloudTrail's public keys when there are any.
 func (r *reader) readDigest(ctx context.Context, oc *outcome, keys []integrity.PublicKey) {
 	o := oc.obj
-	key := trailKey(o.source)
+	key := integrity.TrailKey(o.source)
 	k, err := integrity.ParseDigestKey(key)
 	if err != nil {
 		oc.err = fmt.Errorf("not a CloudTrail digest file name: %w", err)
@@ -80,7 +67,7 @@ func (r *reader) readDigest(ctx context.Context, oc *outcome, keys []integrity.P
 		if !strings.HasPrefix(o.source, "s3://") {
 			// A local copy keeps no bucket: it is where the digest says CloudTrail delivered it,
 			// under the key prefix it names.
-			obj = integrity.Object{Bucket: d.S3Bucket, Key: keyPrefix(d.S3Object) + key}
+			obj = integrity.Object{Bucket: d.S3Bucket, Key: integrity.KeyPrefix(d.S3Object) + key}
 		}
 	} else {
 		row.Problem = f.Problem.Error()
@@ -98,14 +85,6 @@ func objectOf(source, key string) integrity.Object {
 		return integrity.Object{Bucket: bucket, Key: k}
 	}
 	return integrity.Object{Key: key}
-}
-
-// keyPrefix is the prefix of a trail's keys before AWSLogs/ ("" when there is none).
-func keyPrefix(key string) string {
-	if i := strings.Index(key, "AWSLogs/"); i > 0 {
-		return key[:i]
-	}
-	return ""
 }
 
 // signatureStatus checks a readable digest's signature, when it has one and there are keys.

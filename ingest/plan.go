@@ -218,7 +218,7 @@ func set(values []string) map[string]bool {
 type digestRange map[string][2]time.Time
 
 func (r digestRange) add(o object) {
-	k, err := integrity.ParseDigestKey(trailKey(o.source))
+	k, err := integrity.ParseDigestKey(integrity.TrailKey(o.source))
 	if err != nil {
 		return
 	}

@@ -252,3 +252,24 @@ func validTrailName(s string) bool {
 	}
 	return true
 }
+
+// TrailKey is the part of a path or S3 key that CloudTrail's layout names, from its AWSLogs/
+// folder on ("" when it has none): the key of a local copy's file without the trail's prefix.
+func TrailKey(path string) string {
+	if strings.HasPrefix(path, "AWSLogs/") {
+		return path
+	}
+	if i := strings.LastIndex(path, "/AWSLogs/"); i >= 0 {
+		return path[i+1:]
+	}
+	return ""
+}
+
+// KeyPrefix is the trail's key prefix of a key, up to and with the "/" before AWSLogs/ ("" when
+// there is none).
+func KeyPrefix(key string) string {
+	if i := strings.Index(key, "/AWSLogs/"); i >= 0 {
+		return key[:i+1]
+	}
+	return ""
+}

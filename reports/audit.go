@@ -50,6 +50,10 @@ type AuditInput struct {
 	Profiles []profiles.Profile
 	// NotProfiles are role ARN patterns of roles that are deliberately no profile (config file).
 	NotProfiles []string
+	// RequireIntegrity makes a trail without digest files (log file validation off) a reason the
+	// verdict is INCONCLUSIVE; RequireSignatures likewise digests whose signature could not be
+	// checked (local copies).
+	RequireIntegrity, RequireSignatures bool
 	Format      string
 }
 

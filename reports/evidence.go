@@ -11,6 +11,7 @@ import (
 
 	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/verdict"
+	"github.com/sentinel-audit/sentinel/window"
 )
 
 // EvidenceReport is what the verdict rests on, shown before every audit's numbers: the window, per
@@ -22,7 +23,21 @@ type EvidenceReport struct {
 	Accounts  []verdict.Span `json:"accounts"`
 	Snapshots SnapshotsSeen  `json:"snapshots"`
 	// Integrity says whether the log files were proven whole and unchanged.
-	Integrity string `json:"integrity"`
+	Integrity IntegritySummary `json:"integrity"`
+}
+
+// IntegritySummary is what log file validation said about the window, for the accounts in scope.
+type IntegritySummary struct {
+	Summary              string         `json:"summary"`
+	Digests              int            `json:"digests"`
+	ValidDigests         int            `json:"valid_digests"`
+	LogFiles             int            `json:"log_files"`
+	ValidLogFiles        int            `json:"valid_log_files"`
+	SignaturesNotChecked int            `json:"signatures_not_checked"`
+	Findings             map[string]int `json:"findings"`
+	// NotValidated are the accounts and regions whose trail delivered log files in the window but
+	// no digests.
+	NotValidated []string `json:"not_validated"`
 }
 
 // SnapshotsSeen summarizes the session-table snapshots ingested.
@@ -31,9 +46,6 @@ type SnapshotsSeen struct {
 	FirstTakenAt *time.Time `json:"first_taken_at"`
 	LastTakenAt  *time.Time `json:"last_taken_at"`
 }
-
-// integrityNotVerified is the Evidence's integrity line until digests are checked.
-const integrityNotVerified = "not verified: no CloudTrail digest files were checked"
 
 // scope is what a verdict is about: the profiles it concerns (nil: every profile), whether a
 // policy is what it judges, and what stands proven whatever else is unknown.
@@ -76,14 +88,105 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 		sort.Strings(f.Accounts)
 	}
 	f.Spans = ev.Spans
-	rep := EvidenceReport{StartTime: w.Since.UTC(), EndTime: w.Until.UTC(), Accounts: []verdict.Span{}, Integrity: integrityNotVerified,
+	rep := EvidenceReport{StartTime: w.Since.UTC(), EndTime: w.Until.UTC(), Accounts: []verdict.Span{},
 		Snapshots: SnapshotsSeen{Count: ev.Snapshots.Count, FirstTakenAt: ev.Snapshots.FirstTakenAt, LastTakenAt: ev.Snapshots.LastTakenAt}}
-	for _, sp := range ev.Spans {
+	if !slices.Contains(a.reader.Outdated(), "006_integrity") {
+		checked, err := queries.CheckIntegrity(ctx, a.reader.DB(), w, f.Accounts)
+		if err != nil {
+			return verdict.Verdict{}, EvidenceReport{}, err
+		}
+		f.Spans = append(f.Spans, digestSpans(checked)...)
+		f.Integrity, rep.Integrity = integrityFacts(checked, ev.Spans, f.Accounts, w)
+	} else {
+		rep.Integrity = IntegritySummary{Summary: "not verified: the warehouse predates log file validation (ingest once to upgrade it)", Findings: map[string]int{}, NotValidated: []string{}}
+	}
+	f.Integrity.RequireIntegrity, f.Integrity.RequireSignatures = a.in.RequireIntegrity, a.in.RequireSignatures
+	for _, sp := range f.Spans {
 		if f.Accounts == nil || slices.Contains(f.Accounts, sp.Account) {
 			rep.Accounts = append(rep.Accounts, sp)
 		}
 	}
+	sort.SliceStable(rep.Accounts, func(i, j int) bool {
+		a, b := rep.Accounts[i], rep.Accounts[j]
+		if a.Account != b.Account {
+			return a.Account < b.Account
+		}
+		return a.Region < b.Region
+	})
 	return verdict.Decide(f), rep, nil
+}
+
+// digestSpans are the hours the readable digests vouch for, as evidence.
+func digestSpans(in queries.Integrity) []verdict.Span {
+	var out []verdict.Span
+	for _, r := range in.Regions {
+		for _, c := range r.Covered {
+			out = append(out, verdict.Span{Kind: "digest", Account: r.Account, Region: r.Region, From: c.From.UTC(), Until: c.To.UTC()})
+		}
+	}
+	return out
+}
+
+// integrityFacts sums what log file validation found for the verdict and the Evidence. Accounts
+// and regions whose trail delivered log files in the window but that have no digest there are not
+// validated.
+func integrityFacts(in queries.Integrity, spans []verdict.Span, accounts []string, w window.Window) (verdict.Integrity, IntegritySummary) {
+	f := verdict.Integrity{Findings: map[string]int{}}
+	s := IntegritySummary{Findings: map[string]int{}, NotValidated: []string{}}
+	digested := map[string]bool{}
+	for _, r := range in.Regions {
+		digested[r.Account+" "+r.Region] = r.Digests > 0
+		s.Digests += r.Digests
+		s.ValidDigests += r.ValidDigests
+		s.LogFiles += r.LogFiles
+		s.ValidLogFiles += r.ValidLogFiles
+		s.SignaturesNotChecked += r.SignaturesNotChecked
+		for k, n := range r.Counts {
+			s.Findings[k] += n
+			f.Findings[k] += n
+		}
+	}
+	for _, fi := range in.Findings {
+		if len(f.Examples) == 3 {
+			break
+		}
+		name := fi.Object
+		if name == "" {
+			name = fi.Account + " " + fi.Region
+		}
+		f.Examples = append(f.Examples, fmt.Sprintf("%s %s", strings.ReplaceAll(fi.Kind, "_", " "), name))
+	}
+	for _, sp := range spans {
+		ar := sp.Account + " " + sp.Region
+		inWindow := sp.From.Before(w.Until) && sp.Until.After(w.Since)
+		if sp.Kind == "trail" && inWindow && !digested[ar] && (accounts == nil || slices.Contains(accounts, sp.Account)) && !slices.Contains(s.NotValidated, ar) {
+			s.NotValidated = append(s.NotValidated, ar)
+		}
+	}
+	sort.Strings(s.NotValidated)
+	f.NotValidated, f.SignaturesNotChecked = s.NotValidated, s.SignaturesNotChecked
+	var parts []string
+	switch {
+	case s.Digests == 0 && len(s.NotValidated) > 0:
+		parts = append(parts, "not verified: log file validation is off for this trail (no digest files)")
+	case s.Digests == 0:
+		parts = append(parts, "not verified: no CloudTrail digest files in the window")
+	default:
+		parts = append(parts, fmt.Sprintf("log files validated %d of %d, digests %d of %d", s.ValidLogFiles, s.LogFiles, s.ValidDigests, s.Digests))
+		if s.SignaturesNotChecked > 0 {
+			parts = append(parts, fmt.Sprintf("signatures not checked for %s (local copy)", plural(s.SignaturesNotChecked, "digest")))
+		} else {
+			parts = append(parts, "signatures checked")
+		}
+		if len(s.NotValidated) > 0 {
+			parts = append(parts, "no digests for "+strings.Join(s.NotValidated, ", "))
+		}
+	}
+	if n := len(in.Findings); n > 0 {
+		parts = append(parts, plural(n, "finding")+" (sentinel audit integrity)")
+	}
+	s.Summary = strings.Join(parts, "; ")
+	return f, s
 }
 
 // knownProfiles are the profiles the warehouse, the profile map and the policy know.
@@ -160,7 +263,7 @@ func writeEvidenceTable(out io.Writer, e EvidenceReport) {
 		fmt.Fprintf(out, ", taken %s .. %s", stamp(*e.Snapshots.FirstTakenAt), stamp(*e.Snapshots.LastTakenAt))
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "  Integrity: %s\n\n", e.Integrity)
+	fmt.Fprintf(out, "  Integrity: %s\n\n", e.Integrity.Summary)
 }
 
 // writeVerdictTable writes the Result line and every reason with what to do about it.
@@ -197,7 +300,7 @@ func verdictCSV(v verdict.Verdict, e EvidenceReport) []string {
 			until = s.Until
 		}
 	}
-	return []string{string(v.Result), strings.Join(codes, ";"), stampOrEmpty(from), stampOrEmpty(until), itoa(e.Snapshots.Count), e.Integrity}
+	return []string{string(v.Result), strings.Join(codes, ";"), stampOrEmpty(from), stampOrEmpty(until), itoa(e.Snapshots.Count), e.Integrity.Summary}
 }
 
 func stampOrEmpty(t time.Time) string {

@@ -29,8 +29,11 @@ func IngestLine(r *ingest.Result) string {
 			plural(r.FilesUnchanged, "file"), skippedDetail(r, false), elapsed)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "ingest: %s read, %d skipped (%s), %d failed; ",
-		plural(r.FilesRead, "file"), r.FilesUnchanged+r.FilesOutsideWindow+r.DigestFiles+r.InsightFiles, skippedDetail(r, true), r.FilesFailed)
+	fmt.Fprintf(&b, "ingest: %s read", plural(r.FilesRead, "file"))
+	if r.DigestFiles > 0 {
+		fmt.Fprintf(&b, " and %s", plural(r.DigestFiles, "digest file"))
+	}
+	fmt.Fprintf(&b, ", %d skipped (%s), %d failed; ", r.FilesUnchanged+r.FilesOutsideWindow+r.InsightFiles, skippedDetail(r, true), r.FilesFailed)
 	fmt.Fprintf(&b, "%s stored, %d duplicate, %d out of window", plural64(r.EventsStored, "event"), r.EventsDuplicate, r.EventsOutOfWindow)
 	if r.RecordsRejected > 0 {
 		fmt.Fprintf(&b, ", %d rejected", r.RecordsRejected)
@@ -47,7 +50,7 @@ func skippedDetail(r *ingest.Result, withUnchanged bool) string {
 	if withUnchanged && r.FilesUnchanged > 0 {
 		parts = append(parts, fmt.Sprintf("%d unchanged", r.FilesUnchanged))
 	}
-	parts = append(parts, fmt.Sprintf("%d digest", r.DigestFiles), fmt.Sprintf("%d insight", r.InsightFiles))
+	parts = append(parts, fmt.Sprintf("%d insight", r.InsightFiles))
 	if r.FilesOutsideWindow > 0 {
 		parts = append(parts, fmt.Sprintf("%d outside the window", r.FilesOutsideWindow))
 	}

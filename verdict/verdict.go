@@ -45,6 +45,9 @@ const (
 	ReasonFailedFiles       = "files_failed"
 	ReasonUnverified        = "sessions_unverified"
 	ReasonOutdated          = "warehouse_outdated"
+	ReasonIntegrity         = "integrity_findings"
+	ReasonNotValidated      = "integrity_not_verified"
+	ReasonNoSignatures      = "signatures_not_checked"
 )
 
 // Reason is one thing Sentinel cannot know, and what to do about it.
@@ -102,6 +105,24 @@ type Facts struct {
 	// Outdated are the catalog migrations the warehouse lacks (written by an older Sentinel):
 	// what they add, such as the coverage of event files, reads as empty.
 	Outdated []string
+	// Integrity is what checking the CloudTrail digests of the accounts in scope found.
+	Integrity Integrity
+}
+
+// Integrity is what log file validation says about the window, for the accounts in scope.
+type Integrity struct {
+	// Findings count the problems by kind (missing, modified, chain_broken, gap, logging_off,
+	// unlisted, extra_gzip_data); Examples name a few of them.
+	Findings map[string]int
+	Examples []string
+	// NotValidated are the accounts and regions ("ACCOUNT REGION") whose trail delivered log
+	// files in the window but no digest: log file validation is off for the trail.
+	NotValidated []string
+	// SignaturesNotChecked counts the digests whose signature could not be checked (a local copy
+	// keeps no S3 metadata).
+	SignaturesNotChecked int
+	// RequireIntegrity makes NotValidated, RequireSignatures SignaturesNotChecked, reasons.
+	RequireIntegrity, RequireSignatures bool
 }
 
 // Decide weighs the facts.
@@ -123,6 +144,7 @@ func Decide(f Facts) Verdict {
 			fmt.Sprintf("map it: a [profile %s] section with role_arn in the AWS config file (--aws-config, or defaults.aws_config), or an entry {name: %s, role_arn: ...} under profiles: in the Sentinel config file", p, p)})
 	}
 	reasons = append(reasons, coverageReasons(f)...)
+	reasons = append(reasons, integrityReasons(f)...)
 	if n := len(f.FailedFiles); n > 0 {
 		names := make([]string, 0, 3)
 		for _, ff := range f.FailedFiles[:min(n, 3)] {
@@ -157,6 +179,35 @@ func Decide(f Facts) Verdict {
 		v.Reasons = []Reason{}
 	}
 	return v
+}
+
+// integrityReasons are what log file validation could not prove.
+func integrityReasons(f Facts) []Reason {
+	var reasons []Reason
+	in := f.Integrity
+	if len(in.Findings) > 0 {
+		kinds := make([]string, 0, len(in.Findings))
+		total := 0
+		for k, n := range in.Findings {
+			kinds = append(kinds, fmt.Sprintf("%d %s", n, strings.ReplaceAll(k, "_", " ")))
+			total += n
+		}
+		sort.Strings(kinds)
+		reasons = append(reasons, Reason{ReasonIntegrity,
+			fmt.Sprintf("the CloudTrail logs of the window do not check out against their digests (%s; e.g. %s): events may be missing or altered", strings.Join(kinds, ", "), strings.Join(in.Examples, "; ")),
+			fmt.Sprintf("`sentinel audit integrity --since %s --until %s` names every file; restore the missing or altered files from a copy you trust and ingest them, or have the trail's owner explain each finding", stamp(f.Window.Since), stamp(f.Window.Until))})
+	}
+	if in.RequireIntegrity && len(in.NotValidated) > 0 {
+		reasons = append(reasons, Reason{ReasonNotValidated,
+			fmt.Sprintf("log file integrity is not verified for %s: its trail delivered log files but no digest files (log file validation is off)", strings.Join(in.NotValidated, ", ")),
+			"turn on log file validation for the trail (`aws cloudtrail update-trail --enable-log-file-validation`) and ingest its CloudTrail-Digest folders; until then, drop --require-integrity to judge without it"})
+	}
+	if in.RequireSignatures && in.SignaturesNotChecked > 0 {
+		reasons = append(reasons, Reason{ReasonNoSignatures,
+			fmt.Sprintf("the signatures of %s were not checked: a local copy keeps no S3 metadata, so a digest could have been forged with the files it lists", plural(in.SignaturesNotChecked, "digest file")),
+			"ingest the trail from S3 (`sentinel ingest --source s3://BUCKET`), where the signatures are, or drop --require-signatures"})
+	}
+	return reasons
 }
 
 // regionSpan is the hull of an account and region's spans.

@@ -14,12 +14,21 @@ import (
 )
 
 // auditFlags are every audit command's: the window, one profile, the policy and profile map, the
-// output format.
+// output format, and what the verdict requires of the logs' integrity.
 func auditFlags() []cli.Flag {
 	return flagSet(windowFlags("7d"),
 		[]cli.Flag{&cli.StringFlag{Name: "profile", Usage: "only this profile"}},
 		policyMapFlags(),
-		[]cli.Flag{formatFlag(reports.FormatTable, "table, json or csv")})
+		[]cli.Flag{formatFlag(reports.FormatTable, "table, json or csv")},
+		integrityFlags())
+}
+
+// integrityFlags say what the verdict requires of log file validation.
+func integrityFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "require-integrity", Usage: "INCONCLUSIVE when a trail in scope delivered log files without digest files (log file validation off)"},
+		&cli.BoolFlag{Name: "require-signatures", Usage: "INCONCLUSIVE when digest signatures could not be checked (a local copy keeps no S3 metadata)"},
+	}
 }
 
 func auditCommand() *cli.Command {
@@ -76,6 +85,35 @@ func auditCommand() *cli.Command {
 				},
 			},
 			{
+				Name:  "integrity",
+				Usage: "are the CloudTrail logs of the window whole? digests, their signatures and the log files they list",
+				Description: "CloudTrail's log file validation delivers, per account, region and hour, a signed digest file listing\n" +
+					"each log file of that hour with its SHA-256, chained to the previous digest. Per account and region this\n" +
+					"checks the chain, the signatures (S3 sources; the public keys come from CloudTrail ListPublicKeys at ingest)\n" +
+					"and the hashes ingest computed, and names every log file that is missing, modified or unlisted, every broken\n" +
+					"link, gap, and span when logging or validation was off. A local copy keeps no S3 metadata: its hashes and\n" +
+					"chain are checked, its signatures are not (--require-signatures makes that a finding).\n\n" +
+					"Exit status: 0 when every digest and log file checks out, 1 on any finding (an account and region whose\n" +
+					"trail delivered log files but no digests counts: it is not validated), 2 on error.",
+				Flags: flagSet(windowFlags("7d"), []cli.Flag{
+					&cli.StringFlag{Name: "accounts", Usage: "only these account ids (comma-separated)"},
+					&cli.StringFlag{Name: "regions", Usage: "only these regions (comma-separated)"},
+					formatFlag(reports.FormatTable, "table, json or csv (the findings)"),
+					&cli.BoolFlag{Name: "require-signatures", Usage: "a digest whose signature could not be checked (local copy) is a finding"},
+				}),
+				Action: func(c *cli.Context) error {
+					in, err := integrityInput(c, time.Now())
+					if err != nil {
+						return err
+					}
+					res, err := reports.Integrity(c.Context, in, c.App.Writer, c.App.ErrWriter)
+					if err != nil {
+						return err
+					}
+					return verdictExit(res)
+				},
+			},
+			{
 				Name:  "untracked-sessions",
 				Usage: "every issuance that was not tracked, with who, where from, and why",
 				Description: "Lists the issuances not tracked (orphaned, unverified, untracked_sentinel, non_sentinel_format,\n" +
@@ -120,6 +158,11 @@ func auditFromFlags(c *cli.Context, now time.Time) (reports.AuditInput, error) {
 		return reports.AuditInput{}, err
 	}
 	return auditInput(c, cfg, now)
+}
+
+func integrityInput(c *cli.Context, now time.Time) (reports.IntegrityInput, error) {
+	in, err := auditFromFlags(c, now)
+	return reports.IntegrityInput{AuditInput: in, Accounts: splitList(c.String("accounts")), Regions: splitList(c.String("regions"))}, err
 }
 
 func sessionComplianceInput(c *cli.Context, now time.Time) (reports.SessionComplianceInput, error) {

@@ -90,6 +90,7 @@ func auditInput(c *cli.Context, cfg *config.Config, now time.Time) (reports.Audi
 		return in, fmt.Errorf("--since must not be empty")
 	}
 	in.Profile = c.String("profile")
+	in.RequireIntegrity, in.RequireSignatures = c.Bool("require-integrity"), c.Bool("require-signatures")
 	return in, nil
 }
 
