@@ -6,6 +6,7 @@ package awsclient
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -45,6 +46,9 @@ type Config struct {
 	SDK         aws.Config
 	EndpointURL string
 	MaxAttempts int
+	// S3PathStyle addresses buckets in the path, as S3-compatible stores and emulators want: set
+	// when S3's endpoint is not AWS's (EndpointURL, AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3).
+	S3PathStyle bool
 }
 
 // Load reads the SDK's configuration the usual way: environment, shared config and credentials
@@ -75,7 +79,8 @@ func Load(ctx context.Context, o Options) (Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = o.DefaultRegion
 	}
-	return Config{SDK: cfg, EndpointURL: o.EndpointURL, MaxAttempts: o.MaxAttempts}, nil
+	pathStyle := o.EndpointURL != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	return Config{SDK: cfg, EndpointURL: o.EndpointURL, MaxAttempts: o.MaxAttempts, S3PathStyle: pathStyle}, nil
 }
 
 // retryer is the retry policy of every client: the SDK's standard retryer (exponential backoff
@@ -102,9 +107,9 @@ func (c Config) endpoint() *string {
 func (c Config) S3() *s3.Client {
 	return s3.NewFromConfig(c.SDK, func(o *s3.Options) {
 		o.Retryer = c.retryer()
+		o.UsePathStyle = c.S3PathStyle || c.EndpointURL != ""
 		if e := c.endpoint(); e != nil {
 			o.BaseEndpoint = e
-			o.UsePathStyle = true
 		}
 	})
 }

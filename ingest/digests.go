@@ -31,16 +31,13 @@ type withMetadata struct {
 }
 
 // readDigest reads a digest file: its inflated bytes, their hash, its content and, from S3, its
-// signature, checked against CloudTrail's public keys when there are any.
+// signature, checked against CloudTrail's public keys when there are any. Its stream (account,
+// region, trail) comes from its key; a local file outside the AWSLogs/ layout is named by the key
+// its content says CloudTrail delivered it to.
 func (r *reader) readDigest(ctx context.Context, oc *outcome, keys []integrity.PublicKey) {
 	o := oc.obj
 	key := integrity.TrailKey(o.source)
-	k, err := integrity.ParseDigestKey(key)
-	if err != nil {
-		oc.err = fmt.Errorf("not a CloudTrail digest file name: %w", err)
-		return
-	}
-	row := warehouse.DigestRow{Source: o.source, Account: k.Account, Region: k.Region, Trail: k.Trail, HomeRegion: k.HomeRegion, End: k.End}
+	k, keyErr := integrity.ParseDigestKey(key)
 	stored, meta, err := r.readStored(ctx, o)
 	if err != nil {
 		oc.err = err
@@ -59,6 +56,20 @@ func (r *reader) readDigest(ctx context.Context, oc *outcome, keys []integrity.P
 		f = integrity.DigestFile{Object: obj, Problem: err}
 	} else {
 		f = integrity.ReadDigestFile(obj, inflated, meta["signature"], meta["signature-algorithm"])
+	}
+	if keyErr != nil {
+		if f.Digest == nil {
+			oc.err = fmt.Errorf("not a CloudTrail digest file: %w", keyErr)
+			return
+		}
+		if k, keyErr = integrity.ParseDigestKey(f.Digest.S3Object); keyErr != nil {
+			oc.err = fmt.Errorf("not a CloudTrail digest file: %w", keyErr)
+			return
+		}
+		key = f.Digest.S3Object
+	}
+	row := warehouse.DigestRow{Source: o.source, Account: k.Account, Region: k.Region, Trail: k.Trail, HomeRegion: k.HomeRegion, End: k.End}
+	if f.Problem == nil || !f.Hash.IsZero() {
 		row.SHA256, row.Signature, row.SignatureAlgorithm = f.Hash.String(), f.Signature, f.SignatureAlgorithm
 	}
 	if f.Digest != nil {
@@ -67,7 +78,7 @@ func (r *reader) readDigest(ctx context.Context, oc *outcome, keys []integrity.P
 		if !strings.HasPrefix(o.source, "s3://") {
 			// A local copy keeps no bucket: it is where the digest says CloudTrail delivered it,
 			// under the key prefix it names.
-			obj = integrity.Object{Bucket: d.S3Bucket, Key: integrity.KeyPrefix(d.S3Object) + key}
+			obj = integrity.Object{Bucket: d.S3Bucket, Key: integrity.KeyPrefix(d.S3Object) + integrity.TrailKey(key)}
 		}
 	} else {
 		row.Problem = f.Problem.Error()

@@ -39,8 +39,8 @@ func ReadDigestFile(obj Object, inflated []byte, signature, algorithm string) Di
 	return f
 }
 
-// end is the digest's end time: its digestEndTime, or the time its key names when unreadable.
-func (f *DigestFile) end() time.Time {
+// End is the digest's end time: its digestEndTime, or the time its key names when unreadable.
+func (f *DigestFile) End() time.Time {
 	if f.Digest != nil {
 		return f.Digest.EndTime
 	}
@@ -51,12 +51,12 @@ func (f *DigestFile) end() time.Time {
 	return k.End
 }
 
-// span is the hour the digest covers; only its end when it is unreadable.
-func (f *DigestFile) span() Span {
+// Span is the hour the digest covers; only its end when it is unreadable.
+func (f *DigestFile) Span() Span {
 	if f.Digest != nil {
 		return Span{f.Digest.StartTime, f.Digest.EndTime}
 	}
-	return Span{To: f.end()}
+	return Span{To: f.End()}
 }
 
 // Span is the half-open time range [From, To).
@@ -193,7 +193,7 @@ type Finding struct {
 func Check(c Chain) Result {
 	files := slices.Clone(c.Digests)
 	slices.SortStableFunc(files, func(a, b DigestFile) int {
-		return cmp.Or(a.end().Compare(b.end()), cmp.Compare(a.Object.Key, b.Object.Key))
+		return cmp.Or(a.End().Compare(b.End()), cmp.Compare(a.Object.Key, b.Object.Key))
 	})
 	index := make(map[Object]int, len(files))
 	for i, f := range files {
@@ -247,7 +247,7 @@ func (ck *checker) add(f Finding) {
 }
 
 func (ck *checker) broken(f *DigestFile, r Reason, by Object, format string, args ...any) {
-	ck.add(Finding{Kind: ChainBroken, Reason: r, Object: f.Object, By: by, Span: f.span(), Detail: fmt.Sprintf(format, args...)})
+	ck.add(Finding{Kind: ChainBroken, Reason: r, Object: f.Object, By: by, Span: f.Span(), Detail: fmt.Sprintf(format, args...)})
 }
 
 // digest checks files[i]: itself, its log files and its link to its predecessor. It returns the
@@ -270,11 +270,11 @@ func (ck *checker) digest(i int) int {
 		h, ok := ck.c.LogFiles[o]
 		switch {
 		case !ok:
-			ck.add(Finding{Kind: Missing, Object: o, By: f.Object, Span: f.span(), Detail: fmt.Sprintf("The log file %s, listed by the digest %s, is not in the store.", o, f.Object)})
+			ck.add(Finding{Kind: Missing, Object: o, By: f.Object, Span: f.Span(), Detail: fmt.Sprintf("The log file %s, listed by the digest %s, is not in the store.", o, f.Object)})
 		case h.IsZero():
-			ck.add(Finding{Kind: Modified, Object: o, By: f.Object, Span: f.span(), Detail: fmt.Sprintf("The log file %s cannot be read, so it cannot have the hash %s its digest lists.", o, lf.Hash)})
+			ck.add(Finding{Kind: Modified, Object: o, By: f.Object, Span: f.Span(), Detail: fmt.Sprintf("The log file %s cannot be read, so it cannot have the hash %s its digest lists.", o, lf.Hash)})
 		case h != lf.Hash:
-			ck.add(Finding{Kind: Modified, Object: o, By: f.Object, Span: f.span(), Detail: fmt.Sprintf("The log file %s hashes to %s, not to %s as its digest lists.", o, h, lf.Hash)})
+			ck.add(Finding{Kind: Modified, Object: o, By: f.Object, Span: f.Span(), Detail: fmt.Sprintf("The log file %s hashes to %s, not to %s as its digest lists.", o, h, lf.Hash)})
 		default:
 			ck.validLogFiles++
 		}
@@ -284,7 +284,7 @@ func (ck *checker) digest(i int) int {
 
 func (ck *checker) signature(f *DigestFile) {
 	notChecked := func(r Reason, why string) {
-		ck.add(Finding{Kind: SignatureNotChecked, Reason: r, Object: f.Object, Span: f.span(), Detail: fmt.Sprintf("The signature of the digest %s was not checked: %s.", f.Object, why)})
+		ck.add(Finding{Kind: SignatureNotChecked, Reason: r, Object: f.Object, Span: f.Span(), Detail: fmt.Sprintf("The signature of the digest %s was not checked: %s.", f.Object, why)})
 	}
 	switch {
 	case f.Signature == "":
@@ -316,7 +316,7 @@ func (ck *checker) link(i int) int {
 	if link == nil {
 		from := ck.c.Window.From
 		if i > 0 {
-			from = ck.files[i-1].end()
+			from = ck.files[i-1].End()
 		}
 		ck.add(Finding{Kind: LoggingOff, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("The digest %s starts a chain: logging or log file validation was off before %s.", f.Object, d.StartTime.UTC().Format(TimeLayout))})
 		return i - 1
@@ -334,8 +334,8 @@ func (ck *checker) link(i int) int {
 			ck.broken(p, SignatureReplaced, f.Object, "The signature of the digest %s is not the one its successor %s lists.", p.Object, f.Object)
 		}
 		ck.notLinked(j+1, i, link)
-		if p.end().Before(d.StartTime) {
-			ck.add(Finding{Kind: Gap, Span: Span{p.end(), d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back to %s.", Span{p.end(), d.StartTime}, f.Object, p.Object)})
+		if p.End().Before(d.StartTime) {
+			ck.add(Finding{Kind: Gap, Span: Span{p.End(), d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back to %s.", Span{p.End(), d.StartTime}, f.Object, p.Object)})
 		}
 		return j
 	}
@@ -347,14 +347,14 @@ func (ck *checker) link(i int) int {
 	// The predecessor is not in the store. Digests after its end are not in the chain; the
 	// latest one before is where the evidence resumes.
 	j := i
-	for j > 0 && ck.files[j-1].end().After(lk.End) {
+	for j > 0 && ck.files[j-1].End().After(lk.End) {
 		j--
 	}
 	ck.notLinked(j, i, link)
 	if lk.End.After(ck.c.Window.From) {
 		from := ck.c.Window.From
 		if j > 0 {
-			from = ck.files[j-1].end()
+			from = ck.files[j-1].End()
 		}
 		ck.add(Finding{Kind: ChainBroken, Reason: Absent, Object: link.Object(), By: f.Object, Span: Span{To: lk.End}, Detail: fmt.Sprintf("The digest %s, to which %s links, is not in the store.", link.Object(), f.Object)})
 		ck.add(Finding{Kind: Gap, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back across it.", Span{from, d.StartTime}, f.Object)})

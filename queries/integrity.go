@@ -115,18 +115,41 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 		}
 		result := integrity.Check(chain)
 		r := region(k.account, k.region)
-		for _, d := range chain.Digests {
-			if d.Digest != nil && d.Digest.EndTime.After(w.Since) && !d.Digest.StartTime.After(w.Until) {
-				r.Digests++
-				r.LogFiles += len(d.Digest.LogFiles)
+		// The window's digests (their hour overlaps it) and the log files they list count; a
+		// digest is valid unless its chain is broken there, a log file unless missing or modified.
+		bad := map[integrity.Object]bool{}
+		for _, f := range result.Findings {
+			if f.Kind == integrity.ChainBroken || f.Kind == integrity.Missing || f.Kind == integrity.Modified {
+				bad[f.Object] = true
 			}
 		}
-		r.ValidDigests += result.ValidDigests
-		r.ValidLogFiles += result.ValidLogFiles
+		for _, d := range chain.Digests {
+			hour := d.Span()
+			if hour.From.IsZero() {
+				hour.From = hour.To.Add(-time.Hour)
+			}
+			if hour.To.After(w.Since) && hour.From.Before(w.Until) {
+				r.Digests++
+				if !bad[d.Object] {
+					r.ValidDigests++
+				}
+				if d.Digest == nil {
+					continue
+				}
+				for _, lf := range d.Digest.LogFiles {
+					r.LogFiles++
+					if !bad[lf.Object()] {
+						r.ValidLogFiles++
+					}
+				}
+			}
+		}
 		r.Covered = append(r.Covered, result.Covered...)
 		for _, f := range result.Findings {
 			if f.Kind == integrity.SignatureNotChecked {
-				r.SignaturesNotChecked++
+				if f.Span.To.After(w.Since) && f.Span.To.Add(-time.Hour).Before(w.Until) {
+					r.SignaturesNotChecked++
+				}
 				continue
 			}
 			r.Counts[f.Kind.String()]++

@@ -39,8 +39,34 @@ func awsEnv(extra ...string) []string {
 	return append([]string{"AWS_ACCESS_KEY_ID=AKIATESTTESTTESTTEST", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_REGION=us-east-1"}, extra...)
 }
 
-// s3WithTrail starts an S3 stand-in holding the fixture trail (digests and Insights included).
+// s3WithTrail starts an S3 stand-in holding the fixture trail (digests, with their signatures as
+// S3 metadata, and Insights included).
 func s3WithTrail(t *testing.T) (*objectstore.Server, string) {
+	t.Helper()
+	return s3WithTrailFrom(t, filepath.Join(repoRoot(t), fixtures, "trail"), fixtureSignatures(t))
+}
+
+// fixtureSignatures are the digests' x-amz-meta-signature by key, which a local copy cannot keep
+// (testdata/fixtures/digest-signatures.json).
+func fixtureSignatures(t *testing.T) map[string]string {
+	t.Helper()
+	var manifest struct {
+		Bucket     string            `json:"bucket"`
+		Signatures map[string]string `json:"signatures"`
+	}
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), fixtures, "digest-signatures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil || manifest.Bucket != bucket {
+		t.Fatalf("digest-signatures.json: bucket %q, %v", manifest.Bucket, err)
+	}
+	return manifest.Signatures
+}
+
+// s3WithTrailFrom starts an S3 stand-in holding the trail under root as CloudTrail delivered it:
+// each digest with its signature (signatures, by key) as S3 metadata.
+func s3WithTrailFrom(t *testing.T, root string, signatures map[string]string) (*objectstore.Server, string) {
 	t.Helper()
 	store := objectstore.New()
 	endpoint, stop, err := store.Start()
@@ -51,17 +77,20 @@ func s3WithTrail(t *testing.T) (*objectstore.Server, string) {
 	if err := store.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Join(repoRoot(t), fixtures, "trail")
 	err = filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
+		key := filepath.ToSlash(rel)
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		return store.Put(bucket, filepath.ToSlash(rel), data)
+		if sig, ok := signatures[key]; ok {
+			return store.PutWithMetadata(bucket, key, data, map[string]string{"signature": sig, "signature-algorithm": "SHA256withRSA"})
+		}
+		return store.Put(bucket, key, data)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +110,11 @@ func complianceReport(t *testing.T, wh string) string {
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
 		t.Fatal(err)
 	}
+	// The Evidence, and so the reasons of the verdict, say how and when each warehouse got its
+	// evidence (LookupEvents speaks for the caller's account only); the answers must agree.
 	delete(v, "policy")
+	delete(v, "evidence")
+	delete(v["verdict"].(map[string]any), "reasons")
 	out, _ := json.Marshal(v)
 	return string(out)
 }
@@ -107,10 +140,10 @@ func TestS3SourceMatchesDirectory(t *testing.T) {
 	}
 	gets := store.Gets()
 	r = sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint).mustExit(t, 0)
-	if !strings.Contains(r.stdout, "nothing new: 17 files unchanged") || store.Gets() != gets {
+	if !strings.Contains(r.stdout, "nothing new: 1361 files unchanged") || store.Gets() != gets {
 		t.Fatalf("re-run fetched %d objects: %s", store.Gets()-gets, r.stdout)
 	}
-	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE source LIKE 's3://`+bucket+`/AWSLogs/o-a1b2c3d4e5/%' AND etag IS NOT NULL`); n != 17 {
+	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE source LIKE 's3://`+bucket+`/AWSLogs/o-a1b2c3d4e5/%' AND etag IS NOT NULL`); n != 17+1344 {
 		t.Fatalf("ledger keys S3 objects by bucket/key/etag: %v rows", n)
 	}
 }
@@ -120,9 +153,13 @@ func TestS3ListsOnlyTheWindowsDays(t *testing.T) {
 	wh := filepath.Join(t.TempDir(), "wh")
 	r := sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint,
 		"--since", "2026-11-05T00:00:00Z", "--until", "2026-11-06T00:00:00Z", "--regions", "us-east-1", "--accounts", "222222222222").mustExit(t, 0)
-	// Only 222222222222/us-east-1, folders 11/05 and 11/06 (the late-delivery margin) are read.
-	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE source NOT LIKE '%/222222222222/CloudTrail/us-east-1/2026/11/05/%' AND source NOT LIKE '%/222222222222/CloudTrail/us-east-1/2026/11/06/%'`); n != 0 {
+	// Only 222222222222/us-east-1, folders 11/05 and 11/06 (the late-delivery margin) are read, of
+	// the log files and of the digests that vouch for them (24 a day).
+	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE NOT regexp_matches(source, '/222222222222/CloudTrail(-Digest)?/us-east-1/2026/11/0[56]/')`); n != 0 {
 		t.Fatalf("%v objects outside the listed prefixes were read:\n%s", n, r.stdout)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM digests`); n != 48 {
+		t.Fatalf("%v digests read, want 48:\n%s", n, r.stdout)
 	}
 	if store.Gets() == 0 || scalar(t, wh, `SELECT count(*) FROM events_all`) == 0 {
 		t.Fatalf("nothing read: %s", r.stdout)
@@ -156,7 +193,7 @@ func TestS3FailingObjectIsReportedAndTheRestLands(t *testing.T) {
 
 func TestS3InterruptedRunResumesToTheSameWarehouse(t *testing.T) {
 	store, endpoint := s3WithTrail(t)
-	store.Inject(objectstore.Fault{Delay: 150 * time.Millisecond})
+	store.Inject(objectstore.Fault{KeyContains: "_CloudTrail_", Delay: 150 * time.Millisecond})
 	wh := filepath.Join(t.TempDir(), "wh")
 	cmd := exec.Command(binary, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint,
 		"--sessions-file", fixtures+"/sessions", "--workers", "1", "--checkpoint", "1")
@@ -168,12 +205,12 @@ func TestS3InterruptedRunResumesToTheSameWarehouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for store.Gets() < 6 && time.Now().Before(deadline) {
+	for store.GetsOf("_CloudTrail_") < 6 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	partial := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE status = 'ok'`)
+	partial := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE status = 'ok' AND kind = 'trail'`)
 	if partial == 0 || partial >= 17 {
 		t.Fatalf("the kill should land mid-run: %v files committed\n%s", partial, out.String())
 	}

@@ -74,11 +74,11 @@ func TestWarehouseInfoOnFixtures(t *testing.T) {
 	}
 
 	// The ledger: 17 trail files + 4 hand-off files read (88 records, 74 stored, 14 duplicates),
-	// 2 snapshot files (17 items), 1344 digest and 1 insight file skipped; all local files.
+	// 2 snapshot files (17 items), 1344 digest files read, 1 insight file skipped; all local files.
 	wantSources := []warehouse.LedgerSource{
 		{Kind: "trail", Scheme: "file", Files: 21, OK: 21, RecordsRead: 88, Stored: 74, Duplicates: 14},
 		{Kind: "snapshot", Scheme: "file", Files: 2, OK: 2, RecordsRead: 17, Stored: 17},
-		{Kind: "digest", Scheme: "file", Files: 1344, Skipped: 1344},
+		{Kind: "digest", Scheme: "file", Files: 1344, OK: 1344},
 		{Kind: "insight", Scheme: "file", Files: 1, Skipped: 1},
 	}
 	if len(info.Sources) != len(wantSources) {
@@ -94,7 +94,7 @@ func TestWarehouseInfoOnFixtures(t *testing.T) {
 		t.Fatalf("runs = %d, last = %+v", info.Runs, info.LastRun)
 	}
 	last := *info.LastRun
-	if last.Run != 1 || last.Status != "ok" || last.FilesRead != 23 || last.FilesSkipped != 1345 || last.FilesFailed != 0 ||
+	if last.Run != 1 || last.Status != "ok" || last.FilesRead != 23+1344 || last.FilesSkipped != 1 || last.FilesFailed != 0 ||
 		last.EventsStored != 74 || last.Duplicates != 14 || last.SnapshotRows != 17 || last.FinishedAt == nil ||
 		last.FinishedAt.Before(last.StartedAt) || !strings.Contains(last.Command, "--source "+fixtures+"/trail") {
 		t.Errorf("last run %+v", last)
@@ -117,11 +117,11 @@ func TestWarehouseInfoTable(t *testing.T) {
 		"Warehouse " + wh,
 		"events                 5    74",
 		"2026-11-02 .. 2026-11-06  2026-11-02T09:58:30Z .. 2026-11-06T09:33:00Z",
-		"trail     file://     21  21       0        0            88      74          14",
-		"digest    file://   1344   0       0     1344",
+		"trail     file://     21    21       0        0            88      74          14",
+		"digest    file://   1344  1344       0        0",
 		"Ingest runs: 1",
 		"Last run: 1, ok, started ",
-		"23 files read, 1345 skipped, 0 failed; 74 events stored, 14 duplicate; 17 snapshot items",
+		"1367 files read, 1 skipped, 0 failed; 74 events stored, 14 duplicate; 17 snapshot items",
 		"Session history: 2 snapshots (17 items), 10 distinct session ids, taken 2026-11-03T19:12:00Z .. 2026-11-06T18:12:09Z",
 		"API watermarks: none",
 	} {
@@ -199,7 +199,7 @@ func TestWarehouseInfoOnAnEmptyLake(t *testing.T) {
 			t.Errorf("empty lake dataset %+v", d)
 		}
 	}
-	if len(info.Sources) != 1 || info.Sources[0] != (warehouse.LedgerSource{Kind: "digest", Scheme: "file", Files: 1, Skipped: 1}) {
+	if len(info.Sources) != 1 || info.Sources[0] != (warehouse.LedgerSource{Kind: "digest", Scheme: "file", Files: 1, OK: 1}) {
 		t.Errorf("sources %+v", info.Sources)
 	}
 	if info.Runs != 1 || info.Sessions != (warehouse.SessionHistory{}) {

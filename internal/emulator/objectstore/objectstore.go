@@ -38,6 +38,7 @@ type Server struct {
 	handler http.Handler
 	mu      sync.Mutex
 	faults  []*Fault
+	getKeys []string // the keys of the object reads served, in order
 	gets    atomic.Int64
 	heads   atomic.Int64
 	puts    atomic.Int64
@@ -100,7 +101,20 @@ func (s *Server) Clear() {
 
 // Gets, Heads, Puts and Lists count the object reads, object HEADs, uploads (object and part
 // PUTs) and listings served, faulty ones included.
-func (s *Server) Gets() int64  { return s.gets.Load() }
+func (s *Server) Gets() int64 { return s.gets.Load() }
+
+// GetsOf counts the object reads served whose key contains substr.
+func (s *Server) GetsOf(substr string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, k := range s.getKeys {
+		if strings.Contains(k, substr) {
+			n++
+		}
+	}
+	return n
+}
 func (s *Server) Heads() int64 { return s.heads.Load() }
 func (s *Server) Puts() int64  { return s.puts.Load() }
 func (s *Server) Lists() int64 { return s.lists.Load() }
@@ -150,6 +164,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.Method == http.MethodGet && object:
 		s.gets.Add(1)
+		s.mu.Lock()
+		s.getKeys = append(s.getKeys, parts[1])
+		s.mu.Unlock()
 	case r.Method == http.MethodPut && object:
 		s.puts.Add(1)
 	default:

@@ -153,3 +153,30 @@ func endpointOf(t *testing.T, c *s3.Client) string {
 	t.Helper()
 	return aws.ToString(c.Options().BaseEndpoint)
 }
+
+func TestGetsOfCountsReadsByKey(t *testing.T) {
+	s := objectstore.New()
+	endpoint, stop, err := s.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := s.CreateBucket("b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a/CloudTrail/x", "a/CloudTrail-Digest/y"} {
+		if err := s.Put("b", k, []byte("data")); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			resp, err := http.Get(endpoint + "/b/" + k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	}
+	if s.GetsOf("/CloudTrail/") != 2 || s.GetsOf("/CloudTrail-Digest/") != 2 || s.GetsOf("a/") != 4 || s.Gets() != 4 {
+		t.Fatalf("log files %d, digests %d, all %d (%d)", s.GetsOf("/CloudTrail/"), s.GetsOf("/CloudTrail-Digest/"), s.GetsOf("a/"), s.Gets())
+	}
+}

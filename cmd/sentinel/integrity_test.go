@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sentinel-audit/sentinel/integrity"
+	"github.com/sentinel-audit/sentinel/internal/emulator/cloudtrail"
+	"github.com/sentinel-audit/sentinel/internal/testkeys"
+)
+
+// The attack tests: whoever can delete or rewrite files in the trail bucket tries to hide P6, the
+// untracked prod AssumeRole of 2026-11-05T07:45:10Z (the only prod issuance from midnight to noon
+// that day). Without log file validation each attack turns GAPS FOUND into COMPLIANT; with it,
+// `audit integrity` names what was done and session-compliance is INCONCLUSIVE. Each runs on S3
+// (signatures checked with the CloudTrail emulator's key) and on a local copy (no signatures:
+// hashes and the chain).
+const (
+	p6ID       = "0541f627-e40e-4f0d-9d58-8cecda53acc5"
+	p6LogFile  = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/us-east-1/2026/11/05/222222222222_CloudTrail_us-east-1_20261105T0759Z_IsTFcfaKDFssjJwZ.json.gz"
+	p6Digest   = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest/us-east-1/2026/11/05/222222222222_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20261105T080000Z.json.gz"
+	p6Window   = "2026-11-05T00:00:00Z"
+	p6WindowTo = "2026-11-05T12:00:00Z"
+)
+
+// attackedTrail is a copy of the fixture trail an attack changes, with the digests' signatures.
+type attackedTrail struct {
+	dir        string
+	signatures map[string]string
+}
+
+func newAttackedTrail(t *testing.T) *attackedTrail {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "trail")
+	copyTree(t, filepath.Join(repoRoot(t), fixtures, "trail"), dir)
+	return &attackedTrail{dir: dir, signatures: fixtureSignatures(t)}
+}
+
+func (a *attackedTrail) path(key string) string { return filepath.Join(a.dir, filepath.FromSlash(key)) }
+
+func (a *attackedTrail) remove(t *testing.T, key string) {
+	t.Helper()
+	if err := os.Remove(a.path(key)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewrite replaces the JSON document of a gzip'd file with what change makes of it.
+func (a *attackedTrail) rewrite(t *testing.T, key string, change func(doc map[string]any)) {
+	t.Helper()
+	f, err := os.Open(a.path(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	change(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(out)
+	zw.Close()
+	if err := os.WriteFile(a.path(key), buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withoutP6 drops P6's record from a log file's Records.
+func withoutP6(doc map[string]any) {
+	var kept []any
+	for _, r := range doc["Records"].([]any) {
+		if r.(map[string]any)["eventID"] != p6ID {
+			kept = append(kept, r)
+		}
+	}
+	doc["Records"] = kept
+}
+
+// unlistingP6 drops P6's log file from a digest's logFiles.
+func unlistingP6(doc map[string]any) {
+	var kept []any
+	for _, lf := range doc["logFiles"].([]any) {
+		if lf.(map[string]any)["s3Object"] != p6LogFile {
+			kept = append(kept, lf)
+		}
+	}
+	doc["logFiles"] = kept
+}
+
+// resign signs the digest at key with key k, as an attacker with a key of their own would.
+func (a *attackedTrail) resign(t *testing.T, key string, k testkeys.Key) {
+	t.Helper()
+	data, err := os.ReadFile(a.path(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := integrity.ParseDigest(inflated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.signatures[key] = k.Sign(d.SigningString(integrity.HashOf(inflated)))
+}
+
+// keysEndpoint serves CloudTrail's public key (the test key the fixtures are signed with).
+func keysEndpoint(t *testing.T) string {
+	t.Helper()
+	ct := cloudtrail.New(cloudtrail.Options{RequestsPerSecond: -1, PublicKeys: []cloudtrail.PublicKey{
+		{Value: testkeys.Primary.PublicDER(), ValidityStart: testkeys.Primary.ValidityStart, ValidityEnd: testkeys.Primary.ValidityEnd}}})
+	endpoint, stop, err := ct.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return endpoint
+}
+
+// ingestAttacked ingests the attacked trail and the fixture snapshots into a new warehouse, from
+// S3 (through the stand-ins, the way users point the SDK at LocalStack) or from the local copy.
+func ingestAttacked(t *testing.T, a *attackedTrail, fromS3 bool) string {
+	t.Helper()
+	wh := filepath.Join(t.TempDir(), "wh")
+	if !fromS3 {
+		sentinel(t, nil, "--warehouse", wh, "ingest", "--source", a.dir, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+		return wh
+	}
+	_, s3Endpoint := s3WithTrailFrom(t, a.dir, a.signatures)
+	env := awsEnv("AWS_ENDPOINT_URL_S3="+s3Endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keysEndpoint(t))
+	r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	if strings.Contains(r.stderr, "warning") {
+		t.Fatalf("ingest from S3 warned: %s", r.stderr)
+	}
+	return wh
+}
+
+func TestIntactTrailValidatesClean(t *testing.T) {
+	for _, fromS3 := range []bool{true, false} {
+		t.Run(map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
+			wh := ingestAttacked(t, newAttackedTrail(t), fromS3)
+			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, 0)
+			status := "signatures not checked"
+			if fromS3 {
+				status = "validated"
+			}
+			for _, want := range []string{"222222222222  us-east-1  " + status, "168/168", "8/8", "Result: CLEAN"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("integrity lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+				"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
+			if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
+				t.Fatalf("the intact trail shows P6's gap:\n%s", c.stdout)
+			}
+			if fromS3 && !strings.Contains(c.stdout, "Integrity: log files validated 1 of 1, digests 24 of 24; signatures checked") {
+				t.Errorf("evidence:\n%s", c.stdout)
+			}
+			// A local copy keeps no signatures: required, that is a reason.
+			req := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+				"--since", since, "--until", until, "--profile", "prod-readonly", "--require-signatures")
+			if fromS3 {
+				req.mustExit(t, 0)
+			} else if req.mustExit(t, 3); !strings.Contains(req.stdout, "the signatures of 336 digest files were not checked") {
+				t.Errorf("--require-signatures on a local copy:\n%s", req.stdout)
+			}
+		})
+	}
+}
+
+func TestTamperedTrailIsNamedAndNeverCompliant(t *testing.T) {
+	attacks := []struct {
+		name string
+		do   func(t *testing.T, a *attackedTrail)
+		// what audit integrity names, on S3 and on a local copy
+		s3, local []string
+	}{
+		{
+			name: "deleted_log_file",
+			do:   func(t *testing.T, a *attackedTrail) { a.remove(t, p6LogFile) },
+			s3:   []string{"missing", p6LogFile}, local: []string{"missing", p6LogFile},
+		},
+		{
+			name: "log_file_rewritten_without_the_record",
+			do:   func(t *testing.T, a *attackedTrail) { a.rewrite(t, p6LogFile, withoutP6) },
+			s3:   []string{"modified", p6LogFile}, local: []string{"modified", p6LogFile},
+		},
+		{
+			name: "log_file_and_its_digest_deleted",
+			do: func(t *testing.T, a *attackedTrail) {
+				a.remove(t, p6LogFile)
+				a.remove(t, p6Digest)
+			},
+			s3:    []string{"chain broken (absent)", p6Digest, "gap"},
+			local: []string{"chain broken (absent)", p6Digest, "gap"},
+		},
+		{
+			name: "digest_rewritten_without_the_entry",
+			do: func(t *testing.T, a *attackedTrail) {
+				a.remove(t, p6LogFile)
+				a.rewrite(t, p6Digest, unlistingP6)
+			},
+			s3:    []string{"chain broken (bad signature)", p6Digest},
+			local: []string{"chain broken (digest modified)", p6Digest},
+		},
+		{
+			name: "digest_signed_with_another_key",
+			do: func(t *testing.T, a *attackedTrail) {
+				a.remove(t, p6LogFile)
+				a.rewrite(t, p6Digest, unlistingP6)
+				a.resign(t, p6Digest, testkeys.Foreign)
+			},
+			s3:    []string{"chain broken (bad signature)", "chain broken (signature replaced)", p6Digest},
+			local: []string{"chain broken (digest modified)", p6Digest},
+		},
+	}
+	for _, attack := range attacks {
+		for _, fromS3 := range []bool{true, false} {
+			t.Run(attack.name+"/"+map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
+				a := newAttackedTrail(t)
+				attack.do(t, a)
+				wh := ingestAttacked(t, a, fromS3)
+				r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, 1)
+				want := attack.local
+				if fromS3 {
+					want = attack.s3
+				}
+				for _, w := range append(want, "Result: FOUND") {
+					if !strings.Contains(r.stdout, w) {
+						t.Errorf("integrity does not name %q:\n%s", w, r.stdout)
+					}
+				}
+				// P6 is gone from the warehouse, but the verdict cannot be COMPLIANT.
+				c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+					"--since", p6Window, "--until", p6WindowTo, "--profile", "prod", "--format", "json").mustExit(t, 3)
+				var rep complianceJSON
+				if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+					t.Fatal(err)
+				}
+				if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "integrity_findings" {
+					t.Fatalf("verdict %+v", rep.Verdict)
+				}
+			})
+		}
+	}
+}
