@@ -54,7 +54,7 @@ type AuditInput struct {
 	// verdict is INCONCLUSIVE; RequireSignatures likewise digests whose signature could not be
 	// checked (local copies).
 	RequireIntegrity, RequireSignatures bool
-	Format      string
+	Format                              string
 }
 
 // audit is an opened warehouse with the audit views prepared.

@@ -60,20 +60,20 @@ func scalar(t *testing.T, wh, q string) float64 {
 func TestIngestFixturesIntoWarehouse(t *testing.T) {
 	wh := ingestFixtures(t)
 	for q, want := range map[string]float64{
-		`SELECT count(DISTINCT event_id) FROM events_all`:                                        74,
-		`SELECT count(*) FROM events`:                                                            73, // the superseded original is replaced
-		`SELECT count(*) FROM events WHERE event_id = '2ecb3fab-a1dd-43a1-ad1f-eaef9907ac70'`:    0,
-		`SELECT count(*) FROM events WHERE addendum_original_event_id IS NOT NULL`:               1,
-		`SELECT count(*) FROM events WHERE recipient_account_id = '033333333333'`:                13, // 10 in the trail, 3 only in the CloudWatch handoff
-		`SELECT count(*) FROM session_snapshots`:                                                 17,
-		`SELECT count(*) FROM sessions`:                                                          10,
-		`SELECT count(*) FROM snapshots`:                                                         2,
-		`SELECT count(*) FROM ingest_files WHERE status = 'ok'`:                                  23 + 1344,
-		`SELECT count(*) FROM ingest_files WHERE status = 'skipped'`:                             1,
-		`SELECT count(*) FROM digests WHERE problem IS NULL`:                                     1344,
+		`SELECT count(DISTINCT event_id) FROM events_all`:                                     74,
+		`SELECT count(*) FROM events`:                                                         73, // the superseded original is replaced
+		`SELECT count(*) FROM events WHERE event_id = '2ecb3fab-a1dd-43a1-ad1f-eaef9907ac70'`: 0,
+		`SELECT count(*) FROM events WHERE addendum_original_event_id IS NOT NULL`:            1,
+		`SELECT count(*) FROM events WHERE recipient_account_id = '033333333333'`:             13, // 10 in the trail, 3 only in the CloudWatch handoff
+		`SELECT count(*) FROM session_snapshots`:                                              17,
+		`SELECT count(*) FROM sessions`:                                                       10,
+		`SELECT count(*) FROM snapshots`:                                                      2,
+		`SELECT count(*) FROM ingest_files WHERE status = 'ok'`:                               23 + 1344,
+		`SELECT count(*) FROM ingest_files WHERE status = 'skipped'`:                          1,
+		`SELECT count(*) FROM digests WHERE problem IS NULL`:                                  1344,
 		// Every trail log file's inflated bytes hashed, as its digest must list.
 		`SELECT count(*) FROM ingest_files WHERE source LIKE '%/CloudTrail/%' AND length(content_sha256) = 64`: 17,
-		`SELECT count(*) FROM issuances`:                                                         17,
+		`SELECT count(*) FROM issuances`: 17,
 		`SELECT count(*) FROM events WHERE event_name = 'AssumeRole' AND error_code IS NOT NULL`: 1,
 		// One stored row per eventID: the 14 duplicate deliveries never reach the lake. The events
 		// view relies on that and does not de-duplicate (warehouse/views.sql).
