@@ -618,3 +618,98 @@ func TestCompactKeepsEveryAnswer(t *testing.T) {
 		t.Fatalf("second compact: %s", r.stdout)
 	}
 }
+
+// TestNoFalseCompliant is each way the issue found to a false COMPLIANT, through the binary: the
+// exact verdict, exit code and reasons.
+func TestNoFalseCompliant(t *testing.T) {
+	wh := ingestFixtures(t)
+	policy := fixtures + "/policy.yaml"
+	// report runs session-compliance with the fixture config (the profile map and policy) unless
+	// args start with --policy.
+	report := func(t *testing.T, code int, args ...string) complianceJSON {
+		t.Helper()
+		global := []string{"--warehouse", wh, "--config", fixtures + "/sentinel.yaml"}
+		if args[0] == "--policy" {
+			global = global[:2]
+		}
+		r := sentinel(t, nil, append(append(global, "audit", "session-compliance", "--format", "json"), args...)...).mustExit(t, code)
+		var rep complianceJSON
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, r.stdout)
+		}
+		return rep
+	}
+	t.Run("no_profile_map", func(t *testing.T) {
+		// The README's tour without --config: the policy requires prod and prod-readonly, but no
+		// AWS or Sentinel config maps a role to them, so their roles' untracked issuances are
+		// counted under the roles' names.
+		rep := report(t, 3, "--policy", policy, "--since", since, "--until", until)
+		if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "profile_unmapped,profile_unmapped" ||
+			!strings.Contains(rep.Verdict.Reasons[0].Message, "profile prod must be tracked, but no role ARN maps to it") ||
+			!strings.Contains(rep.Verdict.Reasons[0].Action, "role_arn in the AWS config file (--aws-config") ||
+			!strings.Contains(rep.Verdict.Reasons[1].Message, "profile prod-readonly must be tracked") {
+			t.Fatalf("verdict %+v", rep.Verdict)
+		}
+	})
+	t.Run("window_without_evidence", func(t *testing.T) {
+		rep := report(t, 3, "--since", "2020-01-01", "--until", "2020-02-01")
+		if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "no_evidence" ||
+			!strings.Contains(rep.Verdict.Reasons[0].Message, "the warehouse holds no evidence for the window 2020-01-01T00:00:00Z to 2020-02-01T00:00:00Z") {
+			t.Fatalf("verdict %+v", rep.Verdict)
+		}
+	})
+	t.Run("no_data_yet", func(t *testing.T) {
+		// The default window, the last 7 days: the newest evidence is weeks old.
+		rep := report(t, 3, "--since", "7d")
+		if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "no_evidence" {
+			t.Fatalf("verdict %+v", rep.Verdict)
+		}
+	})
+	t.Run("window_past_the_newest_evidence", func(t *testing.T) {
+		rep := report(t, 3, "--profile", "prod-readonly", "--since", "2026-11-06T00:00:00Z", "--until", "2026-11-10T00:00:00Z")
+		if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "evidence_ends_before_window_end" ||
+			!strings.Contains(rep.Verdict.Reasons[0].Message, "222222222222 us-east-1 ends 2026-11-08T00:00:00Z") ||
+			!strings.Contains(rep.Verdict.Reasons[0].Action, "run `sentinel ingest` to bring the rest") {
+			t.Fatalf("verdict %+v", rep.Verdict)
+		}
+	})
+	t.Run("window_before_the_oldest_evidence", func(t *testing.T) {
+		rep := report(t, 3, "--profile", "prod-readonly", "--since", "2026-10-25T00:00:00Z", "--until", "2026-11-08T00:00:00Z")
+		// The first digest starts the chain (no previous digest): validation was off before it.
+		if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "evidence_starts_after_window_start,integrity_findings" ||
+			!strings.Contains(rep.Verdict.Reasons[0].Message, "222222222222 us-east-1 begins 2026-11-01T00:00:00Z") ||
+			!strings.Contains(rep.Verdict.Reasons[1].Message, "2 logging off") {
+			t.Fatalf("verdict %+v", rep.Verdict)
+		}
+	})
+	t.Run("unknown_profile_is_an_error", func(t *testing.T) {
+		r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+			"--since", since, "--until", until, "--profile", "nosuch").mustExit(t, 2)
+		if r.stdout != "" || !strings.Contains(r.stderr, "--profile nosuch: no policy rule, profile map, session record or issuance knows this profile (known: CIRunner, dev, prod, prod-readonly, sandbox, staging)") {
+			t.Fatalf("stdout %q\nstderr %s", r.stdout, r.stderr)
+		}
+		for _, cmd := range []string{"untracked-sessions", "activity"} {
+			sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", cmd, "--profile", "nosuch").mustExit(t, 2)
+		}
+	})
+	t.Run("session_no_snapshot_could_check", func(t *testing.T) {
+		// P5 (2026-11-04T16:40:00Z) is prod's only issuance in this window; no snapshot was taken in
+		// the hour after it.
+		rep := report(t, 3, "--profile", "prod", "--since", "2026-11-04T16:00:00Z", "--until", "2026-11-04T18:00:00Z")
+		if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "sessions_unverified" || rep.Profiles[0].Unverified != 1 {
+			t.Fatalf("verdict %+v, profiles %+v", rep.Verdict, rep.Profiles)
+		}
+		// A snapshot taken in that hour, without P5's session, proves it orphaned: a gap.
+		dir := t.TempDir()
+		item := `{"id":"0f0e0d0c0b0a0908","user":"erin","profile":"staging","status":"active","started_at":"2026-11-04T12:00:00Z",` +
+			`"expires_at":"2026-11-04T23:00:00Z","created_at":"2026-11-04T12:00:00Z","updated_at":"2026-11-04T17:05:00Z"}` + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "snapshot-2026-11-04T1705.jsonl"), []byte(item), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sentinel(t, nil, "--warehouse", wh, "ingest", "--sessions-file", dir).mustExit(t, 0)
+		rep = report(t, 1, "--profile", "prod", "--since", "2026-11-04T16:00:00Z", "--until", "2026-11-04T18:00:00Z")
+		if rep.Verdict.Result != "GAPS FOUND" || len(rep.Verdict.Reasons) != 0 || rep.Profiles[0].Orphaned != 1 || rep.Profiles[0].Unverified != 0 {
+			t.Fatalf("verdict %+v, profiles %+v", rep.Verdict, rep.Profiles)
+		}
+	})
+}
