@@ -218,7 +218,7 @@ func TestCSVHasHeadersAndRowCounts(t *testing.T) {
 				}
 			case "compliance":
 				wantHeader := []string{"profile", "policy_required", "tracked_count", "untracked_count", "orphaned_count",
-					"issuance_count", "flagged_count", "compliance_rate", "has_gap"}
+					"unverified_count", "issuance_count", "flagged_count", "compliance_rate", "has_gap"}
 				if !slices.Equal(header, wantHeader) {
 					t.Fatalf("compliance header %v", header)
 				}

@@ -426,6 +426,12 @@ func TestCorruptFilesDoNotStopTheRun(t *testing.T) {
 	if n := scalar(t, wh, `SELECT count(*) FROM ingest_files WHERE status = 'failed' AND error IS NOT NULL`); n != 4 {
 		t.Errorf("failed ledger rows = %v", n)
 	}
+	// Files that could not be read may have held events: no verdict can rest on the rest alone.
+	c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until, "--profile", "prod-readonly").mustExit(t, 3)
+	if !strings.Contains(c.stdout, "4 files of the window's evidence could not be read, so events may be missing") {
+		t.Errorf("verdict:\n%s", c.stdout)
+	}
 	// A second run retries the failed files; nothing already stored is duplicated.
 	r = sentinel(t, nil, "--warehouse", wh, "ingest", "--source", src).mustExit(t, 1)
 	if !strings.Contains(r.stdout, "1361 unchanged") {
