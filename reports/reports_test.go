@@ -51,11 +51,11 @@ func TestIngestLine(t *testing.T) {
 	r := &ingest.Result{FilesRead: 2, DigestFiles: 1, InsightFiles: 1, FilesUnchanged: 3, FilesFailed: 1,
 		EventsStored: 10, EventsDuplicate: 2, EventsOutOfWindow: 4, RecordsRejected: 1, Bytes: 2_500_000, Elapsed: 1500 * time.Millisecond,
 		Snapshots: 1, SnapshotItems: 9}
-	want := "ingest: 2 files read, 5 skipped (3 unchanged, 1 digest, 1 insight), 1 failed; 10 events stored, 2 duplicate, 4 out of window, 1 rejected; 1 session snapshot (9 items); 2.5 MB in 1.5s"
+	want := "ingest: 2 files read and 1 digest file, 4 skipped (3 unchanged, 1 insight), 1 failed; 10 events stored, 2 duplicate, 4 out of window, 1 rejected; 1 session snapshot (9 items); 2.5 MB in 1.5s"
 	if got := IngestLine(r); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
-	noop := &ingest.Result{FilesUnchanged: 23, DigestFiles: 3, InsightFiles: 1, Elapsed: 80 * time.Millisecond}
+	noop := &ingest.Result{FilesUnchanged: 23, InsightFiles: 1, Elapsed: 80 * time.Millisecond}
 	if got := IngestLine(noop); !strings.HasPrefix(got, "ingest: nothing new: 23 files unchanged since the last run") {
 		t.Fatalf("no-op line: %s", got)
 	}

@@ -3,10 +3,12 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/sentinel-audit/sentinel/internal/appender"
 )
 
 type committedFile struct {
@@ -84,20 +86,34 @@ func upsertCoverage(ctx context.Context, tx execer, c Coverage, run int64, now t
 }
 
 // upsertDigests records digest files, replacing what an earlier read of the same source found.
-func upsertDigests(ctx context.Context, tx execer, digests []DigestRow, run int64) error {
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	for len(digests) > 0 {
-		chunk := digests[:min(ledgerChunk, len(digests))]
-		digests = digests[len(chunk):]
-		args := make([]any, 0, 16*len(chunk))
-		for _, d := range chunk {
-			args = append(args, d.Source, d.Bucket, d.Key, d.Account, d.Region, d.Trail, d.HomeRegion, nullTime(d.Start), d.End.UTC(),
-				nullString(d.SHA256), nullString(d.Body), nullString(d.Problem), nullString(d.Signature), nullString(d.SignatureAlgorithm),
-				d.SignatureStatus, run)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO digests VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "), args...); err != nil {
-			return fmt.Errorf("record %d digest files (first %s): %w", len(chunk), chunk[0].Source, err)
-		}
+func upsertDigests(ctx context.Context, conn *sql.Conn, digests []DigestRow, run int64) error {
+	if len(digests) == 0 {
+		return nil
+	}
+	return throughStaging(ctx, conn, "digests", `INSERT OR REPLACE INTO digests SELECT * FROM staged_digests`, len(digests), func(i int) []driver.Value {
+		d := digests[i]
+		return []driver.Value{d.Source, d.Bucket, d.Key, d.Account, d.Region, d.Trail, d.HomeRegion, nullTime(d.Start), d.End.UTC(),
+			nullString(d.SHA256), nullString(d.Body), nullString(d.Problem), nullString(d.Signature), nullString(d.SignatureAlgorithm),
+			d.SignatureStatus, run}
+	})
+}
+
+// throughStaging loads n rows into a temporary table of table's columns with DuckDB's appender
+// (a multi-row INSERT of thousands of bound values costs DuckDB more to plan than to run), moves
+// them with the statement move, which reads staged_<table>, and drops the staging table.
+func throughStaging(ctx context.Context, conn *sql.Conn, table, move string, n int, row func(int) []driver.Value) error {
+	staging := "staged_" + table
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+staging+` AS SELECT * FROM `+table+` LIMIT 0`); err != nil {
+		return fmt.Errorf("stage %s: %w", table, err)
+	}
+	if err := appender.Rows(ctx, conn, staging, n, row); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, move); err != nil {
+		return fmt.Errorf("record %d rows in %s: %w", n, table, err)
+	}
+	if _, err := conn.ExecContext(ctx, `DROP TABLE `+staging); err != nil {
+		return fmt.Errorf("stage %s: %w", table, err)
 	}
 	return nil
 }
@@ -113,42 +129,31 @@ func upsertPublicKeys(ctx context.Context, tx execer, keys []PublicKey, now time
 	return nil
 }
 
-// ledgerChunk is how many ledger entries go into one INSERT: one statement per entry costs a
-// round trip through DuckDB's planner each, which dominated runs over many small files.
-const ledgerChunk = 256
-
-func upsertLedger(ctx context.Context, tx execer, entries []LedgerEntry, run int64, now time.Time) error {
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+// upsertLedger records ledger entries, the last one of each source.
+func upsertLedger(ctx context.Context, conn *sql.Conn, entries []LedgerEntry, run int64, now time.Time) error {
 	entries = lastPerSource(entries)
-	for len(entries) > 0 {
-		chunk := entries[:min(ledgerChunk, len(entries))]
-		entries = entries[len(chunk):]
-		args := make([]any, 0, 18*len(chunk))
-		for _, e := range chunk {
-			var members any
-			if e.GzipMembers > 0 {
-				members = e.GzipMembers
-			}
-			args = append(args, e.Source, e.Kind, e.Size, nullTime(e.MTime), nullString(e.ETag), e.Status,
-				nullString(e.Error), e.Events, e.Stored, e.Duplicates, e.OutOfWindow, nullTime(e.WindowStart),
-				nullTime(e.WindowEnd), run, run, now.UTC(), nullString(e.ContentSHA256), members)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ingest_files (source, kind, size, mtime, etag, status, error, events, stored,
-		duplicates, out_of_window, window_start, window_end, first_run, last_run, ingested_at, content_sha256, gzip_members)
-		VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+`
+	if len(entries) == 0 {
+		return nil
+	}
+	return throughStaging(ctx, conn, "ingest_files", `INSERT INTO ingest_files SELECT * FROM staged_ingest_files
 		ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
 		etag = excluded.etag, status = excluded.status, error = excluded.error, events = excluded.events,
 		stored = excluded.stored, duplicates = excluded.duplicates, out_of_window = excluded.out_of_window,
 		window_start = excluded.window_start, window_end = excluded.window_end, last_run = excluded.last_run,
-		ingested_at = excluded.ingested_at, content_sha256 = excluded.content_sha256, gzip_members = excluded.gzip_members`, args...)
-		if err != nil {
-			return fmt.Errorf("record %d sources in the ledger (first %s): %w", len(chunk), chunk[0].Source, err)
-		}
-	}
-	return nil
+		ingested_at = excluded.ingested_at, content_sha256 = excluded.content_sha256, gzip_members = excluded.gzip_members`,
+		len(entries), func(i int) []driver.Value {
+			e := entries[i]
+			var members driver.Value
+			if e.GzipMembers > 0 {
+				members = int32(e.GzipMembers)
+			}
+			// In the ledger's column order (migrations 001 and 006).
+			return []driver.Value{e.Source, e.Kind, e.Size, nullTime(e.MTime), nullString(e.ETag), e.Status, nullString(e.Error),
+				e.Events, e.Stored, e.Duplicates, e.OutOfWindow, nullTime(e.WindowStart), nullTime(e.WindowEnd), run, run,
+				now.UTC(), nullString(e.ContentSHA256), members}
+		})
 }
 
-// lastPerSource keeps the last entry of each source (one statement cannot update a row twice).
 func lastPerSource(entries []LedgerEntry) []LedgerEntry {
 	last := make(map[string]int, len(entries))
 	for i, e := range entries {

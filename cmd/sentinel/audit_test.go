@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -16,17 +17,41 @@ const (
 	until    = "2026-11-08T00:00:00Z"
 )
 
-// ingestFixtures builds a warehouse from the bundled fixtures and returns its directory.
+// fixtureWarehouse is the warehouse the bundled fixtures ingest into, built once per test run:
+// ingestFixtures hands each test a copy of its own.
+var fixtureWarehouse struct {
+	once sync.Once
+	dir  string
+	err  string
+}
+
+// ingestFixtures returns a warehouse ingested from the bundled fixtures, the test's own to change.
 func ingestFixtures(t *testing.T) string {
 	t.Helper()
-	wh := filepath.Join(t.TempDir(), "wh")
-	r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail", "--source", fixtures+"/handoff",
-		"--sessions-file", fixtures+"/sessions").mustExit(t, 0)
-	for _, want := range []string{"23 files read and 1344 digest files", "1 skipped (1 insight)", "0 failed", "74 events stored, 14 duplicate, 0 out of window", "2 session snapshots (17 items)"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Fatalf("ingest summary %q lacks %q", r.stdout, want)
+	fixtureWarehouse.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sentinel-fixture-wh-")
+		if err != nil {
+			fixtureWarehouse.err = err.Error()
+			return
 		}
+		fixtureWarehouse.dir = filepath.Join(dir, "wh")
+		r := sentinel(t, nil, "--warehouse", fixtureWarehouse.dir, "ingest", "--source", fixtures+"/trail", "--source", fixtures+"/handoff",
+			"--sessions-file", fixtures+"/sessions")
+		if r.code != 0 {
+			fixtureWarehouse.err = fmt.Sprintf("ingest exited %d: %s", r.code, r.stderr)
+			return
+		}
+		for _, want := range []string{"23 files read and 1344 digest files", "1 skipped (1 insight)", "0 failed", "74 events stored, 14 duplicate, 0 out of window", "2 session snapshots (17 items)"} {
+			if !strings.Contains(r.stdout, want) {
+				fixtureWarehouse.err = fmt.Sprintf("ingest summary %q lacks %q", r.stdout, want)
+			}
+		}
+	})
+	if fixtureWarehouse.err != "" {
+		t.Fatal(fixtureWarehouse.err)
 	}
+	wh := filepath.Join(t.TempDir(), "wh")
+	copyTree(t, fixtureWarehouse.dir, wh)
 	return wh
 }
 

@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if fixtureWarehouse.dir != "" {
+		os.RemoveAll(filepath.Dir(fixtureWarehouse.dir))
+	}
 	os.Exit(code)
 }
 
