@@ -270,3 +270,30 @@ func TestTamperedTrailIsNamedAndNeverCompliant(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailWithoutDigestsIsNotVerified: a trail whose log file validation is off delivers no
+// digests. The Evidence says so; --require-integrity makes it a reason, and audit integrity
+// counts its accounts and regions as not validated.
+func TestTrailWithoutDigestsIsNotVerified(t *testing.T) {
+	a := newAttackedTrail(t)
+	if err := os.RemoveAll(filepath.Join(a.dir, "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest")); err != nil {
+		t.Fatal(err)
+	}
+	wh := ingestAttacked(t, a, false)
+	// Without digests, the window's evidence is the log files' events, Nov 2 to Nov 5: audit a
+	// day they cover, prod-readonly's R2.
+	args := []string{"--warehouse", wh, "--config", fixtures + "/sentinel.yaml", "audit", "session-compliance",
+		"--since", "2026-11-04T08:00:00Z", "--until", "2026-11-04T09:00:00Z", "--profile", "prod-readonly"}
+	r := sentinel(t, nil, args...).mustExit(t, 0)
+	if !strings.Contains(r.stdout, "Integrity: not verified: log file validation is off for this trail (no digest files)") {
+		t.Errorf("evidence:\n%s", r.stdout)
+	}
+	r = sentinel(t, nil, append(args, "--require-integrity")...).mustExit(t, 3)
+	if !strings.Contains(r.stdout, "log file integrity is not verified for 222222222222 us-east-1: its trail delivered log files but no digest files") {
+		t.Errorf("--require-integrity:\n%s", r.stdout)
+	}
+	i := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222").mustExit(t, 1)
+	if !strings.Contains(i.stdout, "222222222222  us-east-1  not validated") {
+		t.Errorf("integrity:\n%s", i.stdout)
+	}
+}
