@@ -26,9 +26,9 @@ func TestREADMETour(t *testing.T) {
 		t.Fatal("README has no tour")
 	}
 	type command struct {
-		line, output string
-		exit         int
-		want         []string
+		line string
+		exit int
+		want []string
 	}
 	var cmds []*command
 	var script strings.Builder

@@ -56,14 +56,6 @@ func resolveWarehouse(c *cli.Context) (string, error) {
 	return warehouseDir(c, cfg)
 }
 
-// findingsIf is the outcome of a report that found n things the user must look at (exit 1).
-func findingsIf(n int, err error) error {
-	if err == nil && n > 0 {
-		return findings{}
-	}
-	return err
-}
-
 // showProgress is true when stderr is a terminal and --quiet was not given.
 func showProgress(c *cli.Context) bool {
 	if c.Bool("quiet") {
