@@ -7,7 +7,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 FIXTURES := testdata/fixtures
 WINDOW   := --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z
 # Fuzz targets run by `make test`, each for a bounded number of executions.
-FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray ./reports:FuzzAppendIndented ./ingest:FuzzNormalizeFast ./ingest:FuzzScanString ./ingest:FuzzValueStream ./ingest:FuzzInflate ./integrity:FuzzParseDigest ./integrity:FuzzParseDigestKey ./integrity:FuzzParseLogFileKey
+FUZZ     := ./sourceid:FuzzParse ./window:FuzzParseTime ./policy:FuzzParse ./ingest:FuzzNormalize ./ingest:FuzzRecordsArray ./reports:FuzzAppendIndented ./ingest:FuzzNormalizeFast ./ingest:FuzzScanString ./ingest:FuzzValueStream ./ingest:FuzzInflate ./integrity:FuzzParseDigest ./integrity:FuzzParseDigestFast ./integrity:FuzzParseDigestKey ./integrity:FuzzParseLogFileKey
 FUZZRUNS ?= 20000x
 # Go build tags: libdeflate when Debian's libdeflate-dev is installed (scripts/libdeflate.sh), which
 # inflates trail files in ~40 % of the pure-Go inflate's time; without it the build still works.

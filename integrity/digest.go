@@ -93,6 +93,14 @@ const hashAlgorithm = "SHA-256"
 // digest format may gain later are ignored. A member given twice is an error: it could hide a
 // value. Every error is a *ParseError.
 func ParseDigest(data []byte) (*Digest, error) {
+	if d, ok := parseDigestFast(data); ok {
+		return d, nil
+	}
+	return parseDigest(data)
+}
+
+// parseDigest is ParseDigest token by token, so that every error names its position.
+func parseDigest(data []byte) (*Digest, error) {
 	r := &reader{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
 	d := &Digest{}
 	var prev struct {
