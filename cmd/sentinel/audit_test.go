@@ -744,3 +744,39 @@ func TestNoFalseCompliant(t *testing.T) {
 		}
 	})
 }
+
+// TestRolesDeclaredNotProfilesAreCountedApart: a config's not_profiles patterns take roles out of
+// the list of roles no profile maps; they are summed instead.
+func TestRolesDeclaredNotProfilesAreCountedApart(t *testing.T) {
+	wh := ingestFixtures(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sentinel.yaml")
+	fixtureDir := filepath.Join(repoRoot(t), fixtures)
+	body := fmt.Sprintf("defaults:\n  policy: %s/policy.yaml\n  aws_config: %s/aws-config\nnot_profiles:\n  - \"arn:aws:iam::*:role/service-role/**\"\n", fixtureDir, fixtureDir)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := sentinel(t, nil, "--warehouse", wh, "--config", cfg, "audit", "session-compliance", "--since", since, "--until", until, "--format", "json").mustExit(t, 1)
+	var rep struct {
+		UnmappedRoles []any `json:"unmapped_roles"`
+		RolesApart    struct {
+			NotProfiles         int `json:"not_profiles"`
+			NotProfileIssuances int `json:"not_profile_issuances"`
+		} `json:"roles_apart"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.UnmappedRoles) != 0 || rep.RolesApart.NotProfiles != 1 || rep.RolesApart.NotProfileIssuances != 1 {
+		t.Fatalf("unmapped %v, apart %+v", rep.UnmappedRoles, rep.RolesApart)
+	}
+	table := sentinel(t, nil, "--warehouse", wh, "--config", cfg, "audit", "session-compliance", "--since", since, "--until", until).mustExit(t, 1)
+	if !strings.Contains(table.stdout, "Not listed: 1 issuance to 1 role the config declares not_profiles") {
+		t.Errorf("table:\n%s", table.stdout)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("not_profiles:\n  - \"arn:[\"\n"), 0o600)
+	if r := sentinel(t, nil, "--warehouse", wh, "--config", bad, "audit", "session-compliance").mustExit(t, 2); !strings.Contains(r.stderr, `not_profiles[0] "arn:[" is not a valid pattern`) {
+		t.Errorf("bad pattern: %s", r.stderr)
+	}
+}
