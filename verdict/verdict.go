@@ -68,13 +68,19 @@ type Verdict struct {
 // Until (trail and other event files: the oldest and newest event read; LookupEvents: the range
 // synced).
 type Span struct {
-	Kind       string    `json:"kind"` // trail | file | api
+	Kind       string    `json:"kind"` // trail | file | api | digest
 	Account    string    `json:"account"`
 	Region     string    `json:"region"`
 	From       time.Time `json:"from"`
 	Until      time.Time `json:"until"`
 	LastIngest time.Time `json:"last_ingest"`
 }
+
+// Complete reports whether the span's source delivers everything of its account and region, so
+// that its span is evidence the verdict can rest on: a trail's log files, LookupEvents, digests.
+// Other event files (kind file: saved LookupEvents output, exports someone made) hold the events
+// someone chose; they are shown, but prove no span complete.
+func (s Span) Complete() bool { return s.Kind != "file" }
 
 // FailedFile is a source object whose events could not all be read.
 type FailedFile struct {
@@ -223,7 +229,7 @@ func coverageReasons(f Facts) []Reason {
 	hulls := map[[2]string]*regionSpan{}
 	withEvidence := map[string]bool{}
 	for _, s := range f.Spans {
-		if !inScope(s.Account) {
+		if !inScope(s.Account) || !s.Complete() {
 			continue
 		}
 		withEvidence[s.Account] = true
@@ -255,7 +261,7 @@ func coverageReasons(f Facts) []Reason {
 	// Whatever the scope, a window the warehouse holds no evidence for at all proves nothing.
 	overlaps := false
 	for _, s := range f.Spans {
-		if s.From.Before(w.Until) && !s.Until.Add(DeliveryDelay).Before(w.Since) {
+		if s.Complete() && s.From.Before(w.Until) && !s.Until.Add(DeliveryDelay).Before(w.Since) {
 			overlaps = true
 		}
 	}

@@ -125,6 +125,15 @@ func TestDecide(t *testing.T) {
 			t.Fatalf("every account in scope: %s [%s]", v.Result, codes(v))
 		}
 	})
+	t.Run("event_files_someone_handed_over_prove_no_span", func(t *testing.T) {
+		f := compliantFacts()
+		for i := range f.Spans {
+			f.Spans[i].Kind = "file"
+		}
+		if v := Decide(f); v.Result != Inconclusive || codes(v) != ReasonAccountNoEvidence+","+ReasonNoEvidence {
+			t.Fatalf("%s [%s]", v.Result, codes(v))
+		}
+	})
 	t.Run("nothing_in_scope_needs_only_evidence_of_the_window", func(t *testing.T) {
 		f := compliantFacts()
 		f.Accounts = []string{}
