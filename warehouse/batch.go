@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// rowGroupRows is the most rows a lake file's row group holds. parquet-go keeps a row group's
-// compressed pages in memory until the group is written: at 32,768 rows an open partition costs
-// ~5 MB of them, a quarter of what DuckDB's 122,880 would, and the lake is the same size (the
+// rowGroupRows is the most rows a lake file's row group holds. The lake's writers keep a row
+// group's compressed pages in memory until the group is written: at 32,768 rows an open partition
+// costs ~5 MB of them, a quarter of what DuckDB's 122,880 would, and the lake is the same size (the
 // 1 MiB pages, not the row groups, decide how well zstd compresses).
 const rowGroupRows = 32_768
 
@@ -24,10 +24,10 @@ const rowGroupRows = 32_768
 const maxOpenPartitions = 3
 
 // bufferedRows bounds the rows a batch holds in row groups still being written, across all its
-// open partition files: parquet-go keeps a row group's compressed pages and its dictionaries in
-// memory until the group is written out. Past the bound, the partitions holding the most rows
-// write theirs out. Ingest reads files in delivery-date order, so few partitions are open at once
-// and row groups stay large.
+// open partition files: the lake's writers keep a row group's compressed pages and its
+// dictionaries in memory until the group is written out. Past the bound, the partitions holding
+// the most rows write theirs out. Ingest reads files in delivery-date order, so few partitions
+// are open at once and row groups stay large.
 const bufferedRows = 131_072
 
 // Batch collects lake rows and ledger entries that become visible together: Commit writes the
@@ -55,7 +55,7 @@ func (w *Writer) NewBatch() *Batch {
 }
 
 // Day is the number of the UTC date of t (days since 1970-01-01): the event-date partition, as
-// a number that is cheap to compare (a formatted date per row was measurable).
+// a number that is cheap to compare (formatting a date per row costs measurable ingest time).
 func Day(t time.Time) int64 {
 	sec := t.Unix()
 	day := sec / 86400
@@ -190,8 +190,8 @@ func (b *Batch) DropSnapshot(id string) {
 // Next starts the batch after b. The files of b's snapshots not recorded in b (their items still
 // being added) move to it, so that b can be committed while a large snapshot file is read: its
 // files are registered with its record, by the batch that records it. (Holding the commit back
-// until the snapshot was whole let a checkpoint grow past its size while a 175k-item snapshot was
-// read: 4M events peaked at up to 340 MiB instead of ~290.)
+// until the snapshot is whole would let a checkpoint grow past its size for as long as a large
+// snapshot is read, and ingest's peak memory with it.)
 func (b *Batch) Next() *Batch {
 	next := b.w.NewBatch()
 	recorded := b.recorded()
@@ -318,8 +318,8 @@ func (b *Batch) Seal() error {
 
 // sealAll finishes every file of m into b.finished and empties m. The files are finished at once,
 // one goroutine each: finishing is encoding and compressing a file's last row group, and at a
-// checkpoint the readers wait for it (the run's last seal had one core busy for ~0.5 s per 1M
-// events when the files were finished one after another).
+// checkpoint the readers wait for it (one file after another, the run's last seal keeps one core
+// busy for ~0.5 s per 1M events while the other idles).
 func sealAll[T any](b *Batch, m map[string]*partFile[T]) error {
 	keys := sortedKeys(m)
 	files, errs := make([][]committedFile, len(keys)), make([]error, len(keys))

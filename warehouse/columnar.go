@@ -23,12 +23,12 @@ import (
 // columnWriter writes the Parquet files of a flat row type (EventRow, IssuanceRow) column by
 // column, straight from the rows' fields: a string is copied once, into its page; a dictionary
 // column compares each value with the one before it before it hashes it (a trail file is one
-// account and region, so most columns repeat row after row). parquet-go's GenericWriter, which
-// it replaces for these files, took ~2 µs of ingest CPU per event to shred rows into its column
-// buffers, copy byte arrays up to four times and hash every dictionary value (docs/performance.md,
-// "Seventh round"). The files are the ones parquet-go wrote: its schema (taken from a file it
-// writes, so the lake's files and the schema files agree), its encodings for the same struct
-// tags, DataPageV2 pages with CRCs, libzstd-compressed.
+// account and region, so most columns repeat row after row). It writes these files instead of
+// parquet-go's GenericWriter, whose row shredding copies byte arrays up to four times and hashes
+// every dictionary value (~2 µs of ingest CPU per event; docs/performance.md). The files are the
+// ones parquet-go writes: its schema (taken from a file it writes, so the lake's files and the
+// schema files agree), its encodings for the same struct tags, DataPageV2 pages with CRCs,
+// libzstd-compressed.
 type columnWriter[T any] struct {
 	out    fileOut
 	layout *fileLayout
@@ -39,17 +39,17 @@ type columnWriter[T any] struct {
 }
 
 // columnSet is a file's columns and the buffers its pages are encoded in. Sets are reused from
-// file to file (fileLayout.idle): a run writes a file per partition per checkpoint, and fresh
-// sets were over half of all ingest allocated (their page buffers, growing to a page and a row
-// group of compressed pages each), which the collector and the kernel paid for.
+// file to file (fileLayout.idle): a run writes a file per partition per checkpoint, and a fresh
+// set per file (its page buffers, growing to a page and a row group of compressed pages each)
+// would be over half of what ingest allocates, for the collector and the kernel to pay for.
 type columnSet struct {
 	cols    []*column
 	scratch pageScratch
 }
 
 // pageBytes is how many bytes of values a column collects before they become a page. 1 MiB: zstd
-// sees much of the repetitive JSON at once (lake 1.83x -> 1.63x the gzip'd input against 256 KiB
-// pages, and faster); 4 MiB gained little more and cost 80 MB (docs/performance.md).
+// sees much of the repetitive JSON at once, for a lake ~11 % smaller than with 256 KiB pages, and
+// faster; 4 MiB pages are 2 % smaller still for 80 MB more memory (docs/performance.md).
 const pageBytes = 1 << 20
 
 // maxGroupRows is the most rows a row group takes; the batch writes row groups out at

@@ -19,7 +19,7 @@ type RawMember struct {
 }
 
 // RawMembers are the record members that are columns of the events views but not of the lake:
-// rarely queried, and costly to store twice (requestID alone was 8 % of the lake).
+// rarely queried, and costly to store twice (requestID alone would be 8 % of the lake).
 var RawMembers = []RawMember{
 	{Column: "error_message", Path: "$.errorMessage"},
 	{Column: "request_id", Path: "$.requestID"},

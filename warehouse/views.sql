@@ -49,8 +49,8 @@ ANTI JOIN superseded_events s USING (event_id);
 -- The successful credential issuances among events (warehouse/issuance_index.sql: AssumeRole*
 -- without errorCode, with the columns issuances_base reads). The reader reads them from the
 -- issuances files (the issuance index) of the events files that have one and from the events for
--- the others, so an audit command does not scan every event (the scan was most of its time at 10M
--- events).
+-- the others, so an audit command does not scan every event (at 10M events the scan would be most
+-- of its time).
 CREATE VIEW issuance_events AS
 SELECT i.*
 FROM ({{issuances}}) i

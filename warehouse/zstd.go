@@ -13,10 +13,10 @@ import (
 // levels 5+ gain 7-13 % for a quarter of the speed (docs/performance.md).
 const lakeZstdLevel = 1
 
-// lakeCodec compresses lake pages with libzstd (the reference C implementation, through cgo).
-// parquet-go's own zstd codec (klauspost/compress) took 17 % of ingest CPU at 0.43 GB/s and
-// compressed trail records to 8.6x in the lake; libzstd is 2.5x faster at a better ratio.
-// The files stay standard Parquet with ZSTD pages.
+// lakeCodec compresses lake pages with libzstd (the reference C implementation, through cgo):
+// on trail records it is 2.5x faster than parquet-go's own zstd codec (klauspost/compress, 0.43
+// GB/s to 8.6x) at a better ratio (docs/performance.md). The files stay standard Parquet with
+// ZSTD pages.
 var lakeCodec = &zstdCodec{level: lakeZstdLevel}
 
 // zstdCodec implements parquet-go's compress.Codec with libzstd. Contexts are pooled: each
