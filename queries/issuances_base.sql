@@ -30,8 +30,8 @@ WITH issuances AS MATERIALIZED (
 ),
 -- The copies of a minted key other than the one kept (the copy logged in the role's account, then
 -- the earliest, then the least event_id; event_id is unique: see the events view). Few keys have
--- copies, so only they are ranked: a window over every issuance with all its columns cost more
--- than the rest of this view.
+-- copies, so only they are ranked: a window over every issuance with all its columns would cost
+-- more than the rest of this view.
 shared_keys AS (
     SELECT coalesce(issued_access_key_id, event_id) AS k
     FROM issuances

@@ -428,8 +428,9 @@ func stringList(list []any) []string {
 }
 
 // chunks gathers query rows in fixed-size chunks: a result of hundreds of thousands of rows is
-// copied once into a slice of its size instead of at every doubling of a growing one (which took
-// a sixth of untracked-sessions' query time at 10M events).
+// copied once into a slice of its size instead of at every doubling of a growing one, which would
+// be a sixth of untracked-sessions' query time at 10M events (BenchmarkUntrackedIssuances;
+// docs/performance.md).
 type chunks[T any] struct {
 	full [][]T
 	cur  []T

@@ -68,9 +68,10 @@ type audit struct {
 func (a *audit) Close() error { return a.reader.Close() }
 
 // AuditGCPercent is the garbage collector's target (GOGC) for audit commands, which hold their
-// whole result: at Go's default of 100, collection cycles rescanned the growing result over and
-// over (untracked-sessions at 10M events: its query 0.9-1.8 s, at 400 0.9-1.3 s) for a
-// short-lived process that has memory to spare.
+// whole result: at Go's default of 100, collection cycles rescan the growing result over and over
+// (untracked-sessions' query at 10M events: 0.9-1.8 s at 100, 0.9-1.3 s at 400;
+// BenchmarkUntrackedIssuances, docs/performance.md) for a short-lived process that has memory to
+// spare.
 const AuditGCPercent = 400
 
 // openAudit loads the policy and profile map, opens the warehouse and prepares the audit views.

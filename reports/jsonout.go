@@ -11,7 +11,7 @@ import (
 
 // writeJSON writes v as indented JSON, exactly as a json.Encoder with a two-space indent would.
 // A list — v itself, or the last field of a struct v — is written one element at a time: a report
-// of hundreds of thousands of rows is never built and indented whole (that took seconds).
+// of hundreds of thousands of rows is never built and indented whole (that takes seconds).
 func writeJSON(out io.Writer, v any) error {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
