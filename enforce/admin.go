@@ -18,16 +18,19 @@ var errNoTable = errors.New("no session table: pass --session-table, set SENTINE
 type TableInput struct {
 	// Table is the session table (--session-table > SENTINEL_SESSION_TABLE > defaults.session_table).
 	Table string
-	// Region and EndpointURL as for awsclient.Options; the credentials are the SDK's default chain.
-	Region      string
-	EndpointURL string
+	// AWSProfile, Region, DefaultRegion and EndpointURL as Profile and the others of
+	// awsclient.Options: AWSProfile "" is the SDK's default chain.
+	AWSProfile    string
+	Region        string
+	DefaultRegion string
+	EndpointURL   string
 }
 
 func (in TableInput) clients(ctx context.Context, env Env) (Clients, error) {
 	if in.Table == "" {
 		return Clients{}, errNoTable
 	}
-	return env.Clients(ctx, awsclient.Options{Region: in.Region, EndpointURL: in.EndpointURL})
+	return env.Clients(ctx, awsclient.Options{Profile: in.AWSProfile, Region: in.Region, DefaultRegion: in.DefaultRegion, EndpointURL: in.EndpointURL})
 }
 
 // ListSessionsInput is the input of `sentinel server-sessions`.

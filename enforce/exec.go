@@ -25,9 +25,11 @@ const (
 
 // ProfileInput says which profile credentials are for and where its settings come from.
 type ProfileInput struct {
-	// Profile is the AWS profile: its role_arn is assumed with the base credentials of its
-	// source_profile (the SDK's default chain when it has none).
+	// Profile is the AWS profile: its role_arn is assumed with the base credentials of
+	// AWSProfile, else of its source_profile, else of the SDK's default chain.
 	Profile string
+	// AWSProfile is --aws-profile: the profile whose credentials assume Profile's role.
+	AWSProfile string
 	// PolicyPath is the policy file; required.
 	PolicyPath string
 	// AWSConfigPath is the AWS shared config file holding the profile; AWSConfigOptional says a
@@ -85,6 +87,8 @@ type target struct {
 	policy  *policy.Policy
 	profile profiles.Profile
 	region  string
+	// base is the profile of the base credentials ("" = the SDK's default chain).
+	base    string
 	clients Clients
 	caller  Caller
 }
@@ -114,10 +118,13 @@ func prepare(ctx context.Context, in ProfileInput, env Env) (target, error) {
 		return target{}, err
 	}
 	base := "the SDK's default credential chain"
-	if prof.SourceProfile != "" {
-		base = "source_profile " + prof.SourceProfile
+	switch {
+	case in.AWSProfile != "":
+		t.base, base = in.AWSProfile, "--aws-profile "+in.AWSProfile
+	case prof.SourceProfile != "":
+		t.base, base = prof.SourceProfile, "source_profile "+prof.SourceProfile
 	}
-	if t.clients, err = env.Clients(ctx, awsclient.Options{Profile: prof.SourceProfile, Region: t.region, EndpointURL: in.EndpointURL}); err != nil {
+	if t.clients, err = env.Clients(ctx, awsclient.Options{Profile: t.base, Region: t.region, EndpointURL: in.EndpointURL}); err != nil {
 		return target{}, fmt.Errorf("profile %s: base credentials (%s): %w", in.Profile, base, err)
 	}
 	if t.caller, err = CallerIdentity(ctx, t.clients.STS); err != nil {

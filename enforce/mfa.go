@@ -140,7 +140,7 @@ func startMFASession(ctx context.Context, t target, in ExecInput, env Env, code 
 		return nil, Clients{}, fmt.Errorf("%s: response has no complete credentials", what)
 	}
 	clients, err := env.Clients(ctx, awsclient.Options{
-		Profile:     p.SourceProfile,
+		Profile:     t.base,
 		Region:      t.region,
 		EndpointURL: in.EndpointURL,
 		Credentials: credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken),

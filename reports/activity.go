@@ -59,6 +59,7 @@ func Activity(ctx context.Context, in ActivityInput, out, diag io.Writer) (Audit
 	if in.Category != "" && !slices.Contains(queries.UntrackedClasses, in.Category) {
 		return AuditOutcome{}, fmt.Errorf("--class %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
 	}
+	out = fitTo(out, in.Width)
 	a, err := openAudit(ctx, in.AuditInput, diag)
 	if err != nil {
 		return AuditOutcome{}, err

@@ -55,6 +55,8 @@ type AuditInput struct {
 	// checked (local copies).
 	RequireIntegrity, RequireSignatures bool
 	Format                              string
+	// Width is the terminal width the report's tables fit (0: no limit).
+	Width int
 }
 
 // audit is an opened warehouse with the audit views prepared.

@@ -96,6 +96,7 @@ func SessionCompliance(ctx context.Context, in SessionComplianceInput, out, diag
 	if err != nil {
 		return ComplianceOutcome{}, err
 	}
+	out = fitTo(out, in.Width)
 	a, err := openAudit(ctx, in.AuditInput, diag)
 	if err != nil {
 		return ComplianceOutcome{}, err

@@ -14,6 +14,7 @@ import (
 type WarehouseInfoInput struct {
 	Warehouse string
 	Format    string // table or json
+	Width     int    // the terminal width the tables fit (0: no limit)
 }
 
 // WarehouseInfo reads the warehouse (never writing to it) and writes what it holds.
@@ -38,7 +39,7 @@ func WarehouseInfo(ctx context.Context, in WarehouseInfoInput, out io.Writer) (*
 	if format == FormatJSON {
 		return info, writeJSON(out, info)
 	}
-	writeWarehouseInfoTable(out, info)
+	writeWarehouseInfoTable(fitTo(out, in.Width), info)
 	return info, nil
 }
 

@@ -70,6 +70,7 @@ func Integrity(ctx context.Context, in IntegrityInput, out, diag io.Writer) (ver
 	if err != nil {
 		return "", err
 	}
+	out = fitTo(out, in.Width)
 	a, err := openAudit(ctx, in.AuditInput, diag)
 	if err != nil {
 		return "", err

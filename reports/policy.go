@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/enforce"
 	"github.com/sentinel-audit/sentinel/policy"
 )
 
@@ -35,6 +36,11 @@ type PolicyExplainInput struct {
 	PolicyPath string
 	Request    policy.Request
 	Format     string
+	// Tables are the session tables given outside the policy, and Invocation how Sentinel was
+	// run: with a mode, the outcome of the request shows the command that would work (as
+	// exec and credentials do).
+	Tables     enforce.TableChoices
+	Invocation enforce.Invocation
 }
 
 type explainJSON struct {
@@ -48,6 +54,12 @@ type explainJSON struct {
 	SessionTable string      `json:"session_table"`
 	Matched      bool        `json:"matched"`
 	Trace        []traceJSON `json:"trace"`
+	// Outcome, with a mode: what exec or credentials would do (issued or denied), and for a
+	// denial what is wrong and the command that would work.
+	Outcome string `json:"outcome,omitempty"`
+	Problem string `json:"problem,omitempty"`
+	Command string `json:"command,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 type traceJSON struct {
@@ -68,9 +80,11 @@ func PolicyExplain(in PolicyExplainInput, out io.Writer) error {
 	}
 	ex := p.Explain(in.Request)
 	d := ex.Decision
+	o := outcome(p, in)
 	if format == FormatJSON {
 		j := explainJSON{Profile: in.Request.Profile, User: in.Request.User, At: in.Request.At.UTC(), Mode: string(in.Request.Mode),
-			Effect: string(d.Effect), Rule: d.Rule, Reason: d.Reason, SessionTable: d.SessionTable, Matched: d.Matched, Trace: []traceJSON{}}
+			Effect: string(d.Effect), Rule: d.Rule, Reason: d.Reason, SessionTable: d.SessionTable, Matched: d.Matched, Trace: []traceJSON{},
+			Outcome: o.outcome, Problem: o.problem, Command: o.command, Note: o.note}
 		for _, t := range ex.Trace {
 			j.Trace = append(j.Trace, traceJSON{t.Rule, t.Matched, t.Mismatch})
 		}
@@ -99,5 +113,42 @@ func PolicyExplain(in PolicyExplainInput, out io.Writer) error {
 	if d.SessionTable != "" {
 		fmt.Fprintf(out, "Session table: %s\n", d.SessionTable)
 	}
+	if o.outcome == "" {
+		return nil
+	}
+	fmt.Fprintf(out, "Outcome in mode %s: %s", mode, o.outcome)
+	if o.problem != "" {
+		fmt.Fprintf(out, ": %s", o.problem)
+	}
+	fmt.Fprintln(out)
+	if o.command != "" {
+		fmt.Fprintf(out, "Run instead:\n  %s\n", o.command)
+	}
+	if o.note != "" {
+		fmt.Fprintln(out, o.note)
+	}
 	return nil
+}
+
+// requestOutcome is what exec or credentials would make of an explained request.
+type requestOutcome struct{ outcome, problem, command, note string }
+
+// outcome gates the request as exec (mode server or cli) or credentials (credential_process)
+// would: a rule can match and still not let the request through in its mode, such as
+// require_server_session for plain exec. Without a mode there is none.
+func outcome(p *policy.Policy, in PolicyExplainInput) requestOutcome {
+	r := in.Request
+	if r.Mode == "" {
+		return requestOutcome{}
+	}
+	g, err := enforce.Check(p, enforce.Request{Profile: r.Profile, User: r.User, At: r.At, Mode: r.Mode, Tables: in.Tables, Invocation: in.Invocation})
+	var d *enforce.Denial
+	switch {
+	case errors.As(err, &d):
+		return requestOutcome{outcome: "denied", problem: d.Problem, command: d.Command, note: d.Note}
+	case g.Tracked:
+		return requestOutcome{outcome: fmt.Sprintf("issued, tracked in session table %s", g.Table.Name)}
+	default:
+		return requestOutcome{outcome: "issued"}
+	}
 }

@@ -15,6 +15,8 @@ import (
 type ServerSessionsInput struct {
 	enforce.ListSessionsInput
 	Format string
+	// Width is the terminal width the table fits (0: no limit).
+	Width int
 	// Env is the clock, randomness and AWS clients enforce uses.
 	Env enforce.Env
 }
@@ -39,7 +41,7 @@ func ServerSessions(ctx context.Context, in ServerSessionsInput, out io.Writer) 
 	case FormatCSV:
 		return writeSessionsCSV(out, sessions)
 	default:
-		return writeSessionsTable(out, in.Table, sessions)
+		return writeSessionsTable(fitTo(out, in.Width), in.Table, sessions)
 	}
 }
 

@@ -24,6 +24,7 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 	if err != nil {
 		return err
 	}
+	out = fitTo(out, in.Width)
 	a, err := openAuditWith(ctx, in.AuditInput, diag, false)
 	if err != nil {
 		return err
@@ -86,6 +87,7 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 		}
 		t := newTable(header...)
 		t.Style().Format.Header = 0
+		t.anyShrinks = true
 		for _, rec := range records {
 			line := make([]any, len(rec))
 			for i, v := range rec {

@@ -70,6 +70,7 @@ func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag
 	if in.Category != "" && !slices.Contains(queries.UntrackedClasses, in.Category) {
 		return AuditOutcome{}, fmt.Errorf("--category %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
 	}
+	out = fitTo(out, in.Width)
 	a, err := openAudit(ctx, in.AuditInput, diag)
 	if err != nil {
 		return AuditOutcome{}, err
@@ -184,7 +185,7 @@ func writeIssuancesTable(out io.Writer, list []UntrackedSession) {
 	for _, s := range list {
 		t.AppendRow([]any{s.EventTime.Format(time.RFC3339), s.Profile, dash(s.User), s.Category, dash(s.AccountID), dash(roleName(s.RoleARN)),
 			dash(s.SourceIPAddress), dash(s.SourceIdentity), s.EventID, required(s.PolicyRequired), dash(strings.Join(s.Flags, ", ")),
-			dash(clipCell(s.UserAgent, 40)), s.Reason})
+			dash(s.UserAgent), s.Reason})
 	}
 	render(out, t)
 }

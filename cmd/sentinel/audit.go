@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/config"
+	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/sentinel-audit/sentinel/verdict"
@@ -14,13 +17,16 @@ import (
 )
 
 // auditFlags are every audit command's: the window, one profile, the policy and profile map, the
-// output format, and what the verdict requires of the logs' integrity.
+// output, what to sync from AWS before the report, and what the verdict requires of the logs'
+// integrity.
 func auditFlags() []cli.Flag {
 	return flagSet(windowFlags("7d"),
 		[]cli.Flag{&cli.StringFlag{Name: "profile", Usage: "only this profile"}},
 		policyMapFlags(),
-		[]cli.Flag{formatFlag(reports.FormatTable, "table, json or csv")},
-		integrityFlags())
+		formatFlags(reports.FormatTable, "table, json or csv"),
+		[]cli.Flag{wideFlag()},
+		integrityFlags(),
+		syncFlags())
 }
 
 // integrityFlags say what the verdict requires of log file validation.
@@ -29,6 +35,31 @@ func integrityFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "require-integrity", Usage: "INCONCLUSIVE when a trail in scope delivered log files without digest files (log file validation off)"},
 		&cli.BoolFlag{Name: "require-signatures", Usage: "INCONCLUSIVE when digest signatures could not be checked (a local copy keeps no S3 metadata)"},
 	}
+}
+
+// classFlag is the class filter of untracked-sessions and activity.
+func classFlag() cli.Flag {
+	return &cli.StringFlag{Name: "class", Aliases: []string{"category"}, Usage: "only this class: " + strings.Join(queries.UntrackedClasses, ", ")}
+}
+
+// syncFlags ask an audit to sync the warehouse from AWS before it reports, as `sentinel ingest
+// --source api --regions R --sessions-table T` does: the quick path, without an ingest first.
+func syncFlags() []cli.Flag {
+	return flagSet([]cli.Flag{
+		&cli.StringFlag{Name: "sessions-table", Aliases: []string{"table"}, Usage: "sync first: snapshot this DynamoDB session table (a Scan); with another sync flag it defaults to SENTINEL_SESSION_TABLE or defaults.session_table"},
+		&cli.StringFlag{Name: "regions", Usage: "sync first: the regions whose LookupEvents to read (comma-separated; default: --region)"},
+	}, awsFlags("the sync before the report "+sdkCredentials+"; sync first when given",
+		"endpoint for every AWS service (LocalStack); per service: AWS_ENDPOINT_URL_CLOUDTRAIL, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_STS"))
+}
+
+// syncRequested reports whether the audit's flags ask for a sync before the report.
+func syncRequested(c *cli.Context) bool {
+	for _, name := range []string{"sessions-table", "regions", "region", "aws-profile"} {
+		if c.IsSet(name) {
+			return true
+		}
+	}
+	return false
 }
 
 func auditCommand() *cli.Command {
@@ -51,8 +82,11 @@ func auditCommand() *cli.Command {
 				Flags: append(auditFlags(),
 					&cli.BoolFlag{Name: "with-activity", Usage: "add a column: calls made by each profile's untracked sessions"}),
 				Action: func(c *cli.Context) error {
-					in, err := sessionComplianceInput(c, time.Now())
+					in, sync, err := sessionComplianceInput(c, time.Now())
 					if err != nil {
+						return err
+					}
+					if err := syncFirst(c, sync); err != nil {
 						return err
 					}
 					res, err := reports.SessionCompliance(c.Context, in, c.App.Writer, c.App.ErrWriter)
@@ -70,11 +104,13 @@ func auditCommand() *cli.Command {
 					"they carry). Issuances are those in the window; their calls are counted whenever they happened.\n\n" +
 					"Exit status: 0 when no untracked session made a call, 1 when any proven untracked did, 3 INCONCLUSIVE\n" +
 					"(none is proven, but Sentinel cannot know), 2 on error.",
-				Flags: append(auditFlags(),
-					&cli.StringFlag{Name: "class", Usage: "only this class: " + strings.Join(queries.UntrackedClasses, ", ")}),
+				Flags: append(auditFlags(), classFlag()),
 				Action: func(c *cli.Context) error {
-					in, err := activityInput(c, time.Now())
+					in, sync, err := activityInput(c, time.Now())
 					if err != nil {
+						return err
+					}
+					if err := syncFirst(c, sync); err != nil {
 						return err
 					}
 					res, err := reports.Activity(c.Context, in, c.App.Writer, c.App.ErrWriter)
@@ -95,10 +131,10 @@ func auditCommand() *cli.Command {
 					"chain are checked, its signatures are not (--require-signatures makes that a finding).\n\n" +
 					"Exit status: 0 when every digest and log file checks out, 1 on any finding (an account and region whose\n" +
 					"trail delivered log files but no digests counts: it is not validated), 2 on error.",
-				Flags: flagSet(windowFlags("7d"), []cli.Flag{
+				Flags: flagSet(windowFlags("7d"), formatFlags(reports.FormatTable, "table, json or csv (the findings)"), []cli.Flag{
 					&cli.StringFlag{Name: "accounts", Usage: "only these account ids (comma-separated)"},
 					&cli.StringFlag{Name: "regions", Usage: "only these regions (comma-separated)"},
-					formatFlag(reports.FormatTable, "table, json or csv (the findings)"),
+					wideFlag(),
 					&cli.BoolFlag{Name: "require-signatures", Usage: "a digest whose signature could not be checked (local copy) is a finding"},
 				}),
 				Action: func(c *cli.Context) error {
@@ -121,11 +157,13 @@ func auditCommand() *cli.Command {
 					"its lifetime, tracked or not.\n\n" +
 					"Exit status: 0 when there are none, 1 when any is proven untracked or flagged, 3 INCONCLUSIVE (none is\n" +
 					"proven, but Sentinel cannot know), 2 on error.",
-				Flags: append(auditFlags(),
-					&cli.StringFlag{Name: "category", Usage: "only this category: " + strings.Join(queries.UntrackedClasses, ", ")}),
+				Flags: append(auditFlags(), classFlag()),
 				Action: func(c *cli.Context) error {
-					in, err := untrackedSessionsInput(c, time.Now())
+					in, sync, err := untrackedSessionsInput(c, time.Now())
 					if err != nil {
+						return err
+					}
+					if err := syncFirst(c, sync); err != nil {
 						return err
 					}
 					res, err := reports.UntrackedSessions(c.Context, in, c.App.Writer, c.App.ErrWriter)
@@ -153,11 +191,31 @@ func verdictExit(r verdict.Result) error {
 
 // auditFromFlags loads the config file and builds the audit input from the flags.
 func auditFromFlags(c *cli.Context, now time.Time) (reports.AuditInput, error) {
+	in, _, err := loadAuditInput(c, now)
+	return in, err
+}
+
+// syncedAuditFromFlags is auditFromFlags for the audits that can sync first (syncFlags), with the
+// sync their flags ask for (nil: none).
+func syncedAuditFromFlags(c *cli.Context, now time.Time) (reports.AuditInput, *ingest.Options, error) {
+	in, cfg, err := loadAuditInput(c, now)
+	if err != nil {
+		return in, nil, err
+	}
+	sync, err := auditSync(c, cfg, in)
+	return in, sync, err
+}
+
+func loadAuditInput(c *cli.Context, now time.Time) (reports.AuditInput, *config.Config, error) {
 	cfg, err := loadConfig(c)
 	if err != nil {
-		return reports.AuditInput{}, err
+		return reports.AuditInput{}, nil, err
 	}
-	return auditInput(c, cfg, now)
+	if c.NArg() > 0 {
+		return reports.AuditInput{}, nil, fmt.Errorf("unexpected argument %q: an audit takes flags only (see %s --help)", c.Args().First(), c.Command.HelpName)
+	}
+	in, err := auditInput(c, cfg, now)
+	return in, cfg, err
 }
 
 func integrityInput(c *cli.Context, now time.Time) (reports.IntegrityInput, error) {
@@ -165,19 +223,56 @@ func integrityInput(c *cli.Context, now time.Time) (reports.IntegrityInput, erro
 	return reports.IntegrityInput{AuditInput: in, Accounts: splitList(c.String("accounts")), Regions: splitList(c.String("regions"))}, err
 }
 
-func sessionComplianceInput(c *cli.Context, now time.Time) (reports.SessionComplianceInput, error) {
-	in, err := auditFromFlags(c, now)
-	return reports.SessionComplianceInput{AuditInput: in, WithActivity: c.Bool("with-activity")}, err
+// auditSync is the ingest an audit runs before its report when its flags ask for one (nil
+// otherwise): LookupEvents of --regions (else of the region) over the audit's window and a scan
+// of the session table, as `sentinel ingest --source api --regions R --sessions-table T` does.
+// It waits for an ingest that holds the warehouse.
+func auditSync(c *cli.Context, cfg *config.Config, in reports.AuditInput) (*ingest.Options, error) {
+	if !syncRequested(c) {
+		return nil, nil
+	}
+	opts := ingest.Options{Warehouse: in.Warehouse, Sources: []string{"api"}, Window: in.Window, Regions: splitList(c.String("regions")), Wait: true}
+	if table := firstSet(c.String("sessions-table"), os.Getenv(sessionTableEnv), cfg.Defaults.SessionTable); table != "" {
+		opts.SessionsTable = &ingest.TableScan{Table: table, Segments: defaultScanSegments}
+	}
+	var err error
+	if opts.AWS, err = loadAWS(c, cfg.Defaults.Region); err != nil {
+		return nil, err
+	}
+	opts.Command = strings.TrimPrefix(c.Command.HelpName, c.App.HelpName+" ") + " sync: " + describeRun(opts)
+	return &opts, nil
 }
 
-func activityInput(c *cli.Context, now time.Time) (reports.ActivityInput, error) {
-	in, err := auditFromFlags(c, now)
-	return reports.ActivityInput{AuditInput: in, Category: c.String("class")}, err
+// syncFirst runs an audit's sync (none when nil), its progress and summary on stderr: stdout is
+// the report's. A source that fails stops the audit: a report would not hold what was asked for.
+func syncFirst(c *cli.Context, sync *ingest.Options) error {
+	if sync == nil {
+		return nil
+	}
+	res, err := runIngest(c, *sync, c.App.ErrWriter)
+	if err != nil {
+		return fmt.Errorf("sync before the report: %w", err)
+	}
+	if res.FilesFailed > 0 {
+		return fmt.Errorf("sync before the report: not every source could be read (see above), so nothing is reported: fix it and run again, " +
+			"or leave out --region, --regions, --sessions-table and --aws-profile to report on what the warehouse holds")
+	}
+	return nil
 }
 
-func untrackedSessionsInput(c *cli.Context, now time.Time) (reports.UntrackedSessionsInput, error) {
-	in, err := auditFromFlags(c, now)
-	return reports.UntrackedSessionsInput{AuditInput: in, Category: c.String("category")}, err
+func sessionComplianceInput(c *cli.Context, now time.Time) (reports.SessionComplianceInput, *ingest.Options, error) {
+	in, sync, err := syncedAuditFromFlags(c, now)
+	return reports.SessionComplianceInput{AuditInput: in, WithActivity: c.Bool("with-activity")}, sync, err
+}
+
+func activityInput(c *cli.Context, now time.Time) (reports.ActivityInput, *ingest.Options, error) {
+	in, sync, err := syncedAuditFromFlags(c, now)
+	return reports.ActivityInput{AuditInput: in, Category: c.String("class")}, sync, err
+}
+
+func untrackedSessionsInput(c *cli.Context, now time.Time) (reports.UntrackedSessionsInput, *ingest.Options, error) {
+	in, sync, err := syncedAuditFromFlags(c, now)
+	return reports.UntrackedSessionsInput{AuditInput: in, Category: c.String("class")}, sync, err
 }
 
 func sqlCommand() *cli.Command {
@@ -188,11 +283,11 @@ func sqlCommand() *cli.Command {
 		Description: "Views: events, events_all, issuances, issuances_base, sessions, session_snapshots, snapshots,\n" +
 			"ingest_files, ingest_runs, lake_files, watermarks, profile_roles (see docs/warehouse.md).\n" +
 			"Only SELECT/EXPLAIN statements run; no file can be read or written outside the lake.",
-		Flags: []cli.Flag{
-			formatFlag(reports.FormatTable, "table, json or csv"),
+		Flags: flagSet(formatFlags(reports.FormatTable, "table, json or csv"), []cli.Flag{
+			wideFlag(),
 			&cli.StringFlag{Name: "policy", Usage: "policy file for the policy_* columns of issuances (default: defaults.policy of the config file)"},
 			&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
-		},
+		}),
 		Action: func(c *cli.Context) error {
 			in, err := sqlInput(c)
 			if err != nil {
@@ -205,7 +300,11 @@ func sqlCommand() *cli.Command {
 
 func sqlInput(c *cli.Context) (reports.SQLInput, error) {
 	if c.NArg() != 1 {
-		return reports.SQLInput{}, fmt.Errorf("sql takes exactly one argument, the query (got %d)", c.NArg())
+		hint := ""
+		if slices.ContainsFunc(c.Args().Slice(), func(a string) bool { return strings.HasPrefix(a, "-") }) {
+			hint = `; flags go before the query: sentinel sql --format json "QUERY"`
+		}
+		return reports.SQLInput{}, fmt.Errorf("sql takes exactly one argument, the query (got %d)%s", c.NArg(), hint)
 	}
 	cfg, err := loadConfig(c)
 	if err != nil {

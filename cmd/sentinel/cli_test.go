@@ -30,6 +30,8 @@ func TestHelpIsCompleteForEveryCommand(t *testing.T) {
 		"sql":                      {"--format", "events", "issuances"},
 		"policy validate":          {"FILE"},
 		"policy explain":           {"--policy", "--profile", "--user", "--at", "--mode"},
+		// A backquoted word in a flag's usage would become its placeholder (--layout sentinel export).
+		"warehouse ddl": {"--layout value", "what sentinel export --format parquet writes"},
 	} {
 		r := sentinel(t, nil, append(strings.Fields(cmd), "--help")...).mustExit(t, 0)
 		for _, f := range flags {
@@ -48,18 +50,39 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestUsageErrorsExit2(t *testing.T) {
-	r := sentinel(t, nil, "audit", "session-compliance", "--bogus").mustExit(t, 2)
-	if !strings.Contains(r.stderr, "flag provided but not defined: -bogus") {
-		t.Fatalf("stderr: %s", r.stderr)
+// TestUsageErrorsAreShortAndOnStderr: a mistyped command or flag is one line on stderr, with
+// what it may have meant, and exit 2; nothing goes to stdout, where it would end up in a report
+// file.
+func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown_command":               {[]string{"audti"}, `sentinel: unknown command "audti"; did you mean "audit"? (see sentinel --help)`},
+		"unknown_subcommand":            {[]string{"audit", "session-complience"}, `audit: unknown subcommand "session-complience"; did you mean "session-compliance"?`},
+		"unknown_flag":                  {[]string{"audit", "session-compliance", "--regoin", "us-east-1"}, "unknown flag --regoin; did you mean --region? (see sentinel audit session-compliance --help)"},
+		"unknown_flag_nothing_near":     {[]string{"audit", "session-compliance", "--bogus"}, "sentinel: unknown flag --bogus (see sentinel audit session-compliance --help)"},
+		"upstream_spelling_of_a_flag":   {[]string{"server-sessions", "--tabel", "t"}, "did you mean --table?"},
+		"global_flag_after_the_command": {[]string{"ingest", "--warehouse", "/tmp/wh"}, "unknown flag --warehouse: it is a global flag, give it before the command (sentinel --warehouse ... ingest)"},
+		"flag_without_its_value":        {[]string{"ingest", "--since"}, "flag needs an argument: --since"},
+		"flag_with_a_bad_value":         {[]string{"ingest", "--workers", "many"}, `invalid value "many" for flag --workers`},
+		"missing_required_flag":         {[]string{"policy", "explain", "--policy", fixtures + "/policy.yaml"}, "--profile is required"},
+		"flags_after_the_query":         {[]string{"sql", "SELECT 1", "--format", "json"}, `flags go before the query: sentinel sql --format json "QUERY"`},
+		"bad_since":                     {[]string{"--warehouse", t.TempDir(), "audit", "session-compliance", "--since", "last tuesday"}, `--since: "last tuesday" is neither`},
+		"nothing_to_ingest":             {[]string{"--warehouse", t.TempDir(), "ingest"}, "nothing to ingest"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := sentinel(t, nil, tc.args...).mustExit(t, 2)
+			if r.stdout != "" || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Fatalf("stdout %q\nstderr %q\nwant one line on stderr with %q", r.stdout, r.stderr, tc.want)
+			}
+		})
 	}
-	r = sentinel(t, nil, "--warehouse", t.TempDir(), "audit", "session-compliance", "--since", "last tuesday").mustExit(t, 2)
-	if !strings.Contains(r.stderr, `--since: "last tuesday" is neither`) {
-		t.Fatalf("stderr: %s", r.stderr)
-	}
-	r = sentinel(t, nil, "--warehouse", t.TempDir(), "ingest").mustExit(t, 2)
-	if !strings.Contains(r.stderr, "nothing to ingest") {
-		t.Fatalf("stderr: %s", r.stderr)
+	// Help is there when asked for, on stdout.
+	for _, args := range [][]string{{"--help"}, {"help"}, {"audit"}, {"help", "ingest"}, {"ingest", "--help"}} {
+		if r := sentinel(t, nil, args...).mustExit(t, 0); !strings.Contains(r.stdout, "USAGE:") || r.stderr != "" {
+			t.Errorf("sentinel %s: stdout %q stderr %q", strings.Join(args, " "), r.stdout, r.stderr)
+		}
 	}
 }
 

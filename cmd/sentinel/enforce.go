@@ -23,25 +23,23 @@ const sessionTableEnv = "SENTINEL_SESSION_TABLE"
 
 // carriedFlags are the flags a denial's suggested command repeats when the user gave them.
 // --mfa-token never: a code works once, and is never shown.
-var carriedFlags = []string{"policy", "aws-config", "region", "endpoint-url", "server-duration", "server-port", "mfa-session-duration"}
+var carriedFlags = []string{"policy", "aws-config", "aws-profile", "region", "endpoint-url", "server-duration", "server-port", "mfa-session-duration"}
 
 func issueFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "profile", Required: true, Usage: "AWS profile whose role_arn is assumed"},
+	return flagSet([]cli.Flag{
+		&cli.StringFlag{Name: "profile", Usage: "AWS profile whose role_arn is assumed (required)"},
 		&cli.StringFlag{Name: "policy", Usage: "policy file (default: defaults.policy of the config file)"},
 		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file holding the profile", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
-		&cli.StringFlag{Name: "region", Usage: "AWS region", DefaultText: "$AWS_REGION, else the profile's region, else defaults.region"},
-		&cli.StringFlag{Name: "endpoint-url", Usage: "endpoint of STS and DynamoDB (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL)"},
 		&cli.StringFlag{Name: "mfa-token", Usage: "current code of the profile's MFA device (mfa_serial)", DefaultText: "asked at the terminal"},
-	}
+	}, awsFlags("the credentials that assume the role of --profile (default: its source_profile, else $AWS_PROFILE, else the SDK's default credential chain)",
+		"endpoint of STS and DynamoDB (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL)"))
 }
 
 func tableFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "session-table", Usage: "DynamoDB session table", DefaultText: "$SENTINEL_SESSION_TABLE, else defaults.session_table of the config file"},
-		&cli.StringFlag{Name: "region", Usage: "AWS region", DefaultText: "$AWS_REGION, else defaults.region"},
-		&cli.StringFlag{Name: "endpoint-url", Usage: "endpoint of STS and DynamoDB (else AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL)"},
-	}
+	return flagSet([]cli.Flag{
+		&cli.StringFlag{Name: "session-table", Aliases: []string{"table"}, Usage: "DynamoDB session table", DefaultText: "$SENTINEL_SESSION_TABLE, else defaults.session_table of the config file"},
+	}, awsFlags("the session table "+sdkCredentials,
+		"endpoint of DynamoDB and STS (else AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL)"))
 }
 
 func execCommand() *cli.Command {
@@ -66,27 +64,15 @@ func execCommand() *cli.Command {
 			&cli.DurationFlag{Name: "mfa-session-duration", Value: 12 * time.Hour, Usage: "with mfa_serial: lifetime of the server's MFA session, from one code (15m to 36h)"},
 		),
 		Action: func(c *cli.Context) error {
-			cfg, err := loadConfig(c)
+			in, err := execInput(c)
 			if err != nil {
 				return err
 			}
 			signals := make(chan os.Signal, 4)
 			signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 			defer signal.Stop(signals)
-			code, err := enforce.Exec(c.Context, enforce.ExecInput{
-				ProfileInput:       profileInput(c, cfg, c.String("session-table")),
-				Server:             c.Bool("server"),
-				NoSessionTracking:  c.Bool("no-session-tracking"),
-				ServerDuration:     c.Duration("server-duration"),
-				ServerPort:         c.Int("server-port"),
-				MFASessionDuration: c.Duration("mfa-session-duration"),
-				Command:            c.Args().Slice(),
-				Environ:            os.Environ(),
-				Stdin:              os.Stdin,
-				Stdout:             c.App.Writer,
-				Stderr:             c.App.ErrWriter,
-				Signals:            signals,
-			}, enforce.SystemEnv())
+			in.Stdin, in.Stdout, in.Stderr, in.Signals = os.Stdin, c.App.Writer, c.App.ErrWriter, signals
+			code, err := enforce.Exec(c.Context, in, enforce.SystemEnv())
 			if err != nil {
 				return denied(err)
 			}
@@ -98,6 +84,25 @@ func execCommand() *cli.Command {
 	}
 }
 
+// execInput is the input of `sentinel exec` from its flags, the environment and the config file
+// (its terminal and signals apart).
+func execInput(c *cli.Context) (enforce.ExecInput, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return enforce.ExecInput{}, err
+	}
+	return enforce.ExecInput{
+		ProfileInput:       profileInput(c, cfg, c.String("session-table")),
+		Server:             c.Bool("server"),
+		NoSessionTracking:  c.Bool("no-session-tracking"),
+		ServerDuration:     c.Duration("server-duration"),
+		ServerPort:         c.Int("server-port"),
+		MFASessionDuration: c.Duration("mfa-session-duration"),
+		Command:            c.Args().Slice(),
+		Environ:            os.Environ(),
+	}, nil
+}
+
 func credentialsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "credentials",
@@ -107,50 +112,72 @@ func credentialsCommand() *cli.Command {
 			"Exit status: 0 issued, 1 when the policy denies (nothing is issued), 2 on error.",
 		Flags: issueFlags(),
 		Action: func(c *cli.Context) error {
-			cfg, err := loadConfig(c)
+			in, err := credentialsInput(c)
 			if err != nil {
 				return err
 			}
-			in := enforce.CredentialProcessInput{ProfileInput: profileInput(c, cfg, "")}
 			return denied(enforce.CredentialProcess(c.Context, in, c.App.Writer, enforce.SystemEnv()))
 		},
 	}
+}
+
+// credentialsInput is the input of `sentinel credentials` from its flags, the environment and
+// the config file.
+func credentialsInput(c *cli.Context) (enforce.CredentialProcessInput, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return enforce.CredentialProcessInput{}, err
+	}
+	return enforce.CredentialProcessInput{ProfileInput: profileInput(c, cfg, "")}, nil
 }
 
 func serverSessionsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "server-sessions",
 		Usage: "list the server sessions of the session table",
-		Flags: append(tableFlags(),
+		Flags: flagSet(tableFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "status", Usage: "only sessions in this status: active, revoked or expired"},
 			&cli.StringFlag{Name: "profile", Usage: "only sessions of this profile"},
 			&cli.StringFlag{Name: "since", Value: "30d", Usage: "only sessions started since: a duration back from now (30d, 12h) or an RFC 3339 time / date"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table, json or csv"},
-		),
+			wideFlag(),
+		}, formatFlags(reports.FormatTable, "table, json or csv")),
 		Action: func(c *cli.Context) error {
-			cfg, err := loadConfig(c)
+			in, err := serverSessionsInput(c, time.Now())
 			if err != nil {
 				return err
 			}
-			in := reports.ServerSessionsInput{
-				ListSessionsInput: enforce.ListSessionsInput{TableInput: tableInput(c.String, cfg)},
-				Format:            c.String("format"),
-				Env:               enforce.SystemEnv(),
-			}
-			if s := c.String("status"); s != "" {
-				if in.Filter.Status, err = enforce.ParseStatus(s); err != nil {
-					return fmt.Errorf("--status: %w", err)
-				}
-			}
-			in.Filter.Profile = c.String("profile")
-			if s := c.String("since"); s != "" {
-				if in.Filter.Since, err = window.ParseTime(s, time.Now()); err != nil {
-					return fmt.Errorf("--since: %w", err)
-				}
-			}
+			in.Env = enforce.SystemEnv()
 			return reports.ServerSessions(c.Context, in, c.App.Writer)
 		},
 	}
+}
+
+// serverSessionsInput is the input of `sentinel server-sessions` from its flags, the environment
+// and the config file (the AWS clients apart).
+func serverSessionsInput(c *cli.Context, now time.Time) (reports.ServerSessionsInput, error) {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return reports.ServerSessionsInput{}, err
+	}
+	in := reports.ServerSessionsInput{
+		ListSessionsInput: enforce.ListSessionsInput{TableInput: tableInput(c.String, cfg)},
+		Width:             tableWidth(c),
+	}
+	if in.Format, err = outputFormat(c); err != nil {
+		return in, err
+	}
+	if s := c.String("status"); s != "" {
+		if in.Filter.Status, err = enforce.ParseStatus(s); err != nil {
+			return in, fmt.Errorf("--status: %w", err)
+		}
+	}
+	in.Filter.Profile = c.String("profile")
+	if s := c.String("since"); s != "" {
+		if in.Filter.Since, err = window.ParseTime(s, now); err != nil {
+			return in, fmt.Errorf("--since: %w", err)
+		}
+	}
+	return in, nil
 }
 
 func serverRevokeCommand() *cli.Command {
@@ -162,24 +189,30 @@ func serverRevokeCommand() *cli.Command {
 			&cli.StringFlag{Name: "reason", Usage: "why the session is revoked (recorded as revoked_reason; required)"},
 		),
 		Action: func(c *cli.Context) error {
-			args, flag, err := interspersed(c)
+			in, err := revokeInput(c)
 			if err != nil {
 				return err
 			}
-			if len(args) != 1 {
-				return fmt.Errorf("server-revoke takes one session ID (got %d arguments)", len(args))
-			}
-			cfg, err := loadConfig(c)
-			if err != nil {
-				return err
-			}
-			return enforce.Revoke(c.Context, enforce.RevokeInput{
-				TableInput: tableInput(flag, cfg),
-				ID:         args[0],
-				Reason:     flag("reason"),
-			}, c.App.Writer, enforce.SystemEnv())
+			return enforce.Revoke(c.Context, in, c.App.Writer, enforce.SystemEnv())
 		},
 	}
+}
+
+// revokeInput is the input of `sentinel server-revoke` from its argument, flags (before or after
+// the argument), the environment and the config file.
+func revokeInput(c *cli.Context) (enforce.RevokeInput, error) {
+	args, flag, err := interspersed(c)
+	if err != nil {
+		return enforce.RevokeInput{}, err
+	}
+	if len(args) != 1 {
+		return enforce.RevokeInput{}, fmt.Errorf("server-revoke takes one session ID (got %d arguments)", len(args))
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return enforce.RevokeInput{}, err
+	}
+	return enforce.RevokeInput{TableInput: tableInput(flag, cfg), ID: args[0], Reason: flag("reason")}, nil
 }
 
 // interspersed reads the command's string flags wherever they stand among its arguments
@@ -217,6 +250,7 @@ func interspersed(c *cli.Context) ([]string, func(string) string, error) {
 func profileInput(c *cli.Context, cfg *config.Config, tableFlag string) enforce.ProfileInput {
 	in := enforce.ProfileInput{
 		Profile:       c.String("profile"),
+		AWSProfile:    c.String("aws-profile"),
 		PolicyPath:    firstSet(c.String("policy"), cfg.Defaults.Policy),
 		Region:        firstSet(c.String("region"), os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")),
 		DefaultRegion: cfg.Defaults.Region,
@@ -251,9 +285,11 @@ func flagValue(c *cli.Context, name string) string {
 // --session-table > SENTINEL_SESSION_TABLE > defaults.session_table.
 func tableInput(flag func(string) string, cfg *config.Config) enforce.TableInput {
 	return enforce.TableInput{
-		Table:       firstSet(flag("session-table"), os.Getenv(sessionTableEnv), cfg.Defaults.SessionTable),
-		Region:      firstSet(flag("region"), os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), cfg.Defaults.Region),
-		EndpointURL: flag("endpoint-url"),
+		Table:         firstSet(flag("session-table"), os.Getenv(sessionTableEnv), cfg.Defaults.SessionTable),
+		AWSProfile:    flag("aws-profile"),
+		Region:        firstSet(flag("region"), os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")),
+		DefaultRegion: cfg.Defaults.Region,
+		EndpointURL:   flag("endpoint-url"),
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 // exportAWSFlags reach S3 for an s3:// destination.
 func exportAWSFlags() []cli.Flag {
-	return awsFlags("s3:// destinations", "S3 endpoint (S3-compatible stores, LocalStack; path-style addressing); else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL")
+	return awsFlags("s3:// destinations "+sdkCredentials, "S3 endpoint (S3-compatible stores, LocalStack; path-style addressing); else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL")
 }
 
 func exportCommand() *cli.Command {

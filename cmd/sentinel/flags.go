@@ -1,7 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
+	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 // The flag sets commands share: each command's flags are made of these plus its own, and its
@@ -24,19 +29,60 @@ func policyMapFlags() []cli.Flag {
 	}
 }
 
-// formatFlag is --format; usage names the formats the command writes.
-func formatFlag(value, usage string) cli.Flag {
-	return &cli.StringFlag{Name: "format", Value: value, Usage: "output format: " + usage}
+// formatFlags are --format (usage names the formats the command writes) and --json, the
+// upstream Sentinel's spelling of --format json.
+func formatFlags(value, usage string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Value: value, Usage: "output format: " + usage},
+		&cli.BoolFlag{Name: "json", Usage: "the same as --format json"},
+	}
 }
 
-// awsFlags say how to reach AWS; what is what the credentials are for.
-func awsFlags(what, endpointUsage string) []cli.Flag {
+// outputFormat is --format, or json with --json.
+func outputFormat(c *cli.Context) (string, error) {
+	format := c.String("format")
+	if !c.Bool("json") {
+		return format, nil
+	}
+	if c.IsSet("format") && format != reports.FormatJSON {
+		return "", fmt.Errorf("--json and --format %s disagree: give one of them", format)
+	}
+	return reports.FormatJSON, nil
+}
+
+// wideFlag is --wide: tables keep every cell whole on a terminal too.
+func wideFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "wide", Usage: "on a terminal, show table cells whole instead of fitting the table to its width (they are whole in a pipe or file, and in JSON and CSV)"}
+}
+
+// tableWidth is the width tables must fit: the terminal's when stdout is one and --wide was not
+// given; 0 (no limit) otherwise, as gh does.
+func tableWidth(c *cli.Context) int {
+	f, ok := c.App.Writer.(*os.File)
+	if c.Bool("wide") || !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
+}
+
+// awsFlags say how to reach AWS: profileUsage says what the --aws-profile credentials are for
+// and what they are without it. AWS_PROFILE is the SDK's to read (as every other AWS_ variable),
+// not the flag's: a command that calls AWS only when asked (audit) must not take the variable
+// for a request.
+func awsFlags(profileUsage, endpointUsage string) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "aws-profile", Usage: "AWS profile for " + what, EnvVars: []string{"AWS_PROFILE"}},
-		&cli.StringFlag{Name: "region", Usage: "AWS region (default: AWS_REGION, the profile's, then defaults.region)"},
+		&cli.StringFlag{Name: "aws-profile", Usage: "AWS profile for " + profileUsage},
+		&cli.StringFlag{Name: "region", Usage: "AWS region", DefaultText: "$AWS_REGION, else the profile's region, else defaults.region"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: endpointUsage},
 	}
 }
+
+// sdkCredentials is what credentials are without --aws-profile.
+const sdkCredentials = "(default: $AWS_PROFILE, else the SDK's default credential chain)"
 
 // flagSet joins flag sets into one command's flags.
 func flagSet(sets ...[]cli.Flag) []cli.Flag {

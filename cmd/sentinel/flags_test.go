@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/enforce"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/profiles"
@@ -97,7 +98,11 @@ func TestAuditFlagsBecomeTheInput(t *testing.T) {
 	flagEnv(t)
 	cfgFile := fixturePath(t, "sentinel.yaml")
 	build := func(c *cli.Context) (reports.SessionComplianceInput, error) {
-		return sessionComplianceInput(c, flagNow)
+		in, sync, err := sessionComplianceInput(c, flagNow)
+		if sync != nil {
+			t.Errorf("a sync without sync flags: %+v", sync)
+		}
+		return in, err
 	}
 
 	t.Run("every_flag", func(t *testing.T) {
@@ -146,20 +151,105 @@ func TestAuditFlagsBecomeTheInput(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
-	t.Run("untracked_sessions_category", func(t *testing.T) {
-		in, err := parseInput(t, []string{"audit", "untracked-sessions"}, func(c *cli.Context) (reports.UntrackedSessionsInput, error) {
-			return untrackedSessionsInput(c, flagNow)
-		}, "--category", "orphaned")
-		if err != nil || in.Category != "orphaned" {
-			t.Fatalf("category %q, err %v", in.Category, err)
+	t.Run("class_and_category_are_one_filter", func(t *testing.T) {
+		untracked := func(c *cli.Context) (string, error) {
+			in, _, err := untrackedSessionsInput(c, flagNow)
+			return in.Category, err
+		}
+		activity := func(c *cli.Context) (string, error) {
+			in, _, err := activityInput(c, flagNow)
+			return in.Category, err
+		}
+		for _, flag := range []string{"--class", "--category"} {
+			if got, err := parseInput(t, []string{"audit", "untracked-sessions"}, untracked, flag, "orphaned"); err != nil || got != "orphaned" {
+				t.Errorf("untracked-sessions %s: %q, err %v", flag, got, err)
+			}
+			if got, err := parseInput(t, []string{"audit", "activity"}, activity, flag, "no_source_identity"); err != nil || got != "no_source_identity" {
+				t.Errorf("activity %s: %q, err %v", flag, got, err)
+			}
 		}
 	})
-	t.Run("activity_class", func(t *testing.T) {
-		in, err := parseInput(t, []string{"audit", "activity"}, func(c *cli.Context) (reports.ActivityInput, error) {
-			return activityInput(c, flagNow)
-		}, "--class", "no_source_identity")
-		if err != nil || in.Category != "no_source_identity" {
-			t.Fatalf("class %q, err %v", in.Category, err)
+	t.Run("json_is_format_json", func(t *testing.T) {
+		in, err := parseInput(t, []string{"audit", "session-compliance"}, build, "--json")
+		if err != nil || in.Format != "json" {
+			t.Fatalf("format %q, err %v", in.Format, err)
+		}
+		if _, err := parseInput(t, []string{"audit", "session-compliance"}, build, "--json", "--format", "csv"); err == nil ||
+			!strings.Contains(err.Error(), "--json and --format csv disagree") {
+			t.Fatalf("--json --format csv: err %v", err)
+		}
+	})
+	t.Run("arguments_are_refused", func(t *testing.T) {
+		if _, err := parseInput(t, []string{"audit", "session-compliance"}, build, "7d"); err == nil || !strings.Contains(err.Error(), `unexpected argument "7d"`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// TestAuditSyncFlagsBecomeTheSync: --region, --regions, --sessions-table (--table) and
+// --aws-profile make an audit sync first, with the ingest options `sentinel ingest --source api
+// --regions R --sessions-table T` has over the audit's window; without them there is no sync.
+func TestAuditSyncFlagsBecomeTheSync(t *testing.T) {
+	type inputs struct {
+		report reports.UntrackedSessionsInput
+		sync   *ingest.Options
+	}
+	build := func(c *cli.Context) (inputs, error) {
+		in, sync, err := untrackedSessionsInput(c, flagNow)
+		return inputs{in, sync}, err
+	}
+	week := window.Window{Since: flagNow.Add(-7 * 24 * time.Hour), Until: flagNow}
+	for name, tc := range map[string]struct {
+		args    []string
+		env     map[string]string
+		regions []string
+		table   string // "" = no scan
+		region  string
+		command string
+	}{
+		"upstream_command_line": {args: []string{"--since", "7d", "--region", "eu-west-1", "--table", "sentinel-sessions"},
+			table: "sentinel-sessions", region: "eu-west-1", command: "audit untracked-sessions sync: --source api --sessions-table sentinel-sessions window " + week.String()},
+		"regions_and_the_table_from_the_environment": {args: []string{"--regions", "us-east-1, eu-west-1"}, env: map[string]string{"SENTINEL_SESSION_TABLE": "from-env", "AWS_REGION": "us-east-1"},
+			regions: []string{"us-east-1", "eu-west-1"}, table: "from-env", region: "us-east-1", command: "audit untracked-sessions sync: --source api --sessions-table from-env window " + week.String()},
+		"sessions_table_spelled_as_ingest": {args: []string{"--sessions-table", "t", "--region", "us-east-1"}, table: "t", region: "us-east-1",
+			command: "audit untracked-sessions sync: --source api --sessions-table t window " + week.String()},
+		"no_table_syncs_the_events_only": {args: []string{"--region", "us-east-1"}, region: "us-east-1",
+			command: "audit untracked-sessions sync: --source api window " + week.String()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			flagEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			got, err := parseInputGlobal(t, []string{"--warehouse", "/wh"}, []string{"audit", "untracked-sessions"}, build,
+				append(tc.args, "--endpoint-url", "http://127.0.0.1:1")...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := got.sync
+			if s == nil {
+				t.Fatal("no sync")
+			}
+			if s.Warehouse != "/wh" || !reflect.DeepEqual(s.Sources, []string{"api"}) || !reflect.DeepEqual(s.Regions, tc.regions) ||
+				!s.Window.Since.Equal(got.report.Window.Since) || !s.Window.Until.Equal(got.report.Window.Until) || !s.Wait || s.Command != tc.command {
+				t.Errorf("sync %+v", s)
+			}
+			if (s.SessionsTable == nil) != (tc.table == "") || s.SessionsTable != nil && *s.SessionsTable != (ingest.TableScan{Table: tc.table, Segments: 4}) {
+				t.Errorf("sessions table %+v, want %q", s.SessionsTable, tc.table)
+			}
+			if s.AWS == nil || s.AWS.SDK.Region != tc.region || s.AWS.EndpointURL != "http://127.0.0.1:1" {
+				t.Errorf("AWS %+v", s.AWS)
+			}
+		})
+	}
+	t.Run("without_sync_flags_no_sync_whatever_the_environment", func(t *testing.T) {
+		flagEnv(t)
+		t.Setenv("AWS_PROFILE", "audit")
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("SENTINEL_SESSION_TABLE", "sentinel-sessions")
+		got, err := parseInput(t, []string{"audit", "untracked-sessions"}, build)
+		if err != nil || got.sync != nil {
+			t.Fatalf("sync %+v, err %v", got.sync, err)
 		}
 	})
 }
@@ -233,13 +323,23 @@ func TestPolicyExplainFlagsBecomeTheInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := reports.PolicyExplainInput{PolicyPath: "/p.yaml", Format: "json",
-		Request: policy.Request{Profile: "prod", User: "alice", At: time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC), Mode: policy.ModeCLI}}
+		Request:    policy.Request{Profile: "prod", User: "alice", At: time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC), Mode: policy.ModeCLI},
+		Invocation: enforce.Invocation{Flags: []string{"--policy", "/p.yaml"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
 	got, err = parseInput(t, []string{"policy", "explain"}, build, "--policy", "/p.yaml", "--profile", "prod")
 	if err != nil || !got.Request.At.Equal(flagNow) || got.Request.Mode != "" {
 		t.Fatalf("defaults: at %v mode %q err %v", got.Request.At, got.Request.Mode, err)
+	}
+	// The session tables a denial's suggested command would use: the environment's and the config
+	// file's; the config file goes into the suggested command.
+	t.Setenv("SENTINEL_SESSION_TABLE", "from-env")
+	cfgFile := fixturePath(t, "sentinel.yaml")
+	got, err = parseInputGlobal(t, []string{"--config", cfgFile}, []string{"policy", "explain"}, build, "--profile", "prod", "--json")
+	if err != nil || got.Format != "json" || got.Tables != (enforce.TableChoices{Env: "from-env"}) ||
+		!reflect.DeepEqual(got.Invocation, enforce.Invocation{Global: []string{"--config", cfgFile}}) {
+		t.Fatalf("got %+v, err %v", got, err)
 	}
 	for _, tc := range []struct{ args []string }{
 		{[]string{"--profile", "prod"}},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"runtime/debug"
@@ -38,7 +39,7 @@ func ingestCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "source", Usage: "PATH, s3://BUCKET[/PREFIX] or api (repeatable)"},
 			&cli.StringSliceFlag{Name: "sessions-file", Usage: "session-table snapshot: JSON lines of plain items or DynamoDB JSON, gzip or not; a directory or s3://BUCKET/PREFIX takes every file in it (repeatable)"},
 			&cli.StringFlag{Name: "sessions-table", Usage: "snapshot the live DynamoDB session table too (parallel Scan); with an AWS source it defaults to SENTINEL_SESSION_TABLE or defaults.session_table"},
-			&cli.IntFlag{Name: "scan-segments", Value: 4, Usage: "parallel Scan segments for --sessions-table"},
+			&cli.IntFlag{Name: "scan-segments", Value: defaultScanSegments, Usage: "parallel Scan segments for --sessions-table"},
 			&cli.BoolFlag{Name: "consistent-read", Usage: "strongly consistent Scan of --sessions-table (eventual by default)"},
 			&cli.StringFlag{Name: "since", Usage: "only events at or after this time: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date (default: no limit; for --source api: from the last sync, else 90 days)"},
 			&cli.StringFlag{Name: "until", Usage: "only events before this time (default: no limit)"},
@@ -49,7 +50,7 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "wait", Usage: "wait for another running ingest instead of failing"},
 			&cli.StringFlag{Name: "memory-limit", Value: humanize.IBytes(uint64(ingest.DefaultMemoryLimit)), Usage: "soft limit of the heap (e.g. 512MiB, 2GiB; 0 = none): above it, memory is reclaimed more often instead of growing; the GOMEMLIMIT environment variable takes precedence"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is also off when stderr is not a terminal)"},
-		}, awsFlags("AWS sources", "endpoint for every AWS service (S3-compatible stores, LocalStack); per service: AWS_ENDPOINT_URL_S3 and friends")...),
+		}, awsFlags("AWS sources "+sdkCredentials, "endpoint for every AWS service (S3-compatible stores, LocalStack); per service: AWS_ENDPOINT_URL_S3 and friends")...),
 		Action: func(c *cli.Context) error {
 			opts, err := ingestOptions(c, time.Now())
 			if err != nil {
@@ -58,16 +59,7 @@ func ingestCommand() *cli.Command {
 			if err := setMemoryLimit(c.String("memory-limit")); err != nil {
 				return err
 			}
-			var bar *reports.ProgressBar
-			if showProgress(c) {
-				bar = reports.NewProgressBar(c.App.ErrWriter)
-				opts.Progress = bar
-			}
-			res, err := ingest.Run(c.Context, opts)
-			bar.Finish()
-			if res != nil {
-				reports.IngestSummary(c.App.Writer, c.App.ErrWriter, res)
-			}
+			res, err := runIngest(c, opts, c.App.Writer)
 			if err != nil {
 				return err
 			}
@@ -121,6 +113,25 @@ func ingestOptions(c *cli.Context, now time.Time) (ingest.Options, error) {
 	}
 	opts.Command = describeRun(opts)
 	return opts, nil
+}
+
+// defaultScanSegments is how many segments scan the session table in parallel.
+const defaultScanSegments = 4
+
+// runIngest runs an ingest, with a progress bar on stderr when it is a terminal, and writes its
+// summary line to summary and its failures and warnings to stderr.
+func runIngest(c *cli.Context, opts ingest.Options, summary io.Writer) (*ingest.Result, error) {
+	var bar *reports.ProgressBar
+	if showProgress(c) {
+		bar = reports.NewProgressBar(c.App.ErrWriter)
+		opts.Progress = bar
+	}
+	res, err := ingest.Run(c.Context, opts)
+	bar.Finish()
+	if res != nil {
+		reports.IngestSummary(summary, c.App.ErrWriter, res)
+	}
+	return res, err
 }
 
 // setMemoryLimit sets the runtime's soft memory limit from --memory-limit, unless GOMEMLIMIT

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/sentinel-audit/sentinel/bundle"
 	"github.com/sentinel-audit/sentinel/ddl"
+	"github.com/sentinel-audit/sentinel/enforce"
+	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/sentinel-audit/sentinel/window"
 	"github.com/urfave/cli/v2"
 )
@@ -104,4 +107,77 @@ func TestExportVerifyFlagsBecomeTheInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEnforceFlagsBecomeTheInput: exec, credentials, server-sessions and server-revoke take their
+// AWS settings (--aws-profile, --region, --endpoint-url) from the shared flag set.
+func TestEnforceFlagsBecomeTheInput(t *testing.T) {
+	cfgFile := fixturePath(t, "sentinel.yaml")
+	dir := filepath.Dir(cfgFile)
+	t.Run("exec_every_flag", func(t *testing.T) {
+		flagEnv(t)
+		got, err := parseInput(t, []string{"exec"}, execInput,
+			"--profile", "prod", "--policy", "/p.yaml", "--aws-config", "/aws", "--aws-profile", "base", "--region", "eu-west-1",
+			"--endpoint-url", "http://127.0.0.1:1", "--mfa-token", "123456", "--server", "--session-table", "t", "--no-session-tracking",
+			"--server-duration", "1h", "--server-port", "9000", "--mfa-session-duration", "2h", "--", "aws", "s3", "ls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Environ = nil
+		want := enforce.ExecInput{
+			ProfileInput: enforce.ProfileInput{Profile: "prod", AWSProfile: "base", PolicyPath: "/p.yaml", AWSConfigPath: "/aws",
+				Region: "eu-west-1", EndpointURL: "http://127.0.0.1:1", MFAToken: "123456", Tables: enforce.TableChoices{Flag: "t"},
+				Invocation: enforce.Invocation{Flags: []string{"--policy", "/p.yaml", "--aws-config", "/aws", "--aws-profile", "base", "--region", "eu-west-1",
+					"--endpoint-url", "http://127.0.0.1:1", "--server-duration", "1h0m0s", "--server-port", "9000", "--mfa-session-duration", "2h0m0s"}}},
+			Server: true, NoSessionTracking: true, ServerDuration: time.Hour, ServerPort: 9000, MFASessionDuration: 2 * time.Hour,
+			Command: []string{"aws", "s3", "ls"},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got  %+v\nwant %+v", got, want)
+		}
+	})
+	t.Run("credentials_defaults_come_from_the_config_file_and_environment", func(t *testing.T) {
+		flagEnv(t)
+		t.Setenv("SENTINEL_SESSION_TABLE", "from-env")
+		t.Setenv("AWS_REGION", "ap-south-1")
+		got, err := parseInputGlobal(t, []string{"--config", cfgFile}, []string{"credentials"}, credentialsInput, "--profile", "prod", "--aws-profile", "base")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := enforce.ProfileInput{Profile: "prod", AWSProfile: "base", PolicyPath: filepath.Join(dir, "policy.yaml"),
+			AWSConfigPath: filepath.Join(dir, "aws-config"), Region: "ap-south-1", DefaultRegion: "us-east-1",
+			Tables:     enforce.TableChoices{Env: "from-env"},
+			Invocation: enforce.Invocation{Global: []string{"--config", cfgFile}, Flags: []string{"--aws-profile", "base"}}}
+		if !reflect.DeepEqual(got.ProfileInput, want) {
+			t.Fatalf("got  %+v\nwant %+v", got.ProfileInput, want)
+		}
+	})
+	t.Run("server_sessions_every_flag", func(t *testing.T) {
+		flagEnv(t)
+		got, err := parseInputGlobal(t, []string{"--config", cfgFile}, []string{"server-sessions"}, func(c *cli.Context) (reports.ServerSessionsInput, error) {
+			return serverSessionsInput(c, flagNow)
+		}, "--table", "t", "--aws-profile", "audit", "--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:1",
+			"--status", "active", "--profile", "prod", "--since", "2026-11-01", "--json", "--wide")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := reports.ServerSessionsInput{Format: "json", ListSessionsInput: enforce.ListSessionsInput{
+			TableInput: enforce.TableInput{Table: "t", AWSProfile: "audit", Region: "eu-west-1", DefaultRegion: "us-east-1", EndpointURL: "http://127.0.0.1:1"},
+			Filter:     enforce.SessionFilter{Status: enforce.StatusActive, Profile: "prod", Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}}}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got  %+v\nwant %+v", got, want)
+		}
+	})
+	t.Run("server_revoke_flags_after_the_id", func(t *testing.T) {
+		flagEnv(t)
+		t.Setenv("SENTINEL_SESSION_TABLE", "from-env")
+		got, err := parseInput(t, []string{"server-revoke"}, revokeInput, "0123456789abcdef", "--reason", "stolen laptop", "--aws-profile", "audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := enforce.RevokeInput{TableInput: enforce.TableInput{Table: "from-env", AWSProfile: "audit"}, ID: "0123456789abcdef", Reason: "stolen laptop"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got  %+v\nwant %+v", got, want)
+		}
+	})
 }

@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	return withUsageErrors(&cli.App{
 		Name:    "sentinel",
 		Usage:   "prove that every AWS credential session your policy requires to be tracked was tracked",
 		Version: version + " (gzip: " + ingest.Inflater + ")",
@@ -106,8 +106,5 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("%w (see %s --help)", err, c.Command.HelpName)
-		},
-	}
+	})
 }

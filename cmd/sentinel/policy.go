@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/enforce"
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/sentinel-audit/sentinel/window"
@@ -30,14 +32,13 @@ func policyCommand() *cli.Command {
 			{
 				Name:  "explain",
 				Usage: "show which rule decides a request, and why earlier rules did not match",
-				Flags: []cli.Flag{
+				Flags: append([]cli.Flag{
 					&cli.StringFlag{Name: "policy", Usage: "policy file (default: defaults.policy of the config file)"},
-					&cli.StringFlag{Name: "profile", Required: true, Usage: "profile requested"},
+					&cli.StringFlag{Name: "profile", Usage: "profile requested (required)"},
 					&cli.StringFlag{Name: "user", Usage: "requesting user"},
 					&cli.StringFlag{Name: "at", Usage: "time of the request, RFC 3339 (default: now)"},
 					&cli.StringFlag{Name: "mode", Usage: "server, cli or credential_process (default: any)"},
-					&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
-				},
+				}, formatFlags(reports.FormatTable, "table or json")...),
 				Action: func(c *cli.Context) error {
 					in, err := policyExplainInput(c, time.Now())
 					if err != nil {
@@ -55,6 +56,9 @@ func policyExplainInput(c *cli.Context, now time.Time) (reports.PolicyExplainInp
 	if err != nil {
 		return reports.PolicyExplainInput{}, err
 	}
+	if c.String("profile") == "" {
+		return reports.PolicyExplainInput{}, fmt.Errorf("--profile is required: the profile whose request to explain")
+	}
 	path := firstSet(c.String("policy"), cfg.Defaults.Policy)
 	if path == "" {
 		return reports.PolicyExplainInput{}, fmt.Errorf("no policy: pass --policy FILE or set defaults.policy in the config file")
@@ -71,9 +75,17 @@ func policyExplainInput(c *cli.Context, now time.Time) (reports.PolicyExplainInp
 			return reports.PolicyExplainInput{}, fmt.Errorf("--mode: %w", err)
 		}
 	}
-	return reports.PolicyExplainInput{
+	in := reports.PolicyExplainInput{
 		PolicyPath: path,
 		Request:    policy.Request{Profile: c.String("profile"), User: c.String("user"), At: at, Mode: mode},
-		Format:     c.String("format"),
-	}, nil
+		Tables:     enforce.TableChoices{Env: os.Getenv(sessionTableEnv), Config: cfg.Defaults.SessionTable},
+	}
+	if p := c.String("config"); p != "" {
+		in.Invocation.Global = []string{"--config", p}
+	}
+	if c.IsSet("policy") {
+		in.Invocation.Flags = []string{"--policy", path}
+	}
+	in.Format, err = outputFormat(c)
+	return in, err
 }

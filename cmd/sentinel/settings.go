@@ -56,10 +56,13 @@ func resolveWarehouse(c *cli.Context) (string, error) {
 	return warehouseDir(c, cfg)
 }
 
-// showProgress is true when stderr is a terminal and --quiet was not given.
+// showProgress is true when stderr is a terminal and --quiet was given neither to sentinel nor
+// to the command.
 func showProgress(c *cli.Context) bool {
-	if c.Bool("quiet") {
-		return false
+	for _, ctx := range c.Lineage() {
+		if ctx.Bool("quiet") {
+			return false
+		}
 	}
 	f, ok := c.App.ErrWriter.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -98,10 +101,11 @@ func baseInput(c *cli.Context, cfg *config.Config) (reports.AuditInput, error) {
 		PolicyPath:  firstSet(c.String("policy"), cfg.Defaults.Policy),
 		Profiles:    cfg.RoleProfiles(),
 		NotProfiles: cfg.NotProfiles,
-		Format:      c.String("format"),
+		Width:       tableWidth(c),
 	}
 	in.AWSConfigPath, in.AWSConfigOptional = awsConfigPath(c, cfg)
-	return in, nil
+	in.Format, err = outputFormat(c)
+	return in, err
 }
 
 // awsConfigPath is the AWS shared config file to read profiles from: --aws-config, else the

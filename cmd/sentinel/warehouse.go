@@ -56,9 +56,9 @@ func warehouseDDLCommand() *cli.Command {
 			"issuances from it (no profile map, no policy columns). See docs/scale.md.\n\n" +
 			"Reads no warehouse and makes no AWS call.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "engine", Usage: "athena, trino or spark", Required: true},
-			&cli.StringFlag{Name: "location", Usage: "where the data is: s3://BUCKET/PREFIX (Trino and Spark also take s3a://, gs://, ...)", Required: true},
-			&cli.StringFlag{Name: "layout", Value: ddl.LayoutExport, Usage: "export (what `sentinel export` writes) or lake (the warehouse's lake, synced)"},
+			&cli.StringFlag{Name: "engine", Usage: "athena, trino or spark (required)"},
+			&cli.StringFlag{Name: "location", Usage: "where the data is (required): s3://BUCKET/PREFIX (Trino and Spark also take s3a://, gs://, ...)"},
+			&cli.StringFlag{Name: "layout", Value: ddl.LayoutExport, Usage: "export (what sentinel export --format parquet writes) or lake (the warehouse's lake, synced)"},
 			&cli.StringFlag{Name: "database", Value: "sentinel", Usage: "database (schema) to create the tables in"},
 		},
 		Action: func(c *cli.Context) error {
@@ -84,9 +84,7 @@ func warehouseInfoCommand() *cli.Command {
 		Description: "Reads the catalog and the lake (never writes). Lake rows count every stored record; the events view\n" +
 			"deduplicates them. The ledger is summed per kind of source object (trail, snapshot, digest, insight, api)\n" +
 			"and scheme (file://, s3://, cloudtrail-api://, dynamodb://).",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Value: reports.FormatTable, Usage: "output format: table or json"},
-		},
+		Flags: append(formatFlags(reports.FormatTable, "table or json"), wideFlag()),
 		Action: func(c *cli.Context) error {
 			in, err := warehouseInfoInput(c)
 			if err != nil {
@@ -105,5 +103,9 @@ func compactInput(c *cli.Context, now time.Time) (reports.CompactInput, error) {
 
 func warehouseInfoInput(c *cli.Context) (reports.WarehouseInfoInput, error) {
 	dir, err := resolveWarehouse(c)
-	return reports.WarehouseInfoInput{Warehouse: dir, Format: c.String("format")}, err
+	if err != nil {
+		return reports.WarehouseInfoInput{}, err
+	}
+	format, err := outputFormat(c)
+	return reports.WarehouseInfoInput{Warehouse: dir, Format: format, Width: tableWidth(c)}, err
 }
