@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/sentinel-audit/sentinel/profiles"
 	"gopkg.in/yaml.v3"
@@ -67,6 +69,9 @@ func Load(path string, optional bool) (*Config, error) {
 		}
 		return nil, fmt.Errorf("read config %s: %w", path, err)
 	}
+	if err := checkKeys(path, data); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
@@ -88,6 +93,72 @@ func Load(path string, optional bool) (*Config, error) {
 		*p = resolve(base, *p)
 	}
 	return c, nil
+}
+
+// checkKeys finds a key the config file cannot have, and says where it is, what it may have
+// meant and which keys there are. Syntax errors are left to the decoder.
+func checkKeys(path string, data []byte) error {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	return checkNode(path, doc.Content[0], reflect.TypeFor[Config](), "")
+}
+
+func checkNode(path string, n *yaml.Node, t reflect.Type, where string) error {
+	switch {
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			if err := checkNode(path, item, t.Elem(), fmt.Sprintf("%s[%d]", where, i)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		var names []string
+		fields := map[string]reflect.Type{}
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name != "" && name != "-" {
+				names = append(names, name)
+				fields[name] = f.Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			ft, ok := fields[key.Value]
+			if !ok {
+				in := "at the top level"
+				if where != "" {
+					in = "in " + where
+				}
+				msg := fmt.Sprintf("config %s:%d:%d: unknown key %q %s", path, key.Line, key.Column, key.Value, in)
+				if near := nearest(key.Value, names); near != "" {
+					msg += fmt.Sprintf("; did you mean %q?", near)
+				}
+				return fmt.Errorf("%s (the keys there: %s)", msg, strings.Join(names, ", "))
+			}
+			sub := key.Value
+			if where != "" {
+				sub = where + "." + key.Value
+			}
+			if err := checkNode(path, n.Content[i+1], ft, sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nearest is the name nearest to key when it is near enough to be a typo (two edits, or a third
+// of its letters), else "".
+func nearest(key string, names []string) string {
+	best, limit := "", max(2, len(key)/3)
+	for _, n := range names {
+		if d := levenshtein.ComputeDistance(key, n); d <= limit {
+			best, limit = n, d-1
+		}
+	}
+	return best
 }
 
 func resolve(base, p string) string {

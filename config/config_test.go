@@ -31,9 +31,21 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 }
 
 func TestLoadRejectsUnknownKeys(t *testing.T) {
-	path := write(t, "defaults:\n  polcy: x\n")
-	if _, err := Load(path, false); err == nil || !strings.Contains(err.Error(), "polcy") || !strings.Contains(err.Error(), path) {
-		t.Fatalf("got %v", err)
+	for name, tc := range map[string]struct{ body, want string }{
+		"in_defaults": {"defaults:\n  region: us-east-1\n  polcy: x\n",
+			`:3:3: unknown key "polcy" in defaults; did you mean "policy"? (the keys there: region, policy, warehouse, session_table, aws_config)`},
+		"at_the_top_level": {"default:\n  region: us-east-1\n",
+			`:1:1: unknown key "default" at the top level; did you mean "defaults"? (the keys there: defaults, profiles, not_profiles)`},
+		"in_a_profile": {"profiles:\n  - {name: prod, arn: x}\n",
+			`:2:18: unknown key "arn" in profiles[0] (the keys there: name, role_arn)`},
+		"nothing_near": {"colour: blue\n", `:1:1: unknown key "colour" at the top level (the keys there: defaults, profiles, not_profiles)`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := write(t, tc.body)
+			if _, err := Load(path, false); err == nil || err.Error() != "config "+path+tc.want {
+				t.Fatalf("got  %v\nwant config %s%s", err, path, tc.want)
+			}
+		})
 	}
 }
 

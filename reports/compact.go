@@ -30,7 +30,7 @@ func Compact(ctx context.Context, in CompactInput, out io.Writer) error {
 		fmt.Fprintln(out, "compact: nothing to do: every partition is one file without duplicates")
 		return nil
 	}
-	fmt.Fprintf(out, "compact: %d partitions, %d files -> %d, %d duplicate rows dropped, %s -> %s\n",
-		st.Partitions, st.FilesBefore, st.FilesAfter, st.DuplicatesDropped, megabytes(st.BytesBefore), megabytes(st.BytesAfter))
+	fmt.Fprintf(out, "compact: %s, %s -> %d, %s dropped, %s -> %s\n", plural(st.Partitions, "partition"), plural(st.FilesBefore, "file"),
+		st.FilesAfter, plural64(st.DuplicatesDropped, "duplicate row"), megabytes(st.BytesBefore), megabytes(st.BytesAfter))
 	return nil
 }

@@ -23,7 +23,7 @@ func PolicyValidate(path string, out, diag io.Writer) error {
 			for _, pr := range le.Problems {
 				fmt.Fprintln(diag, pr.Error())
 			}
-			return fmt.Errorf("%w: %d problems in %s", ErrInvalidPolicy, len(le.Problems), path)
+			return fmt.Errorf("%w: %s in %s", ErrInvalidPolicy, plural(len(le.Problems), "problem"), path)
 		}
 		return err
 	}

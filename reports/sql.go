@@ -59,13 +59,9 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 	}
 	switch format {
 	case FormatJSON:
-		list := make([]map[string]any, 0, len(records))
+		list := make([]sqlRow, 0, len(records))
 		for _, rec := range records {
-			m := map[string]any{}
-			for i, c := range cols {
-				m[c] = jsonValue(rec[i])
-			}
-			list = append(list, m)
+			list = append(list, sqlRow{cols, rec})
 		}
 		return writeJSON(out, list)
 	case FormatCSV:
@@ -96,7 +92,7 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 			t.AppendRow(line)
 		}
 		render(out, t)
-		fmt.Fprintf(diag, "(%d rows)\n", len(records))
+		fmt.Fprintf(diag, "(%s)\n", plural(len(records), "row"))
 		return nil
 	}
 }
@@ -123,6 +119,32 @@ func cell(v any, null string) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// sqlRow is one result row as a JSON object with the columns in the query's order (a map's
+// keys would be sorted).
+type sqlRow struct {
+	cols []string
+	vals []any
+}
+
+func (r sqlRow) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, c := range r.cols {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(jsonValue(r.vals[i]))
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c, err)
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
 }
 
 func jsonValue(v any) any {

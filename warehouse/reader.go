@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -249,7 +250,8 @@ func (r *Reader) Seal(ctx context.Context) error {
 }
 
 // ReadOnlyQuery runs one statement after checking, without running it, that it only reads:
-// a SELECT (or EXPLAIN of one). Anything else is refused with the statement kind named.
+// a SELECT (or EXPLAIN of one). Anything else is refused with the statement kind named, and so
+// are several statements.
 func (r *Reader) ReadOnlyQuery(ctx context.Context, query string) (*sql.Rows, error) {
 	conn, err := r.db.Conn(ctx)
 	if err != nil {
@@ -257,13 +259,15 @@ func (r *Reader) ReadOnlyQuery(ctx context.Context, query string) (*sql.Rows, er
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		prep, ok := dc.(driver.ConnPrepareContext)
+		prep, ok := dc.(driver.Conn)
 		if !ok {
 			return errors.New("query engine cannot prepare statements")
 		}
-		stmt, err := prep.PrepareContext(ctx, query)
+		// Prepare parses and binds without running anything, and refuses several statements
+		// (PrepareContext would run all but the last).
+		stmt, err := prep.Prepare(query)
 		if err != nil {
-			return err
+			return unprepared(query, err)
 		}
 		defer stmt.Close()
 		kind, err := stmt.(*duckdb.Stmt).StatementType()
@@ -271,7 +275,7 @@ func (r *Reader) ReadOnlyQuery(ctx context.Context, query string) (*sql.Rows, er
 			return err
 		}
 		if kind != duckdb.STATEMENT_TYPE_SELECT && kind != duckdb.STATEMENT_TYPE_EXPLAIN {
-			return fmt.Errorf("only read-only queries (SELECT, WITH ... SELECT, EXPLAIN) are allowed; this is a %s statement", statementName(kind))
+			return notReadOnly(statementName(kind))
 		}
 		return nil
 	})
@@ -283,6 +287,53 @@ func (r *Reader) ReadOnlyQuery(ctx context.Context, query string) (*sql.Rows, er
 		return nil, fmt.Errorf("query: %w", err)
 	}
 	return rows, nil
+}
+
+func notReadOnly(kind string) error {
+	article := "a"
+	if strings.ContainsRune("AEIOU", rune(kind[0])) {
+		article = "an"
+	}
+	return fmt.Errorf("only read-only queries (SELECT, WITH ... SELECT, EXPLAIN) are allowed; this is %s %s statement", article, kind)
+}
+
+// writing are the first keywords of statements that are not read-only.
+var writing = []string{"INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "ALTER", "DROP", "COPY", "ATTACH", "DETACH",
+	"INSTALL", "LOAD", "SET", "RESET", "PRAGMA", "CALL", "EXPORT", "IMPORT", "VACUUM", "CHECKPOINT", "ANALYZE", "BEGIN", "COMMIT",
+	"ROLLBACK", "PREPARE", "EXECUTE", "DEALLOCATE", "USE"}
+
+// unprepared explains why a query could not be prepared. A statement that writes is refused as
+// such: DuckDB binds it before telling its kind, and a view cannot be written ("Can only delete
+// from base table"). DuckDB's own errors are a query it cannot parse or bind; the driver's, other
+// than for an empty query, are its refusal of several statements.
+func unprepared(query string, err error) error {
+	keyword := firstKeyword(query)
+	switch {
+	case slices.Contains(writing, keyword):
+		return notReadOnly(keyword)
+	case keyword == "" || errors.As(err, new(*duckdb.Error)):
+		return err
+	}
+	return errors.New("one statement at a time: the query holds several (separated by ;)")
+}
+
+// firstKeyword is the query's first word in upper case, after blanks, comments and parentheses.
+func firstKeyword(query string) string {
+	q := query
+	for {
+		switch t := strings.TrimLeft(q, " \t\r\n("); {
+		case strings.HasPrefix(t, "--"):
+			_, q, _ = strings.Cut(t, "\n")
+		case strings.HasPrefix(t, "/*"):
+			_, q, _ = strings.Cut(t, "*/")
+		default:
+			end := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+			if end < 0 {
+				end = len(t)
+			}
+			return strings.ToUpper(t[:end])
+		}
+	}
 }
 
 func statementName(k duckdb.StmtType) string {

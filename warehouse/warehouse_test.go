@@ -277,15 +277,22 @@ func TestSealedReaderOnlyReads(t *testing.T) {
 	rows.Close()
 	for q, want := range map[string]string{
 		`CREATE TABLE x AS SELECT 1`:                                "CREATE statement",
-		`COPY (SELECT 1) TO '` + filepath.Join(root, "x.csv") + `'`: "disabled by configuration",
+		`COPY (SELECT 1) TO '` + filepath.Join(root, "x.csv") + `'`: "this is a COPY statement",
 		`ATTACH '` + filepath.Join(root, "other.db") + `'`:          "ATTACH statement",
 		`INSTALL httpfs`:                        "LOAD or INSTALL statement",
 		`LOAD parquet`:                          "LOAD or INSTALL statement",
 		`SET enable_external_access = true`:     "SET statement",
 		`SELECT * FROM read_csv('/etc/passwd')`: "Permission Error",
 		`SELECT * FROM read_parquet('` + filepath.Join(root, "*") + `')`: "Permission Error",
-		`DELETE FROM ingest_files`:                                       "Can only delete from base table",
-		`DELETE FROM catalog.ingest_files`:                               "read-only",
+		// A view cannot be written to: refused for writing, before DuckDB's binder says so.
+		`DELETE FROM ingest_files`:                            "this is a DELETE statement",
+		`DELETE FROM catalog.ingest_files`:                    "read-only",
+		`INSERT INTO ingest_files SELECT * FROM ingest_files`: "this is an INSERT statement",
+		// One statement only, and nothing runs before the refusal.
+		`SELECT 1; SELECT 2`:                         "one statement at a time",
+		`SELECT 1; CREATE TABLE y AS SELECT 1`:       "one statement at a time",
+		`CREATE TABLE x AS SELECT 1; SELECT 1`:       "CREATE statement",
+		"-- a comment\n(SELECT 1); DROP VIEW events": "one statement at a time",
 	} {
 		rows, err := r.ReadOnlyQuery(ctx, q)
 		if err == nil {
@@ -296,6 +303,11 @@ func TestSealedReaderOnlyReads(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error containing %q", q, err, want)
+		}
+	}
+	for _, table := range []string{"x", "y"} {
+		if _, err := r.DB().ExecContext(ctx, `SELECT * FROM `+table); err == nil {
+			t.Errorf("table %s was created by a refused query", table)
 		}
 	}
 }

@@ -533,6 +533,35 @@ func TestSQLIsReadOnly(t *testing.T) {
 	}
 }
 
+// TestSQLRunsOneReadOnlyStatement: what sql refuses, with the read-only refusal for writes (not
+// DuckDB's "Can only delete from base table"), and several statements, none of which runs; JSON
+// keeps the SELECT's column order.
+func TestSQLRunsOneReadOnlyStatement(t *testing.T) {
+	wh := ingestFixtures(t)
+	for q, want := range map[string]string{
+		`DELETE FROM events`:                                      "sentinel: query: only read-only queries (SELECT, WITH ... SELECT, EXPLAIN) are allowed; this is a DELETE statement",
+		`UPDATE sessions SET status = 'revoked'`:                  "this is an UPDATE statement",
+		`ATTACH '/tmp/x.db'`:                                      "this is an ATTACH statement",
+		`SELECT 1; SELECT 2`:                                      "sentinel: query: one statement at a time: the query holds several (separated by ;)",
+		`SELECT 1; COPY (SELECT 1) TO '/tmp/sentinel-leak-2.csv'`: "one statement at a time",
+	} {
+		r := sentinel(t, nil, "--warehouse", wh, "sql", q).mustExit(t, 2)
+		if r.stdout != "" || !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: stdout %q stderr %q, want %q", q, r.stdout, r.stderr, want)
+		}
+	}
+	if _, err := os.Stat("/tmp/sentinel-leak-2.csv"); err == nil {
+		t.Fatal("a statement before the last ran")
+	}
+	r := sentinel(t, nil, "--warehouse", wh, "sql", "--json", `SELECT 'tracked' AS class, 7 AS n, 1 AS a`).mustExit(t, 0)
+	if want := "[\n  {\n    \"class\": \"tracked\",\n    \"n\": 7,\n    \"a\": 1\n  }\n]\n"; r.stdout != want {
+		t.Fatalf("sql --json:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	if r = sentinel(t, nil, "--warehouse", wh, "sql", `SELECT 1 AS one`).mustExit(t, 0); r.stderr != "(1 row)\n" {
+		t.Fatalf("sql table: stderr %q", r.stderr)
+	}
+}
+
 func TestAuditWithoutWarehouse(t *testing.T) {
 	r := sentinel(t, nil, "--warehouse", filepath.Join(t.TempDir(), "none"), "audit", "session-compliance").mustExit(t, 2)
 	if !strings.Contains(r.stderr, "no warehouse at") || !strings.Contains(r.stderr, "sentinel ingest") {

@@ -54,6 +54,10 @@ func TestVersion(t *testing.T) {
 // what it may have meant, and exit 2; nothing goes to stdout, where it would end up in a report
 // file.
 func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
+	badConfig := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(badConfig, []byte("defaults:\n  regoin: us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		args []string
 		want string
@@ -70,6 +74,8 @@ func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
 		"flags_after_the_query":         {[]string{"sql", "SELECT 1", "--format", "json"}, `flags go before the query: sentinel sql --format json "QUERY"`},
 		"bad_since":                     {[]string{"--warehouse", t.TempDir(), "audit", "session-compliance", "--since", "last tuesday"}, `--since: "last tuesday" is neither`},
 		"nothing_to_ingest":             {[]string{"--warehouse", t.TempDir(), "ingest"}, "nothing to ingest"},
+		"unknown_config_key": {[]string{"--config", badConfig, "sql", "SELECT 1"}, "sentinel: config " + badConfig +
+			`:2:3: unknown key "regoin" in defaults; did you mean "region"? (the keys there: region, policy, warehouse, session_table, aws_config)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := sentinel(t, nil, tc.args...).mustExit(t, 2)
