@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/profiles"
@@ -77,7 +76,7 @@ func (a *audit) Close() error { return a.reader.Close() }
 const AuditGCPercent = 400
 
 // openAudit loads the policy and profile map, opens the warehouse and prepares the audit views.
-// Ambiguous profile names are reported on diag.
+// Roles with ambiguous profile names that issued in the window are reported on diag.
 func openAudit(ctx context.Context, in AuditInput, diag io.Writer) (*audit, error) {
 	return openAuditWith(ctx, in, diag, true)
 }
@@ -96,15 +95,17 @@ func openAuditWith(ctx context.Context, in AuditInput, diag io.Writer, materiali
 		return nil, err
 	}
 	roles := profiles.NewRoleMap(in.Profiles, awsProfiles)
-	for _, a := range roles.Ambiguous {
-		fmt.Fprintf(diag, "warning: role %s is named by profiles %s; reporting it as %q\n", a.RoleARN, strings.Join(a.Profiles, ", "), a.Chosen)
-	}
 	r, err := warehouse.OpenReader(ctx, in.Warehouse)
 	if err != nil {
 		return nil, err
 	}
 	if err := queries.Prepare(ctx, r.DB(), queries.Setup{Roles: roles.Roles, Policy: pol, Window: in.Window, Materialize: materialize}); err != nil {
 		return nil, errors.Join(err, r.Close())
+	}
+	if materialize {
+		if err := warnAmbiguous(ctx, r.DB(), roles.Ambiguous, in.Window, diag); err != nil {
+			return nil, errors.Join(err, r.Close())
+		}
 	}
 	return &audit{in: in, reader: r, policy: pol, roles: roles.Roles}, nil
 }
