@@ -29,13 +29,16 @@ type committer struct {
 	checkpointRows int
 	// inflight is the previous batch, registering in the background while this one fills.
 	inflight *inflight
+	// kept are the run's counts as of the last batch registered: what an interrupted run keeps.
+	kept Result
 }
 
 // inflight is a sealed batch being registered on a goroutine of its own.
 type inflight struct {
-	batch *warehouse.Batch
-	done  chan error
-	upTo  int // seenSet.adds when the batch was closed
+	batch  *warehouse.Batch
+	done   chan error
+	upTo   int    // seenSet.adds when the batch was closed
+	counts Result // the run's counts when the batch was closed
 }
 
 func (c *committer) consume(ctx context.Context, outcomes <-chan outcome) error {
@@ -238,7 +241,7 @@ func (c *committer) commit(ctx context.Context) error {
 	if err := c.settle(); err != nil {
 		return err
 	}
-	f := &inflight{batch: c.batch, done: make(chan error, 1), upTo: c.seen.adds}
+	f := &inflight{batch: c.batch, done: make(chan error, 1), upTo: c.seen.adds, counts: *c.res}
 	now := c.now()
 	rctx, cancel := graceContext(ctx, registerGrace)
 	go func() {
@@ -277,5 +280,6 @@ func (c *committer) settle() error {
 		return err
 	}
 	c.seen.committed(f.upTo)
+	c.kept = f.counts
 	return nil
 }

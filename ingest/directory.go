@@ -26,6 +26,7 @@ const (
 type object struct {
 	source  string    // ledger key: file:///abs/path or s3://bucket/key
 	display string    // how to name it in messages
+	rel     string    // path below the source it was listed from, with slashes (--exclude matches it)
 	size    int64     // bytes as stored
 	mtime   time.Time // last modification (microseconds, as the ledger keeps it)
 	etag    string    // S3 ETag; "" for local files
@@ -83,14 +84,15 @@ func listDirectory(root string) ([]object, int, error) {
 	var objects []object
 	ignored := 0
 	add := func(path string, info fs.FileInfo) {
-		display := filepath.Base(path)
+		display, below := filepath.Base(path), filepath.Base(path)
 		if rel, err := filepath.Rel(abs, path); err == nil && rel != "." {
-			display = filepath.ToSlash(filepath.Join(filepath.Base(abs), rel))
+			display, below = filepath.ToSlash(filepath.Join(filepath.Base(abs), rel)), filepath.ToSlash(rel)
 		}
 		size, mtime := info.Size(), info.ModTime().UTC().Truncate(time.Microsecond)
 		o := object{
 			source:  "file://" + filepath.ToSlash(path),
 			display: display,
+			rel:     below,
 			size:    size,
 			mtime:   mtime,
 			open:    func(context.Context) (io.ReadCloser, error) { return openListed(path, size, mtime) },

@@ -47,6 +47,9 @@ type Options struct {
 	Accounts      []string          // S3 trails: only these accounts (empty = all)
 	Regions       []string          // S3 trails: only these regions; API: the regions to sync (default: the configured one)
 	Workers       int               // parallel readers; 0 = one per CPU
+	// Exclude are glob patterns (doublestar: * within a folder, ** across) of paths below a
+	// source, or of their folders, not to read.
+	Exclude []string
 	// Checkpoint commits after this many rows (0 = 250,000): smaller loses less work to an
 	// interruption, larger writes fewer, bigger lake files.
 	Checkpoint int
@@ -78,6 +81,8 @@ type Result struct {
 	FilesFailed        int
 	DigestFiles        int // CloudTrail digest files read (their checks are the audits')
 	InsightFiles       int
+	MacOSFiles         int // metadata a Mac copies along (__MACOSX/, ._*, .DS_Store), not read
+	ExcludedFiles      int // matched --exclude, not read
 	IgnoredFiles       int
 	EventsRead         int64
 	EventsStored       int64
@@ -91,6 +96,22 @@ type Result struct {
 	Failures           []Failure
 	Warnings           []string
 	Elapsed            time.Duration
+	// Stopped says the run ended early (interrupted, or an error): its counts are then what its
+	// last checkpoint kept, and a re-run reads the rest.
+	Stopped bool
+}
+
+// keep sets r's counts to k's, keeping r's run, failures and warnings.
+func (r *Result) keep(k Result) {
+	run, failures, warnings := r.Run, r.Failures, r.Warnings
+	*r = k
+	r.Run, r.Failures, r.Warnings, r.Stopped = run, failures, warnings, true
+}
+
+// Skipped is how many files the run did not read: unchanged, outside the window, Insights,
+// macOS metadata and excluded.
+func (r *Result) Skipped() int {
+	return r.FilesUnchanged + r.FilesOutsideWindow + r.InsightFiles + r.MacOSFiles + r.ExcludedFiles
 }
 
 // NothingNew reports whether the run found nothing to read.
@@ -154,6 +175,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if len(opts.Sources) == 0 && len(opts.SessionsFiles) == 0 && opts.SessionsTable == nil {
 		return nil, errors.New("nothing to ingest: give --source, --sessions-file and/or --sessions-table")
 	}
+	if err := checkExclude(opts.Exclude); err != nil {
+		return nil, err
+	}
 	start := opts.Now()
 	w, err := warehouse.OpenWriter(ctx, opts.Warehouse, start, opts.Command, opts.Wait)
 	if err != nil {
@@ -178,6 +202,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		opts.Progress.Planned(len(p.jobs)+len(p.syncs), total)
 	}
+	c.kept = *res
 	runErr := c.consume(ctx, p.run(ctx, opts))
 	if runErr == nil {
 		if runErr = c.batch.Commit(ctx, c.now()); runErr != nil {
@@ -186,17 +211,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	} else {
 		c.batch.Abort()
 	}
+	if runErr != nil {
+		res.keep(c.kept)
+	}
 	sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Source < res.Failures[j].Source })
 	res.Elapsed = opts.Now().Sub(start)
 	status := "ok"
 	switch {
+	case errors.Is(runErr, context.Canceled):
+		status = "interrupted"
 	case runErr != nil:
 		status = "failed"
 	case res.FilesFailed > 0:
 		status = "partial"
 	}
 	finishErr := w.Finish(context.WithoutCancel(ctx), opts.Now(), status, warehouse.RunStats{
-		FilesRead: int64(res.FilesRead + res.DigestFiles), FilesSkipped: int64(res.FilesUnchanged + res.FilesOutsideWindow + res.InsightFiles),
+		FilesRead: int64(res.FilesRead + res.DigestFiles), FilesSkipped: int64(res.Skipped()),
 		FilesFailed: int64(res.FilesFailed), EventsStored: res.EventsStored, EventsDuplicate: res.EventsDuplicate,
 		EventsOutOfWindow: res.EventsOutOfWindow, SnapshotItems: res.SnapshotItems,
 	})

@@ -74,7 +74,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			if err != nil {
 				return nil, err
 			}
-			l := &s3Lister{client: client, bucket: bucket, accounts: set(opts.Accounts), regions: set(opts.Regions), window: win, now: opts.Now()}
+			l := &s3Lister{client: client, bucket: bucket, root: prefix, accounts: set(opts.Accounts), regions: set(opts.Regions), window: win, now: opts.Now()}
 			if objects, err = l.listTrail(ctx, prefix); err != nil {
 				return nil, err
 			}
@@ -85,7 +85,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			}
 			res.IgnoredFiles += ignored
 		}
-		for _, o := range objects {
+		for _, o := range res.skip(objects, opts.Exclude) {
 			if planned[o.source] {
 				continue // the same object through two overlapping sources
 			}
@@ -126,14 +126,14 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			if err != nil {
 				return nil, err
 			}
-			l := &s3Lister{client: client, bucket: bucket}
+			l := &s3Lister{client: client, bucket: bucket, root: prefix}
 			if objects, err = l.listAll(ctx, prefix); err != nil {
 				return nil, err
 			}
 		} else if objects, _, err = listDirectory(src); err != nil {
 			return nil, fmt.Errorf("--sessions-file: %w", err)
 		}
-		for _, j := range snapshotJobs(objects) {
+		for _, j := range snapshotJobs(res.skip(objects, opts.Exclude)) {
 			if j, ok := schedule(j, window.Window{}, ledger); ok {
 				p.jobs = append(p.jobs, j)
 			} else {

@@ -34,6 +34,7 @@ func parseS3URL(raw string) (bucket, prefix string, err error) {
 type s3Lister struct {
 	client   objectStore
 	bucket   string
+	root     string          // the source's prefix: objects' rel is their key below it
 	accounts map[string]bool // empty = all
 	regions  map[string]bool // empty = all
 	window   window.Window
@@ -193,6 +194,7 @@ func (l *s3Lister) object(key string, size int64, modified time.Time, etag strin
 	o := object{
 		source:  "s3://" + l.bucket + "/" + key,
 		display: "s3://" + l.bucket + "/" + key,
+		rel:     strings.TrimPrefix(strings.TrimPrefix(key, l.root), "/"),
 		size:    size,
 		mtime:   modified.UTC().Truncate(time.Microsecond),
 		etag:    strings.Trim(etag, `"`),

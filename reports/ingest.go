@@ -21,19 +21,29 @@ func IngestSummary(out, diag io.Writer, r *ingest.Result) {
 	fmt.Fprintln(out, IngestLine(r))
 }
 
-// IngestLine is the one-line summary of a run.
+// IngestLine is the one-line summary of a run. A run stopped early (Ctrl-C, an error) counts what
+// its last checkpoint kept, and says that running it again resumes.
 func IngestLine(r *ingest.Result) string {
 	elapsed := r.Elapsed.Round(time.Millisecond)
+	if r.Stopped {
+		return "ingest: stopped early; kept up to its last checkpoint: " + counts(r, elapsed) +
+			"; run the same command again to resume (what was kept is not read again)"
+	}
 	if r.NothingNew() {
 		return fmt.Sprintf("ingest: nothing new: %s unchanged since the last run, %s; 0 events stored (%s)",
 			plural(r.FilesUnchanged, "file"), skippedDetail(r, false), elapsed)
 	}
+	return "ingest: " + counts(r, elapsed)
+}
+
+// counts says what a run read and stored.
+func counts(r *ingest.Result, elapsed time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ingest: %s read", plural(r.FilesRead, "file"))
+	fmt.Fprintf(&b, "%s read", plural(r.FilesRead, "file"))
 	if r.DigestFiles > 0 {
 		fmt.Fprintf(&b, " and %s", plural(r.DigestFiles, "digest file"))
 	}
-	fmt.Fprintf(&b, ", %d skipped (%s), %d failed; ", r.FilesUnchanged+r.FilesOutsideWindow+r.InsightFiles, skippedDetail(r, true), r.FilesFailed)
+	fmt.Fprintf(&b, ", %d skipped (%s), %d failed; ", r.Skipped(), skippedDetail(r, true), r.FilesFailed)
 	fmt.Fprintf(&b, "%s stored, %d duplicate, %d out of window", plural64(r.EventsStored, "event"), r.EventsDuplicate, r.EventsOutOfWindow)
 	if r.RecordsRejected > 0 {
 		fmt.Fprintf(&b, ", %d rejected", r.RecordsRejected)
@@ -53,6 +63,12 @@ func skippedDetail(r *ingest.Result, withUnchanged bool) string {
 	parts = append(parts, fmt.Sprintf("%d insight", r.InsightFiles))
 	if r.FilesOutsideWindow > 0 {
 		parts = append(parts, fmt.Sprintf("%d outside the window", r.FilesOutsideWindow))
+	}
+	if r.MacOSFiles > 0 {
+		parts = append(parts, fmt.Sprintf("%d macOS metadata", r.MacOSFiles))
+	}
+	if r.ExcludedFiles > 0 {
+		parts = append(parts, fmt.Sprintf("%d excluded", r.ExcludedFiles))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -44,6 +44,7 @@ func ingestCommand() *cli.Command {
 			&cli.StringFlag{Name: "since", Usage: "only events at or after this time: a duration back from now (30d, 12h, 90m) or an RFC 3339 time / date (default: no limit; for --source api: from the last sync, else 90 days)"},
 			&cli.StringFlag{Name: "until", Usage: "only events before this time (default: no limit)"},
 			&cli.StringFlag{Name: "accounts", Usage: "S3 trails: only these account ids (comma-separated)"},
+			&cli.StringSliceFlag{Name: "exclude", Usage: "do not read files whose path below their source (or a folder of it) matches this glob: * within a folder, ** across, e.g. 'archive/**' or '**/*-old.json.gz' (repeatable; macOS metadata, __MACOSX/, ._* and .DS_Store, is always left out)"},
 			&cli.StringFlag{Name: "regions", Usage: "S3 trails: only these regions; --source api: the regions to sync (default: the configured region)"},
 			&cli.IntFlag{Name: "workers", Usage: "files read in parallel", DefaultText: "number of CPUs"},
 			&cli.IntFlag{Name: "checkpoint", Usage: "commit after this many events (an interrupted run keeps everything up to its last commit; 1 = after every file)", DefaultText: "250000"},
@@ -95,6 +96,7 @@ func ingestOptions(c *cli.Context, now time.Time) (ingest.Options, error) {
 		Window:        w,
 		Accounts:      splitList(c.String("accounts")),
 		Regions:       splitList(c.String("regions")),
+		Exclude:       c.StringSlice("exclude"),
 		Workers:       c.Int("workers"),
 		Checkpoint:    c.Int("checkpoint"),
 		Wait:          c.Bool("wait"),
@@ -196,6 +198,9 @@ func describeRun(o ingest.Options) string {
 	}
 	if o.SessionsTable != nil {
 		parts = append(parts, "--sessions-table "+o.SessionsTable.Table)
+	}
+	for _, x := range o.Exclude {
+		parts = append(parts, "--exclude "+x)
 	}
 	parts = append(parts, "window "+o.Window.String())
 	return strings.Join(parts, " ")

@@ -68,6 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, f.msg)
 		}
 		return exitFindings
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		fmt.Fprintln(stderr, "sentinel: interrupted")
+		return exitError
 	default:
 		fmt.Fprintf(stderr, "sentinel: %v\n", err)
 		return exitError
