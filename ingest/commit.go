@@ -57,6 +57,9 @@ func (c *committer) consume(ctx context.Context, outcomes <-chan outcome) error 
 
 func (c *committer) take(ctx context.Context, oc outcome) error {
 	o := oc.obj
+	if oc.err != nil && ctx.Err() != nil && errors.Is(oc.err, context.Canceled) {
+		return nil // interrupted while read, not failed: the next run reads it
+	}
 	if o.kind == kindSnapshot && oc.partial {
 		if err := c.batch.AddSnapshotRows(c.snapshot(oc), oc.snapRows); err != nil {
 			return err

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
+)
+
+// appleDouble is the start of an AppleDouble file, as a Mac writes ._NAME beside NAME on a
+// volume without its metadata (and into __MACOSX/ of a zip).
+var appleDouble = []byte("\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\x00\x00\x00\x09\x00\x00\x00\x32")
+
+// TestInterruptedIngestSaysWhatItKept: Ctrl-C stops an ingest between checkpoints; its summary
+// and its record in ingest_runs count what the last checkpoint kept (what the warehouse then
+// holds), not what was read, and say that running it again resumes; it does.
+func TestInterruptedIngestSaysWhatItKept(t *testing.T) {
+	store := objectstore.New()
+	endpoint, stop, err := store.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if err := store.CreateBucket(bucket); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(repoRoot(t), fixtures, "trail")
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.Contains(p, "/CloudTrail/") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		data, _ := os.ReadFile(p)
+		return store.Put(bucket, filepath.ToSlash(rel), data)
+	})
+	store.Inject(objectstore.Fault{Delay: 200 * time.Millisecond})
+	wh := filepath.Join(t.TempDir(), "wh")
+	args := []string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket, "--endpoint-url", endpoint}
+	cmd := sentinelCommand(t, awsEnv(), append(args, "--workers", "1", "--checkpoint", "5")...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); store.Gets() < 7 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	// An object being read when Ctrl-C came did not fail: it is read by the next run.
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.HasSuffix(stderr.String(), "sentinel: interrupted\n") || strings.Contains(stderr.String(), "failed") {
+		t.Fatalf("exit %v, stderr %q", err, stderr.String())
+	}
+	line := regexp.MustCompile(`^ingest: stopped early; kept up to its last checkpoint: (\d+) files read, .*; (\d+) events stored, .*; run the same command again to resume \(what was kept is not read again\)\n$`).
+		FindStringSubmatch(stdout.String())
+	if line == nil {
+		t.Fatalf("summary %q", stdout.String())
+	}
+	files, _ := strconv.Atoi(line[1])
+	kept, _ := strconv.Atoi(line[2])
+	if files == 0 || files >= 17 {
+		t.Fatalf("the interruption should land mid-run after a checkpoint: %s", stdout.String())
+	}
+	if stored := scalar(t, wh, `SELECT count(*) FROM events_all`); int(stored) != kept {
+		t.Fatalf("the summary says %d events kept, the warehouse holds %v", kept, stored)
+	}
+	runs := query(t, wh, `SELECT status, events_stored, files_read FROM ingest_runs`)
+	if len(runs) != 1 || runs[0]["status"] != "interrupted" || fmt.Sprint(runs[0]["events_stored"]) != line[2] || fmt.Sprint(runs[0]["files_read"]) != line[1] {
+		t.Fatalf("the run's record: %v, want status interrupted, %s events and %s files", runs, line[2], line[1])
+	}
+	store.Clear()
+	r := sentinel(t, awsEnv(), args...).mustExit(t, 0)
+	if want := fmt.Sprintf("ingest: %d files read", 17-files); !strings.HasPrefix(r.stdout, want) {
+		t.Fatalf("the re-run reads what was not kept: %s, want %s", r.stdout, want)
+	}
+	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 62 {
+		t.Fatalf("events_all = %v after the re-run, want 62", n)
+	}
+}
+
+// TestMacOSMetadataAndExcludedFilesAreSkipped: a copy made on a Mac (__MACOSX/ from a zip,
+// AppleDouble ._ files beside each file, .DS_Store) ingests cleanly, the metadata counted as
+// skipped; --exclude leaves out what it matches below the source. Locally and in S3.
+func TestMacOSMetadataAndExcludedFilesAreSkipped(t *testing.T) {
+	src := t.TempDir()
+	copyTree(t, filepath.Join(repoRoot(t), fixtures, "handoff"), filepath.Join(src, "handoff"))
+	junk := map[string][]byte{
+		"handoff/._export.jsonl":                    appleDouble,
+		"handoff/._bare-array.json":                 appleDouble,
+		"__MACOSX/handoff/._lookup-events-dev.json": appleDouble,
+		"handoff/.DS_Store":                         appleDouble,
+		"archive/2025/broken.json":                  []byte("{not json"),
+		"handoff/bare-array-old.json":               []byte("[{"),
+	}
+	for rel, data := range junk {
+		p := filepath.Join(src, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exclude := []string{"--exclude", "archive", "--exclude", "**/*-old.json"}
+	const skipped = "3 macOS metadata, 2 excluded), 0 failed"
+
+	t.Run("local", func(t *testing.T) {
+		wh := filepath.Join(t.TempDir(), "wh")
+		r := sentinel(t, nil, "--warehouse", wh, "ingest", "--source", src, "--exclude", "archive", "--exclude", "**/*-old.json").mustExit(t, 0)
+		if !strings.Contains(r.stdout, "4 files read") || !strings.Contains(r.stdout, skipped) || r.stderr != "" {
+			t.Fatalf("stdout %s\nstderr %s", r.stdout, r.stderr)
+		}
+		r = sentinel(t, nil, "--warehouse", wh, "ingest", "--source", src).mustExit(t, 1)
+		if !strings.Contains(r.stdout, "3 macOS metadata") || !strings.Contains(r.stderr, "failed: ") || strings.Contains(r.stderr, "._") {
+			t.Fatalf("without --exclude the broken files fail, the metadata never:\nstdout %s\nstderr %s", r.stdout, r.stderr)
+		}
+	})
+	t.Run("s3", func(t *testing.T) {
+		store := objectstore.New()
+		endpoint, stop, err := store.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		store.CreateBucket(bucket)
+		filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(src, p)
+			data, _ := os.ReadFile(p)
+			return store.Put(bucket, "copy/"+filepath.ToSlash(rel), data)
+		})
+		wh := filepath.Join(t.TempDir(), "wh")
+		r := sentinel(t, awsEnv(), append([]string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket + "/copy", "--endpoint-url", endpoint}, exclude...)...).mustExit(t, 0)
+		if !strings.Contains(r.stdout, "4 files read") || !strings.Contains(r.stdout, skipped) {
+			t.Fatalf("stdout %s\nstderr %s", r.stdout, r.stderr)
+		}
+	})
+	t.Run("a_bad_pattern_is_an_error", func(t *testing.T) {
+		r := sentinel(t, nil, "--warehouse", filepath.Join(t.TempDir(), "wh"), "ingest", "--source", src, "--exclude", "[").mustExit(t, 2)
+		if !strings.Contains(r.stderr, `--exclude "[" is not a valid pattern`) {
+			t.Fatalf("stderr %s", r.stderr)
+		}
+	})
+}
