@@ -221,15 +221,17 @@ func revokeInput(c *cli.Context) (enforce.RevokeInput, error) {
 func interspersed(c *cli.Context) ([]string, func(string) string, error) {
 	set := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
 	set.SetOutput(io.Discard)
+	primary := map[string]string{} // an alias's flag
 	for _, f := range c.Command.Flags {
 		for _, name := range f.Names() {
 			set.String(name, "", "")
+			primary[name] = f.Names()[0]
 		}
 	}
 	var args []string
 	for rest := c.Args().Slice(); len(rest) > 0; {
 		if err := set.Parse(rest); err != nil {
-			return nil, nil, fmt.Errorf("%w (see %s --help)", err, c.Command.HelpName)
+			return nil, nil, usageError(c, err, true)
 		}
 		rest = set.Args()
 		if len(rest) > 0 {
@@ -237,7 +239,7 @@ func interspersed(c *cli.Context) ([]string, func(string) string, error) {
 		}
 	}
 	later := map[string]string{}
-	set.Visit(func(f *flag.Flag) { later[f.Name] = f.Value.String() })
+	set.Visit(func(f *flag.Flag) { later[primary[f.Name]] = f.Value.String() })
 	return args, func(name string) string {
 		if v, ok := later[name]; ok {
 			return v

@@ -179,5 +179,10 @@ func TestEnforceFlagsBecomeTheInput(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got  %+v\nwant %+v", got, want)
 		}
+		// The upstream spelling, --table, after the id too.
+		got, err = parseInput(t, []string{"server-revoke"}, revokeInput, "0123456789abcdef", "--reason", "r", "--table", "t", "--region", "eu-west-1")
+		if err != nil || got.Table != "t" || got.Region != "eu-west-1" {
+			t.Fatalf("got %+v, err %v", got, err)
+		}
 	})
 }
