@@ -266,7 +266,7 @@ func (s *s3Prefix) publish(ctx context.Context, staging string, m *Manifest) err
 	for batch := range slices.Chunk(stale, 1000) {
 		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &s.bucket, Delete: &s3types.Delete{Objects: batch, Quiet: aws.Bool(true)}})
 		if err != nil {
-			return s3Error(fmt.Sprintf("delete %d files of the previous export under %s", len(batch), s), err)
+			return s3Error(fmt.Sprintf("delete %s of the previous export under %s", plural(len(batch), "file"), s), err)
 		}
 		if len(out.Errors) > 0 {
 			e := out.Errors[0]

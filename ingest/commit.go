@@ -102,6 +102,9 @@ func (c *committer) take(ctx context.Context, oc outcome) error {
 	}
 	if rejectedN > 0 {
 		msg := fmt.Sprintf("%d records rejected: %s", rejectedN, strings.Join(rejected, "; "))
+		if rejectedN == 1 {
+			msg = "1 record rejected: " + rejected[0]
+		}
 		if rejectedN > int64(len(rejected)) {
 			msg += "; …"
 		}

@@ -107,7 +107,7 @@ func TestHostileInput(t *testing.T) {
 		"wrong-shape.json":        "failed not CloudTrail: none of its 1 values is a CloudTrail record (value 1: an object with keys dependencies, name, version)",
 		"records-not-array.json":  `failed not CloudTrail: none of its 1 values is a CloudTrail record (value 1: "Records" is a JSON object, not an array)`,
 		"missing-ids.jsonl":       "failed 2 records rejected: record 2: record rejected: no eventID; record 3: record rejected: event no-time has no eventTime",
-		"bad-timestamp.json":      `failed 1 records rejected: record 2: record rejected: event bad-time has unparseable eventTime "02/11/2026 10:00"`,
+		"bad-timestamp.json":      `failed 1 record rejected: record 2: record rejected: event bad-time has unparseable eventTime "02/11/2026 10:00"`,
 		"big-request.json":        "ok ",
 		"deep-nesting.json":       "failed not CloudTrail: none of its 1 values is a CloudTrail record (Records[0]: cannot parse JSON: ",
 		"invalid-utf8.json":       "ok ",

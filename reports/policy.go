@@ -27,7 +27,7 @@ func PolicyValidate(path string, out, diag io.Writer) error {
 		}
 		return err
 	}
-	fmt.Fprintf(out, "%s: valid (%d rules)\n", path, len(p.Rules))
+	fmt.Fprintf(out, "%s: valid (%s)\n", path, plural(len(p.Rules), "rule"))
 	return nil
 }
 

@@ -68,7 +68,7 @@ func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag
 		return AuditOutcome{}, err
 	}
 	if in.Category != "" && !slices.Contains(queries.UntrackedClasses, in.Category) {
-		return AuditOutcome{}, fmt.Errorf("--category %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
+		return AuditOutcome{}, fmt.Errorf("--class %q: want one of %s", in.Category, strings.Join(queries.UntrackedClasses, ", "))
 	}
 	out = fitTo(out, in.Width)
 	a, err := openAudit(ctx, in.AuditInput, diag)

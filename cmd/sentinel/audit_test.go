@@ -414,7 +414,7 @@ func TestUntrackedSessionsFilters(t *testing.T) {
 	sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "untracked-sessions",
 		"--since", since, "--until", until, "--profile", "prod-readonly").mustExit(t, 0)
 	bad := sentinel(t, nil, "--warehouse", wh, "audit", "untracked-sessions", "--category", "bogus").mustExit(t, 2)
-	if !strings.Contains(bad.stderr, `--category "bogus": want one of orphaned, unverified, untracked_sentinel, non_sentinel_format, no_source_identity`) {
+	if !strings.Contains(bad.stderr, `--class "bogus": want one of orphaned, unverified, untracked_sentinel, non_sentinel_format, no_source_identity`) {
 		t.Fatalf("stderr: %s", bad.stderr)
 	}
 }
@@ -807,5 +807,27 @@ func TestRolesDeclaredNotProfilesAreCountedApart(t *testing.T) {
 	os.WriteFile(bad, []byte("not_profiles:\n  - \"arn:[\"\n"), 0o600)
 	if r := sentinel(t, nil, "--warehouse", wh, "--config", bad, "audit", "session-compliance").mustExit(t, 2); !strings.Contains(r.stderr, `not_profiles[0] "arn:[" is not a valid pattern`) {
 		t.Errorf("bad pattern: %s", r.stderr)
+	}
+}
+
+// TestClassAndCategoryAreOneFilter: untracked-sessions and activity filter by --class, and take
+// --category (the upstream name) as the same flag.
+func TestClassAndCategoryAreOneFilter(t *testing.T) {
+	wh := filepath.Join(t.TempDir(), "wh")
+	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail", "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	for _, report := range []string{"untracked-sessions", "activity"} {
+		run := func(flag, class string) result {
+			return sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", report, "--since", since, "--until", until, "--json", flag, class)
+		}
+		class, category := run("--class", "no_source_identity"), run("--category", "no_source_identity")
+		if class.code != 1 || class.stdout != category.stdout || category.code != class.code || !strings.Contains(class.stdout, `"no_source_identity"`) ||
+			strings.Contains(class.stdout, `"untracked_sentinel"`) {
+			t.Errorf("%s --class: exit %d\n%s\n--category: exit %d\n%s", report, class.code, class.stdout, category.code, category.stdout)
+		}
+		for _, flag := range []string{"--class", "--category"} {
+			if r := run(flag, "nope").mustExit(t, 2); !strings.Contains(r.stderr, `--class "nope": want one of orphaned, `) {
+				t.Errorf("%s %s nope: %s", report, flag, r.stderr)
+			}
+		}
 	}
 }

@@ -121,6 +121,47 @@ func TestPolicyExplain(t *testing.T) {
 	}
 }
 
+// TestPolicyExplainShowsTheOutcomeOfTheMode: with --mode, explain says what exec or credentials
+// would do: a require_server_session rule matches plain exec and credential_process and still
+// denies them, with the command that works; server mode with the rule's table is issued.
+func TestPolicyExplainShowsTheOutcomeOfTheMode(t *testing.T) {
+	explain := []string{"policy", "explain", "--policy", fixtures + "/policy.yaml", "--profile", "prod", "--user", "alice", "--at", "2026-11-04T10:00:00Z"}
+	for mode, want := range map[string][]string{
+		"cli": {"Outcome in mode cli: denied: plain exec cannot carry a tracked session\nRun instead:\n  sentinel exec --server --policy " +
+			fixtures + "/policy.yaml --profile prod -- COMMAND\n"},
+		"credential_process": {"Outcome in mode credential_process: denied: credential_process cannot carry a tracked session", "sentinel exec --server"},
+		"server":             {"Outcome in mode server: issued, tracked in session table sentinel-sessions\n"},
+	} {
+		t.Run(mode, func(t *testing.T) {
+			r := sentinel(t, nil, append(explain, "--mode", mode)...).mustExit(t, 0)
+			for _, w := range want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("explain lacks %q:\n%s", w, r.stdout)
+				}
+			}
+		})
+	}
+	r := sentinel(t, nil, append(explain, "--mode", "cli", "--json")...).mustExit(t, 0)
+	if !strings.Contains(r.stdout, `"outcome": "denied"`) || !strings.Contains(r.stdout, `"command": "sentinel exec --server --policy `) {
+		t.Errorf("explain --json:\n%s", r.stdout)
+	}
+}
+
+// TestPolicyValidateCountsInWords: one rule, one problem.
+func TestPolicyValidateCountsInWords(t *testing.T) {
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.yaml")
+	os.WriteFile(one, []byte("version: \"1\"\nrules:\n  - name: all\n    effect: allow\n"), 0o600)
+	if r := sentinel(t, nil, "policy", "validate", one).mustExit(t, 0); r.stdout != one+": valid (1 rule)\n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("version: \"1\"\nrules:\n  - name: all\n    effect: allw\n"), 0o600)
+	if r := sentinel(t, nil, "policy", "validate", bad).mustExit(t, 2); !strings.Contains(r.stderr, "policy is invalid: 1 problem in "+bad) {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
 func TestWritablePolicyIsWarnedAbout(t *testing.T) {
 	wh := ingestFixtures(t)
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
