@@ -5,10 +5,11 @@
 #             free loopback port, exported as SENTINEL_TEST_DYNAMODB_ENDPOINT and
 #             SENTINEL_TEST_DYNAMODB_LOCAL_ENDPOINT. Tests that use DynamoDB run against both.
 # S3, CloudTrail, STS and SSO portal stand-ins run inside the Go tests themselves; the AWS CLI
-# (Debian's awscli, installed by make test) checks the fixtures against them.
+# (Debian's awscli, installed by make test where apt can) checks the fixtures against them.
 # It also installs the engines' SQL grammars the ddl tests parse with (scripts/sqlcheck, versions
 # pinned in its package-lock.json).
-# SENTINEL_REQUIRE_STANDINS=1 makes tests that need a stand-in fail (not skip) when it is missing.
+# SENTINEL_REQUIRE_STANDINS=1 makes tests that need a stand-in this script starts or installs fail
+# (not skip) when it is missing; the AWS CLI's test is required by SENTINEL_REQUIRE_AWSCLI instead.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 standins="$here/standins"
