@@ -89,8 +89,8 @@ func auditInput(c *cli.Context, cfg *config.Config, now time.Time) (reports.Audi
 	return in, nil
 }
 
-// baseInput resolves what every warehouse query needs: the warehouse, the policy, the profile map
-// and the output format.
+// baseInput resolves what every warehouse query needs: the warehouse, the policy, the profile map,
+// the output format and the width its tables fit.
 func baseInput(c *cli.Context, cfg *config.Config) (reports.AuditInput, error) {
 	dir, err := warehouseDir(c, cfg)
 	if err != nil {
