@@ -55,7 +55,11 @@ func (t *textTable) measure(row []any) {
 		if i == len(t.widths) {
 			t.widths = append(t.widths, 0)
 		}
-		t.widths[i] = max(t.widths[i], text.StringWidthWithoutEscSequences(fmt.Sprint(v)))
+		s, ok := v.(string)
+		if !ok {
+			s = fmt.Sprint(v)
+		}
+		t.widths[i] = max(t.widths[i], text.StringWidthWithoutEscSequences(s))
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/agnivade/levenshtein"
@@ -37,12 +38,12 @@ func withUsageErrors(app *cli.App) *cli.App {
 func usageError(c *cli.Context, err error, _ bool) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		msg = "unknown flag --" + name
-		switch {
+		msg = "unknown flag " + dashed(name)
+		switch near := suggest(name, flagNames(c.Command.Flags)); {
 		case c.Command.HelpName != c.App.HelpName && isGlobalFlag(c.App, name):
-			msg += fmt.Sprintf(": it is a global flag, give it before the command (%s --%s ... %s)", c.App.HelpName, name, strings.TrimPrefix(c.Command.HelpName, c.App.HelpName+" "))
-		case suggest(name, flagNames(c.Command.Flags)) != "":
-			msg += "; did you mean --" + suggest(name, flagNames(c.Command.Flags)) + "?"
+			msg += fmt.Sprintf(": it is a global flag, give it before the command (%s %s ... %s)", c.App.HelpName, dashed(name), strings.TrimPrefix(c.Command.HelpName, c.App.HelpName+" "))
+		case near != "":
+			msg += "; did you mean " + dashed(near) + "?"
 		}
 	} else {
 		msg = strings.Replace(msg, " -", " --", 1)
@@ -80,14 +81,15 @@ func groupAction(c *cli.Context) error {
 	return fmt.Errorf("%s (see %s --help)", msg, c.Command.HelpName)
 }
 
-func isGlobalFlag(app *cli.App, name string) bool {
-	for _, n := range flagNames(app.Flags) {
-		if n == name {
-			return true
-		}
+// dashed is a flag's name as typed: -q, --quiet.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
 	}
-	return false
+	return "--" + name
 }
+
+func isGlobalFlag(app *cli.App, name string) bool { return slices.Contains(flagNames(app.Flags), name) }
 
 func flagNames(flags []cli.Flag) []string {
 	var names []string
