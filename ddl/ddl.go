@@ -5,6 +5,7 @@
 package ddl
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -42,6 +43,9 @@ type Input struct {
 // untracked-issuances queries in that engine's SQL. With the lake layout it also creates the views
 // that turn the raw lake into events, sessions and issuances. On a bad input it writes nothing.
 func Write(in Input, out io.Writer) error {
+	if in.Engine == "" {
+		return errors.New("--engine is required: athena, trino or spark")
+	}
 	d, ok := dialects[in.Engine]
 	if !ok || d.internal {
 		return fmt.Errorf("--engine %q: want athena, trino or spark", in.Engine)

@@ -59,10 +59,9 @@ func TestQuietSilencesTheProgressBar(t *testing.T) {
 		"quiet_of_both_is_fine": {global: []string{"-q"}, command: []string{"--quiet"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			args := append(append(append([]string{"--warehouse", filepath.Join(t.TempDir(), "wh")}, tc.global...), "ingest", "--source", fixtures+"/trail",
-				"--workers", "1", "--checkpoint", "1"), tc.command...)
+			args := append(append(append([]string{"--warehouse", filepath.Join(t.TempDir(), "wh")}, tc.global...), "ingest", "--source", fixtures+"/handoff"), tc.command...)
 			screen, code := onTerminal(t, nil, 120, args...)
-			if code != 0 || !strings.Contains(screen, "ingest: 17 files read") {
+			if code != 0 || !strings.Contains(screen, "ingest: 4 files read") {
 				t.Fatalf("exit %d:\n%s", code, screen)
 			}
 			if bar := strings.Contains(screen, "files 1/"); bar != tc.bar {

@@ -164,7 +164,7 @@ func TestWarehouseDDLThroughTheBinary(t *testing.T) {
 		}
 	}
 	r := sentinel(t, nil, "warehouse", "ddl", "--location", "s3://acme-audit/sentinel").mustExit(t, 2)
-	if !strings.Contains(r.stderr, `"engine"`) {
+	if !strings.Contains(r.stderr, "sentinel: --engine is required: athena, trino or spark") || r.stdout != "" {
 		t.Errorf("no --engine: %s", r.stderr)
 	}
 	r = sentinel(t, nil, "warehouse", "ddl", "--engine", "bigquery", "--location", "s3://acme-audit/sentinel").mustExit(t, 2)
