@@ -48,9 +48,10 @@ demo: build
 test: deps test-deps build unit fuzz
 
 # Unit and integration tests, with the AWS stand-ins (dynalite and DynamoDB Local) running for
-# their duration.
+# their duration. The binary tests of cmd/sentinel take about 10 minutes on two cores: past go
+# test's default timeout.
 unit:
-	scripts/with-standins.sh $(GO) test -tags "$(TAGS)" -count=1 ./...
+	scripts/with-standins.sh $(GO) test -tags "$(TAGS)" -count=1 -timeout 30m ./...
 	[ -z "$(TAGS)" ] || $(GO) test -count=1 -run 'Inflate|Hostile|Version' ./ingest/ ./cmd/sentinel/ # as built without libdeflate
 
 fuzz:
