@@ -289,7 +289,7 @@ func TestTrailWithoutDigestsIsNotVerified(t *testing.T) {
 		t.Errorf("evidence:\n%s", r.stdout)
 	}
 	r = sentinel(t, nil, append(args, "--require-integrity")...).mustExit(t, 3)
-	if !strings.Contains(r.stdout, "log file integrity is not verified for 222222222222 us-east-1: its trail delivered log files but no digest files") {
+	if !strings.Contains(r.stdout, "log file integrity is not verified for 222222222222 eu-west-1, 222222222222 us-east-1: its trail delivered log files but no digest files") {
 		t.Errorf("--require-integrity:\n%s", r.stdout)
 	}
 	i := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222").mustExit(t, 1)
