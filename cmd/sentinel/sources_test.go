@@ -460,7 +460,7 @@ func TestS3FaultsNeverLoseOrDuplicate(t *testing.T) {
 	store, endpoint := s3WithTrail(t)
 	store.Inject(objectstore.Fault{KeyContains: "222222222222_CloudTrail_us-east-1_20261102", Reset: true, Times: 2})
 	store.Inject(objectstore.Fault{KeyContains: "033333333333_CloudTrail", Truncate: true, Times: 1})
-	store.Inject(objectstore.Fault{KeyContains: "444444444444_CloudTrail", Delay: 300 * time.Millisecond})
+	store.Inject(objectstore.Fault{KeyContains: "444444444444_CloudTrail_", Delay: 300 * time.Millisecond})
 	store.Inject(objectstore.Fault{KeyContains: "111111111111_CloudTrail", Status: 500, Times: 3})
 	wh := filepath.Join(t.TempDir(), "wh")
 	first := sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint)
