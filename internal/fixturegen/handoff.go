@@ -29,7 +29,7 @@ func (g *gen) in(sink string) []*event {
 }
 
 func (g *gen) writeHandoff() {
-	dir := filepath.Join(root, "handoff")
+	dir := filepath.Join(g.out, "handoff")
 
 	// lookup-events-dev.json: saved `aws cloudtrail lookup-events` pages (us-east-1, dev account),
 	// newest first, management events only (LookupEvents never returns data events).
@@ -131,8 +131,8 @@ func (g *gen) writeHandoff() {
 
 // ---- session snapshots ----
 
-func writeSnapshots() {
-	dir := filepath.Join(root, "sessions")
+func (g *gen) writeSnapshots() {
+	dir := filepath.Join(g.out, "sessions")
 	var plain bytes.Buffer
 	for _, s := range snapshot1 {
 		plain.Write(compact(s.item(false)))
@@ -187,18 +187,18 @@ func (s session) item(dynamo bool) obj {
 	return append(it, kv{"client_version", str(s.clientVersion)})
 }
 
-// ---- broken inputs (testdata/broken, not part of the fixtures) ----
+// ---- broken inputs (-broken, testdata/broken: not part of the fixtures) ----
 
 func (g *gen) writeBroken() {
 	garbage := append([]byte{0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff}, sum("garbage")...)
 	garbage = append(garbage, []byte("this is not a deflate stream")...)
-	write(filepath.Join(broken, "corrupt.json.gz"), garbage)
+	write(filepath.Join(g.broken, "corrupt.json.gz"), garbage)
 
 	first := compact(g.byKey["P1.1"].rec)
 	cut := `{"Records":[` + string(first) + `,{"eventVersion":"1.08","eventID":"` + uuid4("event", "truncated")[:13]
-	write(filepath.Join(broken, "truncated.json"), []byte(cut))
+	write(filepath.Join(g.broken, "truncated.json"), []byte(cut))
 
-	write(filepath.Join(broken, "not-cloudtrail.json"), []byte(`{
+	write(filepath.Join(g.broken, "not-cloudtrail.json"), []byte(`{
   "name": "sentinel-dashboard",
   "version": "1.4.2",
   "private": true,
@@ -206,5 +206,5 @@ func (g *gen) writeBroken() {
   "dependencies": {"react": "^19.2.0"}
 }
 `))
-	write(filepath.Join(broken, "empty.json"), nil)
+	write(filepath.Join(g.broken, "empty.json"), nil)
 }

@@ -18,7 +18,7 @@ import (
 type trailFile struct {
 	acct, region string
 	stamp        time.Time
-	path         string // relative to root
+	path         string // relative to -out
 	json         []byte // uncompressed
 	events       []*event
 }
@@ -83,7 +83,7 @@ func (g *gen) writeTrail() []*trailFile {
 			f.json = compact(obj{{"Records", recs}})
 			name := fmt.Sprintf("%s_CloudTrail_%s_%s_%s.json.gz", f.acct, f.region, f.stamp.Format(fileTime), alnumMixed(16, "file", k, strconv.Itoa(c)))
 			f.path = filepath.Join("trail", "AWSLogs", org, f.acct, "CloudTrail", f.region, f.stamp.Format("2006/01/02"), name)
-			write(filepath.Join(root, f.path), gz(f.json))
+			write(filepath.Join(g.out, f.path), gz(f.json))
 			files = append(files, f)
 		}
 	}
@@ -170,7 +170,7 @@ func (g *gen) writeDigests(files []*trailFile) {
 					{"logFiles", logFiles},
 				}
 				body := compact(d)
-				write(filepath.Join(root, "trail", rel), gz(body))
+				write(filepath.Join(g.out, "trail", rel), gz(body))
 				h := sha256.Sum256(body)
 				prevSignature := "null"
 				if prevSig != "" {
@@ -190,7 +190,7 @@ func (g *gen) writeDigests(files []*trailFile) {
 		{"publicKeyFingerprint", key.Fingerprint()},
 		{"signatures", signatures},
 	}
-	write(filepath.Join(root, signaturesFile), indent(manifest, "  "))
+	write(filepath.Join(g.out, signaturesFile), indent(manifest, "  "))
 }
 
 func ifSet(cond bool, v any) any {
@@ -246,5 +246,5 @@ func (g *gen) writeInsight() {
 	}
 	body := compact(obj{{"Records", []any{rec("Start", "2026-11-04T10:00:00Z"), rec("End", "2026-11-04T10:12:00Z")}}})
 	name := fmt.Sprintf("%s_CloudTrail-Insight_%s_20261104T1215Z_%s.json.gz", prodAcct, useast1, alnumMixed(16, "insight-file"))
-	write(filepath.Join(root, "trail", "AWSLogs", org, prodAcct, "CloudTrail-Insight", useast1, "2026/11/04", name), gz(body))
+	write(filepath.Join(g.out, "trail", "AWSLogs", org, prodAcct, "CloudTrail-Insight", useast1, "2026/11/04", name), gz(body))
 }
