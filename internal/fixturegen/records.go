@@ -275,7 +275,7 @@ func apiRecord(c apiCall) obj {
 	switch c.api {
 	case "s3:ListBuckets", "s3:GetObject", "s3:PutObject", "s3:DeleteObject":
 		b := s3Bucket(c.acct, c.region)
-		key := s3Key(c.acct, action)
+		key := s3Key(action)
 		requestID = alnumUpper(16, "s3req", c.label)
 		host = "s3." + c.region + ".amazonaws.com"
 		c.agent = "[" + c.agent + "]" // S3 wraps the user agent in brackets
@@ -399,7 +399,7 @@ func s3Bucket(acct, region string) string {
 	return name
 }
 
-func s3Key(acct, action string) string {
+func s3Key(action string) string {
 	switch action {
 	case "PutObject":
 		return "builds/2026-11/app.tar.gz"
