@@ -297,3 +297,37 @@ func TestTrailWithoutDigestsIsNotVerified(t *testing.T) {
 		t.Errorf("integrity:\n%s", i.stdout)
 	}
 }
+
+// TestAppendedGzipMemberIsFlagged: a log file with a second gzip member (CloudTrail writes one)
+// carrying a made-up record: its hash no longer matches its digest, and the extra member is named.
+func TestAppendedGzipMemberIsFlagged(t *testing.T) {
+	a := newAttackedTrail(t)
+	data, err := os.ReadFile(a.path(p6LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var member bytes.Buffer
+	zw := gzip.NewWriter(&member)
+	zw.Write([]byte(`{"Records":[{"eventVersion":"1.08","eventID":"00000000-0000-4000-8000-000000000001","eventTime":"2026-11-05T07:50:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","recipientAccountId":"222222222222"}]}`))
+	zw.Close()
+	if err := os.WriteFile(a.path(p6LogFile), append(data, member.Bytes()...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wh := ingestAttacked(t, a, false)
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--format", "json").mustExit(t, 1)
+	var rep struct {
+		Findings []struct{ Kind, Object string } `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, f := range rep.Findings {
+		if strings.HasSuffix(f.Object, p6LogFile) {
+			kinds[f.Kind] = true
+		}
+	}
+	if !kinds["modified"] || !kinds["extra_gzip_data"] || len(rep.Findings) != 2 {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+}
