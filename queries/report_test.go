@@ -1,0 +1,83 @@
+package queries
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/window"
+)
+
+func TestIssuancesPerBucketAddUpToSessionCompliance(t *testing.T) {
+	db := auditDB(t, true)
+	ctx := context.Background()
+	f := Filter{Window: fixtureWindow}
+	buckets, err := IssuancesPerBucket(ctx, db, f, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := SessionCompliance(ctx, db, f, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := map[string]BucketRow{}
+	for _, b := range buckets {
+		if b.Bucket < 0 || b.Bucket >= 7 {
+			t.Errorf("%s: bucket %d outside the window's 7 days", b.Profile, b.Bucket)
+		}
+		if b.Total != b.Tracked+b.Untracked+b.Orphaned+b.Unverified {
+			t.Errorf("%s day %d: %d issuances, classes add up to %d", b.Profile, b.Bucket, b.Total, b.Tracked+b.Untracked+b.Orphaned+b.Unverified)
+		}
+		s := sum[b.Profile]
+		s.Tracked, s.Untracked, s.Orphaned, s.Unverified, s.Total = s.Tracked+b.Tracked, s.Untracked+b.Untracked, s.Orphaned+b.Orphaned,
+			s.Unverified+b.Unverified, s.Total+b.Total
+		sum[b.Profile] = s
+	}
+	for _, r := range rows {
+		s := sum[r.Profile]
+		if s.Tracked != r.Tracked || s.Untracked != r.Untracked || s.Orphaned != r.Orphaned || s.Unverified != r.Unverified || s.Total != r.Issuances {
+			t.Errorf("%s: days add up to %+v; session_compliance says %+v", r.Profile, s, r)
+		}
+	}
+	// prod (README): P1, P2 on 2026-11-02 (day 1), P3 on 11-03, P4 and P5 (unverified: no snapshot within its hour) on 11-04,
+	// P6 (untracked_sentinel) and P7 (no SourceIdentity) on 11-05.
+	prod := map[int64]BucketRow{}
+	for _, b := range buckets {
+		if b.Profile == "prod" {
+			prod[b.Bucket] = b
+		}
+	}
+	if p := prod[1]; p.Tracked != 2 || p.Total != 2 {
+		t.Errorf("prod 2026-11-02: %+v", p)
+	}
+	if p := prod[3]; p.Tracked != 1 || p.Unverified != 1 || p.Total != 2 {
+		t.Errorf("prod 2026-11-04: %+v", p)
+	}
+	if p := prod[4]; p.Untracked != 2 || p.Total != 2 {
+		t.Errorf("prod 2026-11-05: %+v", p)
+	}
+}
+
+func TestIssuancesPerHourFromTheWindowsStart(t *testing.T) {
+	db := auditDB(t, true)
+	// From 10:00 on 2026-11-02, P1 (10:05:12) is in hour 0 and P2 (14:20:03) in hour 4.
+	since := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	buckets, err := IssuancesPerBucket(context.Background(), db, Filter{Window: window.Window{Since: since, Until: fixtureWindow.Until}, Profile: "prod"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(buckets) < 2 || buckets[0].Bucket != 0 || buckets[1].Bucket != 4 {
+		t.Fatalf("prod per hour from %s: %+v", since, buckets)
+	}
+}
+
+func TestSQLFileIsTheTextThatRuns(t *testing.T) {
+	text, err := SQLFile("session_compliance.sql")
+	if err != nil || text != SessionComplianceSQL() {
+		t.Fatalf("SQLFile(session_compliance.sql) differs from what runs: %v", err)
+	}
+	if _, err := SQLFile("no_such.sql"); err == nil || !strings.Contains(err.Error(), "no_such.sql") {
+		t.Fatalf("unknown file: %v", err)
+	}
+}
