@@ -65,16 +65,33 @@ func Activity(ctx context.Context, in ActivityInput, out, diag io.Writer) (Audit
 		return AuditOutcome{}, err
 	}
 	defer a.Close()
-	known, err := queries.Scope(ctx, a.reader.DB(), in.Window)
+	rep, found, err := a.activity(ctx, in)
 	if err != nil {
 		return AuditOutcome{}, err
 	}
+	switch format {
+	case FormatJSON:
+		err = writeJSON(out, rep)
+	case FormatCSV:
+		err = writeActivityCSV(out, rep)
+	default:
+		err = writeActivityTable(out, rep)
+	}
+	return AuditOutcome{Found: found, Result: rep.Verdict.Result}, err
+}
+
+// activity builds the report and counts the sessions proven untracked that made calls.
+func (a *audit) activity(ctx context.Context, in ActivityInput) (ActivityReport, int, error) {
+	known, err := queries.Scope(ctx, a.reader.DB(), in.Window)
+	if err != nil {
+		return ActivityReport{}, 0, err
+	}
 	if err := a.checkProfile(known); err != nil {
-		return AuditOutcome{}, err
+		return ActivityReport{}, 0, err
 	}
 	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Category: in.Category})
 	if err != nil {
-		return AuditOutcome{}, err
+		return ActivityReport{}, 0, err
 	}
 	rep := ActivityReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Sessions: []SessionActivity{}}
 	s := scope{profiles: a.scopeProfiles()}
@@ -87,18 +104,8 @@ func Activity(ctx context.Context, in ActivityInput, out, diag io.Writer) (Audit
 			s.proven = append(s.proven, r.IssuanceEventID)
 		}
 	}
-	if rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s); err != nil {
-		return AuditOutcome{}, err
-	}
-	switch format {
-	case FormatJSON:
-		err = writeJSON(out, rep)
-	case FormatCSV:
-		err = writeActivityCSV(out, rep)
-	default:
-		err = writeActivityTable(out, rep)
-	}
-	return AuditOutcome{Found: len(s.proven), Result: rep.Verdict.Result}, err
+	rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s)
+	return rep, len(s.proven), err
 }
 
 func writeActivityTable(out io.Writer, rep ActivityReport) error {

@@ -287,6 +287,12 @@ func writeComplianceTable(out io.Writer, rep ComplianceReport) error {
 		fmt.Fprintf(out, "  Flagged issuances:         %d (issued after revocation or outside the session's lifetime: see `sentinel audit untracked-sessions`)\n", rep.FlaggedIssuances)
 	}
 	fmt.Fprintln(out)
+	writeVerdictTable(out, rep.Verdict, complianceHeadline(rep))
+	return nil
+}
+
+// complianceHeadline says in words what the verdict of a session-compliance report means.
+func complianceHeadline(rep ComplianceReport) string {
 	var headline string
 	switch rep.Verdict.Result {
 	case verdict.GapsFound:
@@ -307,8 +313,7 @@ func writeComplianceTable(out io.Writer, rep ComplianceReport) error {
 	default:
 		headline = "every issuance the policy required to be tracked was tracked, over a window the evidence covers"
 	}
-	writeVerdictTable(out, rep.Verdict, headline)
-	return nil
+	return headline
 }
 
 // writeUnmappedRolesTable lists the roles no profile maps, and what was summed apart.

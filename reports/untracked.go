@@ -76,16 +76,25 @@ func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag
 		return AuditOutcome{}, err
 	}
 	defer a.Close()
-	known, err := queries.Scope(ctx, a.reader.DB(), in.Window)
+	rep, found, err := a.untrackedSessions(ctx, in)
 	if err != nil {
 		return AuditOutcome{}, err
 	}
+	return AuditOutcome{Found: found, Result: rep.Verdict.Result}, writeUntracked(out, rep, format)
+}
+
+// untrackedSessions builds the report and counts the issuances proven untracked or flagged.
+func (a *audit) untrackedSessions(ctx context.Context, in UntrackedSessionsInput) (UntrackedReport, int, error) {
+	known, err := queries.Scope(ctx, a.reader.DB(), in.Window)
+	if err != nil {
+		return UntrackedReport{}, 0, err
+	}
 	if err := a.checkProfile(known); err != nil {
-		return AuditOutcome{}, err
+		return UntrackedReport{}, 0, err
 	}
 	rows, err := queries.UntrackedIssuances(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Category: in.Category})
 	if err != nil {
-		return AuditOutcome{}, err
+		return UntrackedReport{}, 0, err
 	}
 	rep := UntrackedReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(),
 		UntrackedSessions: make([]UntrackedSession, 0, len(rows)), FlaggedIssuances: []UntrackedSession{}}
@@ -124,10 +133,8 @@ func UntrackedSessions(ctx context.Context, in UntrackedSessionsInput, out, diag
 		}
 		rep.UntrackedSessions = append(rep.UntrackedSessions, u)
 	}
-	if rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s); err != nil {
-		return AuditOutcome{}, err
-	}
-	return AuditOutcome{Found: len(s.proven), Result: rep.Verdict.Result}, writeUntracked(out, rep, format)
+	rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s)
+	return rep, len(s.proven), err
 }
 
 func writeUntracked(out io.Writer, rep UntrackedReport, format string) error {
