@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -173,6 +175,37 @@ func auditCommand() *cli.Command {
 					return verdictExit(res.Result)
 				},
 			},
+			{
+				Name:  "report",
+				Usage: "the evidence report auditors open: one self-contained HTML page with the verdict, the evidence, charts per profile, the coverage map and the untracked sessions",
+				Description: "Writes --out FILE.html (or - for standard output): the session-compliance verdict with its reasons and the\n" +
+					"Evidence; per profile the numbers and a chart of the compliance rate per day (per hour for windows up to\n" +
+					"three days); the coverage map (accounts x regions x days); the untracked and flagged issuances with what\n" +
+					"their sessions did; integrity findings; the policy and its SHA-256; the warehouse's ingest history; and\n" +
+					"how to reproduce every number. The page loads nothing from anywhere, reads without JavaScript and prints\n" +
+					"(see docs/report.md).\n\n" +
+					"Exit status: as session-compliance: 0 COMPLIANT, 1 GAPS FOUND, 3 INCONCLUSIVE, 2 on error (the page is\n" +
+					"written in the first three cases).",
+				Flags: flagSet(windowFlags("7d"),
+					[]cli.Flag{&cli.StringFlag{Name: "profile", Usage: "only this profile"}},
+					policyMapFlags(),
+					[]cli.Flag{&cli.StringFlag{Name: "out", Usage: "the HTML file to write (- for standard output)"}}),
+				Action: func(c *cli.Context) error {
+					in, err := htmlReportInput(c, time.Now())
+					if err != nil {
+						return err
+					}
+					var res reports.ComplianceOutcome
+					err = writeOut(c.String("out"), c.App.Writer, func(w io.Writer) error {
+						res, err = reports.HTMLReport(c.Context, in, w, c.App.ErrWriter)
+						return err
+					})
+					if err != nil {
+						return err
+					}
+					return verdictExit(res.Result)
+				},
+			},
 		},
 	}
 }
@@ -273,6 +306,41 @@ func activityInput(c *cli.Context, now time.Time) (reports.ActivityInput, *inges
 func untrackedSessionsInput(c *cli.Context, now time.Time) (reports.UntrackedSessionsInput, *ingest.Options, error) {
 	in, sync, err := syncedAuditFromFlags(c, now)
 	return reports.UntrackedSessionsInput{AuditInput: in, Category: c.String("class")}, sync, err
+}
+
+func htmlReportInput(c *cli.Context, now time.Time) (reports.HTMLReportInput, error) {
+	if c.String("out") == "" {
+		return reports.HTMLReportInput{}, fmt.Errorf("--out is required: the HTML file to write (- for standard output)")
+	}
+	in, err := auditFromFlags(c, now)
+	return reports.HTMLReportInput{AuditInput: in, ConfigPath: c.String("config"), OutPath: c.String("out"), Version: version, GeneratedAt: now.UTC()}, err
+}
+
+// writeOut runs write on standard output for "-", else on a new file beside path that replaces
+// path only once write succeeded: a failed report leaves no half-written page.
+func writeOut(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(stdout)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	return nil
 }
 
 func sqlCommand() *cli.Command {

@@ -1,0 +1,243 @@
+package reports
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/warehouse"
+)
+
+// HTMLReportInput is the input of `sentinel audit report`.
+type HTMLReportInput struct {
+	AuditInput
+	// ConfigPath (Sentinel's config file, "" = none given) and OutPath (the page's file) are
+	// named in the command that makes the report again, under "How to reproduce".
+	ConfigPath, OutPath string
+	// Version is Sentinel's version, GeneratedAt when the report was made.
+	Version     string
+	GeneratedAt time.Time
+	// Integrity reads what CloudTrail log file validation proved over the window; nil when no
+	// digest was checked (the coverage map then shows what the log files' spans say).
+	Integrity IntegritySource
+}
+
+// maxIssuanceRows is how many untracked or flagged issuances the page lists one by one, the
+// flagged and the required first: past it the page stays small enough to open and print, and
+// names the commands that list every one.
+const maxIssuanceRows = 1000
+
+// reportSQL are the queries whose answers the page shows, in the order they run.
+var reportSQL = []string{
+	"issuances_base.sql", "policy_tables.sql", "issuances.sql", "scope.sql", "session_compliance.sql",
+	"unmapped_roles.sql", "untracked_calls.sql", "issuances_per_bucket.sql", "untracked_issuances.sql",
+	"activity.sql", "session_activity.sql", "evidence.sql", "failed_files.sql",
+}
+
+// htmlPage is everything the page shows: the three audit reports as the terminal and JSON
+// reports build them, and what only the page has (charts, coverage map, policy text, the
+// warehouse's history, the SQL).
+type htmlPage struct {
+	In         HTMLReportInput
+	Compliance ComplianceReport
+	Headline   string
+	Untracked  UntrackedReport
+	Activity   ActivityReport
+	Bucket     bucketing
+	Charts     []profileChart // one per Compliance.Profiles, in its order
+	Coverage   coverageMap
+	Integrity  Integrity
+	// Integrity says whether digests were checked at all (Integrity may then still be empty).
+	DigestsChecked bool
+	Issuances      []issuanceRow
+	Omitted        int // untracked or flagged issuances not listed
+	Policy         *policyText
+	Warehouse      *warehouse.Info
+	Command        string   // the command that makes this report again
+	Reproduce      []string // the commands that show the same numbers
+	SQL            []sqlText
+}
+
+// issuanceRow is one untracked or flagged issuance with what its session did (nil: no activity
+// row, as for flagged issuances that were tracked).
+type issuanceRow struct {
+	UntrackedSession
+	Flagged  bool
+	Activity *SessionActivity
+}
+
+type policyText struct {
+	Path, SHA256, Text string
+}
+
+type sqlText struct {
+	Name, SHA256, Text string
+}
+
+// HTMLReport writes the evidence report: one self-contained HTML page (no request leaves it:
+// styles, script and charts are inline, and its Content-Security-Policy forbids the rest) with
+// the verdict and the Evidence first, per profile the numbers and a chart of the compliance rate
+// per day, the coverage map, the untracked and flagged issuances with what they did, the
+// integrity findings, the policy, the warehouse's ingest history and how to reproduce every
+// number. The verdict is session-compliance's, for the exit code.
+func HTMLReport(ctx context.Context, in HTMLReportInput, out, diag io.Writer) (ComplianceOutcome, error) {
+	a, err := openAudit(ctx, in.AuditInput, diag)
+	if err != nil {
+		return ComplianceOutcome{}, err
+	}
+	defer a.Close()
+	p, err := a.htmlPage(ctx, in)
+	if err != nil {
+		return ComplianceOutcome{}, err
+	}
+	w := bufio.NewWriter(out)
+	if err := writeHTML(w, p); err != nil {
+		return ComplianceOutcome{}, err
+	}
+	return ComplianceOutcome{Result: p.Compliance.Verdict.Result}, w.Flush()
+}
+
+func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, error) {
+	p := &htmlPage{In: in, Bucket: bucketFor(in.Window)}
+	var err error
+	if p.Compliance, err = a.sessionCompliance(ctx, SessionComplianceInput{AuditInput: in.AuditInput, WithActivity: true}); err != nil {
+		return nil, err
+	}
+	p.Headline = complianceHeadline(p.Compliance)
+	if p.Untracked, _, err = a.untrackedSessions(ctx, UntrackedSessionsInput{AuditInput: in.AuditInput}); err != nil {
+		return nil, err
+	}
+	if p.Activity, _, err = a.activity(ctx, ActivityInput{AuditInput: in.AuditInput}); err != nil {
+		return nil, err
+	}
+	db := a.reader.DB()
+	buckets, err := queries.IssuancesPerBucket(ctx, db, queries.Filter{Window: in.Window, Profile: in.Profile}, p.Bucket.Width)
+	if err != nil {
+		return nil, err
+	}
+	p.Charts = profileCharts(p.Compliance.Profiles, buckets, p.Bucket)
+	if in.Integrity != nil {
+		p.DigestsChecked = true
+		if p.Integrity, err = in.Integrity(ctx, db, in.Window); err != nil {
+			return nil, err
+		}
+	}
+	p.Coverage = buildCoverage(in.Window, p.Bucket, p.Compliance.Evidence.Accounts, p.Integrity.Hours)
+	p.Issuances, p.Omitted = issuanceRows(p.Untracked, p.Activity)
+	if in.PolicyPath != "" {
+		text, err := os.ReadFile(in.PolicyPath)
+		if err != nil {
+			return nil, fmt.Errorf("read the policy for the report: %w", err)
+		}
+		sum := sha256.Sum256(text)
+		p.Policy = &policyText{Path: in.PolicyPath, SHA256: hex.EncodeToString(sum[:]), Text: string(text)}
+	}
+	if p.Warehouse, err = a.reader.Info(ctx); err != nil {
+		return nil, fmt.Errorf("warehouse info %s: %w", in.Warehouse, err)
+	}
+	p.Warehouse.Warehouse = in.Warehouse
+	p.Command, p.Reproduce = reproduce(in)
+	for _, name := range reportSQL {
+		text, err := queries.SQLFile(name)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256([]byte(text))
+		p.SQL = append(p.SQL, sqlText{Name: name, SHA256: hex.EncodeToString(sum[:]), Text: text})
+	}
+	return p, nil
+}
+
+// issuanceRows joins the untracked and flagged issuances with what their sessions did: flagged
+// first, then those the policy required to be tracked, then by sensitive calls, writes and time;
+// at most maxIssuanceRows, and how many more there were.
+func issuanceRows(u UntrackedReport, act ActivityReport) ([]issuanceRow, int) {
+	byEvent := make(map[string]*SessionActivity, len(act.Sessions))
+	for i := range act.Sessions {
+		byEvent[act.Sessions[i].IssuanceEventID] = &act.Sessions[i]
+	}
+	rows := make([]issuanceRow, 0, len(u.UntrackedSessions)+len(u.FlaggedIssuances))
+	for _, s := range u.UntrackedSessions {
+		rows = append(rows, issuanceRow{UntrackedSession: s, Flagged: len(s.Flags) > 0, Activity: byEvent[s.EventID]})
+	}
+	for _, s := range trackedOnly(u.FlaggedIssuances) {
+		rows = append(rows, issuanceRow{UntrackedSession: s, Flagged: true, Activity: byEvent[s.EventID]})
+	}
+	weight := func(r issuanceRow) (sensitive, writes int64) {
+		if r.Activity == nil {
+			return 0, 0
+		}
+		return int64(len(r.Activity.SensitiveCalls)), r.Activity.WriteCalls
+	}
+	slices.SortStableFunc(rows, func(x, y issuanceRow) int {
+		if x.Flagged != y.Flagged {
+			return boolFirst(x.Flagged)
+		}
+		xr, yr := x.PolicyRequired != nil && *x.PolicyRequired, y.PolicyRequired != nil && *y.PolicyRequired
+		if xr != yr {
+			return boolFirst(xr)
+		}
+		xs, xw := weight(x)
+		ys, yw := weight(y)
+		return cmp.Or(cmp.Compare(ys, xs), cmp.Compare(yw, xw), x.EventTime.Compare(y.EventTime), strings.Compare(x.EventID, y.EventID))
+	})
+	if len(rows) > maxIssuanceRows {
+		return rows[:maxIssuanceRows], len(rows) - maxIssuanceRows
+	}
+	return rows, 0
+}
+
+// boolFirst orders the one that is true first.
+func boolFirst(x bool) int {
+	if x {
+		return -1
+	}
+	return 1
+}
+
+// reproduce is the command that makes the report again and those that show its numbers, from
+// the same warehouse over the same window (resolved to times), profile, policy and profile map.
+func reproduce(in HTMLReportInput) (string, []string) {
+	sentinel := "sentinel --warehouse " + shellQuote(in.Warehouse)
+	if in.ConfigPath != "" {
+		sentinel += " --config " + shellQuote(in.ConfigPath)
+	}
+	flags := []string{"--since " + stamp(in.Window.Since), "--until " + stamp(in.Window.Until)}
+	if in.Profile != "" {
+		flags = append(flags, "--profile "+shellQuote(in.Profile))
+	}
+	if in.PolicyPath != "" {
+		flags = append(flags, "--policy "+shellQuote(in.PolicyPath))
+	}
+	if in.AWSConfigPath != "" && !in.AWSConfigOptional {
+		flags = append(flags, "--aws-config "+shellQuote(in.AWSConfigPath))
+	}
+	common := strings.Join(flags, " ")
+	out := in.OutPath
+	if out == "" {
+		out = "report.html"
+	}
+	return sentinel + " audit report " + common + " --out " + shellQuote(out), []string{
+		sentinel + " audit session-compliance --with-activity " + common,
+		sentinel + " audit untracked-sessions " + common,
+		sentinel + " audit activity " + common,
+		sentinel + " warehouse info",
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
