@@ -28,12 +28,14 @@ deps:
 		[ -z "$$SENTINEL_REQUIRE_LIBDEFLATE" ] || { echo "make: libdeflate-dev is required (SENTINEL_REQUIRE_LIBDEFLATE) and could not be installed: apt-get install libdeflate-dev" >&2; exit 1; }; \
 		echo "make: building and testing with the pure-Go inflate (klauspost/compress): libdeflate-dev is not installed and apt could not install it (apt-get install libdeflate-dev for the faster build)" >&2; }
 
-# What the tests check with besides: Debian's awscli (validate-logs), installed with apt when missing
-# and apt is usable; without it that test is skipped.
+# What the tests check with besides, installed with apt when missing and apt is usable: Debian's
+# awscli (validate-logs; without it that test is skipped) and chromium (the HTML report rendered in a
+# real browser; without it those tests fail under SENTINEL_REQUIRE_STANDINS, which make test sets).
 test-deps:
 	@scripts/awscli.sh || { \
 		[ -z "$$SENTINEL_REQUIRE_AWSCLI" ] || { echo "make: awscli is required (SENTINEL_REQUIRE_AWSCLI) and could not be installed: apt-get install awscli" >&2; exit 1; }; \
 		echo "make: testing without Debian's awscli: the validate-logs test is skipped (apt-get install awscli to run it)" >&2; }
+	@scripts/chromium.sh || echo "make: Debian's chromium could not be installed (apt-get install chromium): the HTML report's browser tests will fail" >&2
 
 # The main job on the bundled fixtures: ingest into a throw-away warehouse, then the reports.
 # The reports exit 1 when they find gaps, which is what the fixtures contain.

@@ -66,3 +66,19 @@ func DebianAWSCLI(t testing.TB) string {
 	}
 	return aws
 }
+
+// DebianChromium is the browser of Debian's chromium package (/usr/bin/chromium), in which the
+// HTML report's tests render the page (`make test` installs it). Without it the test is skipped,
+// unless SENTINEL_REQUIRE_STANDINS is set, where it fails. Other Chrome or Chromium installations
+// are not used: the one pinned by the OS is.
+func DebianChromium(t testing.TB) string {
+	t.Helper()
+	const chromium = "/usr/bin/chromium"
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("SENTINEL_REQUIRE_STANDINS") != "" {
+			t.Fatalf("%s is missing: install Debian's chromium (apt-get install chromium; `make test` does)", chromium)
+		}
+		t.Skipf("%s is missing: install Debian's chromium (apt-get install chromium) or run `make test`", chromium)
+	}
+	return chromium
+}

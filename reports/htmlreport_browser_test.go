@@ -1,0 +1,305 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/sentinel-audit/sentinel/ingest"
+	"github.com/sentinel-audit/sentinel/internal/testenv"
+	"github.com/sentinel-audit/sentinel/verdict"
+	"github.com/sentinel-audit/sentinel/window"
+)
+
+var screenshot = flag.String("screenshot", "", "write a screenshot of the fixtures' HTML report to this PNG file (docs/report.png)")
+
+const fixtures = "../testdata/fixtures"
+
+var fixtureWindow = window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)}
+
+// fixtureReport ingests the fixtures and writes their HTML report into a file, returning its path
+// and the verdict.
+func fixtureReport(t *testing.T) (string, verdict.Result) {
+	t.Helper()
+	ctx := context.Background()
+	wh := filepath.Join(t.TempDir(), "wh")
+	if _, err := ingest.Run(ctx, ingest.Options{Warehouse: wh, Sources: []string{fixtures + "/trail", fixtures + "/handoff"},
+		SessionsFiles: []string{fixtures + "/sessions"}}); err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	res, err := HTMLReport(ctx, HTMLReportInput{
+		AuditInput: AuditInput{Warehouse: wh, Window: fixtureWindow, PolicyPath: fixtures + "/policy.yaml", AWSConfigPath: fixtures + "/aws-config"},
+		OutPath:    "report.html", Version: "test", GeneratedAt: time.Date(2026, 11, 8, 9, 0, 0, 0, time.UTC),
+	}, &page, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, res.Result
+}
+
+// browser is a headless Debian Chromium with a fresh profile, every request the page makes
+// recorded, and those to anything but the page itself failed before they leave.
+type browser struct {
+	ctx      context.Context
+	mu       sync.Mutex
+	requests []string // every URL the page asked for
+	blocked  []string // those not the page
+	logs     []string // console and browser log entries of level error or warning
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	exec := testenv.DebianChromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exec),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	return &browser{ctx: ctx}
+}
+
+// open loads a local file with request interception on, and waits until it has loaded.
+func (b *browser) open(t *testing.T, path string) {
+	t.Helper()
+	page := (&url.URL{Scheme: "file", Path: path}).String()
+	// The listener must not call the browser: it hands paused requests to a goroutine.
+	paused := make(chan *fetch.EventRequestPaused, 64)
+	go func() {
+		for ev := range paused {
+			if ev.Request.URL == page {
+				chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+			} else {
+				chromedp.Call(b.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+			}
+		}
+	}()
+	if err := chromedp.Do(b.ctx); err != nil { // the tab, so that no event of its start is missed
+		t.Fatal(err)
+	}
+	err := chromedp.Listen(b.ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch ev := ev.(type) {
+		case *fetch.EventRequestPaused:
+			b.requests = append(b.requests, ev.Request.URL)
+			if ev.Request.URL != page {
+				b.blocked = append(b.blocked, ev.Request.URL)
+			}
+			paused <- ev
+		case *network.EventRequestWillBeSent:
+			if ev.Request.URL != page {
+				b.blocked = append(b.blocked, ev.Request.URL)
+			}
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
+				b.logs = append(b.logs, string(ev.Entry.Source)+": "+ev.Entry.Text)
+			}
+		case *runtime.EventExceptionThrown:
+			b.logs = append(b.logs, "exception: "+ev.ExceptionDetails.Text)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []func() error{
+		func() error { _, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{}); return err },
+		func() error { _, err := chromedp.Call(b.ctx, cdplog.Enable, cdp.Empty{}); return err },
+		func() error { _, err := chromedp.Call(b.ctx, runtime.Enable, cdp.Empty{}); return err },
+		func() error {
+			_, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}})
+			return err
+		},
+		func() error { return chromedp.Do(b.ctx, chromedp.Navigate(page), chromedp.WaitReady(chromedp.CSS("footer"))) },
+	} {
+		if err := step(); err != nil {
+			t.Fatalf("open %s: %v", page, err)
+		}
+	}
+}
+
+// eval evaluates a JavaScript expression in the page into a T.
+func eval[T any](t *testing.T, b *browser, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
+	b := newBrowser(t)
+	path, result := fixtureReport(t)
+	if result != verdict.GapsFound {
+		t.Fatalf("verdict %s, want GAPS FOUND", result)
+	}
+	b.open(t, path)
+
+	t.Run("verdict_first", func(t *testing.T) {
+		type verdictShown struct {
+			Result  string   `json:"result"`
+			First   string   `json:"first"`
+			Reasons []string `json:"reasons"`
+		}
+		got := eval[verdictShown](t, b, `({result: document.getElementById("verdict-result").textContent,
+			first: document.querySelector("main > section").id,
+			reasons: [...document.querySelectorAll("#verdict li")].map(li => li.dataset.code)})`)
+		if !strings.Contains(got.Result, "GAPS FOUND") || got.First != "verdict" {
+			t.Errorf("verdict %q, first section %q", got.Result, got.First)
+		}
+		if !slices.Contains(got.Reasons, verdict.ReasonUnverified) {
+			t.Errorf("reasons %v lack %s", got.Reasons, verdict.ReasonUnverified)
+		}
+	})
+
+	t.Run("each_profiles_numbers_and_one_chart", func(t *testing.T) {
+		type profile struct {
+			Numbers map[string]string `json:"numbers"`
+			Charts  int               `json:"charts"`
+			Bars    int               `json:"bars"`
+			Dots    int               `json:"dots"`
+		}
+		got := eval[map[string]profile](t, b, `Object.fromEntries([...document.querySelectorAll("article.profile")].map(a => [a.dataset.profile, {
+			numbers: Object.fromEntries([...a.querySelectorAll("dd[data-field]")].map(d => [d.dataset.field, d.textContent])),
+			charts: a.querySelectorAll("svg.chart").length,
+			bars: a.querySelectorAll("svg.chart g.bucket").length,
+			dots: a.querySelectorAll("svg.chart circle.dot").length}]))`)
+		// testdata/fixtures/README.md; P5 is unverified (no snapshot within its hour).
+		want := map[string]struct {
+			numbers map[string]string
+			days    int
+		}{
+			"prod":          {map[string]string{"issuances": "7", "tracked": "4", "untracked": "2", "orphaned": "0", "unverified": "1", "flagged": "1", "rate": "57.1%"}, 4},
+			"prod-readonly": {map[string]string{"issuances": "2", "tracked": "2", "untracked": "0", "orphaned": "0", "unverified": "0", "flagged": "0", "rate": "100.0%"}, 2},
+			"staging":       {map[string]string{"issuances": "4", "tracked": "1", "untracked": "3", "orphaned": "0", "unverified": "0", "flagged": "0", "rate": "25.0%"}, 3},
+			"dev":           {map[string]string{"issuances": "3", "tracked": "0", "untracked": "3", "orphaned": "0", "unverified": "0", "flagged": "0", "rate": "0.0%"}, 3},
+		}
+		if len(got) != len(want) {
+			t.Errorf("profiles %v, want %d", got, len(want))
+		}
+		for name, w := range want {
+			g, ok := got[name]
+			if !ok {
+				t.Errorf("profile %s not shown", name)
+				continue
+			}
+			for field, v := range w.numbers {
+				if g.Numbers[field] != v {
+					t.Errorf("%s %s = %q, want %q", name, field, g.Numbers[field], v)
+				}
+			}
+			if g.Charts != 1 || g.Bars != w.days || g.Dots != w.days {
+				t.Errorf("%s: %d charts with %d bars and %d rate points, want 1 chart with %d days", name, g.Charts, g.Bars, g.Dots, w.days)
+			}
+		}
+	})
+
+	t.Run("coverage_map", func(t *testing.T) {
+		rows := eval[map[string][]string](t, b, `Object.fromEntries([...document.querySelectorAll("svg.coverage g.coverage-row")].map(g =>
+			[g.dataset.account + " " + g.dataset.region, [...g.querySelectorAll("rect[data-state]")].map(r =>
+				r.dataset.state + (r.nextElementSibling && r.nextElementSibling.classList.contains("partial") ? "~" : "") + "/" + r.getAttribute("width"))]))`)
+		// The policy's required profiles live in 222222222222. Its us-east-1 events run from
+		// 2026-11-02T10:05:12Z to 2026-11-05T13:06:03Z: day 0 has no data, days 1 and 4 are
+		// partly covered, days 5 and 6 have none. eu-west-1 runs from 11-02 10:16 to 11-04 10:21.
+		cell := "24" // 7 days: cells of the widest size
+		want := map[string][]string{
+			"222222222222 us-east-1": {"no_data/" + cell, "delivered~/" + cell, "delivered/48", "delivered~/" + cell, "no_data/48"},
+			"222222222222 eu-west-1": {"no_data/" + cell, "delivered~/" + cell, "delivered/" + cell, "delivered~/" + cell, "no_data/72"},
+		}
+		if len(rows) != len(want) {
+			t.Errorf("coverage rows %v, want %v", rows, want)
+		}
+		for k, w := range want {
+			if !slices.Equal(rows[k], w) {
+				t.Errorf("coverage of %s: %v, want %v", k, rows[k], w)
+			}
+		}
+	})
+
+	t.Run("issuances_with_their_activity", func(t *testing.T) {
+		got := eval[map[string][]string](t, b, `Object.fromEntries([...document.querySelectorAll("#issuance-table tbody tr")].map(r =>
+			[r.dataset.eventId, [...r.cells].map(c => c.textContent)]))`)
+		// 10 not tracked and P4, tracked but issued after its session's revocation.
+		if len(got) != 11 {
+			t.Errorf("%d issuances listed, want 11", len(got))
+		}
+		p6 := strings.Join(got["0541f627-e40e-4f0d-9d58-8cecda53acc5"], " | ")
+		for _, want := range []string{"alice", "untracked_sentinel", "iam:CreateAccessKey", "iam:PutRolePolicy"} {
+			if !strings.Contains(p6, want) {
+				t.Errorf("P6 row %q lacks %q", p6, want)
+			}
+		}
+		if p4 := strings.Join(got["a4bbf650-e5bb-4a67-8dd7-4c5fa02d4ed7"], " | "); !strings.Contains(p4, "issued_after_revocation") {
+			t.Errorf("P4 row %q lacks its flag", p4)
+		}
+	})
+
+	t.Run("tables_sort_by_keyboard", func(t *testing.T) {
+		if err := chromedp.Do(b.ctx, chromedp.Focus(chromedp.CSS(`#profile-table thead th:nth-child(10) button`)), chromedp.KeyEvent("\r")); err != nil {
+			t.Fatal(err)
+		}
+		order := eval[[]string](t, b, `[...document.querySelectorAll("#profile-table tbody tr")].map(r => r.dataset.profile)`)
+		if !slices.Equal(order, []string{"dev", "staging", "prod", "prod-readonly"}) {
+			t.Errorf("by compliance rate, ascending: %v", order)
+		}
+	})
+
+	t.Run("nothing_fetched_from_anywhere", func(t *testing.T) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if len(b.requests) == 0 {
+			t.Error("no request was intercepted, not even the page's: interception is not working")
+		}
+		if len(b.blocked) > 0 {
+			t.Errorf("the page asked for %v", b.blocked)
+		}
+		if len(b.logs) > 0 {
+			t.Errorf("the browser logged %v (a Content-Security-Policy violation, a script error?)", b.logs)
+		}
+		csp := eval[string](t, b, `document.querySelector('meta[http-equiv="Content-Security-Policy"]').content`)
+		if !strings.HasPrefix(csp, "default-src 'none';") || strings.Contains(csp, "unsafe") {
+			t.Errorf("Content-Security-Policy %q", csp)
+		}
+	})
+
+	if *screenshot != "" {
+		if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(1280, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
