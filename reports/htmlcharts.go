@@ -70,6 +70,7 @@ const (
 	chartTop     = 14
 	chartBottom  = 34
 	maxXTicks    = 8
+	minTickGap   = 64  // between two time axis labels
 	barFill      = 0.7 // of a bucket's band
 	coverageRowH = 18
 	coverageLeft = 220
@@ -153,8 +154,7 @@ func drawChart(id string, p ProfileCompliance, rows []queries.BucketRow, b bucke
 	for _, pct := range []int{0, 50, 100} {
 		c.RateTicks = append(c.RateTicks, chartTick{Pos: num(y(float64(pct) / 100)), Label: fmt.Sprintf("%d%%", pct)})
 	}
-	step := (b.N + maxXTicks - 1) / maxXTicks
-	for i := 0; i < b.N; i += step {
+	for i := 0; i < b.N; i += tickStep(b.N, band) {
 		c.XTicks = append(c.XTicks, chartTick{Pos: num(chartLeft + band*(float64(i)+0.5)), Label: b.tickLabel(i)})
 	}
 	var line []byte
@@ -206,6 +206,12 @@ func drawChart(id string, p ProfileCompliance, rows []queries.BucketRow, b bucke
 		c.Summary += fmt.Sprintf("; lowest %s %s (%s)", b.Unit, worstAt, percent(worst))
 	}
 	return c
+}
+
+// tickStep is how many buckets of width apart the time axis' labels are: at most maxXTicks, and
+// far enough apart not to overlap.
+func tickStep(n int, width float64) int {
+	return max((n+maxXTicks-1)/maxXTicks, int(math.Ceil(minTickGap/width)))
 }
 
 // niceCeil is the smallest of 1, 2, 5, 10, 20, 50, ... not below n.

@@ -92,6 +92,10 @@ type coverageMap struct {
 	XTicks        []chartTick
 	Legend        []coverageLegend
 	Bucket        string
+	// Bounds are the x of the lines between buckets, from Top to Bottom (none when buckets are
+	// too narrow).
+	Bounds      []string
+	Top, Bottom string
 }
 
 type coverageRow struct {
@@ -105,6 +109,7 @@ type coverageRun struct {
 	X, Y, W, H string
 	State      string
 	Partial    bool
+	Buckets    int
 	Title      string
 }
 
@@ -148,11 +153,16 @@ func buildCoverage(w window.Window, b bucketing, spans []verdict.Span, hours []C
 		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
 	})
 
-	cellW := min(24, max(3, 640/float64(b.N)))
-	m := coverageMap{Width: coverageLeft + int(cellW*float64(b.N)) + 8, Height: chartTop + coverageRowH*len(keys) + chartBottom, Bucket: b.Unit}
-	step := (b.N + maxXTicks - 1) / maxXTicks
-	for i := 0; i < b.N; i += step {
+	cellW := min(80, max(3, 640/float64(b.N)))
+	m := coverageMap{Width: coverageLeft + int(cellW*float64(b.N)) + 8, Height: chartTop + coverageRowH*len(keys) + chartBottom, Bucket: b.Unit,
+		Top: num(chartTop), Bottom: num(float64(chartTop + coverageRowH*len(keys)))}
+	for i := 0; i < b.N; i += tickStep(b.N, cellW) {
 		m.XTicks = append(m.XTicks, chartTick{Pos: num(coverageLeft + cellW*(float64(i)+0.5)), Label: b.tickLabel(i)})
+	}
+	if cellW >= 6 {
+		for i := 1; i < b.N; i++ {
+			m.Bounds = append(m.Bounds, num(coverageLeft+cellW*float64(i)))
+		}
 	}
 	counts := map[string]int{}
 	for r, k := range keys {
@@ -202,7 +212,7 @@ func buildCoverage(w window.Window, b bucketing, spans []verdict.Span, hours []C
 			}
 			row.Runs = append(row.Runs, coverageRun{
 				X: num(coverageLeft + cellW*float64(i)), Y: num(y + 1), W: num(cellW * float64(j-i)), H: num(coverageRowH - 2),
-				State: c.state.String(), Partial: c.partial,
+				State: c.state.String(), Partial: c.partial, Buckets: j - i,
 				Title: fmt.Sprintf("%s %s, %s: %s", k[0], k[1], span, strings.Join(parts, ", ")),
 			})
 			counts[c.state.String()] += j - i

@@ -137,7 +137,9 @@ func (b *browser) open(t *testing.T, path string) {
 			_, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}})
 			return err
 		},
-		func() error { return chromedp.Do(b.ctx, chromedp.Navigate(page), chromedp.WaitReady(chromedp.CSS("footer"))) },
+		func() error {
+			return chromedp.Do(b.ctx, chromedp.Navigate(page), chromedp.WaitReady(chromedp.CSS("footer")))
+		},
 	} {
 		if err := step(); err != nil {
 			t.Fatalf("open %s: %v", page, err)
@@ -162,6 +164,18 @@ func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
 		t.Fatalf("verdict %s, want GAPS FOUND", result)
 	}
 	b.open(t, path)
+	if *screenshot != "" {
+		if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(1280, 2300)); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	t.Run("verdict_first", func(t *testing.T) {
 		type verdictShown struct {
@@ -225,14 +239,14 @@ func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
 	t.Run("coverage_map", func(t *testing.T) {
 		rows := eval[map[string][]string](t, b, `Object.fromEntries([...document.querySelectorAll("svg.coverage g.coverage-row")].map(g =>
 			[g.dataset.account + " " + g.dataset.region, [...g.querySelectorAll("rect[data-state]")].map(r =>
-				r.dataset.state + (r.nextElementSibling && r.nextElementSibling.classList.contains("partial") ? "~" : "") + "/" + r.getAttribute("width"))]))`)
+				r.dataset.state + (r.nextElementSibling && r.nextElementSibling.classList.contains("partial") ? "~" : "") + "/" + r.dataset.buckets)]))`)
 		// The policy's required profiles live in 222222222222. Its us-east-1 events run from
 		// 2026-11-02T10:05:12Z to 2026-11-05T13:06:03Z: day 0 has no data, days 1 and 4 are
 		// partly covered, days 5 and 6 have none. eu-west-1 runs from 11-02 10:16 to 11-04 10:21.
-		cell := "24" // 7 days: cells of the widest size
+		// Each run: state (~ when partly without data) / days.
 		want := map[string][]string{
-			"222222222222 us-east-1": {"no_data/" + cell, "delivered~/" + cell, "delivered/48", "delivered~/" + cell, "no_data/48"},
-			"222222222222 eu-west-1": {"no_data/" + cell, "delivered~/" + cell, "delivered/" + cell, "delivered~/" + cell, "no_data/72"},
+			"222222222222 us-east-1": {"no_data/1", "delivered~/1", "delivered/2", "delivered~/1", "no_data/2"},
+			"222222222222 eu-west-1": {"no_data/1", "delivered~/1", "delivered/1", "delivered~/1", "no_data/3"},
 		}
 		if len(rows) != len(want) {
 			t.Errorf("coverage rows %v, want %v", rows, want)
@@ -290,16 +304,35 @@ func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
 		}
 	})
 
-	if *screenshot != "" {
-		if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(1280, 1000)); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+}
+
+func TestHostileTextFromTheEvidenceStaysTextInABrowser(t *testing.T) {
+	b := newBrowser(t)
+	var page bytes.Buffer
+	if err := writeHTML(&page, hostilePage()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "hostile.html")
+	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.open(t, path)
+	type dom struct {
+		Pwned     bool     `json:"pwned"`
+		Scripts   int      `json:"scripts"`
+		Images    int      `json:"images"`
+		Handlers  int      `json:"handlers"`
+		UserAgent string   `json:"userAgent"`
+		Labels    []string `json:"labels"`
+	}
+	got := eval[dom](t, b, `({pwned: window.pwned !== undefined, scripts: document.scripts.length, images: document.images.length,
+		handlers: [...document.querySelectorAll("*")].filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length,
+		userAgent: document.querySelector("#issuance-table tbody td:nth-child(10)").textContent,
+		labels: [...document.querySelectorAll("svg.coverage g.coverage-row > text")].map(t => t.textContent)})`)
+	if got.Pwned || got.Scripts != 1 || got.Images != 0 || got.Handlers != 0 {
+		t.Fatalf("hostile text became markup: %+v", got)
+	}
+	if got.UserAgent != hostile || len(got.Labels) != 1 || got.Labels[0] != hostile+" "+hostile {
+		t.Fatalf("hostile text is not shown as it is: user agent %q, coverage labels %q", got.UserAgent, got.Labels)
 	}
 }

@@ -1,0 +1,110 @@
+package reports
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentinel-audit/sentinel/queries"
+	"github.com/sentinel-audit/sentinel/verdict"
+	"github.com/sentinel-audit/sentinel/window"
+)
+
+// hostile is text an attacker can put in a CloudTrail record (a user agent, a role or session
+// name, a SourceIdentity) or a config file, trying every context of the page: element text,
+// attributes, SVG text and titles, <pre>.
+const hostile = `"'><script>window.pwned=1</script><img src=x onerror="window.pwned=2"></title></text></pre><svg onload="window.pwned=3">`
+
+// hostilePage is a report whose every value from the evidence is hostile.
+func hostilePage() *htmlPage {
+	w := window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)}
+	yes := true
+	p := &htmlPage{In: HTMLReportInput{AuditInput: AuditInput{Window: w, Profile: hostile}, Version: hostile}, Bucket: bucketFor(w),
+		Command: hostile, Reproduce: []string{hostile}, DigestsChecked: true}
+	p.Compliance.Verdict = verdict.Verdict{Result: verdict.GapsFound, Reasons: []verdict.Reason{{Code: hostile, Message: hostile, Action: hostile}}}
+	p.Headline = hostile
+	p.Compliance.Profiles = []ProfileCompliance{{Profile: hostile, PolicyRequired: &yes, UntrackedCount: 1, IssuanceCount: 1, HasGap: true}}
+	p.Compliance.UnmappedRoles = []UnmappedRole{{RoleARN: hostile, AccountID: hostile, Issuances: 1}}
+	p.Charts = profileCharts(p.Compliance.Profiles, []queries.BucketRow{{Profile: hostile, Bucket: 2, Untracked: 1, Total: 1}}, p.Bucket)
+	span := verdict.Span{Kind: hostile, Account: hostile, Region: hostile, From: w.Since.Add(30 * time.Hour), Until: w.Since.Add(50 * time.Hour)}
+	p.Compliance.Evidence = EvidenceReport{StartTime: w.Since, EndTime: w.Until, Accounts: []verdict.Span{span}, Integrity: hostile}
+	p.Coverage = buildCoverage(w, p.Bucket, p.Compliance.Evidence.Accounts, nil)
+	p.Integrity.Findings = []IntegrityFinding{{Kind: hostile, Reason: hostile, Account: hostile, Region: hostile, Object: hostile, Detail: hostile}}
+	u := UntrackedSession{EventID: hostile, EventTime: w.Since.Add(50 * time.Hour), AccountID: hostile, RoleARN: hostile, Profile: hostile,
+		User: hostile, SourceIPAddress: hostile, UserAgent: hostile, SourceIdentity: hostile, Category: hostile, Reason: hostile,
+		Flags: []string{hostile}}
+	p.Untracked.UntrackedSessions = []UntrackedSession{u}
+	p.Issuances = []issuanceRow{{UntrackedSession: u, Flagged: true, Activity: &SessionActivity{EventCount: 1, SensitiveCalls: []string{hostile}}}}
+	p.Policy = &policyText{Path: hostile, SHA256: hostile, Text: hostile}
+	p.SQL = []sqlText{{Name: hostile, SHA256: hostile, Text: hostile}}
+	return p
+}
+
+func TestHTMLReportEscapesEveryValueFromTheEvidence(t *testing.T) {
+	var out bytes.Buffer
+	if err := writeHTML(&out, hostilePage()); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	if strings.Contains(page, hostile) || strings.Contains(page, "<script>window") || strings.Contains(page, "<img") {
+		t.Fatal("hostile text reached the page as markup")
+	}
+	if n := strings.Count(page, "<script"); n != 1 {
+		t.Fatalf("%d script elements, want the page's own one", n)
+	}
+	if n := strings.Count(page, "&lt;script&gt;window.pwned=1&lt;/script&gt;"); n < 20 {
+		t.Fatalf("the hostile text is shown, escaped, %d times; want it in every place it was put", n)
+	}
+}
+
+func TestBucketsAreHoursForShortWindowsDaysThenWeeks(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		span time.Duration
+		unit string
+		n    int
+	}{
+		{90 * time.Minute, "hour", 2},
+		{72 * time.Hour, "hour", 72},
+		{73 * time.Hour, "day", 4},
+		{30 * 24 * time.Hour, "day", 30},
+		{401 * 24 * time.Hour, "week", 58},
+	} {
+		b := bucketFor(window.Window{Since: t0, Until: t0.Add(c.span)})
+		if b.Unit != c.unit || b.N != c.n {
+			t.Errorf("%s: %d %ss, want %d %ss", c.span, b.N, b.Unit, c.n, c.unit)
+		}
+	}
+}
+
+func TestCoverageHourShowsTheStrongestEvidenceAndABucketItsWorstHour(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	w := window.Window{Since: t0, Until: t0.Add(72 * time.Hour)}
+	b := bucketing{Since: t0, Width: 24 * time.Hour, N: 3, Unit: "day"}
+	// Events delivered all three days; digests validate day 0 and day 1, where one hour is
+	// tampered; day 2 is delivered only until noon.
+	spans := []verdict.Span{{Kind: "trail", Account: "1", Region: "r", From: t0, Until: t0.Add(60*time.Hour - time.Second)}}
+	hours := []CoverageSpan{
+		{Account: "1", Region: "r", From: t0, Until: t0.Add(48 * time.Hour), State: CoverageValidated},
+		{Account: "1", Region: "r", From: t0.Add(30 * time.Hour), Until: t0.Add(31 * time.Hour), State: CoverageTampered},
+	}
+	m := buildCoverage(w, b, spans, hours)
+	if len(m.Rows) != 1 {
+		t.Fatalf("rows %+v", m.Rows)
+	}
+	var got []string
+	for _, r := range m.Rows[0].Runs {
+		s := r.State
+		if r.Partial {
+			s += "~"
+		}
+		got = append(got, s)
+	}
+	if strings.Join(got, " ") != "validated tampered delivered~" {
+		t.Fatalf("runs %v, want validated, tampered, delivered (partly without data)", got)
+	}
+	if title := m.Rows[0].Runs[1].Title; !strings.Contains(title, "tampered 1 hour, validated by digests 23 hours") {
+		t.Fatalf("tampered day's title %q", title)
+	}
+}
