@@ -41,6 +41,10 @@ var Tables = []string{"events", "issuances", "sessions", "compliance"}
 const (
 	manifestName  = "manifest.json"
 	formatVersion = 1
+	// reportTable is the table name of the HTML evidence report in the manifest, and reportPath
+	// where it is: an HTML page, not a table, it has no rows.
+	reportTable = "report"
+	reportPath  = "report/report.html"
 )
 
 // tableQueries are the queries behind the tables (compliance is the session_compliance query).
@@ -73,6 +77,9 @@ type Input struct {
 	Version    string        // sentinel's version, recorded in the manifest
 	CreatedAt  time.Time
 	AWS        *awsclient.Config // how to reach S3 for an s3:// destination
+	// Report writes the HTML evidence report of the window (`sentinel audit report`) to w, for
+	// report/report.html; nil: the export holds none.
+	Report func(ctx context.Context, w io.Writer) error
 }
 
 // Manifest is manifest.json: what an export holds and how to check it. Its JSON form is part of
@@ -170,6 +177,11 @@ func Write(ctx context.Context, in Input, out io.Writer) (*Manifest, error) {
 	defer os.RemoveAll(staging)
 	if err := writeTables(ctx, in, m, staging); err != nil {
 		return nil, err
+	}
+	if in.Report != nil {
+		if err := writeReport(ctx, in, m, staging); err != nil {
+			return nil, err
+		}
 	}
 	var manifest bytes.Buffer
 	enc := json.NewEncoder(&manifest)
@@ -322,6 +334,35 @@ func stageCompliance(ctx context.Context, db *sql.DB, conn *sql.Conn, in Input, 
 		"profile": "", "has_policy": hasPolicy,
 	}
 	return queries.SessionComplianceSQL(), params, nil
+}
+
+// writeReport writes the HTML evidence report into staging and lists it in the manifest, with the
+// command that makes it again as its query.
+func writeReport(ctx context.Context, in Input, m *Manifest, staging string) error {
+	p := filepath.Join(staging, filepath.FromSlash(reportPath))
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return fmt.Errorf("export report: %w", err)
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return fmt.Errorf("export report: %w", err)
+	}
+	if err := in.Report(ctx, f); err != nil {
+		f.Close()
+		return fmt.Errorf("export report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("export report: %w", err)
+	}
+	size, sum, err := fileSHA256(p)
+	if err != nil {
+		return fmt.Errorf("export report: %w", err)
+	}
+	m.Files = append(m.Files, File{Path: reportPath, Table: reportTable, Bytes: size, SHA256: sum,
+		Query: "sentinel audit report (the page names the SQL behind every number)",
+		Parameters: map[string]any{"since": m.Window.Since.Format(time.RFC3339Nano), "until": m.Window.Until.Format(time.RFC3339Nano),
+			"has_policy": in.PolicyPath != ""}})
+	return nil
 }
 
 // describeFiles checksums and counts the files COPY wrote under dir.

@@ -22,11 +22,11 @@ import (
 )
 
 // shaped reports whether a path relative to an export's root is one an export writes:
-// the manifest or a file under a table's directory. Destinations holding anything else are
+// the manifest, a file under a table's directory or the report's. Destinations holding anything else are
 // refused, so an export never replaces or deletes what it did not write.
 func shaped(rel string) bool {
 	first, _, _ := strings.Cut(rel, "/")
-	return rel == manifestName || slices.Contains(Tables, first)
+	return rel == manifestName || slices.Contains(Tables, first) || first == path.Dir(reportPath)
 }
 
 // validPath reports whether a manifest's file path stays inside the export.
@@ -287,6 +287,8 @@ func contentType(rel string) string {
 		return "application/gzip"
 	case strings.HasSuffix(rel, ".json"):
 		return "application/json"
+	case strings.HasSuffix(rel, ".html"):
+		return "text/html; charset=utf-8"
 	}
 	return "application/octet-stream"
 }

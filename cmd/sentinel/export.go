@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -20,11 +22,12 @@ func exportAWSFlags() []cli.Flag {
 func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "export",
-		Usage:     "write a window's evidence (events, issuances, sessions, compliance) to a directory or S3 with a verifiable manifest",
+		Usage:     "write a window's evidence (events, issuances, sessions, compliance, the HTML report) to a directory or S3 with a verifiable manifest",
 		UsageText: "sentinel export --to DIR|s3://BUCKET/PREFIX [options]\nsentinel export verify [options] DIR|s3://BUCKET/PREFIX",
 		Description: "Tables (--tables, default all): events (deduplicated, in the window), issuances (classified, with profile,\n" +
 			"user and policy columns, in the window), sessions (latest state of every session ever seen), compliance (the\n" +
-			"session-compliance result for the window, one row per profile).\n" +
+			"session-compliance result for the window, one row per profile); and report/report.html, the evidence report of\n" +
+			"`sentinel audit report` for the window (unless --report=false).\n" +
 			"Parquet (zstd; events Hive-partitioned by event_date) or CSV (one file per table, --gzip optional), with\n" +
 			"manifest.json beside the data: version, window, policy SHA-256, and per file rows, bytes, SHA-256 and query.\n" +
 			"Re-exporting to the same place replaces the export as a whole; a destination holding files an export\n" +
@@ -36,6 +39,7 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: bundle.Parquet, Usage: "data format: parquet or csv"},
 			&cli.BoolFlag{Name: "gzip", Usage: "gzip the CSV files"},
 			&cli.StringFlag{Name: "tables", Usage: "tables to export, comma-separated: " + strings.Join(bundle.Tables, ","), DefaultText: "all"},
+			&cli.BoolFlag{Name: "report", Value: true, Usage: "add report/report.html, the evidence report of `sentinel audit report` (--report=false: leave it out)"},
 		}, windowFlags("7d"), policyMapFlags(), exportAWSFlags()),
 		Action: func(c *cli.Context) error {
 			in, err := exportInput(c, time.Now())
@@ -90,7 +94,7 @@ func exportInput(c *cli.Context, now time.Time) (bundle.Input, error) {
 	if err != nil {
 		return bundle.Input{}, err
 	}
-	return bundle.Input{
+	in := bundle.Input{
 		Evidence:   reports.AuditViews(audit, c.App.ErrWriter),
 		Window:     audit.Window,
 		PolicyPath: audit.PolicyPath,
@@ -101,7 +105,16 @@ func exportInput(c *cli.Context, now time.Time) (bundle.Input, error) {
 		Version:    version,
 		CreatedAt:  now,
 		AWS:        aws,
-	}, nil
+	}
+	if c.Bool("report") {
+		report := reports.HTMLReportInput{AuditInput: audit, ConfigPath: c.String("config"), OutPath: "report.html", Version: version, GeneratedAt: now.UTC()}
+		// The warnings of the profile map were written as the evidence was opened.
+		in.Report = func(ctx context.Context, w io.Writer) error {
+			_, err := reports.HTMLReport(ctx, report, w, io.Discard)
+			return err
+		}
+	}
+	return in, nil
 }
 
 // verifyInput is the input of `sentinel export verify`: its argument, flags and the config file.
