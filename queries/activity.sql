@@ -6,12 +6,14 @@
 -- Issuance records themselves are not activity (a chained AssumeRole made with minted credentials
 -- is both an issuance of its own and activity of the session that made it: it is kept here).
 CREATE OR REPLACE VIEW activity AS
-WITH minted AS (
+-- NOT MATERIALIZED: a CTE read twice is otherwise computed once with every column, and every
+-- column of events includes those decoded from the raw record (1M events: 25-45 s instead of 3 s).
+WITH minted AS NOT MATERIALIZED (
     SELECT event_id AS issuance_event_id, issued_access_key_id, source_identity_kind, source_identity_id, event_time AS issued_at
     FROM issuances_base
     WHERE issued_access_key_id IS NOT NULL
 ),
-calls AS (
+calls AS NOT MATERIALIZED (
     SELECT * FROM events
     WHERE access_key_id IS NOT NULL
       AND NOT (is_issuance_call(event_source, event_name)

@@ -14,8 +14,9 @@ WITH scoped AS (
       AND ($profile = '' OR profile = $profile)
       AND ($category = '' OR class = $category)
 ),
+-- Only the columns used: activity has every column of events, some computed from the raw record.
 calls AS (
-    SELECT a.*,
+    SELECT a.issuance_event_id, a.event_id, a.event_time, a.event_source, a.event_name, a.read_only, a.error_code,
            regexp_matches(a.event_name,
                '^(Delete.*|Put.*Policy|Attach.*Policy|Create.*Key|CreateAccessKey|CreateUser|CreateLoginProfile|UpdateAssumeRolePolicy|PassRole|StopLogging|ScheduleKeyDeletion|DisableKey|PutBucketAcl|AuthorizeSecurityGroupIngress|GetSecretValue|Decrypt)$')
                AS sensitive
