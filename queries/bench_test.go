@@ -6,7 +6,7 @@ package queries_test
 //	go test -run '^$' -bench . -benchtime 1x ./queries/
 //
 // The trail (shared with ingest's benchmarks) and the warehouse ingested from it are built once
-// and cached under os.TempDir() (sentinel-bench/); SENTINEL_BENCH_QUERY_EVENTS sets the events
+// and cached under os.TempDir() (sentinel-bench/, internal/benchwh); SENTINEL_BENCH_QUERY_EVENTS sets the events
 // (default 1,000,000). Each benchmark prepares the audit views with a policy, runs its query once
 // to warm up and then times warmRuns runs, reporting the median; it checks every run's answer
 // against the generator's counts and fails on a wrong one. It also times warmRuns whole audit
@@ -29,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sentinel-audit/sentinel/ingest"
+	"github.com/sentinel-audit/sentinel/internal/benchwh"
 	"github.com/sentinel-audit/sentinel/internal/trailgen"
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/queries"
@@ -40,35 +40,6 @@ import (
 
 // warmRuns is how many timed runs a latency benchmark takes the median of.
 const warmRuns = 5
-
-// benchLakeVersion names cached warehouses by how ingest wrote them: bump it when the lake's
-// files change (codec, row groups, columns), so figures are taken on what ingest writes now.
-// 2: libzstd pages, row groups of 32,768, no request/response columns. 5: min/max statistics only
-// for the times. 6: the issuance index in the lake (issuances files). 7: events and issuances
-// files written by the column writer. 8: digests read, the coverage and integrity tables.
-const benchLakeVersion = 8
-
-// benchSeed is the generator seed; the trail is the one ingest's directory benchmarks use.
-const benchSeed = 1
-
-// benchPolicy requires a tracked server session for every profile the generator's roles map to
-// and, since the benchmark passes no role map (issuances that no session record names are then
-// attributed to their role's name), for the role names as well.
-const benchPolicy = `version: "1"
-rules:
-  - name: tracked-everywhere
-    effect: require_server_session
-    conditions:
-      profiles: [%s]
-    reason: "every generated role must be used through a tracked server session"
-`
-
-// The generator's accounts are labelled prod, staging, dev and security, each with an Admin,
-// ReadOnly and Deploy role (profiles <label>, <label>-readonly, <label>-deploy).
-var (
-	benchLabels   = []string{"prod", "staging", "dev", "security"}
-	benchSuffixes = []struct{ profile, role string }{{"", "Admin"}, {"-readonly", "ReadOnly"}, {"-deploy", "Deploy"}}
-)
 
 // queryEvents is SENTINEL_BENCH_QUERY_EVENTS, or 1,000,000.
 func queryEvents(b *testing.B) int {
@@ -84,86 +55,6 @@ func queryEvents(b *testing.B) int {
 	return n
 }
 
-// builtWarehouse is what the marker file of a cached warehouse records.
-type builtWarehouse struct {
-	FormatVersion int            `json:"format_version"`
-	Seed          int64          `json:"seed"`
-	Stats         trailgen.Stats `json:"stats"`
-}
-
-// cachedWarehouse returns a warehouse holding the generated trail of events events and its
-// session snapshot, ingesting it only when no earlier run left a complete one in the cache. The
-// warehouse is complete when its marker file exists; an incomplete one is rebuilt from scratch.
-func cachedWarehouse(b *testing.B, events int) (string, trailgen.Stats) {
-	b.Helper()
-	wh := filepath.Join(os.TempDir(), "sentinel-bench", fmt.Sprintf("wh-v%d-%d", benchLakeVersion, events))
-	marker := filepath.Join(wh, "bench-complete.json")
-	var built builtWarehouse
-	if data, err := os.ReadFile(marker); err == nil && json.Unmarshal(data, &built) == nil &&
-		built.FormatVersion == trailgen.FormatVersion && built.Seed == benchSeed && built.Stats.Events == events {
-		indexIssuances(b, wh)
-		return wh, built.Stats
-	}
-	// The trail is cached where ingest's benchmarks cache theirs, so both share it.
-	dir, st, _, err := trailgen.Cached(filepath.Join(os.TempDir(), "sentinel-bench"), trailgen.Config{Events: events, Seed: benchSeed})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.RemoveAll(wh); err != nil {
-		b.Fatal(err)
-	}
-	removeOlderLakes(b)
-	began := time.Now()
-	res, err := ingest.Run(context.Background(), ingest.Options{Warehouse: wh,
-		Sources: []string{filepath.Join(dir, "AWSLogs")}, SessionsFiles: []string{filepath.Join(dir, "sessions")}})
-	if err != nil {
-		b.Fatalf("ingest %s into %s: %v", dir, wh, err)
-	}
-	if res.EventsStored != int64(st.Events) || res.FilesFailed != 0 || res.RecordsRejected != 0 {
-		b.Fatalf("ingest of %d generated events into %s: %+v", st.Events, wh, res)
-	}
-	data, _ := json.Marshal(builtWarehouse{FormatVersion: trailgen.FormatVersion, Seed: benchSeed, Stats: st})
-	if err := os.WriteFile(marker, data, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("ingested %d events into %s in %s", st.Events, wh, time.Since(began).Round(time.Millisecond))
-	return wh, st
-}
-
-// removeOlderLakes deletes the cached warehouses of earlier lake versions: at 10M events each
-// is ~2 GB, and no run reads them again.
-func removeOlderLakes(b *testing.B) {
-	b.Helper()
-	old, err := filepath.Glob(filepath.Join(os.TempDir(), "sentinel-bench", "wh-v*-*"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	current := fmt.Sprintf("wh-v%d-", benchLakeVersion)
-	for _, dir := range old {
-		if !strings.HasPrefix(filepath.Base(dir), current) {
-			if err := os.RemoveAll(dir); err != nil {
-				b.Fatal(err)
-			}
-			b.Logf("removed %s, a warehouse of an earlier lake version", dir)
-		}
-	}
-}
-
-// indexIssuances brings the issuance index of a cached warehouse up to date, as the end of any
-// ingest does: a cached warehouse whose ingest stopped before its end may lack some of it.
-func indexIssuances(b *testing.B, wh string) {
-	b.Helper()
-	ctx := context.Background()
-	w, err := warehouse.OpenWriter(ctx, wh, time.Now(), "benchmark: index issuances", false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	err = w.Finish(ctx, time.Now(), "ok", warehouse.RunStats{})
-	if err := errors.Join(err, w.Close()); err != nil {
-		b.Fatalf("index the issuances of %s: %v", wh, err)
-	}
-}
-
 // benchAudit is an opened warehouse with the audit views prepared.
 type benchAudit struct {
 	db      *warehouse.Reader
@@ -175,12 +66,12 @@ type benchAudit struct {
 	command []time.Duration // whole commands: open, Prepare, query, close
 }
 
-// openBenchAudit opens the cached warehouse and prepares the audit views with benchPolicy and no
+// openBenchAudit opens the cached warehouse and prepares the audit views with benchwh's policy and no
 // role map, timing Prepare 1+warmRuns times (the views and policy tables are replaced each time).
 func openBenchAudit(b *testing.B) *benchAudit {
 	b.Helper()
-	wh, st := cachedWarehouse(b, queryEvents(b))
-	pol, err := policy.Load(benchPolicyFile(b))
+	wh, st := benchwh.Cached(b, queryEvents(b))
+	pol, err := policy.Load(benchwh.PolicyFile(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -211,23 +102,6 @@ func openBenchAudit(b *testing.B) *benchAudit {
 			annotated, required, st.Issuances)
 	}
 	return a
-}
-
-// benchPolicyFile writes the benchmark policy (benchPolicy over every generated profile and role
-// name) and returns its path.
-func benchPolicyFile(b *testing.B) string {
-	b.Helper()
-	var names []string
-	for _, l := range benchLabels {
-		for _, s := range benchSuffixes {
-			names = append(names, l+s.profile, strings.ToUpper(l[:1])+l[1:]+s.role)
-		}
-	}
-	path := filepath.Join(b.TempDir(), "policy.yaml")
-	if err := os.WriteFile(path, fmt.Appendf(nil, benchPolicy, strings.Join(names, ", ")), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
 
 // timeCommands times warmRuns whole audit commands running query: open the warehouse, Prepare,
@@ -395,8 +269,8 @@ func BenchmarkUntrackedSessionsCommand(b *testing.B) {
 // benchCommand times warmRuns whole audit commands (after one to warm up) over the benchmark
 // warehouse with the benchmark policy, reporting the median.
 func benchCommand(b *testing.B, command func(context.Context, reports.AuditInput) error) {
-	wh, st := cachedWarehouse(b, queryEvents(b))
-	path := benchPolicyFile(b)
+	wh, st := benchwh.Cached(b, queryEvents(b))
+	path := benchwh.PolicyFile(b)
 	gc := debug.SetGCPercent(reports.AuditGCPercent)
 	b.Cleanup(func() { debug.SetGCPercent(gc) })
 	in := reports.AuditInput{Warehouse: wh, PolicyPath: path, Format: reports.FormatJSON, Window: window.Window{

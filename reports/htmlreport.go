@@ -109,7 +109,7 @@ func HTMLReport(ctx context.Context, in HTMLReportInput, out, diag io.Writer) (C
 func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, error) {
 	p := &htmlPage{In: in, Bucket: bucketFor(in.Window)}
 	var err error
-	if p.Compliance, err = a.sessionCompliance(ctx, SessionComplianceInput{AuditInput: in.AuditInput, WithActivity: true}); err != nil {
+	if p.Compliance, err = a.sessionCompliance(ctx, SessionComplianceInput{AuditInput: in.AuditInput}); err != nil {
 		return nil, err
 	}
 	p.Headline = complianceHeadline(p.Compliance)
@@ -119,6 +119,7 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 	if p.Activity, _, err = a.activity(ctx, ActivityInput{AuditInput: in.AuditInput}); err != nil {
 		return nil, err
 	}
+	addUntrackedCalls(p.Compliance.Profiles, p.Activity.Sessions)
 	db := a.reader.DB()
 	buckets, err := queries.IssuancesPerBucket(ctx, db, queries.Filter{Window: in.Window, Profile: in.Profile}, p.Bucket.Width)
 	if err != nil {
@@ -155,6 +156,20 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 		p.SQL = append(p.SQL, sqlText{Name: name, SHA256: hex.EncodeToString(sum[:]), Text: text})
 	}
 	return p, nil
+}
+
+// addUntrackedCalls fills each profile's untracked calls (session-compliance --with-activity)
+// from the activity of its sessions that were not tracked, which count the same calls: one pass
+// over the events instead of two.
+func addUntrackedCalls(profiles []ProfileCompliance, sessions []SessionActivity) {
+	calls := map[string]int64{}
+	for _, s := range sessions {
+		calls[s.Profile] += s.EventCount
+	}
+	for i := range profiles {
+		n := calls[profiles[i].Profile]
+		profiles[i].UntrackedCalls = &n
+	}
 }
 
 // issuanceRows joins the untracked and flagged issuances with what their sessions did: flagged

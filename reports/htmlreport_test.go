@@ -2,10 +2,14 @@ package reports
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/verdict"
 	"github.com/sentinel-audit/sentinel/window"
@@ -106,5 +110,38 @@ func TestCoverageHourShowsTheStrongestEvidenceAndABucketItsWorstHour(t *testing.
 	}
 	if title := m.Rows[0].Runs[1].Title; !strings.Contains(title, "tampered 1 hour, validated by digests 23 hours") {
 		t.Fatalf("tampered day's title %q", title)
+	}
+}
+
+func TestUntrackedCallsFromActivityAreSessionCompliancesWithActivity(t *testing.T) {
+	ctx := context.Background()
+	wh := filepath.Join(t.TempDir(), "wh")
+	if _, err := ingest.Run(ctx, ingest.Options{Warehouse: wh, Sources: []string{fixtures + "/trail", fixtures + "/handoff"},
+		SessionsFiles: []string{fixtures + "/sessions"}}); err != nil {
+		t.Fatal(err)
+	}
+	in := AuditInput{Warehouse: wh, Window: fixtureWindow, PolicyPath: fixtures + "/policy.yaml", AWSConfigPath: fixtures + "/aws-config"}
+	a, err := openAudit(ctx, in, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	want, err := a.sessionCompliance(ctx, SessionComplianceInput{AuditInput: in, WithActivity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.sessionCompliance(ctx, SessionComplianceInput{AuditInput: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, _, err := a.activity(ctx, ActivityInput{AuditInput: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addUntrackedCalls(got.Profiles, act.Sessions)
+	for i, p := range want.Profiles {
+		if *p.UntrackedCalls != *got.Profiles[i].UntrackedCalls {
+			t.Errorf("%s: %d untracked calls from the activity, %d from untracked_calls.sql", p.Profile, *got.Profiles[i].UntrackedCalls, *p.UntrackedCalls)
+		}
 	}
 }
