@@ -327,7 +327,7 @@ func TestHostileTextFromTheEvidenceStaysTextInABrowser(t *testing.T) {
 	}
 	got := eval[dom](t, b, `({pwned: window.pwned !== undefined, scripts: document.scripts.length, images: document.images.length,
 		handlers: [...document.querySelectorAll("*")].filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length,
-		userAgent: document.querySelector("#issuance-table tbody td:nth-child(10)").textContent,
+		userAgent: document.querySelector("#issuance-table tbody .ua").textContent,
 		labels: [...document.querySelectorAll("svg.coverage g.coverage-row > text")].map(t => t.textContent)})`)
 	if got.Pwned || got.Scripts != 1 || got.Images != 0 || got.Handlers != 0 {
 		t.Fatalf("hostile text became markup: %+v", got)
