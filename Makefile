@@ -45,7 +45,8 @@ demo: build
 	run ingest --source $(FIXTURES)/trail --source $(FIXTURES)/handoff --sessions-file $(FIXTURES)/sessions && \
 	run audit session-compliance $(WINDOW) --with-activity && \
 	run audit untracked-sessions $(WINDOW) && \
-	run audit activity $(WINDOW)
+	run audit activity $(WINDOW) && \
+	run audit report $(WINDOW) --out bin/report.html && echo "the evidence report: bin/report.html"
 
 test: deps test-deps build unit fuzz
 
