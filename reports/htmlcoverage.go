@@ -1,22 +1,22 @@
 package reports
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/integrity"
+	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/verdict"
 	"github.com/sentinel-audit/sentinel/window"
 )
 
-// The seam for CloudTrail log file validation (DESIGN.md "Evidence integrity"). The HTML report
-// draws its coverage map over hours of each account and region, each in one CoverageState, and
-// lists integrity findings. Today it knows only the log files' spans (the Evidence: events
-// delivered, nothing validated, else no data); an IntegritySource adds what the digests prove
-// per account, region and hour (validated, missing, tampered) and the findings.
+// The coverage map is drawn over a small typed input: per account, region and span of hours, one
+// CoverageState. The Evidence's spans of events give delivered hours (every other hour has no
+// data); CloudTrail log file validation (queries.CheckIntegrity) gives validated hours and, from
+// its findings, missing and tampered ones (coverageFromIntegrity). Another source of evidence
+// adds its CoverageSpans the same way.
 
 // CoverageState is what the evidence says of one account, region and hour. For one hour, the
 // strongest statement wins (the order of the constants): a digest that validates the hour
@@ -62,28 +62,39 @@ type CoverageSpan struct {
 	State           CoverageState
 }
 
-// IntegrityFinding is one problem the digest validation found (integrity.Finding, with the
-// account and region of its stream), listed as it is.
-type IntegrityFinding struct {
-	Kind            string // integrity.Kind's name: missing, modified, chain_broken, gap, logging_off, unlisted, signature_not_checked
-	Reason          string // integrity.Reason's name, or ""
-	Account, Region string
-	From, Until     time.Time
-	Object          string // the log file or digest concerned, s3://BUCKET/KEY or a path
-	Detail          string // one sentence for a person
+// coverageFromIntegrity is what log file validation says of each hour: the hours the readable
+// digests vouch for are validated; a finding's hours are missing (a listed log file or a digest
+// is not there, or a gap in the chain) or tampered (a log file or digest modified, a signature
+// that does not verify, a digest not where or not what its chain says, a log file no digest lists
+// or with data appended). A span of logging turned off stays without data; a signature not checked
+// leaves its hour validated (the finding is listed).
+func coverageFromIntegrity(in queries.Integrity) []CoverageSpan {
+	var out []CoverageSpan
+	for _, r := range in.Regions {
+		for _, c := range r.Covered {
+			out = append(out, CoverageSpan{Account: r.Account, Region: r.Region, From: c.From, Until: c.To, State: CoverageValidated})
+		}
+	}
+	for _, f := range in.Findings {
+		var state CoverageState
+		switch {
+		case f.Kind == integrity.Missing.String() || f.Kind == integrity.Gap.String(),
+			f.Kind == integrity.ChainBroken.String() && f.Reason == integrity.Absent.String():
+			state = CoverageMissing
+		case f.Kind == integrity.Modified.String() || f.Kind == integrity.ChainBroken.String() || f.Kind == integrity.Unlisted.String(),
+			f.Kind == queries.FindingExtraGzipData:
+			state = CoverageTampered
+		default:
+			continue
+		}
+		from := f.From
+		if from.IsZero() {
+			from = f.To.Add(-time.Hour)
+		}
+		out = append(out, CoverageSpan{Account: f.Account, Region: f.Region, From: from, Until: f.To, State: state})
+	}
+	return out
 }
-
-// Integrity is what CloudTrail log file validation proved over a window.
-type Integrity struct {
-	// Hours are the states the digests establish (validated, missing, tampered); the spans of
-	// delivered events come from the Evidence.
-	Hours    []CoverageSpan
-	Findings []IntegrityFinding
-}
-
-// IntegritySource reads what the digest validation proved over the window, from the warehouse
-// the report reads.
-type IntegritySource func(ctx context.Context, db *sql.DB, w window.Window) (Integrity, error)
 
 // coverageMap is the map as drawn: a row per account and region, runs of buckets in one state.
 type coverageMap struct {
@@ -139,6 +150,9 @@ func buildCoverage(w window.Window, b bucketing, spans []verdict.Span, hours []C
 		}
 	}
 	for _, s := range spans {
+		if s.Kind == "digest" { // the hours digests vouch for come validated with the hours
+			continue
+		}
 		// A span runs from its oldest to its newest event: the newest one's hour is covered.
 		mark(s.Account, s.Region, s.From, s.Until.Add(time.Nanosecond), CoverageDelivered)
 	}

@@ -26,9 +26,6 @@ type HTMLReportInput struct {
 	// Version is Sentinel's version, GeneratedAt when the report was made.
 	Version     string
 	GeneratedAt time.Time
-	// Integrity reads what CloudTrail log file validation proved over the window; nil when no
-	// digest was checked (the coverage map then shows what the log files' spans say).
-	Integrity IntegritySource
 }
 
 // maxIssuanceRows is how many untracked or flagged issuances the page lists one by one, the
@@ -55,10 +52,10 @@ type htmlPage struct {
 	Bucket     bucketing
 	Charts     []profileChart // one per Compliance.Profiles, in its order
 	Coverage   coverageMap
-	Integrity  Integrity
-	// Integrity says whether digests were checked at all (Integrity may then still be empty).
-	DigestsChecked bool
-	Issuances      []issuanceRow
+	// Integrity is what log file validation found for the accounts of the Evidence (nothing when
+	// the warehouse predates it).
+	Integrity queries.Integrity
+	Issuances []issuanceRow
 	Omitted        int // untracked or flagged issuances not listed
 	Policy         *policyText
 	Warehouse      *warehouse.Info
@@ -126,13 +123,10 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 		return nil, err
 	}
 	p.Charts = profileCharts(p.Compliance.Profiles, buckets, p.Bucket)
-	if in.Integrity != nil {
-		p.DigestsChecked = true
-		if p.Integrity, err = in.Integrity(ctx, db, in.Window); err != nil {
-			return nil, err
-		}
+	if p.Integrity, err = a.integrityInScope(ctx, p.Compliance.Evidence); err != nil {
+		return nil, err
 	}
-	p.Coverage = buildCoverage(in.Window, p.Bucket, p.Compliance.Evidence.Accounts, p.Integrity.Hours)
+	p.Coverage = buildCoverage(in.Window, p.Bucket, p.Compliance.Evidence.Accounts, coverageFromIntegrity(p.Integrity))
 	p.Issuances, p.Omitted = issuanceRows(p.Untracked, p.Activity)
 	if in.PolicyPath != "" {
 		text, err := os.ReadFile(in.PolicyPath)
@@ -156,6 +150,20 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 		p.SQL = append(p.SQL, sqlText{Name: name, SHA256: hex.EncodeToString(sum[:]), Text: text})
 	}
 	return p, nil
+}
+
+// integrityInScope checks the digests and log files of the accounts the Evidence shows, as the
+// verdict did (queries.CheckIntegrity); nothing when it shows none or the warehouse predates log
+// file validation.
+func (a *audit) integrityInScope(ctx context.Context, e EvidenceReport) (queries.Integrity, error) {
+	var accounts []string
+	for _, s := range e.Accounts {
+		accounts = appendNew(accounts, s.Account)
+	}
+	if len(accounts) == 0 || slices.Contains(a.reader.Outdated(), "006_integrity") {
+		return queries.Integrity{}, nil
+	}
+	return queries.CheckIntegrity(ctx, a.reader.DB(), a.in.Window, accounts)
 }
 
 // addUntrackedCalls fills each profile's untracked calls (session-compliance --with-activity)

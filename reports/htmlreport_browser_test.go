@@ -240,13 +240,11 @@ func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
 		rows := eval[map[string][]string](t, b, `Object.fromEntries([...document.querySelectorAll("svg.coverage g.coverage-row")].map(g =>
 			[g.dataset.account + " " + g.dataset.region, [...g.querySelectorAll("rect[data-state]")].map(r =>
 				r.dataset.state + (r.nextElementSibling && r.nextElementSibling.classList.contains("partial") ? "~" : "") + "/" + r.dataset.buckets)]))`)
-		// The policy's required profiles live in 222222222222. Its us-east-1 events run from
-		// 2026-11-02T10:05:12Z to 2026-11-05T13:06:03Z: day 0 has no data, days 1 and 4 are
-		// partly covered, days 5 and 6 have none. eu-west-1 runs from 11-02 10:16 to 11-04 10:21.
-		// Each run: state (~ when partly without data) / days.
+		// The policy's required profiles live in 222222222222, whose trail delivered a digest for
+		// every hour of the week in both regions, each checking out (testdata/fixtures/README.md).
 		want := map[string][]string{
-			"222222222222 us-east-1": {"no_data/1", "delivered~/1", "delivered/2", "delivered~/1", "no_data/2"},
-			"222222222222 eu-west-1": {"no_data/1", "delivered~/1", "delivered/1", "delivered~/1", "no_data/3"},
+			"222222222222 us-east-1": {"validated/7"},
+			"222222222222 eu-west-1": {"validated/7"},
 		}
 		if len(rows) != len(want) {
 			t.Errorf("coverage rows %v, want %v", rows, want)
@@ -254,6 +252,15 @@ func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
 		for k, w := range want {
 			if !slices.Equal(rows[k], w) {
 				t.Errorf("coverage of %s: %v, want %v", k, rows[k], w)
+			}
+		}
+		regions := eval[[][]string](t, b, `[...document.querySelectorAll("#integrity-regions tbody tr")].map(r => [...r.cells].map(c => c.textContent))`)
+		if len(regions) != 2 {
+			t.Fatalf("integrity per account and region: %v", regions)
+		}
+		for _, r := range regions {
+			if r[0] != "222222222222" || r[2] == "0" || r[2] != r[3] || r[4] != r[5] {
+				t.Errorf("integrity of %v: want every digest and log file valid", r)
 			}
 		}
 	})

@@ -25,16 +25,17 @@ func hostilePage() *htmlPage {
 	w := window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)}
 	yes := true
 	p := &htmlPage{In: HTMLReportInput{AuditInput: AuditInput{Window: w, Profile: hostile}, Version: hostile}, Bucket: bucketFor(w),
-		Command: hostile, Reproduce: []string{hostile}, DigestsChecked: true}
+		Command: hostile, Reproduce: []string{hostile}}
 	p.Compliance.Verdict = verdict.Verdict{Result: verdict.GapsFound, Reasons: []verdict.Reason{{Code: hostile, Message: hostile, Action: hostile}}}
 	p.Headline = hostile
 	p.Compliance.Profiles = []ProfileCompliance{{Profile: hostile, PolicyRequired: &yes, UntrackedCount: 1, IssuanceCount: 1, HasGap: true}}
 	p.Compliance.UnmappedRoles = []UnmappedRole{{RoleARN: hostile, AccountID: hostile, Issuances: 1}}
 	p.Charts = profileCharts(p.Compliance.Profiles, []queries.BucketRow{{Profile: hostile, Bucket: 2, Untracked: 1, Total: 1}}, p.Bucket)
 	span := verdict.Span{Kind: hostile, Account: hostile, Region: hostile, From: w.Since.Add(30 * time.Hour), Until: w.Since.Add(50 * time.Hour)}
-	p.Compliance.Evidence = EvidenceReport{StartTime: w.Since, EndTime: w.Until, Accounts: []verdict.Span{span}, Integrity: hostile}
-	p.Coverage = buildCoverage(w, p.Bucket, p.Compliance.Evidence.Accounts, nil)
-	p.Integrity.Findings = []IntegrityFinding{{Kind: hostile, Reason: hostile, Account: hostile, Region: hostile, Object: hostile, Detail: hostile}}
+	p.Compliance.Evidence = EvidenceReport{StartTime: w.Since, EndTime: w.Until, Accounts: []verdict.Span{span}, Integrity: IntegritySummary{Summary: hostile}}
+	p.Integrity = queries.Integrity{Regions: []queries.RegionIntegrity{{Account: hostile, Region: hostile, Digests: 1}},
+		Findings: []queries.IntegrityFinding{{Kind: hostile, Reason: hostile, Account: hostile, Region: hostile, Object: hostile, By: hostile, Detail: hostile}}}
+	p.Coverage = buildCoverage(w, p.Bucket, p.Compliance.Evidence.Accounts, coverageFromIntegrity(p.Integrity))
 	u := UntrackedSession{EventID: hostile, EventTime: w.Since.Add(50 * time.Hour), AccountID: hostile, RoleARN: hostile, Profile: hostile,
 		User: hostile, SourceIPAddress: hostile, UserAgent: hostile, SourceIdentity: hostile, Category: hostile, Reason: hostile,
 		Flags: []string{hostile}}
