@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/profiles"
@@ -64,6 +65,29 @@ type audit struct {
 	reader *warehouse.Reader
 	policy *policy.Policy
 	roles  map[string]string // role ARN -> profile: the profile map
+	// checked memoizes queries.CheckIntegrity per accounts asked about, for reports that judge
+	// several times (the HTML report).
+	checked map[string]queries.Integrity
+}
+
+// checkIntegrity is queries.CheckIntegrity over the audit's window, computed once per accounts.
+func (a *audit) checkIntegrity(ctx context.Context, accounts []string) (queries.Integrity, error) {
+	key := "*"
+	if accounts != nil {
+		key = strings.Join(accounts, ",")
+	}
+	if r, ok := a.checked[key]; ok {
+		return r, nil
+	}
+	r, err := queries.CheckIntegrity(ctx, a.reader.DB(), a.in.Window, accounts)
+	if err != nil {
+		return r, err
+	}
+	if a.checked == nil {
+		a.checked = map[string]queries.Integrity{}
+	}
+	a.checked[key] = r
+	return r, nil
 }
 
 func (a *audit) Close() error { return a.reader.Close() }

@@ -24,6 +24,8 @@ type EvidenceReport struct {
 	Snapshots SnapshotsSeen  `json:"snapshots"`
 	// Integrity says whether the log files were proven whole and unchanged.
 	Integrity IntegritySummary `json:"integrity"`
+	// checked is what log file validation found, which Integrity sums (the HTML report shows it).
+	checked queries.Integrity
 }
 
 // IntegritySummary is what log file validation said about the window, for the accounts in scope.
@@ -91,12 +93,13 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 	rep := EvidenceReport{StartTime: w.Since.UTC(), EndTime: w.Until.UTC(), Accounts: []verdict.Span{},
 		Snapshots: SnapshotsSeen{Count: ev.Snapshots.Count, FirstTakenAt: ev.Snapshots.FirstTakenAt, LastTakenAt: ev.Snapshots.LastTakenAt}}
 	if !slices.Contains(a.reader.Outdated(), "006_integrity") {
-		checked, err := queries.CheckIntegrity(ctx, a.reader.DB(), w, f.Accounts)
+		checked, err := a.checkIntegrity(ctx, f.Accounts)
 		if err != nil {
 			return verdict.Verdict{}, EvidenceReport{}, err
 		}
 		f.Spans = append(f.Spans, digestSpans(checked)...)
 		f.Integrity, rep.Integrity = integrityFacts(checked, ev.Spans, f.Accounts, w)
+		rep.checked = checked
 	} else {
 		rep.Integrity = IntegritySummary{Summary: "not verified: the warehouse predates log file validation (ingest once to upgrade it)", Findings: map[string]int{}, NotValidated: []string{}}
 	}

@@ -52,16 +52,16 @@ type htmlPage struct {
 	Bucket     bucketing
 	Charts     []profileChart // one per Compliance.Profiles, in its order
 	Coverage   coverageMap
-	// Integrity is what log file validation found for the accounts of the Evidence (nothing when
+	// Integrity is what log file validation found for the accounts of the verdict (nothing when
 	// the warehouse predates it).
 	Integrity queries.Integrity
 	Issuances []issuanceRow
-	Omitted        int // untracked or flagged issuances not listed
-	Policy         *policyText
-	Warehouse      *warehouse.Info
-	Command        string   // the command that makes this report again
-	Reproduce      []string // the commands that show the same numbers
-	SQL            []sqlText
+	Omitted   int // untracked or flagged issuances not listed
+	Policy    *policyText
+	Warehouse *warehouse.Info
+	Command   string   // the command that makes this report again
+	Reproduce []string // the commands that show the same numbers
+	SQL       []sqlText
 }
 
 // issuanceRow is one untracked or flagged issuance with what its session did (nil: no activity
@@ -123,9 +123,7 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 		return nil, err
 	}
 	p.Charts = profileCharts(p.Compliance.Profiles, buckets, p.Bucket)
-	if p.Integrity, err = a.integrityInScope(ctx, p.Compliance.Evidence); err != nil {
-		return nil, err
-	}
+	p.Integrity = p.Compliance.Evidence.checked
 	p.Coverage = buildCoverage(in.Window, p.Bucket, p.Compliance.Evidence.Accounts, coverageFromIntegrity(p.Integrity))
 	p.Issuances, p.Omitted = issuanceRows(p.Untracked, p.Activity)
 	if in.PolicyPath != "" {
@@ -150,20 +148,6 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 		p.SQL = append(p.SQL, sqlText{Name: name, SHA256: hex.EncodeToString(sum[:]), Text: text})
 	}
 	return p, nil
-}
-
-// integrityInScope checks the digests and log files of the accounts the Evidence shows, as the
-// verdict did (queries.CheckIntegrity); nothing when it shows none or the warehouse predates log
-// file validation.
-func (a *audit) integrityInScope(ctx context.Context, e EvidenceReport) (queries.Integrity, error) {
-	var accounts []string
-	for _, s := range e.Accounts {
-		accounts = appendNew(accounts, s.Account)
-	}
-	if len(accounts) == 0 || slices.Contains(a.reader.Outdated(), "006_integrity") {
-		return queries.Integrity{}, nil
-	}
-	return queries.CheckIntegrity(ctx, a.reader.DB(), a.in.Window, accounts)
 }
 
 // addUntrackedCalls fills each profile's untracked calls (session-compliance --with-activity)
