@@ -228,6 +228,12 @@ func reproduce(in HTMLReportInput) (string, []string) {
 	if in.AWSConfigPath != "" && !in.AWSConfigOptional {
 		flags = append(flags, "--aws-config "+shellQuote(in.AWSConfigPath))
 	}
+	if in.RequireIntegrity {
+		flags = append(flags, "--require-integrity")
+	}
+	if in.RequireSignatures {
+		flags = append(flags, "--require-signatures")
+	}
 	common := strings.Join(flags, " ")
 	out := in.OutPath
 	if out == "" {

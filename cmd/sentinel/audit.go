@@ -189,7 +189,8 @@ func auditCommand() *cli.Command {
 				Flags: flagSet(windowFlags("7d"),
 					[]cli.Flag{&cli.StringFlag{Name: "profile", Usage: "only this profile"}},
 					policyMapFlags(),
-					[]cli.Flag{&cli.StringFlag{Name: "out", Usage: "the HTML file to write (- for standard output)"}}),
+					[]cli.Flag{&cli.StringFlag{Name: "out", Usage: "the HTML file to write (- for standard output)"}},
+					integrityFlags()),
 				Action: func(c *cli.Context) error {
 					in, err := htmlReportInput(c, time.Now())
 					if err != nil {
