@@ -23,7 +23,7 @@ import (
 // files change (codec, row groups, columns), so figures are taken on what ingest writes now.
 // 2: libzstd pages, row groups of 32,768, no request/response columns. 5: min/max statistics only
 // for the times. 6: the issuance index in the lake (issuances files). 7: events and issuances
-// files written by the column writer. 8: digests read by ingest (the integrity tables).
+// files written by the column writer. 8: digests read, the coverage and integrity tables.
 const LakeVersion = 8
 
 // Seed is the generator seed; the trail is the one ingest's directory benchmarks use.
