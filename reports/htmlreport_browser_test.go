@@ -147,6 +147,13 @@ func (b *browser) open(t *testing.T, path string) {
 	}
 }
 
+// seen is what the listener recorded so far: the requests, those blocked, the log entries.
+func (b *browser) seen() (requests, blocked, logs []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.requests), slices.Clone(b.blocked), slices.Clone(b.logs)
+}
+
 // eval evaluates a JavaScript expression in the page into a T.
 func eval[T any](t *testing.T, b *browser, js string) T {
 	t.Helper()
@@ -294,16 +301,17 @@ func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
 	})
 
 	t.Run("nothing_fetched_from_anywhere", func(t *testing.T) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if len(b.requests) == 0 {
+		// Copied under the lock, which the listener takes: holding it while the browser is asked
+		// anything would stop the tab's event loop.
+		requests, blocked, logs := b.seen()
+		if len(requests) == 0 {
 			t.Error("no request was intercepted, not even the page's: interception is not working")
 		}
-		if len(b.blocked) > 0 {
-			t.Errorf("the page asked for %v", b.blocked)
+		if len(blocked) > 0 {
+			t.Errorf("the page asked for %v", blocked)
 		}
-		if len(b.logs) > 0 {
-			t.Errorf("the browser logged %v (a Content-Security-Policy violation, a script error?)", b.logs)
+		if len(logs) > 0 {
+			t.Errorf("the browser logged %v (a Content-Security-Policy violation, a script error?)", logs)
 		}
 		csp := eval[string](t, b, `document.querySelector('meta[http-equiv="Content-Security-Policy"]').content`)
 		if !strings.HasPrefix(csp, "default-src 'none';") || strings.Contains(csp, "unsafe") {
