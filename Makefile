@@ -12,9 +12,9 @@ FUZZRUNS ?= 20000x
 # Go build tags: libdeflate when Debian's libdeflate-dev is installed (scripts/libdeflate.sh), which
 # inflates trail files in ~40 % of the pure-Go inflate's time; without it the build still works.
 TAGS      = $(shell scripts/libdeflate.sh)
-# SENTINEL_REQUIRE_LIBDEFLATE=1 / SENTINEL_REQUIRE_AWSCLI=1 (as .ci/run sets) make test fail when
-# libdeflate-dev / awscli are missing and cannot be installed; otherwise it says so and goes on:
-# on the pure-Go inflate, without the validate-logs test.
+# SENTINEL_REQUIRE_LIBDEFLATE=1 / SENTINEL_REQUIRE_AWSCLI=1 / SENTINEL_REQUIRE_CHROMIUM=1 (as .ci/run
+# sets) make test fail when libdeflate-dev / awscli / chromium are missing and cannot be installed;
+# otherwise it says so and goes on: on the pure-Go inflate, without the validate-logs and browser tests.
 
 .PHONY: build demo test unit fuzz bench lint clean deps test-deps
 
@@ -29,13 +29,15 @@ deps:
 		echo "make: building and testing with the pure-Go inflate (klauspost/compress): libdeflate-dev is not installed and apt could not install it (apt-get install libdeflate-dev for the faster build)" >&2; }
 
 # What the tests check with besides, installed with apt when missing and apt is usable: Debian's
-# awscli (validate-logs; without it that test is skipped) and chromium (the HTML report rendered in a
-# real browser; without it those tests fail under SENTINEL_REQUIRE_STANDINS, which make test sets).
+# awscli (validate-logs) and chromium (the HTML report rendered in a real browser): without them
+# those tests are skipped, unless SENTINEL_REQUIRE_AWSCLI / SENTINEL_REQUIRE_CHROMIUM (as .ci/run sets).
 test-deps:
 	@scripts/awscli.sh || { \
 		[ -z "$$SENTINEL_REQUIRE_AWSCLI" ] || { echo "make: awscli is required (SENTINEL_REQUIRE_AWSCLI) and could not be installed: apt-get install awscli" >&2; exit 1; }; \
 		echo "make: testing without Debian's awscli: the validate-logs test is skipped (apt-get install awscli to run it)" >&2; }
-	@scripts/chromium.sh || echo "make: Debian's chromium could not be installed (apt-get install chromium): the HTML report's browser tests will fail" >&2
+	@scripts/chromium.sh || { \
+		[ -z "$$SENTINEL_REQUIRE_CHROMIUM" ] || { echo "make: chromium is required (SENTINEL_REQUIRE_CHROMIUM) and could not be installed: apt-get install chromium" >&2; exit 1; }; \
+		echo "make: testing without Debian's chromium: the HTML report's browser tests are skipped (apt-get install chromium to run them)" >&2; }
 
 # The main job on the bundled fixtures: ingest into a throw-away warehouse, then the reports.
 # The reports exit 1 when they find gaps, which is what the fixtures contain.

@@ -50,35 +50,32 @@ func EachDynamoDB(t *testing.T, test func(t *testing.T, endpoint string)) {
 }
 
 // DebianAWSCLI is the AWS CLI of Debian's awscli package (/usr/bin/aws), the independent checker
-// of the fixtures' digests (`make test` installs it where apt can). Without it the test is
-// skipped, unless SENTINEL_REQUIRE_AWSCLI is set, where it fails. It is not one of the stand-ins
-// scripts/with-standins.sh starts, so SENTINEL_REQUIRE_STANDINS (which that script sets) does not
-// require it: make test passes where apt cannot install it. Other installations of `aws` (pip's,
-// in a virtualenv) are not used: their versions vary, Debian's is the one pinned by the OS.
+// of the fixtures' digests. Other installations of `aws` (pip's, in a virtualenv) are not used:
+// their versions vary, Debian's is the one pinned by the OS.
 func DebianAWSCLI(t testing.TB) string {
 	t.Helper()
-	const aws = "/usr/bin/aws"
-	if info, err := os.Stat(aws); err != nil || info.IsDir() || info.Mode().Perm()&0o111 == 0 {
-		if os.Getenv("SENTINEL_REQUIRE_AWSCLI") != "" {
-			t.Fatalf("%s is missing: install Debian's awscli (apt-get install awscli; `make test` does where apt can)", aws)
-		}
-		t.Skipf("%s is missing: install Debian's awscli (apt-get install awscli) to check the fixtures' digests with it", aws)
-	}
-	return aws
+	return debianTool(t, "/usr/bin/aws", "awscli", "SENTINEL_REQUIRE_AWSCLI", "to check the fixtures' digests with it")
 }
 
 // DebianChromium is the browser of Debian's chromium package (/usr/bin/chromium), in which the
-// HTML report's tests render the page (`make test` installs it). Without it the test is skipped,
-// unless SENTINEL_REQUIRE_STANDINS is set, where it fails. Other Chrome or Chromium installations
-// are not used: the one pinned by the OS is.
+// HTML report's tests render the page. Other Chrome or Chromium installations are not used: the
+// one pinned by the OS is.
 func DebianChromium(t testing.TB) string {
 	t.Helper()
-	const chromium = "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("SENTINEL_REQUIRE_STANDINS") != "" {
-			t.Fatalf("%s is missing: install Debian's chromium (apt-get install chromium; `make test` does)", chromium)
+	return debianTool(t, "/usr/bin/chromium", "chromium", "SENTINEL_REQUIRE_CHROMIUM", "to render the HTML report in it")
+}
+
+// debianTool is the executable path of a Debian package that `make test` installs where apt can.
+// Without it the test is skipped, unless the environment variable require is set (as .ci/run
+// does), where it fails. These are not stand-ins scripts/with-standins.sh starts, so
+// SENTINEL_REQUIRE_STANDINS does not require them: make test passes where apt cannot install them.
+func debianTool(t testing.TB, path, pkg, require, what string) string {
+	t.Helper()
+	if info, err := os.Stat(path); err != nil || info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		if os.Getenv(require) != "" {
+			t.Fatalf("%s is missing (%s is set): install Debian's %s (apt-get install %s; `make test` does where apt can)", path, require, pkg, pkg)
 		}
-		t.Skipf("%s is missing: install Debian's chromium (apt-get install chromium) or run `make test`", chromium)
+		t.Skipf("%s is missing: install Debian's %s (apt-get install %s) %s", path, pkg, pkg, what)
 	}
-	return chromium
+	return path
 }
