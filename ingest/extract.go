@@ -410,7 +410,7 @@ func (x *extractor) skip(i int, depth int) (int, bool) {
 // and every backslash starts an escape JSON has. end: just past the closing quote; escaped: it has
 // escapes. Strings are most of a record, so it finds the end and checks the text in one pass, eight
 // bytes at a time, stopping only at a quote, a backslash or a control character (it replaced
-// IndexByte for the quote, then a second pass to check the text: docs/performance.md, fifth round).
+// IndexByte for the quote, then a second pass to check the text: docs/performance-log.md, fifth round).
 func scanString(b []byte, i int) (end int, escaped, valid bool) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	j := i + 1

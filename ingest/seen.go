@@ -77,7 +77,7 @@ func (s *seenSet) committed(upTo int) {
 // idSet is a set of 128-bit id hashes: open addressing with linear probing, a hash's low bits its
 // first slot (they are uniform already). It replaced a sorted slice searched by halves plus a map
 // of the ids added since the last commit, which the committer spent ~6 % of ingest CPU on, in
-// turn with everything else it does (docs/performance.md, seventh round). The zero hash marks an
+// turn with everything else it does (docs/performance-log.md, seventh round). The zero hash marks an
 // empty slot; an id that hashes to it is held apart.
 type idSet struct {
 	slots []xxh3.Uint128 // a power of two of them, at most idSetLoad full

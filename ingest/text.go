@@ -10,7 +10,7 @@ import (
 // records that could not be stored where they are. The rows' strings are views of it
 // (unsafe.String): a record's stored raw is its own bytes, with its eventID's value cut out in
 // place (normalizer.storeRaw), so a file costs one buffer and no copy of its records (copying
-// them into a buffer of their own was ~4 % of ingest CPU: docs/performance.md, seventh round).
+// them into a buffer of their own was ~4 % of ingest CPU: docs/performance-log.md, seventh round).
 // The buffer comes from textBufs and goes back there once the file's rows are written to the lake
 // (the batch keeps copies: warehouse's TestAddEventsKeepsNoBytesOfItsRows). Allocating a fresh
 // buffer per file made the collector and the page-fault handler work for ~6 % of ingest.
