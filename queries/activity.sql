@@ -13,23 +13,30 @@ WITH minted AS NOT MATERIALIZED (
     FROM issuances_base
     WHERE issued_access_key_id IS NOT NULL
 ),
-calls AS NOT MATERIALIZED (
-    SELECT * FROM events
-    WHERE access_key_id IS NOT NULL
-      AND NOT (is_issuance_call(event_source, event_name)
-               AND access_key_id NOT IN (SELECT issued_access_key_id FROM minted))
+-- The earliest issuance of each source identity, chosen once per identity rather than once per
+-- call (a window over every call joined with every issuance of its identity was most of the cost).
+first_minted AS (
+    SELECT source_identity_kind, source_identity_id,
+           arg_min(issuance_event_id, (issued_at, issuance_event_id)) AS issuance_event_id
+    FROM minted
+    WHERE source_identity_id IS NOT NULL
+    GROUP BY ALL
 ),
-by_key AS (
-    SELECT c.*, m.issuance_event_id, 'access_key' AS link
-    FROM calls c JOIN minted m ON c.access_key_id = m.issued_access_key_id
-),
-by_identity AS (
-    SELECT c.*, m.issuance_event_id, 'source_identity' AS link
-    FROM calls c JOIN minted m
-      ON c.source_identity_kind = m.source_identity_kind AND c.source_identity_id = m.source_identity_id
-    WHERE c.access_key_id NOT IN (SELECT issued_access_key_id FROM minted)
-    QUALIFY row_number() OVER (PARTITION BY c.event_id ORDER BY m.issued_at, m.issuance_event_id) = 1
+-- One pass over the events: a call made with a minted key is that issuance's activity, issuance
+-- calls included; any other call is tied by its source identity, unless it is itself an issuance
+-- (its own issuance record, not activity of the session whose identity it carries).
+linked AS (
+    SELECT c.*,
+           k.issuance_event_id AS by_key,
+           CASE WHEN NOT is_issuance_call(c.event_source, c.event_name) THEN i.issuance_event_id END AS by_identity
+    FROM events c
+    LEFT JOIN minted k ON c.access_key_id = k.issued_access_key_id
+    LEFT JOIN first_minted i
+      ON c.source_identity_kind = i.source_identity_kind AND c.source_identity_id = i.source_identity_id
+    WHERE c.access_key_id IS NOT NULL
 )
-SELECT * FROM by_key
-UNION ALL BY NAME
-SELECT * FROM by_identity;
+SELECT * EXCLUDE (by_key, by_identity),
+       coalesce(by_key, by_identity) AS issuance_event_id,
+       CASE WHEN by_key IS NOT NULL THEN 'access_key' ELSE 'source_identity' END AS link
+FROM linked
+WHERE by_key IS NOT NULL OR by_identity IS NOT NULL;

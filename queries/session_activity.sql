@@ -23,6 +23,19 @@ calls AS (
     FROM activity a
     WHERE a.issuance_event_id IN (SELECT event_id FROM scoped)
 ),
+-- What each issuance's calls add up to, grouped by the issuance alone (its columns are joined to
+-- the 36k-odd sums after, not carried through the grouping of every call).
+per_issuance AS (
+    SELECT issuance_event_id,
+           count(*) AS event_count,
+           count(DISTINCT event_source) AS service_count,
+           count(*) FILTER (WHERE read_only = false) AS write_calls,
+           count(*) FILTER (WHERE error_code IS NOT NULL) AS error_calls,
+           min(event_time) AS first_activity,
+           max(event_time) AS last_activity
+    FROM calls
+    GROUP BY issuance_event_id
+),
 sensitive AS (
     SELECT issuance_event_id,
            list(call ORDER BY n DESC, call) AS sensitive_calls
@@ -39,15 +52,14 @@ SELECT
     s.account_id,
     s.role_arn,
     s.source_identity,
-    count(c.event_id) AS event_count,
-    count(DISTINCT c.event_source) AS service_count,
-    count(c.event_id) FILTER (WHERE c.read_only = false) AS write_calls,
-    count(c.event_id) FILTER (WHERE c.error_code IS NOT NULL) AS error_calls,
-    min(c.event_time) AS first_activity,
-    max(c.event_time) AS last_activity,
-    coalesce(any_value(x.sensitive_calls), []) AS sensitive_calls
+    coalesce(c.event_count, 0) AS event_count,
+    coalesce(c.service_count, 0) AS service_count,
+    coalesce(c.write_calls, 0) AS write_calls,
+    coalesce(c.error_calls, 0) AS error_calls,
+    c.first_activity,
+    c.last_activity,
+    coalesce(x.sensitive_calls, []) AS sensitive_calls
 FROM scoped s
-LEFT JOIN calls c ON c.issuance_event_id = s.event_id
+LEFT JOIN per_issuance c ON c.issuance_event_id = s.event_id
 LEFT JOIN sensitive x ON x.issuance_event_id = s.event_id
-GROUP BY ALL
 ORDER BY issued_at, issuance_event_id;
