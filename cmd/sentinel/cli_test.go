@@ -18,6 +18,13 @@ func TestHelpIsCompleteForEveryCommand(t *testing.T) {
 			t.Errorf("sentinel --help does not list %s:\n%s", cmd, top.stdout)
 		}
 	}
+	// The description names every kind of source and every exit code.
+	for _, what := range []string{"LookupEvents", "in S3 or on disk", "digests", "DynamoDB session table",
+		"0 clean", "1 findings", "2 errors", "3 inconclusive"} {
+		if !strings.Contains(top.stdout, what) {
+			t.Errorf("sentinel --help does not say %q:\n%s", what, top.stdout)
+		}
+	}
 	for _, flag := range []string{"--warehouse", "SENTINEL_WAREHOUSE", "--config", "--version"} {
 		if !strings.Contains(top.stdout, flag) {
 			t.Errorf("sentinel --help lacks %s", flag)

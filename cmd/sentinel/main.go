@@ -82,9 +82,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Name:    "sentinel",
 		Usage:   "prove that every AWS credential session your policy requires to be tracked was tracked",
 		Version: version + " (gzip: " + ingest.Inflater + ")",
-		Description: "Sentinel ingests CloudTrail (trail archives on disk) and snapshots of its DynamoDB session table\n" +
-			"into a local warehouse (a Parquet lake plus a DuckDB catalog), then audits every credential issuance\n" +
-			"against the policy: tracked, orphaned, untracked, and what the policy required at that moment.\n\n" +
+		Description: "Sentinel ingests CloudTrail (the LookupEvents API, trail archives in S3 or on disk, with their signed\n" +
+			"digests) and snapshots of its DynamoDB session table into a local warehouse (a Parquet lake plus a DuckDB\n" +
+			"catalog), then audits every credential issuance against the policy: tracked, orphaned, untracked, and\n" +
+			"what the policy required at that moment.\n\n" +
 			"Exit codes: 0 clean, 1 findings (gaps, untracked sessions, files that failed), 2 errors,\n" +
 			"3 inconclusive (an audit proves no finding, but the evidence cannot say there is none).",
 		Writer:    stdout,
