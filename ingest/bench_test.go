@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/ingest"
+	"github.com/sentinel-audit/sentinel/integrity"
 	"github.com/sentinel-audit/sentinel/internal/emulator/cloudtrail"
 	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
 	"github.com/sentinel-audit/sentinel/internal/emulator/sts"
@@ -212,15 +213,21 @@ func treeSize(b *testing.B, dir string) int64 {
 // BenchmarkDirectoryIngest ingests a generated trail (200k events) from a local directory into a
 // fresh warehouse, with the soft memory limit the ingest command sets: the run that
 // BenchmarkReadJSONBaseline is compared with.
-func BenchmarkDirectoryIngest(b *testing.B) { benchDirectoryIngest(b, false) }
+func BenchmarkDirectoryIngest(b *testing.B) { benchDirectoryIngest(b, false, false) }
 
 // BenchmarkDirectoryIngestWithSnapshot is BenchmarkDirectoryIngest with the trail's session
 // snapshot in the same run (one item per server session, about 4 % of the events), for peak RSS
 // with both kinds of input.
-func BenchmarkDirectoryIngestWithSnapshot(b *testing.B) { benchDirectoryIngest(b, true) }
+func BenchmarkDirectoryIngestWithSnapshot(b *testing.B) { benchDirectoryIngest(b, true, false) }
 
-func benchDirectoryIngest(b *testing.B, withSnapshot bool) {
-	dir, st := cachedTrail(b, trailgen.Config{Events: benchEvents(b, 200_000), Seed: 1})
+// BenchmarkDirectoryIngestNoDigests is BenchmarkDirectoryIngest on the same events delivered with
+// log file validation off (no digest files): with it, what validation costs at ingest is the
+// difference in cpu_µs/event plus the SHA-256 of every log file (sha256_µs/event, which
+// both runs pay: ingest hashes every log file it reads, digests or not).
+func BenchmarkDirectoryIngestNoDigests(b *testing.B) { benchDirectoryIngest(b, false, true) }
+
+func benchDirectoryIngest(b *testing.B, withSnapshot, noDigests bool) {
+	dir, st := cachedTrail(b, trailgen.Config{Events: benchEvents(b, 200_000), Seed: 1, NoDigests: noDigests})
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(ingest.DefaultMemoryLimit))
 	ctx := context.Background()
 	var elapsed, cpu time.Duration
@@ -257,12 +264,32 @@ func benchDirectoryIngest(b *testing.B, withSnapshot bool) {
 	}
 	b.StopTimer()
 	m := reportRun(b, st, elapsed, cpu, peak, before, reset)
-	if !withSnapshot {
+	if !withSnapshot && !noDigests {
 		reportRatios(b, st.Events, m)
 	}
+	b.ReportMetric(sha256Cost(b, st), "sha256_µs/event")
 	b.ReportMetric(float64(lake)/float64(st.CompressedBytes), "lake/gz_input")
 	b.ReportMetric(float64(lake)/(1<<20), "lake_MiB")
 	b.ReportMetric(float64(st.CompressedBytes)/(1<<20), "gz_input_MiB")
+}
+
+// sha256Cost is the CPU time per event of hashing the trail's inflated bytes once, as ingest
+// does for every log file: SHA-256's best of three passes over a 16 MiB buffer, scaled to the
+// trail's size.
+func sha256Cost(b *testing.B, st trailgen.Stats) float64 {
+	b.Helper()
+	buf := make([]byte, 16<<20)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	best := time.Duration(1 << 62)
+	for range 3 {
+		began := time.Now()
+		integrity.HashOf(buf)
+		best = min(best, time.Since(began))
+	}
+	perByte := float64(best.Nanoseconds()) / 1e3 / float64(len(buf))
+	return perByte * float64(st.UncompressedBytes) / float64(st.Events)
 }
 
 // BenchmarkNoopReingest times a second ingest of the same files: every file is unchanged in the
