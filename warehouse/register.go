@@ -49,6 +49,13 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 				return fmt.Errorf("record watermark %s/%s: %w", wm.Account, wm.Region, err)
 			}
 		}
+		for _, l := range b.listings {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO s3_listings VALUES (?, ?, ?, ?) ON CONFLICT (prefix) DO UPDATE SET
+				listed_from = excluded.listed_from, last_key = excluded.last_key, updated_run = excluded.updated_run`,
+				l.Prefix, l.ListedFrom, l.LastKey, b.w.run); err != nil {
+				return fmt.Errorf("record how far %s was listed: %w", l.Prefix, err)
+			}
+		}
 		for _, c := range b.coverage {
 			if err := upsertCoverage(ctx, tx, c, b.w.run, now); err != nil {
 				return err

@@ -196,7 +196,7 @@ func TestS3InterruptedRunResumesToTheSameWarehouse(t *testing.T) {
 	store.Inject(objectstore.Fault{KeyContains: "_CloudTrail_", Delay: 150 * time.Millisecond})
 	wh := filepath.Join(t.TempDir(), "wh")
 	cmd := exec.Command(binary, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint,
-		"--sessions-file", fixtures+"/sessions", "--workers", "1", "--checkpoint", "1")
+		"--sessions-file", fixtures+"/sessions", "--workers", "1", "--s3-concurrency", "1", "--checkpoint", "1")
 	cmd.Dir = repoRoot(t)
 	cmd.Env = append(awsEnv(), "HOME="+t.TempDir(), "PATH="+os.Getenv("PATH"))
 	var out bytes.Buffer
