@@ -3,6 +3,7 @@ package trailgen
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,11 @@ func Cached(root string, cfg Config) (dir string, st Stats, generated bool, err 
 	name := fmt.Sprintf("trailgen-v%d-events%d-seed%d-days%d-rpf%d", FormatVersion, cfg.Events, cfg.Seed, cfg.Days, cfg.RecordsPerFile)
 	if len(cfg.Regions) > 0 {
 		name += "-" + strings.Join(cfg.Regions, "_")
+	}
+	if len(cfg.Accounts) > 0 || len(cfg.RegionShares) > 0 {
+		h := fnv.New64a()
+		fmt.Fprint(h, cfg.Accounts, cfg.RegionShares)
+		name += fmt.Sprintf("-accounts%d-org%x", len(cfg.Accounts), h.Sum64())
 	}
 	if cfg.NoDigests {
 		name += "-nodigests"
