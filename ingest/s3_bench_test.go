@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -69,6 +70,8 @@ func storeWithTrail(b *testing.B, dir string) (*objectstore.Server, *awsclient.C
 func BenchmarkS3SmallObjectsLatency(b *testing.B) {
 	dir, st := cachedTrail(b, trailgen.Config{Events: 200_000, Seed: 18, RecordsPerFile: 20, NoDigests: true})
 	store, a, _ := storeWithTrail(b, dir)
+	// The ingest command's heap limit (--memory-limit).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(ingest.DefaultMemoryLimit))
 	ctx := context.Background()
 	for range b.N {
 		var walls [2]time.Duration
@@ -132,6 +135,7 @@ func BenchmarkS3Organization(b *testing.B) {
 	dir, st := cachedTrail(b, cfg)
 	store, a, prefixes := storeWithTrail(b, dir)
 	store.SetLatency(s3Latency)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(ingest.DefaultMemoryLimit))
 	now := trailgen.DefaultStart.Add(days*24*time.Hour + 2*time.Hour)
 	opts := ingest.Options{Sources: []string{"s3://" + benchBucket}, AWS: a, Window: window.Window{Since: now.Add(-days * 24 * time.Hour)},
 		Now: func() time.Time { return now }}
