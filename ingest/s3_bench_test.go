@@ -136,7 +136,7 @@ func BenchmarkS3Organization(b *testing.B) {
 	store, a, prefixes := storeWithTrail(b, dir)
 	store.SetLatency(s3Latency)
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(ingest.DefaultMemoryLimit))
-	now := trailgen.DefaultStart.Add(days*24*time.Hour + 2*time.Hour)
+	now := trailgen.DefaultStart.Add(days * 24 * time.Hour) // --since 30d is the trail's first event
 	opts := ingest.Options{Sources: []string{"s3://" + benchBucket}, AWS: a, Window: window.Window{Since: now.Add(-days * 24 * time.Hour)},
 		Now: func() time.Time { return now }}
 	ctx := context.Background()
