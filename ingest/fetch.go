@@ -21,6 +21,9 @@ const DefaultS3Concurrency = 64
 // and large files wait for room instead of piling up.
 const readAheadBytes = 32 << 20
 
+// readyObjects is how many objects read ahead, per read in flight, may wait for a worker.
+const readyObjects = 4
+
 // fetchAhead hands the jobs to the parse workers in order, S3 trail log and digest files read
 // ahead: up to concurrency of them are fetched at once, and those fetched but not yet parsed
 // hold at most budget bytes (an object larger than the budget is read alone). A fetched object's

@@ -23,7 +23,10 @@ func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 	out := make(chan outcome, opts.Workers)
 	emit := sender(ctx, out)
 	var wg sync.WaitGroup
-	in := make(chan job)
+	// Objects read ahead wait here for a worker, so that a worker's pause (the committer's
+	// checkpoint, a large file) does not stop the reads in flight; their bytes stay bounded by
+	// fetchAhead's budget.
+	in := make(chan job, readyObjects*opts.S3Concurrency)
 	for range opts.Workers {
 		wg.Go(func() {
 			r := &reader{keys: p.keys}
