@@ -56,7 +56,7 @@ func fetchAhead(ctx context.Context, jobs []job, concurrency int, budget int64, 
 			return
 		}
 		wg.Go(func() {
-			defer func() { <-slots }() // a slot is held until the worker has the object
+			defer func() { <-slots }() // a slot is held until the object is queued for the workers
 			j.obj.open = fetched(ctx, j.obj, func() { room.Release(need) })
 			select {
 			case in <- j:
