@@ -6,10 +6,13 @@ package awsclient
 
 import (
 	"context"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -86,6 +89,10 @@ func Load(ctx context.Context, o Options) (Config, error) {
 // retryer is the retry policy of every client: the SDK's standard retryer (exponential backoff
 // with jitter, throttling and transient errors retried) with the attempts bounded.
 func (c Config) retryer() aws.Retryer {
+	return retry.AddWithMaxAttempts(retry.NewStandard(), c.attempts())
+}
+
+func (c Config) attempts() int {
 	attempts := c.MaxAttempts
 	if attempts <= 0 {
 		attempts = c.SDK.RetryMaxAttempts
@@ -93,8 +100,26 @@ func (c Config) retryer() aws.Retryer {
 	if attempts <= 0 {
 		attempts = DefaultMaxAttempts
 	}
-	return retry.AddWithMaxAttempts(retry.NewStandard(), attempts)
+	return attempts
 }
+
+// s3Retryer is S3's retry policy: the standard retryer's, in the SDK's adaptive mode. Ingest has
+// many reads in flight at once, and a bucket answers too many with SlowDown (503): the adaptive
+// mode then sends fewer requests (a client-side rate that follows the throttling), so the run
+// slows down instead of failing. The standard retryer's retry quota is left out: at that
+// concurrency a burst of SlowDowns would use it up and fail calls that the adaptive rate paces.
+func (c Config) s3Retryer() aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = c.attempts()
+			so.RateLimiter = ratelimit.None
+		})
+	})
+}
+
+// S3Connections is how many connections to S3 are kept open between requests: as many as ingest
+// has reads in flight by default, so that they are not dialled again (the SDK keeps 10).
+const S3Connections = 128
 
 func (c Config) endpoint() *string {
 	if c.EndpointURL == "" {
@@ -103,10 +128,16 @@ func (c Config) endpoint() *string {
 	return aws.String(c.EndpointURL)
 }
 
-// S3 is an S3 client.
+// S3 is an S3 client, with S3's retry policy (s3Retryer) and S3Connections kept open.
 func (c Config) S3() *s3.Client {
 	return s3.NewFromConfig(c.SDK, func(o *s3.Options) {
-		o.Retryer = c.retryer()
+		o.Retryer = c.s3Retryer()
+		if hc, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			o.HTTPClient = hc.WithTransportOptions(func(t *http.Transport) {
+				t.MaxIdleConns = max(t.MaxIdleConns, S3Connections)
+				t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, S3Connections)
+			})
+		}
 		o.UsePathStyle = c.S3PathStyle || c.EndpointURL != ""
 		if e := c.endpoint(); e != nil {
 			o.BaseEndpoint = e

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -152,4 +154,27 @@ func TestDescribe(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestS3Client(t *testing.T) {
+	isolate(t)
+	c, err := Load(context.Background(), Options{Region: "us-east-1", MaxAttempts: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.S3().Options()
+	t.Run("slowdown_is_paced_by_the_adaptive_retryer", func(t *testing.T) {
+		if _, ok := o.Retryer.(*retry.AdaptiveMode); !ok {
+			t.Fatalf("retryer %T", o.Retryer)
+		}
+		if o.Retryer.MaxAttempts() != 5 {
+			t.Errorf("%d attempts", o.Retryer.MaxAttempts())
+		}
+	})
+	t.Run("connections_for_every_read_in_flight_are_kept", func(t *testing.T) {
+		hc, ok := o.HTTPClient.(*awshttp.BuildableClient)
+		if !ok || hc.GetTransport().MaxIdleConnsPerHost < S3Connections {
+			t.Fatalf("client %T", o.HTTPClient)
+		}
+	})
 }

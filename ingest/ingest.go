@@ -47,6 +47,9 @@ type Options struct {
 	Accounts      []string          // S3 trails: only these accounts (empty = all)
 	Regions       []string          // S3 trails: only these regions; API: the regions to sync (default: the configured one)
 	Workers       int               // parallel readers; 0 = one per CPU
+	// S3Concurrency is how many S3 objects are read ahead of the readers at once; 0 =
+	// DefaultS3Concurrency.
+	S3Concurrency int
 	// Exclude are glob patterns (doublestar: * within a folder, ** across) of paths below a
 	// source, or of their folders, not to read.
 	Exclude []string
@@ -172,6 +175,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.S3Concurrency <= 0 {
+		opts.S3Concurrency = DefaultS3Concurrency
+	}
 	if len(opts.Sources) == 0 && len(opts.SessionsFiles) == 0 && opts.SessionsTable == nil {
 		return nil, errors.New("nothing to ingest: give --source, --sessions-file and/or --sessions-table")
 	}
@@ -205,6 +211,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	c.kept = *res
 	runErr := c.consume(ctx, p.run(ctx, opts))
 	if runErr == nil {
+		// Everything listed is in the ledger now: the next run lists from where these listings ended.
+		c.batch.SetListings(p.listings(opts, res.Failures))
 		if runErr = c.batch.Commit(ctx, c.now()); runErr != nil {
 			c.batch.Abort()
 		}

@@ -25,6 +25,22 @@ type work struct {
 	syncs   []*apiSync
 	scan    *TableScan
 	scanner tableScanner
+	// listers listed the trails in S3: how far they got is recorded when the run completes.
+	listers []*s3Lister
+}
+
+// listings is how far the run's S3 listings got, for the prefixes whose every object listed was
+// read (see s3Lister.listings). A run with --exclude records none: what it left out was listed
+// but not read, and a run without would not list it again.
+func (p *work) listings(opts Options, failed []Failure) []warehouse.Listing {
+	if len(opts.Exclude) > 0 {
+		return nil
+	}
+	var out []warehouse.Listing
+	for _, l := range p.listers {
+		out = append(out, l.listings(failed)...)
+	}
+	return out
 }
 
 // plan lists the sources and decides, per object, whether and with which window to read it.
@@ -38,6 +54,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 	digestDays := digestRange{}
 	win := opts.Window
 	var store objectStore
+	var marks map[string]warehouse.Listing
 	aws := func() (awsclient.Config, error) {
 		if opts.AWS == nil {
 			return awsclient.Config{}, errors.New("AWS sources need an AWS configuration")
@@ -74,10 +91,16 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			if err != nil {
 				return nil, err
 			}
-			l := &s3Lister{client: client, bucket: bucket, root: prefix, accounts: set(opts.Accounts), regions: set(opts.Regions), window: win, now: opts.Now()}
+			if marks == nil {
+				if marks, err = w.Listings(ctx); err != nil {
+					return nil, err
+				}
+			}
+			l := &s3Lister{client: client, bucket: bucket, root: prefix, accounts: set(opts.Accounts), regions: set(opts.Regions), window: win, marks: marks}
 			if objects, err = l.listTrail(ctx, prefix); err != nil {
 				return nil, err
 			}
+			p.listers = append(p.listers, l)
 		default:
 			var ignored int
 			if objects, ignored, err = listDirectory(src); err != nil {

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -58,16 +57,18 @@ func TestPlanAPISync(t *testing.T) {
 	}
 }
 
-func TestDayPrefixesCoverTheWindowAndTheLateMargin(t *testing.T) {
-	l := &s3Lister{window: window.Window{Since: at("2026-11-04T18:00:00Z"), Until: at("2026-11-06T00:00:00Z")}}
-	got := l.dayPrefixes("AWSLogs/1/CloudTrail/us-east-1/")
-	want := []string{"AWSLogs/1/CloudTrail/us-east-1/2026/11/04/", "AWSLogs/1/CloudTrail/us-east-1/2026/11/05/",
-		"AWSLogs/1/CloudTrail/us-east-1/2026/11/06/", "AWSLogs/1/CloudTrail/us-east-1/2026/11/07/"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %v", got)
-	}
-	if got := (&s3Lister{}).dayPrefixes("p/"); !reflect.DeepEqual(got, []string{"p/"}) {
-		t.Fatalf("open window: %v", got)
+func TestResumeFromIsTheDayBeforeTheLastKeyListed(t *testing.T) {
+	const rp = "AWSLogs/1/CloudTrail/us-east-1/"
+	for _, tt := range []struct{ last, want string }{
+		{rp + "2026/11/05/1_CloudTrail_us-east-1_20261105T2355Z_a.json.gz", rp + "2026/11/04/"},
+		{rp + "2026/11/01/", rp + "2026/10/31/"},
+		{rp + "2026/11", rp},
+		{rp, rp},
+		{"elsewhere/2026/11/05/x", rp},
+	} {
+		if got := resumeFrom(rp, tt.last); got != tt.want {
+			t.Errorf("resumeFrom(%q) = %q, want %q", tt.last, got, tt.want)
+		}
 	}
 }
 

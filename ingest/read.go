@@ -16,13 +16,17 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// run starts the readers, the API syncs and the table scan; outcomes arrive in completion order
-// and the channel closes when all are done or ctx is cancelled.
+// run starts the readers (opts.Workers parse workers, fed by fetchAhead, which has up to
+// opts.S3Concurrency S3 objects in flight), the API syncs and the table scan; outcomes arrive in
+// completion order and the channel closes when all are done or ctx is cancelled.
 func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 	out := make(chan outcome, opts.Workers)
 	emit := sender(ctx, out)
 	var wg sync.WaitGroup
-	in := make(chan job)
+	// Objects read ahead wait here for a worker, so that a worker's pause (the committer's
+	// checkpoint, a large file) does not stop the reads in flight; their bytes stay bounded by
+	// fetchAhead's budget.
+	in := make(chan job, readyObjects*opts.S3Concurrency)
 	for range opts.Workers {
 		wg.Go(func() {
 			r := &reader{keys: p.keys}
@@ -33,16 +37,7 @@ func (p *work) run(ctx context.Context, opts Options) <-chan outcome {
 			}
 		})
 	}
-	wg.Go(func() {
-		defer close(in)
-		for _, j := range p.jobs {
-			select {
-			case in <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
-	})
+	wg.Go(func() { fetchAhead(ctx, p.jobs, opts.S3Concurrency, readAheadBytes, in) })
 	for _, s := range p.syncs {
 		wg.Go(func() { s.run(ctx, emit) })
 	}

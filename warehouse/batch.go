@@ -41,6 +41,7 @@ type Batch struct {
 	ledger     []LedgerEntry
 	snapshots  []Snapshot
 	watermarks []Watermark
+	listings   []Listing
 	coverage   map[coverageKey]Coverage
 	digests    []DigestRow
 	publicKeys []PublicKey
@@ -237,6 +238,10 @@ func (b *Batch) AddPublicKeys(keys []PublicKey) { b.publicKeys = append(b.public
 
 // SetWatermark records an API sync position, committed with the rows it covers.
 func (b *Batch) SetWatermark(w Watermark) { b.watermarks = append(b.watermarks, w) }
+
+// SetListings records how far S3 region prefixes were listed, committed with the batch: the
+// caller adds them to the batch that commits the last of what was listed.
+func (b *Batch) SetListings(l []Listing) { b.listings = append(b.listings, l...) }
 
 // buffered is the rows in row groups not yet written out, across the open partition files.
 func (b *Batch) buffered() int {

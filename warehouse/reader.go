@@ -84,12 +84,16 @@ func (r *Reader) checkSchema(ctx context.Context) error {
 		return err
 	}
 	for _, v := range want {
-		if !slices.Contains(applied, v) {
+		if !slices.Contains(applied, v) && !slices.Contains(writerOnly, v) {
 			r.outdated = append(r.outdated, v)
 		}
 	}
 	return nil
 }
+
+// writerOnly are the migrations whose tables only writers read (s3_listings: how far ingest
+// listed S3): a catalog without them is not outdated for readers.
+var writerOnly = []string{"007_s3_listings"}
 
 // laterTables are the catalog tables later migrations add: a reader of a catalog written before
 // them reads an empty relation of their schema instead (and says so: Outdated).

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/sentinel-audit/sentinel/internal/appender"
@@ -49,10 +51,11 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 				return fmt.Errorf("record watermark %s/%s: %w", wm.Account, wm.Region, err)
 			}
 		}
-		for _, c := range b.coverage {
-			if err := upsertCoverage(ctx, tx, c, b.w.run, now); err != nil {
-				return err
-			}
+		if err := upsertListings(ctx, tx, b.listings, b.w.run); err != nil {
+			return err
+		}
+		if err := upsertCoverages(ctx, tx, slices.Collect(maps.Values(b.coverage)), b.w.run, now); err != nil {
+			return err
 		}
 		if err := upsertDigests(ctx, tx, b.digests, b.w.run); err != nil {
 			return err
@@ -83,6 +86,39 @@ func upsertCoverage(ctx context.Context, tx execer, c Coverage, run int64, now t
 		return fmt.Errorf("record coverage of %s/%s: %w", c.Account, c.Region, err)
 	}
 	return nil
+}
+
+// upsertCoverages merges coverage rows (one per kind, account and region) into the table, all
+// at once: an organization trail has thousands of accounts and regions.
+func upsertCoverages(ctx context.Context, conn *sql.Conn, cs []Coverage, run int64, now time.Time) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	return throughStaging(ctx, conn, "coverage", `INSERT INTO coverage SELECT * FROM staged_coverage
+		ON CONFLICT (kind, account, region) DO UPDATE SET
+			oldest_event = least(coverage.oldest_event, excluded.oldest_event),
+			newest_event = greatest(coverage.newest_event, excluded.newest_event),
+			last_run = excluded.last_run, updated_at = excluded.updated_at`, len(cs), func(i int) []driver.Value {
+		c := cs[i]
+		return []driver.Value{c.Kind, c.Account, c.Region, c.Oldest.UTC(), c.Newest.UTC(), run, now.UTC()}
+	})
+}
+
+// upsertListings records how far S3 region prefixes were listed, the last of each prefix.
+func upsertListings(ctx context.Context, conn *sql.Conn, ls []Listing, run int64) error {
+	last := map[string]Listing{}
+	for _, l := range ls {
+		last[l.Prefix] = l
+	}
+	if len(last) == 0 {
+		return nil
+	}
+	rows := slices.Collect(maps.Values(last))
+	return throughStaging(ctx, conn, "s3_listings", `INSERT INTO s3_listings SELECT * FROM staged_s3_listings
+		ON CONFLICT (prefix) DO UPDATE SET listed_from = excluded.listed_from, last_key = excluded.last_key,
+		updated_run = excluded.updated_run`, len(rows), func(i int) []driver.Value {
+		return []driver.Value{rows[i].Prefix, rows[i].ListedFrom, rows[i].LastKey, run}
+	})
 }
 
 // upsertDigests records digest files, replacing what an earlier read of the same source found.

@@ -891,3 +891,36 @@ func TestSnapshotFilesMoveToTheNextBatchUntilRecorded(t *testing.T) {
 		t.Fatalf("snapshot files: %d, want one per snapshot", n)
 	}
 }
+
+// TestListingMarksAreTheWritersAlone: a catalog written before the S3 listing marks (migration
+// 007) is not outdated for readers, who never read them; the next writer adds the table.
+func TestListingMarksAreTheWritersAlone(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	commitEvents(t, root, event("a", t0))
+	db, err := openDuckDB(ctx, CatalogPath(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`DROP TABLE s3_listings`, `DELETE FROM schema_migrations WHERE version = '007_s3_listings'`} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+	r, err := OpenReader(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outdated := r.Outdated()
+	r.Close()
+	if len(outdated) != 0 {
+		t.Fatalf("outdated: %v", outdated)
+	}
+	w := openWriter(t, root)
+	defer w.Close()
+	marks, err := w.Listings(ctx)
+	if err != nil || len(marks) != 0 {
+		t.Fatalf("marks %v, %v", marks, err)
+	}
+}

@@ -82,6 +82,12 @@ type Watermark struct {
 	CoveredFrom             time.Time
 }
 
+// Listing is how far ingest listed one S3 region prefix (s3://BUCKET/KEY-PREFIX/): every key
+// after ListedFrom up to LastKey (keys within the bucket) was listed and committed.
+type Listing struct {
+	Prefix, ListedFrom, LastKey string
+}
+
 // Coverage is what one kind of source's ingested files say about one account and region (the
 // coverage table): the oldest and newest event read.
 type Coverage struct {
@@ -335,6 +341,29 @@ func (w *Writer) Watermarks(ctx context.Context, source string) (map[string]Wate
 		}
 		wm.Watermark, wm.CoveredFrom = wm.Watermark.UTC(), from.Time.UTC()
 		out[wm.Account+"/"+wm.Region] = wm
+	}
+	return out, rows.Err()
+}
+
+// Listings returns how far each S3 region prefix was listed, by prefix.
+func (w *Writer) Listings(ctx context.Context) (map[string]Listing, error) {
+	db, err := openCatalog(ctx, CatalogPath(w.root))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT prefix, listed_from, last_key FROM s3_listings`)
+	if err != nil {
+		return nil, fmt.Errorf("read the S3 listing marks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Listing{}
+	for rows.Next() {
+		var l Listing
+		if err := rows.Scan(&l.Prefix, &l.ListedFrom, &l.LastKey); err != nil {
+			return nil, fmt.Errorf("read the S3 listing marks: %w", err)
+		}
+		out[l.Prefix] = l
 	}
 	return out, rows.Err()
 }

@@ -262,14 +262,14 @@ func TestIngestFlagsBecomeTheOptions(t *testing.T) {
 		got, err := parseInputGlobal(t, []string{"--warehouse", "/wh"}, []string{"ingest"}, build,
 			"--source", "./trail", "--source", "./handoff", "--sessions-file", "s.jsonl", "--since", "2026-11-01",
 			"--until", "2026-11-08", "--accounts", "111111111111, 222222222222", "--regions", "us-east-1",
-			"--workers", "3", "--checkpoint", "1", "--wait", "--exclude", "archive/**", "--exclude", "*.tmp.json")
+			"--workers", "3", "--s3-concurrency", "16", "--checkpoint", "1", "--wait", "--exclude", "archive/**", "--exclude", "*.tmp.json")
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := ingest.Options{
 			Warehouse: "/wh", Sources: []string{"./trail", "./handoff"}, SessionsFiles: []string{"s.jsonl"},
 			Window:   window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)},
-			Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1"}, Workers: 3, Checkpoint: 1, Wait: true,
+			Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1"}, Workers: 3, S3Concurrency: 16, Checkpoint: 1, Wait: true,
 			Exclude: []string{"archive/**", "*.tmp.json"},
 			Command: "--source ./trail --source ./handoff --sessions-file s.jsonl --exclude archive/** --exclude *.tmp.json window 2026-11-01T00:00:00Z to 2026-11-08T00:00:00Z",
 		}

@@ -47,6 +47,7 @@ func ingestCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "exclude", Usage: "do not read files whose path below their source (or a folder of it) matches this glob: * within a folder, ** across, e.g. 'archive/**' or '**/*-old.json.gz' (repeatable; macOS metadata, __MACOSX/, ._* and .DS_Store, is always left out)"},
 			&cli.StringFlag{Name: "regions", Usage: "S3 trails: only these regions; --source api: the regions to sync (default: the configured region)"},
 			&cli.IntFlag{Name: "workers", Usage: "files read in parallel", DefaultText: "number of CPUs"},
+			&cli.IntFlag{Name: "s3-concurrency", Value: ingest.DefaultS3Concurrency, Usage: "S3 objects downloaded at once, ahead of the workers (what they hold waiting is bounded in bytes, so memory does not grow with it)"},
 			&cli.IntFlag{Name: "checkpoint", Usage: "commit after this many events (an interrupted run keeps everything up to its last commit; 1 = after every file)", DefaultText: "250000"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait for another running ingest instead of failing"},
 			&cli.StringFlag{Name: "memory-limit", Value: humanize.IBytes(uint64(ingest.DefaultMemoryLimit)), Usage: "soft limit of the heap (e.g. 512MiB, 2GiB; 0 = none): above it, memory is reclaimed more often instead of growing; the GOMEMLIMIT environment variable takes precedence"},
@@ -98,6 +99,7 @@ func ingestOptions(c *cli.Context, now time.Time) (ingest.Options, error) {
 		Regions:       splitList(c.String("regions")),
 		Exclude:       c.StringSlice("exclude"),
 		Workers:       c.Int("workers"),
+		S3Concurrency: c.Int("s3-concurrency"),
 		Checkpoint:    c.Int("checkpoint"),
 		Wait:          c.Bool("wait"),
 	}

@@ -45,7 +45,7 @@ func TestInterruptedIngestSaysWhatItKept(t *testing.T) {
 	store.Inject(objectstore.Fault{Delay: 200 * time.Millisecond})
 	wh := filepath.Join(t.TempDir(), "wh")
 	args := []string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket, "--endpoint-url", endpoint}
-	cmd := sentinelCommand(t, awsEnv(), append(args, "--workers", "1", "--checkpoint", "5")...)
+	cmd := sentinelCommand(t, awsEnv(), append(args, "--workers", "1", "--s3-concurrency", "1", "--checkpoint", "5")...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

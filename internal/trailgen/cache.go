@@ -3,6 +3,7 @@ package trailgen
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,12 @@ import (
 // place. generated reports whether this call generated it.
 func Cached(root string, cfg Config) (dir string, st Stats, generated bool, err error) {
 	name := fmt.Sprintf("trailgen-v%d-events%d-seed%d-days%d-rpf%d", FormatVersion, cfg.Events, cfg.Seed, cfg.Days, cfg.RecordsPerFile)
-	if len(cfg.Regions) > 0 {
+	if len(cfg.Accounts) > 0 || len(cfg.RegionShares) > 0 {
+		// An organization layout: too many names for a file name.
+		h := fnv.New64a()
+		fmt.Fprint(h, cfg.Accounts, cfg.Regions, cfg.RegionShares)
+		name += fmt.Sprintf("-accounts%d-regions%d-org%x", len(cfg.Accounts), len(cfg.Regions), h.Sum64())
+	} else if len(cfg.Regions) > 0 {
 		name += "-" + strings.Join(cfg.Regions, "_")
 	}
 	if cfg.NoDigests {

@@ -66,6 +66,9 @@ var (
 const (
 	DefaultDays           = 7
 	DefaultRecordsPerFile = 3000
+	// maxAccounts is the most accounts an organization can have (an organization layout for
+	// benchmarks has hundreds).
+	maxAccounts = 1000
 )
 
 // The mix of records and of issuance classes.
@@ -88,6 +91,11 @@ type Config struct {
 	Accounts       []string // 12-digit account ids
 	Regions        []string // the issuance region is us-east-1 when listed, else the first
 	RecordsPerFile int
+	// RegionShares, when given, are the shares of the activity records in each region, in the
+	// order of Regions (weights: they need not add up to 1). The default puts 60% in the
+	// issuance region and spreads the rest evenly: an organization layout with one busy region
+	// and idle ones sets, say, 0.8 for us-east-1 and 0.0125 for each of 16 others.
+	RegionShares []float64
 	// NoDigests leaves out what Generate otherwise writes for log file integrity validation:
 	// hourly digests per account and region over the whole span (hours without log files too),
 	// chained, listing every trail file with the SHA-256 of its inflated bytes and signed with
@@ -313,8 +321,23 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RecordsPerFile <= 0 {
 		c.RecordsPerFile = DefaultRecordsPerFile
 	}
-	if len(c.Accounts) > 200 {
-		return c, errors.New("trailgen: at most 200 accounts")
+	if len(c.Accounts) > maxAccounts {
+		return c, fmt.Errorf("trailgen: at most %d accounts", maxAccounts)
+	}
+	if len(c.RegionShares) > 0 {
+		if len(c.RegionShares) != len(c.Regions) {
+			return c, fmt.Errorf("trailgen: %d region shares for %d regions", len(c.RegionShares), len(c.Regions))
+		}
+		sum := 0.0
+		for _, w := range c.RegionShares {
+			if w < 0 {
+				return c, errors.New("trailgen: a region share is negative")
+			}
+			sum += w
+		}
+		if sum <= 0 {
+			return c, errors.New("trailgen: the region shares add up to nothing")
+		}
 	}
 	seen := map[string]bool{}
 	for _, a := range c.Accounts {
@@ -349,7 +372,7 @@ const (
 type session struct {
 	at      int64 // issuance time, Unix seconds
 	span    int32 // the activity happens within this many seconds after it
-	account uint8
+	account uint16
 	role    uint8
 	user    uint8
 	class   class
@@ -415,7 +438,7 @@ func newPlan(cfg Config) (*plan, error) {
 		// Stratified issuance times: in order, spread over the span.
 		s.at = start + (int64(i)*span+int64(r.next()%uint64(span)))/int64(total)
 		s.span = int32(60 + r.intn(3240))
-		s.account = uint8(r.intn(len(p.accounts)))
+		s.account = uint16(r.intn(len(p.accounts)))
 		s.role = uint8(pickWeighted(&r, roleWeights[:]))
 		s.user = uint8(r.intn(len(users)))
 		s.variant = uint8(r.next())
@@ -439,16 +462,7 @@ func newPlan(cfg Config) (*plan, error) {
 	}
 	regions := len(cfg.Regions)
 	p.counts = make([]int32, total*regions)
-	regionShare := make([]float64, regions)
-	for i := range regionShare {
-		if regions == 1 {
-			regionShare[i] = 1
-		} else if i == p.issueRegion {
-			regionShare[i] = 0.6
-		} else {
-			regionShare[i] = 0.4 / float64(regions-1)
-		}
-	}
+	regionShare := p.regionShares()
 	var cum int64
 	for i := range p.sessions {
 		if weights[i] == 0 {
@@ -516,6 +530,33 @@ func newPlan(cfg Config) (*plan, error) {
 	}
 	p.stats.Files = len(p.files)
 	return p, nil
+}
+
+// regionShares are the shares of activity records per region, adding up to 1 (see
+// Config.RegionShares).
+func (p *plan) regionShares() []float64 {
+	regions := len(p.cfg.Regions)
+	out := make([]float64, regions)
+	if len(p.cfg.RegionShares) > 0 {
+		sum := 0.0
+		for _, w := range p.cfg.RegionShares {
+			sum += w
+		}
+		for i, w := range p.cfg.RegionShares {
+			out[i] = w / sum
+		}
+		return out
+	}
+	for i := range out {
+		if regions == 1 {
+			out[i] = 1
+		} else if i == p.issueRegion {
+			out[i] = 0.6
+		} else {
+			out[i] = 0.4 / float64(regions-1)
+		}
+	}
+	return out
 }
 
 // key is file i's key in the trail bucket and its delivery time; newest is its newest event.

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -459,5 +460,47 @@ func TestCachedGeneratesOnce(t *testing.T) {
 	other, _, generated, err := trailgen.Cached(root, trailgen.Config{Events: small.Events, Seed: small.Seed, Days: small.Days, RecordsPerFile: small.RecordsPerFile, Regions: []string{"eu-west-1"}})
 	if err != nil || !generated || other == dir {
 		t.Fatalf("other regions: %s generated=%v %v; want a directory of its own", other, generated, err)
+	}
+}
+
+func TestOrganizationLayout(t *testing.T) {
+	accounts := make([]string, 300)
+	for i := range accounts {
+		accounts[i] = fmt.Sprintf("%012d", 100000000000+i)
+	}
+	regions := []string{"us-east-1", "eu-west-1", "ap-south-1"}
+	dir := t.TempDir()
+	st, err := trailgen.Generate(trailgen.Config{Events: 20_000, Seed: 9, Accounts: accounts, Regions: regions, RecordsPerFile: 20,
+		RegionShares: []float64{0.9, 0.05, 0.05}, NoDigests: true}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]int{}
+	seen := map[string]bool{}
+	err = filepath.WalkDir(filepath.Join(dir, "AWSLogs"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		m := trailgen.KeyPattern.FindStringSubmatch(filepath.ToSlash(strings.TrimPrefix(p, dir+string(filepath.Separator))))
+		if m == nil {
+			t.Fatalf("key %s", p)
+		}
+		files[m[2]]++
+		seen[m[1]] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Accounts are drawn per session: nearly every account has files.
+	if len(seen) < 290 || st.Files != files["us-east-1"]+files["eu-west-1"]+files["ap-south-1"] {
+		t.Fatalf("%d accounts, files %v of %d", len(seen), files, st.Files)
+	}
+	// 90% of the activity in us-east-1 (and every issuance): its files outnumber the others'.
+	if files["us-east-1"] < 3*files["eu-west-1"] || files["eu-west-1"] == 0 {
+		t.Errorf("files by region %v", files)
+	}
+	if _, err := trailgen.Generate(trailgen.Config{Events: 10, Regions: regions, RegionShares: []float64{1}}, t.TempDir()); err == nil {
+		t.Error("shares for fewer regions than given were taken")
 	}
 }

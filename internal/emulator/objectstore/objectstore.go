@@ -1,8 +1,10 @@
 // Package objectstore is an S3-compatible server for tests: gofakes3 in memory on loopback, with
 // faults that can be injected per object (HTTP errors, slow or truncated bodies, dropped
-// connections) so tests can prove what ingest does when S3 misbehaves, a latency added to every
-// request, and user metadata (x-amz-meta-*) kept with objects and returned by GET and HEAD, as
-// CloudTrail's digest signatures are.
+// connections, S3's SlowDown) so tests can prove what ingest does when S3 misbehaves, a latency
+// added to every request (a remote bucket's round trip), requests counted by kind with the most
+// object reads in flight at once, ListObjectsV2 as S3 answers it (prefix, delimiter, start-after,
+// continuation, 1,000 entries a page, at the cost of the page), and user metadata (x-amz-meta-*)
+// kept with objects and returned by GET and HEAD, as CloudTrail's digest signatures are.
 package objectstore
 
 import (
@@ -44,6 +46,12 @@ type Server struct {
 	puts    atomic.Int64
 	lists   atomic.Int64
 	latency atomic.Int64 // nanoseconds
+	// Object reads being served, and the most at once.
+	getsInFlight, peakGets atomic.Int64
+	// The buckets' keys in order for ListObjectsV2, dropped when anything changes.
+	listMu   sync.Mutex
+	listings map[string]*listing
+	changed  atomic.Bool
 }
 
 // New makes an empty store.
@@ -56,7 +64,10 @@ func New() *Server {
 func (s *Server) Start() (endpoint string, stop func(), err error) { return loopback.Serve(s) }
 
 // CreateBucket makes a bucket.
-func (s *Server) CreateBucket(name string) error { return s.backend.CreateBucket(name) }
+func (s *Server) CreateBucket(name string) error {
+	s.changed.Store(true)
+	return s.backend.CreateBucket(name)
+}
 
 // Put stores an object.
 func (s *Server) Put(bucket, key string, data []byte) error {
@@ -71,12 +82,14 @@ func (s *Server) PutWithMetadata(bucket, key string, data []byte, metadata map[s
 	for name, v := range metadata {
 		meta[http.CanonicalHeaderKey("X-Amz-Meta-"+name)] = v
 	}
+	s.changed.Store(true)
 	_, err := s.backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
 	return err
 }
 
 // Delete removes an object, as a user deleting it from the bucket would.
 func (s *Server) Delete(bucket, key string) error {
+	s.changed.Store(true)
 	_, err := s.backend.DeleteObject(bucket, key)
 	return err
 }
@@ -115,6 +128,22 @@ func (s *Server) GetsOf(substr string) int64 {
 	}
 	return n
 }
+
+// PeakGets is the most object reads that were in flight at once.
+func (s *Server) PeakGets() int64 { return s.peakGets.Load() }
+
+// ResetCounts sets the request counts and the peak back to zero, to measure one run of several.
+func (s *Server) ResetCounts() {
+	s.gets.Store(0)
+	s.heads.Store(0)
+	s.puts.Store(0)
+	s.lists.Store(0)
+	s.peakGets.Store(0)
+	s.mu.Lock()
+	s.getKeys = nil
+	s.mu.Unlock()
+}
+
 func (s *Server) Heads() int64 { return s.heads.Load() }
 func (s *Server) Puts() int64  { return s.puts.Load() }
 func (s *Server) Lists() int64 { return s.lists.Load() }
@@ -148,6 +177,12 @@ func (s *Server) fault(method, key string) *Fault {
 // ServeHTTP applies the latency to every request and faults to object GETs and PUTs, and passes
 // everything to gofakes3.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
+	object := len(parts) == 2 && parts[1] != ""
+	if r.Method == http.MethodGet && object {
+		raise(&s.peakGets, s.getsInFlight.Add(1))
+		defer s.getsInFlight.Add(-1)
+	}
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		time.Sleep(d)
 	}
@@ -155,8 +190,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	meta := &lowercaseMetadata{ResponseWriter: raw}
 	defer meta.lowercase() // for answers without a body or status written (HEAD)
 	w = meta
-	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
-	object := len(parts) == 2 && parts[1] != ""
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.changed.Store(true)
+	}
 	switch {
 	case r.Method == http.MethodHead && object:
 		s.heads.Add(1)
@@ -169,6 +205,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	case r.Method == http.MethodPut && object:
 		s.puts.Add(1)
+	case r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2":
+		s.lists.Add(1)
+		s.listV2(w, parts[0], r.URL.Query())
+		return
 	default:
 		if r.Method == http.MethodGet {
 			s.lists.Add(1)
@@ -214,6 +254,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		s.handler.ServeHTTP(w, r)
+	}
+}
+
+// raise sets peak to n when n is more.
+func raise(peak *atomic.Int64, n int64) {
+	for p := peak.Load(); n > p; p = peak.Load() {
+		if peak.CompareAndSwap(p, n) {
+			return
+		}
 	}
 }
 
