@@ -213,6 +213,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if runErr == nil {
 		// Everything listed is in the ledger now: the next run lists from where these listings ended.
 		c.batch.SetListings(p.listings(opts, res.Failures))
+		c.batch.SetRead(p.regionsRead())
 		if runErr = c.batch.Commit(ctx, c.now()); runErr != nil {
 			c.batch.Abort()
 		}

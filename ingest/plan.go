@@ -43,6 +43,15 @@ func (p *work) listings(opts Options, failed []Failure) []warehouse.Listing {
 	return out
 }
 
+// regionsRead are the trail regions the run's S3 listings read, which are no longer left out.
+func (p *work) regionsRead() []warehouse.TrailRegion {
+	var out []warehouse.TrailRegion
+	for _, l := range p.listers {
+		out = append(out, l.read...)
+	}
+	return out
+}
+
 // plan lists the sources and decides, per object, whether and with which window to read it.
 func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, batch *warehouse.Batch) (*work, error) {
 	ledger, err := w.Ledger(ctx)
@@ -101,6 +110,9 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 				return nil, err
 			}
 			p.listers = append(p.listers, l)
+			// Recorded with the run's first commit: from then on, audits of those accounts
+			// say that the regions are missing.
+			batch.SetLeftOut(l.leftOut)
 		default:
 			var ignored int
 			if objects, ignored, err = listDirectory(src); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -45,6 +46,9 @@ type s3Lister struct {
 	marks  map[string]warehouse.Listing
 	mu     sync.Mutex
 	listed []warehouse.Listing
+	// read and leftOut are the region folders of log files the listing found, by account: those
+	// it lists and those --regions leaves out.
+	read, leftOut []warehouse.TrailRegion
 }
 
 // trailFolders are the folders of a CloudTrail account prefix that ingest lists: log files and
@@ -133,12 +137,37 @@ func (l *s3Lister) regionPrefixes(ctx context.Context, accounts []string) ([]str
 		var out []string
 		for _, d := range dirs {
 			folder, region, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(d, acct), "/2"), "/")
-			if ok && slices.Contains(trailFolders, folder) && !strings.Contains(region, "/") && (len(l.regions) == 0 || l.regions[region]) {
+			if !ok || !slices.Contains(trailFolders, folder) || strings.Contains(region, "/") {
+				continue
+			}
+			wanted := len(l.regions) == 0 || l.regions[region]
+			if wanted {
 				out = append(out, acct+folder+"/"+region+"/")
+			}
+			if folder == "CloudTrail" {
+				l.found(acct, region, wanted)
 			}
 		}
 		return out, nil
 	})
+}
+
+// found notes a region folder of log files that the listing found below the account prefix
+// acct: read (wanted) or left out by --regions.
+func (l *s3Lister) found(acct, region string, wanted bool) {
+	r := warehouse.TrailRegion{Source: l.source(), Account: path.Base(acct), Region: region}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wanted {
+		l.read = append(l.read, r)
+	} else {
+		l.leftOut = append(l.leftOut, r)
+	}
+}
+
+// source names the trail as its regions are recorded: s3://BUCKET[/PREFIX].
+func (l *s3Lister) source() string {
+	return strings.TrimSuffix("s3://"+l.bucket+"/"+l.root, "/")
 }
 
 // eachPrefix calls list for each prefix, in parallel, and returns what they found, in order.

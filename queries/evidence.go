@@ -34,6 +34,7 @@ type Evidence struct {
 	Spans       []verdict.Span
 	Snapshots   Snapshots
 	FailedFiles []verdict.FailedFile // those that can hold events of the window
+	LeftOut     []verdict.LeftOut    // trail folders the last listing left out (--regions)
 }
 
 // ReadEvidence runs evidence.sql and failed_files.sql and summarizes the snapshots.
@@ -75,7 +76,22 @@ func ReadEvidence(ctx context.Context, db *sql.DB, w window.Window) (Evidence, e
 		}
 		ev.FailedFiles = append(ev.FailedFiles, f)
 	}
-	return ev, frows.Err()
+	if err := frows.Err(); err != nil {
+		return ev, fmt.Errorf("failed files query: %w", err)
+	}
+	lrows, err := db.QueryContext(ctx, `SELECT source, account, region FROM left_out ORDER BY account, region, source`)
+	if err != nil {
+		return ev, fmt.Errorf("left-out regions: %w", err)
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var l verdict.LeftOut
+		if err := lrows.Scan(&l.Source, &l.Account, &l.Region); err != nil {
+			return ev, fmt.Errorf("left-out regions: %w", err)
+		}
+		ev.LeftOut = append(ev.LeftOut, l)
+	}
+	return ev, lrows.Err()
 }
 
 func utcOrNil(t sql.NullTime) *time.Time {

@@ -24,6 +24,9 @@ type EvidenceReport struct {
 	Snapshots SnapshotsSeen  `json:"snapshots"`
 	// Integrity says whether the log files were proven whole and unchanged.
 	Integrity IntegritySummary `json:"integrity"`
+	// LeftOut are the regions of the accounts in scope whose trail folders ingest found and left
+	// out (--regions).
+	LeftOut []verdict.LeftOut `json:"left_out"`
 	// checked is what log file validation found, which Integrity sums (the HTML report shows it).
 	checked queries.Integrity
 }
@@ -89,8 +92,8 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 		}
 		sort.Strings(f.Accounts)
 	}
-	f.Spans = ev.Spans
-	rep := EvidenceReport{StartTime: w.Since.UTC(), EndTime: w.Until.UTC(), Accounts: []verdict.Span{},
+	f.Spans, f.LeftOut = ev.Spans, ev.LeftOut
+	rep := EvidenceReport{StartTime: w.Since.UTC(), EndTime: w.Until.UTC(), Accounts: []verdict.Span{}, LeftOut: []verdict.LeftOut{},
 		Snapshots: SnapshotsSeen{Count: ev.Snapshots.Count, FirstTakenAt: ev.Snapshots.FirstTakenAt, LastTakenAt: ev.Snapshots.LastTakenAt}}
 	if !slices.Contains(a.reader.Outdated(), "006_integrity") {
 		checked, err := a.checkIntegrity(ctx, f.Accounts)
@@ -107,6 +110,11 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 	for _, sp := range f.Spans {
 		if f.Accounts == nil || slices.Contains(f.Accounts, sp.Account) {
 			rep.Accounts = append(rep.Accounts, sp)
+		}
+	}
+	for _, l := range f.LeftOut {
+		if f.Accounts == nil || slices.Contains(f.Accounts, l.Account) {
+			rep.LeftOut = append(rep.LeftOut, l)
 		}
 	}
 	sort.SliceStable(rep.Accounts, func(i, j int) bool {
@@ -260,6 +268,9 @@ func writeEvidenceTable(out io.Writer, e EvidenceReport) {
 			t.AppendRow([]any{s.Account, s.Region, s.Kind, stamp(s.From), stamp(s.Until), stampOrDash(s.LastIngest)})
 		}
 		renderIndented(out, t, "  ")
+	}
+	for _, l := range e.LeftOut {
+		fmt.Fprintf(out, "  Left out: %s %s of %s (ingest --regions)\n", l.Account, l.Region, l.Source)
 	}
 	fmt.Fprintf(out, "  Session snapshots: %s", plural(int(e.Snapshots.Count), "snapshot"))
 	if e.Snapshots.FirstTakenAt != nil {

@@ -48,6 +48,7 @@ const (
 	ReasonIntegrity         = "integrity_findings"
 	ReasonNotValidated      = "integrity_not_verified"
 	ReasonNoSignatures      = "signatures_not_checked"
+	ReasonRegionsLeftOut    = "regions_left_out"
 )
 
 // Reason is one thing Sentinel cannot know, and what to do about it.
@@ -113,6 +114,17 @@ type Facts struct {
 	Outdated []string
 	// Integrity is what checking the CloudTrail digests of the accounts in scope found.
 	Integrity Integrity
+	// LeftOut are the trail folders (account and region) that the last listing of a trail found
+	// but ingest left out (--regions): their events, issuances through that region's STS endpoint
+	// among them, are not in the warehouse.
+	LeftOut []LeftOut
+}
+
+// LeftOut is a region of an account whose trail folder ingest found and did not read.
+type LeftOut struct {
+	Source  string `json:"source"` // the trail, s3://BUCKET[/PREFIX]
+	Account string `json:"account"`
+	Region  string `json:"region"`
 }
 
 // Integrity is what log file validation says about the window, for the accounts in scope.
@@ -150,6 +162,7 @@ func Decide(f Facts) Verdict {
 			fmt.Sprintf("map it: a [profile %s] section with role_arn in the AWS config file (--aws-config, or defaults.aws_config), or an entry {name: %s, role_arn: ...} under profiles: in the Sentinel config file", p, p)})
 	}
 	reasons = append(reasons, coverageReasons(f)...)
+	reasons = append(reasons, leftOutReasons(f)...)
 	reasons = append(reasons, integrityReasons(f)...)
 	if n := len(f.FailedFiles); n > 0 {
 		names := make([]string, 0, 3)
@@ -214,6 +227,31 @@ func integrityReasons(f Facts) []Reason {
 			"ingest the trail from S3 (`sentinel ingest --source s3://BUCKET`), where the signatures are, or drop --require-signatures"})
 	}
 	return reasons
+}
+
+// leftOutReasons name the regions of accounts in scope whose trail ingest left out.
+func leftOutReasons(f Facts) []Reason {
+	var names, sources []string
+	for _, l := range f.LeftOut {
+		if f.Accounts != nil && !slices.Contains(f.Accounts, l.Account) {
+			continue
+		}
+		names = append(names, l.Account+" "+l.Region)
+		if !slices.Contains(sources, l.Source) {
+			sources = append(sources, l.Source)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	shown := strings.Join(names[:min(len(names), 5)], ", ")
+	if len(names) > 5 {
+		shown += fmt.Sprintf(" and %d more", len(names)-5)
+	}
+	return []Reason{{ReasonRegionsLeftOut,
+		fmt.Sprintf("the trail holds CloudTrail of %s that ingest left out (--regions): events there, AssumeRole calls made through a regional STS endpoint among them, are not in the warehouse (%s)",
+			plural(len(names), "account and region"), shown),
+		fmt.Sprintf("ingest them too: `sentinel ingest --source %s` without --regions, or with --regions naming them", strings.Join(sources, " --source "))}}
 }
 
 // regionSpan is the hull of an account and region's spans.

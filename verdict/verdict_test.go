@@ -53,6 +53,9 @@ func TestNoFalseCompliant(t *testing.T) {
 		{"sessions_could_not_be_checked", func(f *Facts) { f.Unverified = 2 }, ReasonUnverified},
 		{"files_failed_to_ingest", func(f *Facts) { f.FailedFiles = []FailedFile{{Source: "s3://b/k", Error: "gzip: invalid header"}} }, ReasonFailedFiles},
 		{"warehouse_from_an_older_sentinel", func(f *Facts) { f.Outdated = []string{"005_coverage"} }, ReasonOutdated},
+		{"regions_of_the_trail_left_out", func(f *Facts) {
+			f.LeftOut = []LeftOut{{Source: "s3://org-trail", Account: "222222222222", Region: "ap-south-1"}}
+		}, ReasonRegionsLeftOut},
 		{"several_at_once", func(f *Facts) { f.HasPolicy = false; f.Unverified = 1 }, ReasonNoPolicy + "," + ReasonUnverified},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +113,13 @@ func TestDecide(t *testing.T) {
 		f := compliantFacts()
 		f.Spans[0].Until = w.Since.Add(24 * time.Hour)
 		f.Spans = append(f.Spans, Span{Kind: "api", Account: "222222222222", Region: "us-east-1", From: w.Since.Add(time.Hour), Until: w.Until})
+		if v := Decide(f); v.Result != Compliant {
+			t.Fatalf("%s [%s]", v.Result, codes(v))
+		}
+	})
+	t.Run("regions_left_out_of_accounts_out_of_scope_do_not_count", func(t *testing.T) {
+		f := compliantFacts()
+		f.LeftOut = []LeftOut{{Source: "s3://org-trail", Account: "444444444444", Region: "ap-south-1"}}
 		if v := Decide(f); v.Result != Compliant {
 			t.Fatalf("%s [%s]", v.Result, codes(v))
 		}

@@ -42,6 +42,8 @@ type Batch struct {
 	snapshots  []Snapshot
 	watermarks []Watermark
 	listings   []Listing
+	leftOut    []TrailRegion
+	read       []TrailRegion
 	coverage   map[coverageKey]Coverage
 	digests    []DigestRow
 	publicKeys []PublicKey
@@ -242,6 +244,13 @@ func (b *Batch) SetWatermark(w Watermark) { b.watermarks = append(b.watermarks, 
 // SetListings records how far S3 region prefixes were listed, committed with the batch: the
 // caller adds them to the batch that commits the last of what was listed.
 func (b *Batch) SetListings(l []Listing) { b.listings = append(b.listings, l...) }
+
+// SetLeftOut records trail regions a listing left out (--regions), committed with the batch.
+func (b *Batch) SetLeftOut(r []TrailRegion) { b.leftOut = append(b.leftOut, r...) }
+
+// SetRead records trail regions whose listing was read to the end, committed with the batch:
+// they are no longer left out.
+func (b *Batch) SetRead(r []TrailRegion) { b.read = append(b.read, r...) }
 
 // buffered is the rows in row groups not yet written out, across the open partition files.
 func (b *Batch) buffered() int {

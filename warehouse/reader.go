@@ -106,6 +106,8 @@ var laterTables = []struct{ name, migration, empty string }{
 		''::VARCHAR AS signature_algorithm, ''::VARCHAR AS signature_status, 0::BIGINT AS run WHERE false`},
 	{"public_keys", "006_integrity", `SELECT ''::VARCHAR AS fingerprint, ''::BLOB AS value, now() AS valid_from, now() AS valid_until,
 		''::VARCHAR AS region, now() AS fetched_at WHERE false`},
+	{"left_out", "008_left_out", `SELECT ''::VARCHAR AS source, ''::VARCHAR AS account, ''::VARCHAR AS region, 0::BIGINT AS last_run,
+		now() AS updated_at WHERE false`},
 }
 
 // Outdated lists the catalog migrations the warehouse lacks: it was written by an older Sentinel

@@ -54,6 +54,9 @@ func (b *Batch) Register(ctx context.Context, now time.Time) error {
 		if err := upsertListings(ctx, tx, b.listings, b.w.run); err != nil {
 			return err
 		}
+		if err := recordLeftOut(ctx, tx, b.leftOut, b.read, b.w.run, now); err != nil {
+			return err
+		}
 		if err := upsertCoverages(ctx, tx, slices.Collect(maps.Values(b.coverage)), b.w.run, now); err != nil {
 			return err
 		}
@@ -119,6 +122,34 @@ func upsertListings(ctx context.Context, conn *sql.Conn, ls []Listing, run int64
 		updated_run = excluded.updated_run`, len(rows), func(i int) []driver.Value {
 		return []driver.Value{rows[i].Prefix, rows[i].ListedFrom, rows[i].LastKey, run}
 	})
+}
+
+// recordLeftOut records the trail regions left out, and forgets those read since.
+func recordLeftOut(ctx context.Context, conn *sql.Conn, leftOut, read []TrailRegion, run int64, now time.Time) error {
+	row := func(rs []TrailRegion) func(int) []driver.Value {
+		return func(i int) []driver.Value {
+			return []driver.Value{rs[i].Source, rs[i].Account, rs[i].Region, run, now.UTC()}
+		}
+	}
+	if len(leftOut) > 0 {
+		if err := throughStaging(ctx, conn, "left_out", `INSERT INTO left_out SELECT DISTINCT ON (source, account, region) * FROM staged_left_out
+			ON CONFLICT (source, account, region) DO UPDATE SET last_run = excluded.last_run, updated_at = excluded.updated_at`,
+			len(leftOut), row(leftOut)); err != nil {
+			return err
+		}
+	}
+	if len(read) == 0 {
+		return nil
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM left_out`).Scan(&n); err != nil {
+		return fmt.Errorf("read left-out regions: %w", err)
+	}
+	if n == 0 {
+		return nil // nothing to forget (the usual case: no listing left a region out)
+	}
+	return throughStaging(ctx, conn, "left_out", `DELETE FROM left_out WHERE (source, account, region) IN
+		(SELECT (source, account, region) FROM staged_left_out)`, len(read), row(read))
 }
 
 // upsertDigests records digest files, replacing what an earlier read of the same source found.

@@ -8,10 +8,12 @@ CREATE VIEW lake_files AS SELECT * FROM catalog.lake_files;
 CREATE VIEW snapshots AS SELECT * FROM catalog.snapshots;
 CREATE VIEW watermarks AS SELECT * FROM catalog.watermarks;
 -- The tables of later migrations read as empty in a catalog written before them (Reader.Outdated):
--- what the event files ingested speak for (005); CloudTrail digest files and public keys (006).
+-- what the event files ingested speak for (005); CloudTrail digest files and public keys (006); the
+-- regions of S3 trails that ingest --regions left out (008).
 CREATE VIEW coverage AS SELECT * FROM {{coverage}};
 CREATE VIEW digests AS SELECT * FROM {{digests}};
 CREATE VIEW public_keys AS SELECT * FROM {{public_keys}};
+CREATE VIEW left_out AS SELECT * FROM {{left_out}};
 
 -- Every stored record, duplicates and superseded originals included. raw is the whole record:
 -- the lake stores it without its eventID's value ({{raw}} puts it back, see warehouse.EventRow),

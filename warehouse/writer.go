@@ -88,6 +88,12 @@ type Listing struct {
 	Prefix, ListedFrom, LastKey string
 }
 
+// TrailRegion is a region folder of an account's log files in an S3 trail (Source:
+// s3://BUCKET[/PREFIX]), as a listing found it: left out by --regions (the left_out table), or read.
+type TrailRegion struct {
+	Source, Account, Region string
+}
+
 // Coverage is what one kind of source's ingested files say about one account and region (the
 // coverage table): the oldest and newest event read.
 type Coverage struct {

@@ -664,3 +664,49 @@ func testSessionsTableScanSurvivesThroughputErrors(t *testing.T, endpoint string
 		t.Fatalf("a failed scan must not store a snapshot: %v snapshots", n)
 	}
 }
+
+// TestS3RegionsLeftOutAreNeverCompliant: an S3 trail ingested with --regions us-east-1 leaves
+// out the eu-west-1 folders it found, where AssumeRole through STS's eu-west-1 endpoint is
+// logged. prod-readonly, COMPLIANT on the whole trail, is INCONCLUSIVE on that warehouse (the
+// Evidence names what was left out) until a listing without --regions reads them.
+func TestS3RegionsLeftOutAreNeverCompliant(t *testing.T) {
+	_, endpoint := s3WithTrail(t)
+	wh := filepath.Join(t.TempDir(), "wh")
+	ingest := func(args ...string) {
+		t.Helper()
+		sentinel(t, awsEnv(), append([]string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket, "--endpoint-url", endpoint,
+			"--sessions-file", fixtures + "/sessions"}, args...)...).mustExit(t, 0)
+	}
+	audit := func(code int) complianceJSON {
+		t.Helper()
+		r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+			"--since", since, "--until", until, "--profile", "prod-readonly", "--format", "json").mustExit(t, code)
+		var rep complianceJSON
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, r.stdout)
+		}
+		return rep
+	}
+	ingest("--regions", "us-east-1")
+	if got := query(t, wh, `SELECT string_agg(account || ' ' || region, ', ' ORDER BY account) AS l FROM left_out WHERE source = 's3://`+bucket+`'`); got[0]["l"] != "222222222222 eu-west-1, 444444444444 eu-west-1" {
+		t.Fatalf("left out: %v", got)
+	}
+	rep := audit(3)
+	if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "regions_left_out" ||
+		!strings.Contains(rep.Verdict.Reasons[0].Message, "(222222222222 eu-west-1)") ||
+		!strings.Contains(rep.Verdict.Reasons[0].Action, "sentinel ingest --source s3://"+bucket+"` without --regions") {
+		t.Fatalf("verdict %+v", rep.Verdict)
+	}
+	r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until, "--profile", "prod-readonly").mustExit(t, 3)
+	if !strings.Contains(r.stdout, "  Left out: 222222222222 eu-west-1 of s3://"+bucket+" (ingest --regions)") {
+		t.Fatalf("the Evidence does not name the region left out:\n%s", r.stdout)
+	}
+	ingest()
+	if n := scalar(t, wh, `SELECT count(*) FROM left_out`); n != 0 {
+		t.Fatalf("%v regions still left out after a listing read them all", n)
+	}
+	if rep := audit(0); rep.Verdict.Result != "COMPLIANT" {
+		t.Fatalf("verdict %+v", rep.Verdict)
+	}
+}
