@@ -23,7 +23,7 @@ type linkRecord struct {
 
 func (r linkRecord) json() map[string]any {
 	identity := map[string]any{"type": "AssumedRole", "accountId": "222222222222", "accessKeyId": r.key,
-		"arn": "arn:aws:sts::222222222222:assumed-role/ProdAdmin/dana",
+		"arn":            "arn:aws:sts::222222222222:assumed-role/ProdAdmin/dana",
 		"sessionContext": map[string]any{"sourceIdentity": r.si}}
 	rec := map[string]any{"eventVersion": "1.08", "userIdentity": identity, "eventTime": r.at,
 		"eventSource": "s3.amazonaws.com", "eventName": r.name, "awsRegion": "us-east-1",
