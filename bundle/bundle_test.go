@@ -326,15 +326,7 @@ func TestExportRejectsBadOptions(t *testing.T) {
 // s3StandIn starts an S3 stand-in with upload faults and a bucket.
 func s3StandIn(t *testing.T) (*objectstore.Server, *awsclient.Config) {
 	t.Helper()
-	store := objectstore.New()
-	endpoint, stop, err := store.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	if err := store.CreateBucket("evidence"); err != nil {
-		t.Fatal(err)
-	}
+	store, endpoint := objectstore.StartWith(t, "evidence")
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "test-secret", "")}
 	return store, &awsclient.Config{SDK: cfg, EndpointURL: endpoint, MaxAttempts: 2}
 }

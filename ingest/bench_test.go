@@ -323,17 +323,9 @@ func BenchmarkNoopReingest(b *testing.B) {
 // BenchmarkS3Ingest ingests a generated trail (50k events, log files alone) from the S3 stand-in.
 func BenchmarkS3Ingest(b *testing.B) {
 	dir, st := cachedTrail(b, trailgen.Config{Events: 50_000, Seed: 2, NoDigests: true})
-	store := objectstore.New()
-	endpoint, stop, err := store.Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(stop)
-	if err := store.CreateBucket(benchBucket); err != nil {
-		b.Fatal(err)
-	}
+	store, endpoint := objectstore.StartWith(b, benchBucket)
 	trail := filepath.Join(dir, "AWSLogs")
-	err = filepath.WalkDir(trail, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(trail, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

@@ -32,17 +32,9 @@ const s3Latency = 30 * time.Millisecond
 // it, an AWS configuration pointed at it, and the region prefixes (account/region) it holds.
 func storeWithTrail(b *testing.B, dir string) (*objectstore.Server, *awsclient.Config, map[string]bool) {
 	b.Helper()
-	store := objectstore.New()
-	endpoint, stop, err := store.Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(stop)
-	if err := store.CreateBucket(benchBucket); err != nil {
-		b.Fatal(err)
-	}
+	store, endpoint := objectstore.StartWith(b, benchBucket)
 	prefixes := map[string]bool{}
-	err = filepath.WalkDir(filepath.Join(dir, "AWSLogs"), func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(dir, "AWSLogs"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

@@ -34,15 +34,7 @@ type orgTrail struct {
 
 func newOrgTrail(t *testing.T) *orgTrail {
 	t.Helper()
-	store := objectstore.New()
-	endpoint, stop, err := store.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	if err := store.CreateBucket(orgBucket); err != nil {
-		t.Fatal(err)
-	}
+	store, endpoint := objectstore.StartWith(t, orgBucket)
 	return &orgTrail{t: t, store: store, aws: &awsclient.Config{EndpointURL: endpoint,
 		SDK: aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", "")}}}
 }

@@ -198,15 +198,7 @@ func TestExportRefusesBadInput(t *testing.T) {
 
 func TestExportToS3AndVerify(t *testing.T) {
 	wh := ingestFixtures(t)
-	store := objectstore.New()
-	endpoint, stop, err := store.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if err := store.CreateBucket("audit-evidence"); err != nil {
-		t.Fatal(err)
-	}
+	store, endpoint := objectstore.StartWith(t, "audit-evidence")
 	to := "s3://audit-evidence/sentinel/2026-11"
 	r := export(t, awsEnv(), wh, "--to", to, "--endpoint-url", endpoint).mustExit(t, 0)
 	if !exportSummary.MatchString(r.stdout) || !strings.HasSuffix(r.stdout, " to "+to+"\n") {

@@ -24,15 +24,7 @@ var appleDouble = []byte("\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x
 // and its record in ingest_runs count what the last checkpoint kept (what the warehouse then
 // holds), not what was read, and say that running it again resumes; it does.
 func TestInterruptedIngestSaysWhatItKept(t *testing.T) {
-	store := objectstore.New()
-	endpoint, stop, err := store.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	if err := store.CreateBucket(bucket); err != nil {
-		t.Fatal(err)
-	}
+	store, endpoint := objectstore.StartWith(t, bucket)
 	root := filepath.Join(repoRoot(t), fixtures, "trail")
 	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || !strings.Contains(p, "/CloudTrail/") {
@@ -55,7 +47,7 @@ func TestInterruptedIngestSaysWhatItKept(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	// An object being read when Ctrl-C came did not fail: it is read by the next run.
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.HasSuffix(stderr.String(), "sentinel: interrupted\n") || strings.Contains(stderr.String(), "failed") {
 		t.Fatalf("exit %v, stderr %q", err, stderr.String())
@@ -123,13 +115,7 @@ func TestMacOSMetadataAndExcludedFilesAreSkipped(t *testing.T) {
 		}
 	})
 	t.Run("s3", func(t *testing.T) {
-		store := objectstore.New()
-		endpoint, stop, err := store.Start()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(stop)
-		store.CreateBucket(bucket)
+		store, endpoint := objectstore.StartWith(t, bucket)
 		filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 			if err != nil || info.IsDir() {
 				return err

@@ -68,16 +68,8 @@ func fixtureSignatures(t *testing.T) map[string]string {
 // each digest with its signature (signatures, by key) as S3 metadata.
 func s3WithTrailFrom(t *testing.T, root string, signatures map[string]string) (*objectstore.Server, string) {
 	t.Helper()
-	store := objectstore.New()
-	endpoint, stop, err := store.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	if err := store.CreateBucket(bucket); err != nil {
-		t.Fatal(err)
-	}
-	err = filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+	store, endpoint := objectstore.StartWith(t, bucket)
+	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}
@@ -494,22 +486,12 @@ func TestS3KilledAtRandomPointsConverges(t *testing.T) {
 	store, endpoint := s3WithTrail(t)
 	store.SetLatency(30 * time.Millisecond)
 	wh := filepath.Join(t.TempDir(), "wh")
-	seed := time.Now().UnixNano()
-	rnd := rand.New(rand.NewPCG(uint64(seed), 0))
-	t.Logf("kill points from seed %d", seed)
 	home := t.TempDir()
-	for i := range 50 {
-		delay := time.Duration(50+rnd.IntN(600)) * time.Millisecond
+	killAtRandomPoints(t, 50, 600*time.Millisecond, func() *exec.Cmd {
 		cmd := exec.Command(binary, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint, "--checkpoint", "1")
 		cmd.Env = append(awsEnv(), "HOME="+home, "PATH="+os.Getenv("PATH"))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		t.Logf("kill %d after %v", i, delay)
-	}
+		return cmd
+	})
 	sentinel(t, awsEnv(), "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--endpoint-url", endpoint).mustExit(t, 0)
 	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 62 {
 		t.Fatalf("events_all = %v, want 62", n)
@@ -528,21 +510,16 @@ func TestS3KilledAtRandomPointsConverges(t *testing.T) {
 	}
 }
 
-// TestKilledAtRandomPointsConverges kills the ingest at random points (the seed is logged, to
-// replay a failure); after a final run the
-// warehouse holds exactly the events of an uninterrupted run, and the ledger agrees with the lake.
-func TestKilledAtRandomPointsConverges(t *testing.T) {
-	src := t.TempDir()
-	copyTree(t, filepath.Join(repoRoot(t), fixtures, "trail"), filepath.Join(src, "trail"))
-	copyTree(t, filepath.Join(repoRoot(t), fixtures, "handoff"), filepath.Join(src, "handoff"))
-	wh := filepath.Join(t.TempDir(), "wh")
+// killAtRandomPoints starts n commands one after another and kills each (SIGKILL) 50 ms plus a
+// random part of spread after its start; the seed of the points is logged, to replay a failure.
+func killAtRandomPoints(t *testing.T, n int, spread time.Duration, command func() *exec.Cmd) {
+	t.Helper()
 	seed := time.Now().UnixNano()
 	rnd := rand.New(rand.NewPCG(uint64(seed), 0))
 	t.Logf("kill points from seed %d", seed)
-	for i := range 5 {
-		delay := time.Duration(50+rnd.IntN(700)) * time.Millisecond
-		cmd := exec.Command(binary, "--warehouse", wh, "ingest", "--source", src, "--workers", "1", "--checkpoint", "1")
-		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	for i := range n {
+		delay := 50*time.Millisecond + time.Duration(rnd.Int64N(int64(spread)))
+		cmd := command()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -551,6 +528,21 @@ func TestKilledAtRandomPointsConverges(t *testing.T) {
 		cmd.Wait()
 		t.Logf("kill %d after %v", i, delay)
 	}
+}
+
+// TestKilledAtRandomPointsConverges kills the ingest at random points (the seed is logged, to
+// replay a failure); after a final run the
+// warehouse holds exactly the events of an uninterrupted run, and the ledger agrees with the lake.
+func TestKilledAtRandomPointsConverges(t *testing.T) {
+	src := t.TempDir()
+	copyTree(t, filepath.Join(repoRoot(t), fixtures, "trail"), filepath.Join(src, "trail"))
+	copyTree(t, filepath.Join(repoRoot(t), fixtures, "handoff"), filepath.Join(src, "handoff"))
+	wh := filepath.Join(t.TempDir(), "wh")
+	killAtRandomPoints(t, 5, 700*time.Millisecond, func() *exec.Cmd {
+		cmd := exec.Command(binary, "--warehouse", wh, "ingest", "--source", src, "--workers", "1", "--checkpoint", "1")
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+		return cmd
+	})
 	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", src).mustExit(t, 0)
 	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 74 {
 		t.Fatalf("events_all = %v, want 74", n)
