@@ -96,6 +96,10 @@ func TestExecDeniedIssuesNothing(t *testing.T) {
 	}
 }
 
+// waitABit is a shell loop that waits for a signal for up to a minute, then exits 0: a signal
+// that never arrives fails the test on the exit code instead of hanging it.
+const waitABit = `i=0; while [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`
+
 func TestExecForwardsSignals(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -103,9 +107,9 @@ func TestExecForwardsSignals(t *testing.T) {
 		signal syscall.Signal
 		code   int
 	}{
-		{"command_handles_the_signal_and_exits_with_its_code", `trap "exit 42" HUP; touch "$READY"; while :; do sleep 0.05; done`, syscall.SIGHUP, 42},
-		{"command_killed_by_the_signal_exits_128_plus_it", `touch "$READY"; exec sleep 30`, syscall.SIGTERM, 128 + 15},
-		{"interrupt_reaches_the_command", `trap "exit 5" INT; touch "$READY"; while :; do sleep 0.05; done`, syscall.SIGINT, 5},
+		{"command_handles_the_signal_and_exits_with_its_code", `trap "exit 42" HUP; touch "$READY"; ` + waitABit, syscall.SIGHUP, 42},
+		{"command_killed_by_the_signal_exits_128_plus_it", `touch "$READY"; exec sleep 60`, syscall.SIGTERM, 128 + 15},
+		{"interrupt_reaches_the_command", `trap "exit 5" INT; touch "$READY"; ` + waitABit, syscall.SIGINT, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,11 +120,20 @@ func TestExecForwardsSignals(t *testing.T) {
 			in.Environ = append(in.Environ, "READY="+ready)
 			signals := make(chan os.Signal, 1)
 			in.Signals = signals
+			// The signal goes once the command is ready, however long a loaded machine takes to
+			// get there, until Exec returns.
+			done := make(chan struct{})
+			defer close(done)
 			go func() {
-				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				for {
 					if _, err := os.Stat(ready); err == nil {
 						signals <- tt.signal
 						return
+					}
+					select {
+					case <-done:
+						return
+					case <-time.After(10 * time.Millisecond):
 					}
 				}
 			}()

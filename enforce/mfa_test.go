@@ -226,7 +226,7 @@ func TestExecServerMFASession(t *testing.T) {
 		finished <- result{code, err}
 	}()
 	var url, token string
-	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
 		if b, err := os.ReadFile(server); err == nil {
 			url, token, _ = strings.Cut(string(b), " ")
 		}

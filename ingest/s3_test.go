@@ -231,7 +231,7 @@ func TestFetchAheadBoundsTheBytesWaiting(t *testing.T) {
 	wg.Go(func() { fetchAhead(context.Background(), jobs, 8, 100, in) })
 	settle := func(want int64) {
 		t.Helper()
-		for deadline := time.Now().Add(2 * time.Second); opened.Load() < want && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(10 * time.Second); opened.Load() < want && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 		}
 		time.Sleep(20 * time.Millisecond)
