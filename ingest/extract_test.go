@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,7 +14,8 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/sentinel-audit/sentinel/internal/testenv"
+
 	"github.com/sentinel-audit/sentinel/internal/trailgen"
 	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
@@ -28,20 +28,7 @@ func fixtureRecords(tb testing.TB) [][]byte {
 	var out [][]byte
 	files, _ := filepath.Glob("../testdata/fixtures/trail/AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz")
 	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		zr, err := gzip.NewReader(fh)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		data, err := io.ReadAll(zr)
-		fh.Close()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		els, ok := recordsArray(data)
+		els, ok := recordsArray(testenv.ReadGzip(tb, f))
 		if !ok {
 			tb.Fatalf("%s: not a Records archive", f)
 		}

@@ -24,8 +24,9 @@ const readAheadBytes = 32 << 20
 // readyObjects is how many objects read ahead, per read in flight, may wait for a worker.
 const readyObjects = 4
 
-// fetchAhead hands the jobs to the parse workers in order, S3 trail log and digest files read
-// ahead: up to concurrency of them are fetched at once, and those fetched but not yet parsed
+// fetchAhead hands the jobs to the parse workers, S3 trail log and digest files read ahead (each
+// handed over when its read ends, so not in the jobs' order): up to concurrency of them are
+// fetched at once, and those fetched but not yet parsed
 // hold at most budget bytes (an object larger than the budget is read alone). A fetched object's
 // open returns its bytes; the room it took is given back when the worker closes it. A read that
 // fails is handed over too: its open returns the error, as reading it in place would have. Other

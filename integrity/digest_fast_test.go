@@ -1,12 +1,11 @@
 package integrity
 
 import (
-	"compress/gzip"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/sentinel-audit/sentinel/internal/testenv"
 )
 
 // fixtureDigests are the inflated digests of one fixture stream's day, as CloudTrail writes them.
@@ -18,20 +17,7 @@ func fixtureDigests(t testing.TB) [][]byte {
 	}
 	var out [][]byte
 	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(zr)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, data)
+		out = append(out, testenv.ReadGzip(t, p))
 	}
 	return out
 }

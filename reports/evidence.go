@@ -101,19 +101,19 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 			return verdict.Verdict{}, EvidenceReport{}, err
 		}
 		f.Spans = append(f.Spans, digestSpans(checked)...)
-		f.Integrity, rep.Integrity = integrityFacts(checked, ev.Spans, f.Accounts, w)
+		f.Integrity, rep.Integrity = integrityFacts(checked, ev.Spans, f.InScope, w)
 		rep.checked = checked
 	} else {
 		rep.Integrity = IntegritySummary{Summary: "not verified: the warehouse predates log file validation (ingest once to upgrade it)", Findings: map[string]int{}, NotValidated: []string{}}
 	}
 	f.Integrity.RequireIntegrity, f.Integrity.RequireSignatures = a.in.RequireIntegrity, a.in.RequireSignatures
 	for _, sp := range f.Spans {
-		if f.Accounts == nil || slices.Contains(f.Accounts, sp.Account) {
+		if f.InScope(sp.Account) {
 			rep.Accounts = append(rep.Accounts, sp)
 		}
 	}
 	for _, l := range f.LeftOut {
-		if f.Accounts == nil || slices.Contains(f.Accounts, l.Account) {
+		if f.InScope(l.Account) {
 			rep.LeftOut = append(rep.LeftOut, l)
 		}
 	}
@@ -141,7 +141,7 @@ func digestSpans(in queries.Integrity) []verdict.Span {
 // integrityFacts sums what log file validation found for the verdict and the Evidence. Accounts
 // and regions whose trail delivered log files in the window but that have no digest there are not
 // validated.
-func integrityFacts(in queries.Integrity, spans []verdict.Span, accounts []string, w window.Window) (verdict.Integrity, IntegritySummary) {
+func integrityFacts(in queries.Integrity, spans []verdict.Span, inScope func(account string) bool, w window.Window) (verdict.Integrity, IntegritySummary) {
 	f := verdict.Integrity{Findings: map[string]int{}}
 	s := IntegritySummary{Findings: map[string]int{}, NotValidated: []string{}}
 	digested := map[string]bool{}
@@ -170,7 +170,7 @@ func integrityFacts(in queries.Integrity, spans []verdict.Span, accounts []strin
 	for _, sp := range spans {
 		ar := sp.Account + " " + sp.Region
 		inWindow := sp.From.Before(w.Until) && sp.Until.After(w.Since)
-		if sp.Kind == "trail" && inWindow && !digested[ar] && (accounts == nil || slices.Contains(accounts, sp.Account)) && !slices.Contains(s.NotValidated, ar) {
+		if sp.Kind == "trail" && inWindow && !digested[ar] && inScope(sp.Account) && !slices.Contains(s.NotValidated, ar) {
 			s.NotValidated = append(s.NotValidated, ar)
 		}
 	}

@@ -120,6 +120,11 @@ type Facts struct {
 	LeftOut []LeftOut
 }
 
+// InScope reports whether the verdict depends on account (Accounts nil: on every account).
+func (f Facts) InScope(account string) bool {
+	return f.Accounts == nil || slices.Contains(f.Accounts, account)
+}
+
 // LeftOut is a region of an account whose trail folder ingest found and did not read.
 type LeftOut struct {
 	Source  string `json:"source"` // the trail, s3://BUCKET[/PREFIX]
@@ -233,7 +238,7 @@ func integrityReasons(f Facts) []Reason {
 func leftOutReasons(f Facts) []Reason {
 	var names, sources []string
 	for _, l := range f.LeftOut {
-		if f.Accounts != nil && !slices.Contains(f.Accounts, l.Account) {
+		if !f.InScope(l.Account) {
 			continue
 		}
 		names = append(names, l.Account+" "+l.Region)
@@ -263,11 +268,10 @@ type regionSpan struct {
 // coverageReasons says where the evidence of the accounts in scope does not cover the window.
 func coverageReasons(f Facts) []Reason {
 	w := f.Window
-	inScope := func(account string) bool { return f.Accounts == nil || slices.Contains(f.Accounts, account) }
 	hulls := map[[2]string]*regionSpan{}
 	withEvidence := map[string]bool{}
 	for _, s := range f.Spans {
-		if !inScope(s.Account) || !s.Complete() {
+		if !f.InScope(s.Account) || !s.Complete() {
 			continue
 		}
 		withEvidence[s.Account] = true

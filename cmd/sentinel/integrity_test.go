@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sentinel-audit/sentinel/internal/testenv"
+
 	"github.com/sentinel-audit/sentinel/integrity"
 	"github.com/sentinel-audit/sentinel/internal/emulator/cloudtrail"
 	"github.com/sentinel-audit/sentinel/internal/testkeys"
@@ -54,21 +56,8 @@ func (a *attackedTrail) remove(t *testing.T, key string) {
 // rewrite replaces the JSON document of a gzip'd file with what change makes of it.
 func (a *attackedTrail) rewrite(t *testing.T, key string, change func(doc map[string]any)) {
 	t.Helper()
-	f, err := os.Open(a.path(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if err := json.Unmarshal(testenv.ReadGzip(t, a.path(key)), &doc); err != nil {
 		t.Fatal(err)
 	}
 	change(doc)

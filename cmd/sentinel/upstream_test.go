@@ -1,11 +1,9 @@
 package main
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,17 +141,8 @@ func reissued(t *testing.T, id string, at time.Time) []byte {
 		if err != nil || d.IsDir() || found != nil || !strings.Contains(p, "/CloudTrail/") {
 			return err
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
 		var file struct{ Records []map[string]any }
-		if err := json.NewDecoder(zr).Decode(&file); err != nil {
+		if err := json.Unmarshal(testenv.ReadGzip(t, p), &file); err != nil {
 			return err
 		}
 		for _, rec := range file.Records {
