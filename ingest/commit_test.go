@@ -40,7 +40,7 @@ func TestCheckpointRegisteringWhenInterruptedLands(t *testing.T) {
 	root := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w, err := warehouse.OpenWriter(ctx, root, time.Now(), "test", false)
+	w, err := warehouse.OpenWriter(ctx, root, time.Now(), warehouse.Run{Command: "test"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestCheckpointRegisteringWhenInterruptedLands(t *testing.T) {
 func TestSnapshotFailingPartWayIsDroppedAndTheRunGoesOn(t *testing.T) {
 	root := t.TempDir()
 	ctx := context.Background()
-	w, err := warehouse.OpenWriter(ctx, root, time.Now(), "test", false)
+	w, err := warehouse.OpenWriter(ctx, root, time.Now(), warehouse.Run{Command: "test"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

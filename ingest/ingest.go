@@ -10,6 +10,7 @@ import (
 	"errors"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sentinel-audit/sentinel/awsclient"
@@ -59,6 +60,32 @@ type Options struct {
 	Wait       bool // wait for another ingest to finish instead of failing
 	Command    string
 	Progress   Progress
+}
+
+// Scope is what the run reads, as flags: its sources, session files and table, and exclusions
+// (the command without its window). The catalog keeps it: a later run of the same scope that
+// finishes reads what an unfinished one left.
+func (o Options) Scope() string {
+	var parts []string
+	for _, s := range o.Sources {
+		parts = append(parts, "--source "+s)
+	}
+	for _, s := range o.SessionsFiles {
+		parts = append(parts, "--sessions-file "+s)
+	}
+	if o.SessionsTable != nil {
+		parts = append(parts, "--sessions-table "+o.SessionsTable.Table)
+	}
+	for _, x := range o.Exclude {
+		parts = append(parts, "--exclude "+x)
+	}
+	if len(o.Accounts) > 0 {
+		parts = append(parts, "--accounts "+strings.Join(o.Accounts, ","))
+	}
+	if len(o.Regions) > 0 {
+		parts = append(parts, "--regions "+strings.Join(o.Regions, ","))
+	}
+	return strings.Join(parts, " ")
 }
 
 // Progress receives ingest progress. Implementations must be safe for use from one goroutine.
@@ -185,7 +212,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	start := opts.Now()
-	w, err := warehouse.OpenWriter(ctx, opts.Warehouse, start, opts.Command, opts.Wait)
+	w, err := warehouse.OpenWriter(ctx, opts.Warehouse, start,
+		warehouse.Run{Command: opts.Command, Sources: opts.Scope(), Since: opts.Window.Since, Until: opts.Window.Until}, opts.Wait)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func TestDuplicatesOfForgottenDaysAreStillFound(t *testing.T) {
 // one added to since the committed batch closed: its ids are in the batch being filled (or
 // registered), not in the lake a forgotten day is loaded again from.
 func TestSeenSetKeepsDaysOfBatchesNotYetCommitted(t *testing.T) {
-	w, err := warehouse.OpenWriter(context.Background(), t.TempDir(), time.Now(), "test", false)
+	w, err := warehouse.OpenWriter(context.Background(), t.TempDir(), time.Now(), warehouse.Run{Command: "test"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,8 @@ var (
 	unmappedRolesSQL string
 	//go:embed scope.sql
 	scopeSQL string
+	//go:embed unfinished_runs.sql
+	unfinishedRunsSQL string
 )
 
 // Snapshots summarizes the session-table snapshots: how many, the first and last taken.
@@ -92,6 +94,26 @@ func ReadEvidence(ctx context.Context, db *sql.DB, w window.Window) (Evidence, e
 		ev.LeftOut = append(ev.LeftOut, l)
 	}
 	return ev, lrows.Err()
+}
+
+// UnfinishedRuns runs unfinished_runs.sql: the ingest runs over the window that did not finish and
+// whose unread part no later run has read.
+func UnfinishedRuns(ctx context.Context, db *sql.DB, w window.Window) ([]verdict.UnfinishedRun, error) {
+	rows, err := db.QueryContext(ctx, unfinishedRunsSQL, sql.Named("since", w.Since.UTC()), sql.Named("until", w.Until.UTC()))
+	if err != nil {
+		return nil, fmt.Errorf("unfinished runs query: %w", err)
+	}
+	defer rows.Close()
+	var out []verdict.UnfinishedRun
+	for rows.Next() {
+		var r verdict.UnfinishedRun
+		if err := rows.Scan(&r.Run, &r.StartedAt, &r.Status, &r.Command); err != nil {
+			return nil, fmt.Errorf("unfinished runs query: %w", err)
+		}
+		r.StartedAt = r.StartedAt.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func utcOrNil(t sql.NullTime) *time.Time {

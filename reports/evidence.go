@@ -27,6 +27,9 @@ type EvidenceReport struct {
 	// LeftOut are the regions of the accounts in scope whose trail folders ingest found and left
 	// out (--regions).
 	LeftOut []verdict.LeftOut `json:"left_out"`
+	// UnfinishedRuns are the ingest runs over the window that did not finish, whose unread part
+	// no later run has read.
+	UnfinishedRuns []verdict.UnfinishedRun `json:"unfinished_runs"`
 	// checked is what log file validation found, which Integrity sums (the HTML report shows it).
 	checked queries.Integrity
 }
@@ -94,7 +97,14 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 	}
 	f.Spans, f.LeftOut = ev.Spans, ev.LeftOut
 	rep := EvidenceReport{StartTime: w.Since.UTC(), EndTime: w.Until.UTC(), Accounts: []verdict.Span{}, LeftOut: []verdict.LeftOut{},
-		Snapshots: SnapshotsSeen{Count: ev.Snapshots.Count, FirstTakenAt: ev.Snapshots.FirstTakenAt, LastTakenAt: ev.Snapshots.LastTakenAt}}
+		UnfinishedRuns: []verdict.UnfinishedRun{},
+		Snapshots:      SnapshotsSeen{Count: ev.Snapshots.Count, FirstTakenAt: ev.Snapshots.FirstTakenAt, LastTakenAt: ev.Snapshots.LastTakenAt}}
+	if !slices.Contains(a.reader.Outdated(), "009_run_scope") {
+		if f.Unfinished, err = queries.UnfinishedRuns(ctx, a.reader.DB(), w); err != nil {
+			return verdict.Verdict{}, EvidenceReport{}, err
+		}
+		rep.UnfinishedRuns = append(rep.UnfinishedRuns, f.Unfinished...)
+	}
 	if !slices.Contains(a.reader.Outdated(), "006_integrity") {
 		checked, err := a.checkIntegrity(ctx, f.Accounts)
 		if err != nil {
@@ -271,6 +281,9 @@ func writeEvidenceTable(out io.Writer, e EvidenceReport) {
 	}
 	for _, l := range e.LeftOut {
 		fmt.Fprintf(out, "  Left out: %s %s of %s (ingest --regions)\n", l.Account, l.Region, l.Source)
+	}
+	for _, r := range e.UnfinishedRuns {
+		fmt.Fprintf(out, "  Unfinished ingest: run %d, started %s (%s): %s\n", r.Run, stamp(r.StartedAt), r.Status, r.Command)
 	}
 	fmt.Fprintf(out, "  Session snapshots: %s", plural(int(e.Snapshots.Count), "snapshot"))
 	if e.Snapshots.FirstTakenAt != nil {

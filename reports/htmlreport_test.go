@@ -33,7 +33,8 @@ func hostilePage() *htmlPage {
 	p.Charts = profileCharts(p.Compliance.Profiles, []queries.BucketRow{{Profile: hostile, Bucket: 2, Untracked: 1, Total: 1}}, p.Bucket)
 	span := verdict.Span{Kind: hostile, Account: hostile, Region: hostile, From: w.Since.Add(30 * time.Hour), Until: w.Since.Add(50 * time.Hour)}
 	p.Compliance.Evidence = EvidenceReport{StartTime: w.Since, EndTime: w.Until, Accounts: []verdict.Span{span}, Integrity: IntegritySummary{Summary: hostile},
-		LeftOut: []verdict.LeftOut{{Source: hostile, Account: hostile, Region: hostile}}}
+		LeftOut:        []verdict.LeftOut{{Source: hostile, Account: hostile, Region: hostile}},
+		UnfinishedRuns: []verdict.UnfinishedRun{{Run: 7, StartedAt: w.Since, Status: hostile, Command: hostile}}}
 	p.Integrity = queries.Integrity{Regions: []queries.RegionIntegrity{{Account: hostile, Region: hostile, Digests: 1}},
 		Findings: []queries.IntegrityFinding{{Kind: hostile, Reason: hostile, Account: hostile, Region: hostile, Object: hostile, By: hostile, Detail: hostile}}}
 	p.Coverage = buildCoverage(w, p.Bucket, p.Compliance.Evidence.Accounts, coverageFromIntegrity(p.Integrity))
@@ -59,8 +60,8 @@ func TestHTMLReportEscapesEveryValueFromTheEvidence(t *testing.T) {
 	if n := strings.Count(page, "<script"); n != 1 {
 		t.Fatalf("%d script elements, want the page's own one", n)
 	}
-	if !strings.Contains(page, `<p id="left-out">`) {
-		t.Fatal("the Evidence does not name the regions ingest left out")
+	if !strings.Contains(page, `<p id="left-out">`) || !strings.Contains(page, `<p id="unfinished-runs">`) {
+		t.Fatal("the Evidence does not name the regions ingest left out and the runs that did not finish")
 	}
 	if n := strings.Count(page, "&lt;script&gt;window.pwned=1&lt;/script&gt;"); n < 20 {
 		t.Fatalf("the hostile text is shown, escaped, %d times; want it in every place it was put", n)

@@ -49,6 +49,7 @@ const (
 	ReasonNotValidated      = "integrity_not_verified"
 	ReasonNoSignatures      = "signatures_not_checked"
 	ReasonRegionsLeftOut    = "regions_left_out"
+	ReasonIngestUnfinished  = "ingest_unfinished"
 )
 
 // Reason is one thing Sentinel cannot know, and what to do about it.
@@ -118,6 +119,18 @@ type Facts struct {
 	// but ingest left out (--regions): their events, issuances through that region's STS endpoint
 	// among them, are not in the warehouse.
 	LeftOut []LeftOut
+	// Unfinished are the ingest runs over the window that did not finish: what they had yet to
+	// read is not in the warehouse, and no evidence span shows where it is missing.
+	Unfinished []UnfinishedRun
+}
+
+// UnfinishedRun is an ingest run over the window that did not finish, whose unread part no
+// later run has read.
+type UnfinishedRun struct {
+	Run       int64     `json:"run"`
+	StartedAt time.Time `json:"started_at"`
+	Status    string    `json:"status"` // interrupted | failed | running (or killed)
+	Command   string    `json:"command"`
 }
 
 // InScope reports whether the verdict depends on account (Accounts nil: on every account).
@@ -169,6 +182,7 @@ func Decide(f Facts) Verdict {
 	reasons = append(reasons, coverageReasons(f)...)
 	reasons = append(reasons, leftOutReasons(f)...)
 	reasons = append(reasons, integrityReasons(f)...)
+	reasons = append(reasons, unfinishedReasons(f)...)
 	if n := len(f.FailedFiles); n > 0 {
 		names := make([]string, 0, 3)
 		for _, ff := range f.FailedFiles[:min(n, 3)] {
@@ -257,6 +271,25 @@ func leftOutReasons(f Facts) []Reason {
 		fmt.Sprintf("the trail holds CloudTrail of %s that ingest left out (--regions): events there, AssumeRole calls made through a regional STS endpoint among them, are not in the warehouse (%s)",
 			plural(len(names), "account and region"), shown),
 		fmt.Sprintf("ingest them too: `sentinel ingest --source %s` without --regions, or with --regions naming them", strings.Join(sources, " --source "))}}
+}
+
+// unfinishedReasons name the ingest runs that did not finish.
+func unfinishedReasons(f Facts) []Reason {
+	var reasons []Reason
+	for _, r := range f.Unfinished {
+		state := "was interrupted"
+		switch r.Status {
+		case "failed":
+			state = "failed"
+		case "running":
+			state = "is still running, or was killed"
+		}
+		reasons = append(reasons, Reason{ReasonIngestUnfinished,
+			fmt.Sprintf("ingest run %d (started %s: %s) %s before it read all it had listed: what it had yet to read is not in the warehouse, and the evidence spans do not show where events are missing (files are read many at a time, so holes can lie inside a span)",
+				r.Run, stamp(r.StartedAt), r.Command, state),
+			"run the same `sentinel ingest` again to its end (it reads only what is not in the warehouse yet; `sentinel warehouse info` shows the runs), then audit again"})
+	}
+	return reasons
 }
 
 // regionSpan is the hull of an account and region's spans.

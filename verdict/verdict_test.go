@@ -56,6 +56,9 @@ func TestNoFalseCompliant(t *testing.T) {
 		{"regions_of_the_trail_left_out", func(f *Facts) {
 			f.LeftOut = []LeftOut{{Source: "s3://org-trail", Account: "222222222222", Region: "ap-south-1"}}
 		}, ReasonRegionsLeftOut},
+		{"an_ingest_run_did_not_finish", func(f *Facts) {
+			f.Unfinished = []UnfinishedRun{{Run: 4, StartedAt: t0, Status: "interrupted", Command: "--source s3://org-trail window " + w.String()}}
+		}, ReasonIngestUnfinished},
 		{"several_at_once", func(f *Facts) { f.HasPolicy = false; f.Unverified = 1 }, ReasonNoPolicy + "," + ReasonUnverified},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,7 +29,7 @@ type CompactStats struct {
 // Compact compacts the warehouse at root under the writer lock (Writer.Compact) and records the
 // run; wait waits for a running ingest instead of failing.
 func Compact(ctx context.Context, root string, now time.Time, wait bool) (CompactStats, error) {
-	w, err := OpenWriter(ctx, root, now, "compact", wait)
+	w, err := OpenWriter(ctx, root, now, Run{Command: "compact"}, wait)
 	if err != nil {
 		return CompactStats{}, err
 	}

@@ -21,7 +21,7 @@ func ptr(s string) *string { return &s }
 
 func openWriter(t *testing.T, root string) *Writer {
 	t.Helper()
-	w, err := OpenWriter(context.Background(), root, t0, "test", false)
+	w, err := OpenWriter(context.Background(), root, t0, Run{Command: "test"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,13 +125,13 @@ func TestSecondWriterIsRefused(t *testing.T) {
 	root := t.TempDir()
 	w := openWriter(t, root)
 	defer w.Close()
-	_, err := OpenWriter(context.Background(), root, t0, "second", false)
+	_, err := OpenWriter(context.Background(), root, t0, Run{Command: "second"}, false)
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "--wait") {
 		t.Fatalf("got %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if _, err := OpenWriter(ctx, root, t0, "waiting", true); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := OpenWriter(ctx, root, t0, Run{Command: "waiting"}, true); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("waiting writer: got %v", err)
 	}
 }
@@ -922,5 +922,52 @@ func TestListingMarksAreTheWritersAlone(t *testing.T) {
 	marks, err := w.Listings(ctx)
 	if err != nil || len(marks) != 0 {
 		t.Fatalf("marks %v, %v", marks, err)
+	}
+}
+
+// TestRunScopeOfEarlierRuns: migration 009 reads the sources and window of the runs recorded
+// before it from their command, as ingest and the audits' sync wrote it, so that a later run of
+// the same sources makes up for an earlier one that did not finish.
+func TestRunScopeOfEarlierRuns(t *testing.T) {
+	ctx := context.Background()
+	db, err := openDuckDB(ctx, filepath.Join(t.TempDir(), "c.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, m := range []string{"001_catalog", "009_run_scope"} {
+		body, err := migrations.ReadFile("migrations/" + m + ".sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == "009_run_scope" {
+			for i, c := range []string{
+				"--source s3://b --sessions-file /s window 2026-10-01T00:00:00Z to the end",
+				"audit session-compliance sync: --source api window 2026-11-01T00:00:00Z to 2026-11-08T00:00:00Z",
+				"--source /trail window the beginning to the end",
+				"compact",
+			} {
+				if _, err := db.ExecContext(ctx, `INSERT INTO ingest_runs (run, started_at, command, status) VALUES (?, now(), ?, 'interrupted')`, i+1, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := db.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+	}
+	rows, err := queryStrings(ctx, db, `SELECT sources || ' | ' || coalesce(strftime(window_start, '%Y-%m-%d'), 'open') || ' | ' ||
+		coalesce(strftime(window_end, '%Y-%m-%d'), 'open') FROM ingest_runs ORDER BY run`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"--source s3://b --sessions-file /s | 2026-10-01 | open",
+		"--source api | 2026-11-01 | 2026-11-08",
+		"--source /trail | open | open",
+		" | open | open",
+	}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Fatalf("run scopes\n%q\nwant\n%q", rows, want)
 	}
 }

@@ -127,10 +127,19 @@ type Writer struct {
 	Warnings []string // problems found and repaired when opening (e.g. registered files gone missing)
 }
 
+// Run describes a run for the catalog (ingest_runs): the command as the user gave it, and what it
+// sets out to read: its sources ("" for runs that read nothing) and its event-time window (zero
+// ends are open). A run that does not finish leaves part of its sources unread until a later run
+// of the same sources over that time finishes.
+type Run struct {
+	Command, Sources string
+	Since, Until     time.Time
+}
+
 // OpenWriter creates the warehouse at root if needed, takes the writer lock (failing with
 // ErrLocked, or waiting for it when wait is set), repairs what a crashed run left behind and
-// starts a new run described by command.
-func OpenWriter(ctx context.Context, root string, now time.Time, command string, wait bool) (*Writer, error) {
+// starts a new run.
+func OpenWriter(ctx context.Context, root string, now time.Time, run Run, wait bool) (*Writer, error) {
 	for _, d := range []string{root, filepath.Join(root, lakeName, tmpName), LakeDir(root, DatasetEvents), LakeDir(root, DatasetSnapshots), LakeDir(root, DatasetIssuances)} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("create warehouse directory %s: %w", d, err)
@@ -141,7 +150,7 @@ func OpenWriter(ctx context.Context, root string, now time.Time, command string,
 		return nil, err
 	}
 	w := &Writer{root: root, lock: lock}
-	if err := w.open(ctx, now, command); err != nil {
+	if err := w.open(ctx, now, run); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -178,7 +187,7 @@ func acquireLock(ctx context.Context, path string, wait bool) (*os.File, error) 
 	}
 }
 
-func (w *Writer) open(ctx context.Context, now time.Time, command string) error {
+func (w *Writer) open(ctx context.Context, now time.Time, run Run) error {
 	if err := writeSchemaFiles(w.root); err != nil {
 		return err
 	}
@@ -211,7 +220,8 @@ func (w *Writer) open(ctx context.Context, now time.Time, command string) error 
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(run), 0) + 1 FROM ingest_runs`).Scan(&w.run); err != nil {
 			return fmt.Errorf("next run number: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ingest_runs (run, started_at, command, status) VALUES (?, ?, ?, 'running')`, w.run, now.UTC(), command)
+		_, err := tx.ExecContext(ctx, `INSERT INTO ingest_runs (run, started_at, command, status, sources, window_start, window_end)
+			VALUES (?, ?, ?, 'running', ?, ?, ?)`, w.run, now.UTC(), run.Command, run.Sources, nullTime(run.Since), nullTime(run.Until))
 		if err != nil {
 			return fmt.Errorf("record run: %w", err)
 		}

@@ -191,19 +191,5 @@ func splitList(s string) []string {
 }
 
 func describeRun(o ingest.Options) string {
-	var parts []string
-	for _, s := range o.Sources {
-		parts = append(parts, "--source "+s)
-	}
-	for _, s := range o.SessionsFiles {
-		parts = append(parts, "--sessions-file "+s)
-	}
-	if o.SessionsTable != nil {
-		parts = append(parts, "--sessions-table "+o.SessionsTable.Table)
-	}
-	for _, x := range o.Exclude {
-		parts = append(parts, "--exclude "+x)
-	}
-	parts = append(parts, "window "+o.Window.String())
-	return strings.Join(parts, " ")
+	return strings.TrimPrefix(o.Scope()+" window "+o.Window.String(), " ")
 }

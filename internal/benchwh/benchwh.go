@@ -99,7 +99,7 @@ func removeOlderLakes(b testing.TB) {
 func indexIssuances(b testing.TB, wh string) {
 	b.Helper()
 	ctx := context.Background()
-	w, err := warehouse.OpenWriter(ctx, wh, time.Now(), "benchmark: index issuances", false)
+	w, err := warehouse.OpenWriter(ctx, wh, time.Now(), warehouse.Run{Command: "benchmark: index issuances"}, false)
 	if err != nil {
 		b.Fatal(err)
 	}
