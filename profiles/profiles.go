@@ -101,6 +101,15 @@ type RoleMap struct {
 	Ambiguous []Ambiguity
 }
 
+// Named are the profiles of each role that several profiles name (Roles holds the one chosen).
+func (m RoleMap) Named() map[string][]string {
+	out := make(map[string][]string, len(m.Ambiguous))
+	for _, a := range m.Ambiguous {
+		out[a.RoleARN] = a.Profiles
+	}
+	return out
+}
+
 // NewRoleMap builds the map from profile lists in order of precedence: a role named by a profile
 // of an earlier list is taken from that list alone. When one list names a role in several
 // profiles, the first name in sorted order is used and the role is reported as ambiguous.

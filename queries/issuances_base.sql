@@ -20,7 +20,15 @@
 --   non_sentinel_format SourceIdentity present but not Sentinel's grammar
 --   no_source_identity  no SourceIdentity at all
 -- profile: the session record's profile when tracked; else the profile whose role_arn is the
--- issued role (profile_roles, from the AWS and Sentinel config files); else the role name.
+-- issued role (profile_roles, from the AWS and Sentinel config files); else the role name. A
+-- session record whose profile names roles (profile_names) but not the issued one is another
+-- profile's session: the issuance goes to the issued role's profile, flagged.
+-- flags (on top of the class; each says the issuance did not go through the server session it
+-- names, whose server issues only for its own profile's role, within its lifetime, and never
+-- after its revocation):
+--   issued_after_revocation     the session's latest state is revoked, at or before the issuance
+--   outside_session_window      more than 5 minutes outside started_at..expires_at
+--   session_of_another_profile  the session's profile does not name the issued role
 -- (Audit commands create it as a TABLE — computed once for all their queries; `sentinel sql` as a view.)
 CREATE OR REPLACE VIEW issuances_base AS
 -- issuance_events (warehouse/views.sql) are the successful AssumeRole* events. Materialized: the
@@ -82,6 +90,8 @@ SELECT
         ELSE 'no_source_identity'
     END AS class,
     CASE
+        WHEN s.id IS NOT NULL AND sp.profile IS NOT NULL AND spn.profile IS NULL THEN
+            'server session ' || s.id || ' is in the session history, but it is a session of profile ' || s.profile || ', which does not name this role'
         WHEN e.source_identity_kind = 's' AND s.id IS NOT NULL THEN
             'server session ' || s.id || ' is in the session history'
         WHEN e.source_identity_kind = 's' AND sn.taken_at <= e.event_time + INTERVAL 1 HOUR THEN
@@ -94,9 +104,10 @@ SELECT
             'SourceIdentity "' || e.source_identity || '" is not Sentinel''s format: issued by another tool'
         ELSE 'no SourceIdentity: credentials were issued outside Sentinel'
     END AS reason,
-    coalesce(s.profile, pr.profile, regexp_extract(e.role_arn, '[^/]+$'), '(unknown role)') AS profile,
+    coalesce(CASE WHEN spn.profile IS NOT NULL OR sp.profile IS NULL THEN s.profile END,
+             pr.profile, regexp_extract(e.role_arn, '[^/]+$'), '(unknown role)') AS profile,
     CASE
-        WHEN s.profile IS NOT NULL THEN 'session'
+        WHEN s.profile IS NOT NULL AND (spn.profile IS NOT NULL OR sp.profile IS NULL) THEN 'session'
         WHEN pr.profile IS NOT NULL THEN 'config'
         ELSE 'role_name'
     END AS profile_source,
@@ -114,7 +125,9 @@ SELECT
         CASE WHEN s.status = 'revoked' AND coalesce(s.revoked_at, s.updated_at) <= e.event_time
              THEN 'issued_after_revocation' END,
         CASE WHEN e.event_time < s.started_at - INTERVAL 5 MINUTE OR e.event_time > s.expires_at + INTERVAL 5 MINUTE
-             THEN 'outside_session_window' END
+             THEN 'outside_session_window' END,
+        CASE WHEN s.id IS NOT NULL AND sp.profile IS NOT NULL AND spn.profile IS NULL
+             THEN 'session_of_another_profile' END
     ], f -> f IS NOT NULL) AS flags
 FROM issuances e
 -- One equality (not "kind = 's' AND id = id"), so DuckDB plans a hash join, not a nested loop.
@@ -122,5 +135,8 @@ FROM issuances e
 -- sessions, not on the issuances (a third of the time at 10M events).
 LEFT JOIN sessions s ON s.id = CASE WHEN e.source_identity_kind = 's' THEN e.source_identity_id END
 LEFT JOIN profile_roles pr ON pr.role_arn = e.role_arn
+-- The session's profile, when it names roles (sp), and whether it names the issued one (spn).
+LEFT JOIN (SELECT DISTINCT profile FROM profile_names) sp ON sp.profile = s.profile
+LEFT JOIN profile_names spn ON spn.profile = s.profile AND spn.role_arn = e.role_arn
 LEFT JOIN next_snapshot sn ON sn.event_id = CASE WHEN e.source_identity_kind = 's' AND s.id IS NULL THEN e.event_id END
 WHERE e.event_id NOT IN (SELECT event_id FROM dropped);

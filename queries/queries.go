@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	_ "embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,8 +60,11 @@ var UntrackedClasses = []string{ClassOrphaned, ClassUnverified, ClassUntrackedSe
 
 // Setup is what the audit views need beyond the warehouse.
 type Setup struct {
-	Roles  map[string]string // role ARN -> profile name
-	Policy *policy.Policy    // nil: no policy, policy columns stay NULL
+	Roles map[string]string // role ARN -> profile name
+	// Named are the profiles of each role ARN that more than one profile names (Roles holds the
+	// one its issuances are attributed to): a session record of any of them may issue the role.
+	Named  map[string][]string
+	Policy *policy.Policy // nil: no policy, policy columns stay NULL
 	// Window limits policy evaluation to issuances inside it (zero = all issuances).
 	Window window.Window
 	// Materialize computes issuances_base once, as a table, instead of a view every query
@@ -79,6 +83,7 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	defer conn.Close()
 	for _, stmt := range []string{
 		`CREATE OR REPLACE TABLE profile_roles (role_arn VARCHAR PRIMARY KEY, profile VARCHAR NOT NULL)`,
+		`CREATE OR REPLACE TABLE profile_names (role_arn VARCHAR NOT NULL, profile VARCHAR NOT NULL, PRIMARY KEY (profile, role_arn))`,
 		`CREATE OR REPLACE TABLE required_profiles (profile VARCHAR PRIMARY KEY)`,
 		policyTablesSQL,
 	} {
@@ -93,6 +98,21 @@ func Prepare(ctx context.Context, db *sql.DB, s Setup) error {
 	sort.Strings(roles)
 	if err := appender.Rows(ctx, conn, "profile_roles", len(roles), func(i int) []driver.Value {
 		return []driver.Value{roles[i], s.Roles[roles[i]]}
+	}); err != nil {
+		return err
+	}
+	var names [][2]string
+	for _, r := range roles {
+		profiles := s.Named[r]
+		if !slices.Contains(profiles, s.Roles[r]) {
+			profiles = append([]string{s.Roles[r]}, profiles...)
+		}
+		for _, p := range profiles {
+			names = append(names, [2]string{r, p})
+		}
+	}
+	if err := appender.Rows(ctx, conn, "profile_names", len(names), func(i int) []driver.Value {
+		return []driver.Value{names[i][0], names[i][1]}
 	}); err != nil {
 		return err
 	}
@@ -230,9 +250,8 @@ func nullable(s string) driver.Value {
 
 // Filter narrows a report.
 type Filter struct {
-	Window   window.Window // both ends must be set
-	Profile  string        // "" = all profiles
-	Category string        // untracked-sessions only; "" = all untracked classes
+	Window  window.Window // both ends must be set
+	Profile string        // "" = all profiles
 }
 
 func (f Filter) args(hasPolicy bool) []any {
@@ -240,7 +259,6 @@ func (f Filter) args(hasPolicy bool) []any {
 		sql.Named("since", f.Window.Since.UTC()),
 		sql.Named("until", f.Window.Until.UTC()),
 		sql.Named("profile", f.Profile),
-		sql.Named("category", f.Category),
 		sql.Named("has_policy", hasPolicy),
 	}
 }
@@ -270,7 +288,7 @@ func SessionComplianceSQL() string { return sessionComplianceSQL }
 // SessionCompliance runs session_compliance.sql.
 func SessionCompliance(ctx context.Context, db *sql.DB, f Filter, hasPolicy bool) ([]ComplianceRow, error) {
 	args := f.args(hasPolicy)
-	rows, err := db.QueryContext(ctx, sessionComplianceSQL, args[0], args[1], args[2], args[4])
+	rows, err := db.QueryContext(ctx, sessionComplianceSQL, args[0], args[1], args[2], args[3])
 	if err != nil {
 		return nil, fmt.Errorf("session compliance query: %w", err)
 	}
@@ -313,7 +331,7 @@ type UntrackedRow struct {
 // UntrackedIssuances runs untracked_issuances.sql.
 func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedRow, error) {
 	args := f.args(false)
-	rows, err := db.QueryContext(ctx, untrackedIssuancesSQL, args[0], args[1], args[2], args[3])
+	rows, err := db.QueryContext(ctx, untrackedIssuancesSQL, args[0], args[1], args[2])
 	if err != nil {
 		return nil, fmt.Errorf("untracked issuances query: %w", err)
 	}
@@ -365,7 +383,7 @@ type ActivityRow struct {
 // SessionActivity runs session_activity.sql.
 func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, error) {
 	args := f.args(false)
-	rows, err := db.QueryContext(ctx, sessionActivitySQL, args[0], args[1], args[2], args[3])
+	rows, err := db.QueryContext(ctx, sessionActivitySQL, args[0], args[1], args[2])
 	if err != nil {
 		return nil, fmt.Errorf("session activity query: %w", err)
 	}

@@ -31,6 +31,8 @@ type BucketRow struct {
 	// Bucket is the bucket's number from the window's start: 0 is [since, since+width).
 	Bucket                                          int64
 	Tracked, Untracked, Orphaned, Unverified, Total int64
+	// Compliant are the tracked issuances without a flag: the rate's numerator.
+	Compliant int64
 }
 
 // IssuancesPerBucket runs issuances_per_bucket.sql: per profile and bucket of width from the
@@ -46,7 +48,7 @@ func IssuancesPerBucket(ctx context.Context, db *sql.DB, f Filter, width time.Du
 	var out []BucketRow
 	for rows.Next() {
 		var r BucketRow
-		if err := rows.Scan(&r.Profile, &r.Bucket, &r.Tracked, &r.Untracked, &r.Orphaned, &r.Unverified, &r.Total); err != nil {
+		if err := rows.Scan(&r.Profile, &r.Bucket, &r.Tracked, &r.Untracked, &r.Orphaned, &r.Unverified, &r.Total, &r.Compliant); err != nil {
 			return nil, fmt.Errorf("issuances per bucket query: %w", err)
 		}
 		out = append(out, r)

@@ -32,11 +32,13 @@ func TestIssuancesPerBucketAddUpToSessionCompliance(t *testing.T) {
 		s := sum[b.Profile]
 		s.Tracked, s.Untracked, s.Orphaned, s.Unverified, s.Total = s.Tracked+b.Tracked, s.Untracked+b.Untracked, s.Orphaned+b.Orphaned,
 			s.Unverified+b.Unverified, s.Total+b.Total
+		s.Compliant += b.Compliant
 		sum[b.Profile] = s
 	}
 	for _, r := range rows {
 		s := sum[r.Profile]
-		if s.Tracked != r.Tracked || s.Untracked != r.Untracked || s.Orphaned != r.Orphaned || s.Unverified != r.Unverified || s.Total != r.Issuances {
+		if s.Tracked != r.Tracked || s.Untracked != r.Untracked || s.Orphaned != r.Orphaned || s.Unverified != r.Unverified || s.Total != r.Issuances ||
+			(r.Issuances > 0 && float64(s.Compliant)/float64(s.Total) != r.ComplianceRate) {
 			t.Errorf("%s: days add up to %+v; session_compliance says %+v", r.Profile, s, r)
 		}
 	}
@@ -51,7 +53,7 @@ func TestIssuancesPerBucketAddUpToSessionCompliance(t *testing.T) {
 	if p := prod[1]; p.Tracked != 2 || p.Total != 2 {
 		t.Errorf("prod 2026-11-02: %+v", p)
 	}
-	if p := prod[3]; p.Tracked != 1 || p.Unverified != 1 || p.Total != 2 {
+	if p := prod[3]; p.Tracked != 1 || p.Compliant != 0 || p.Unverified != 1 || p.Total != 2 { // P4 is flagged
 		t.Errorf("prod 2026-11-04: %+v", p)
 	}
 	if p := prod[4]; p.Untracked != 2 || p.Total != 2 {

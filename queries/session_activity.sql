@@ -12,7 +12,6 @@ WITH scoped AS (
     WHERE class <> 'tracked'
       AND event_time >= $since AND event_time < $until
       AND ($profile = '' OR profile = $profile)
-      AND ($category = '' OR class = $category)
 ),
 -- Only the columns used: activity has every column of events, some computed from the raw record.
 calls AS (

@@ -1,9 +1,12 @@
 -- session_compliance: per profile, how many issuances in the window were tracked, untracked,
 -- orphaned and unverified, whether the policy required a tracked server session, and whether that
 -- left a gap.
---   compliance_rate    = tracked / all successful issuances (1.0 when there were none)
+--   compliance_rate    = tracked and not flagged / all successful issuances (1.0 when there
+--                        were none)
 --   has_gap            = the policy required a tracked session for an issuance proven not tracked
---                        (untracked or orphaned; an unverified one proves nothing)
+--                        (untracked or orphaned; an unverified one proves nothing), or flagged
+--                        (tracked in name only: issued after its session's revocation, outside
+--                        its lifetime, or for a role its session's profile does not name)
 --   required_unverified = issuances the policy required to be tracked whose session could not be
 --                        checked (they make the verdict INCONCLUSIVE unless a gap is proven)
 --   profile_source     = config (the profile map attributed some of its issuances) | session (only
@@ -30,9 +33,10 @@ per_profile AS (
         count(*) FILTER (WHERE class = 'orphaned') AS orphaned_count,
         count(*) FILTER (WHERE class = 'unverified') AS unverified_count,
         count(*) AS issuance_count,
-        count(*) FILTER (WHERE policy_required AND class NOT IN ('tracked', 'unverified')) AS required_untracked_count,
+        count(*) FILTER (WHERE policy_required AND (class NOT IN ('tracked', 'unverified') OR len(flags) > 0)) AS required_untracked_count,
         count(*) FILTER (WHERE policy_required AND class = 'unverified') AS required_unverified_count,
-        count(*) FILTER (WHERE len(flags) > 0) AS flagged_count
+        count(*) FILTER (WHERE len(flags) > 0) AS flagged_count,
+        count(*) FILTER (WHERE class = 'tracked' AND len(flags) = 0) AS compliant_count
     FROM windowed
     GROUP BY profile
 ),
@@ -50,7 +54,7 @@ SELECT
     coalesce(p.issuance_count, 0) AS issuance_count,
     coalesce(p.flagged_count, 0) AS flagged_count,
     CASE WHEN coalesce(p.issuance_count, 0) = 0 THEN 1.0
-         ELSE p.tracked_count::DOUBLE / p.issuance_count END AS compliance_rate,
+         ELSE p.compliant_count::DOUBLE / p.issuance_count END AS compliance_rate,
     coalesce(p.required_untracked_count, 0) > 0 AS has_gap,
     coalesce(p.required_unverified_count, 0) AS required_unverified_count
 FROM per_profile p

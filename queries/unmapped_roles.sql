@@ -5,6 +5,7 @@
 --   assumed_role  a role session (role chaining)
 --   aws_service   an AWS service
 --   other         anyone else (root, another account, unknown)
+-- not_tracked counts the issuances not tracked, or flagged (issuances_base.sql).
 -- service_linked marks service-linked roles (AWSServiceRoleFor*, path /aws-service-role/):
 -- with AWS-service callers they are reported apart, as an organization's services assume roles
 -- all day.
@@ -18,7 +19,7 @@ SELECT
     count(*) FILTER (WHERE caller_type = 'AWSService') AS aws_service,
     count(*) FILTER (WHERE caller_type IS NULL
                         OR caller_type NOT IN ('IAMUser', 'SAMLUser', 'WebIdentityUser', 'FederatedUser', 'AssumedRole', 'AWSService')) AS other,
-    count(*) FILTER (WHERE class <> 'tracked') AS not_tracked,
+    count(*) FILTER (WHERE class <> 'tracked' OR len(flags) > 0) AS not_tracked,
     coalesce(bool_or(policy_required), false) AS policy_required,
     starts_with(role_name, 'AWSServiceRoleFor') OR contains(role_arn, ':role/aws-service-role/') AS service_linked
 FROM issuances

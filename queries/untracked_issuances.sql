@@ -8,5 +8,4 @@ FROM issuances
 WHERE (class <> 'tracked' OR len(flags) > 0)
   AND event_time >= $since AND event_time < $until
   AND ($profile = '' OR profile = $profile)
-  AND ($category = '' OR class = $category)
 ORDER BY event_time, event_id;

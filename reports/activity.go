@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -26,6 +25,9 @@ type ActivityReport struct {
 	Verdict   verdict.Verdict   `json:"verdict"`
 	Evidence  EvidenceReport    `json:"evidence"`
 	Sessions  []SessionActivity `json:"sessions"`
+	// Class is the --class filter: only sessions of that class are listed; the verdict weighs
+	// every class.
+	Class string `json:"class,omitempty"`
 }
 
 // SessionActivity is what one non-tracked issuance did.
@@ -89,14 +91,17 @@ func (a *audit) activity(ctx context.Context, in ActivityInput) (ActivityReport,
 	if err := a.checkProfile(known); err != nil {
 		return ActivityReport{}, 0, err
 	}
-	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Category: in.Category})
+	// Every class is read: --class narrows what is listed, never what the verdict weighs.
+	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile})
 	if err != nil {
 		return ActivityReport{}, 0, err
 	}
-	rep := ActivityReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Sessions: []SessionActivity{}}
+	rep := ActivityReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Sessions: []SessionActivity{}, Class: in.Category}
 	s := scope{profiles: a.scopeProfiles()}
 	for _, r := range rows {
-		rep.Sessions = append(rep.Sessions, SessionActivity(r))
+		if in.Category == "" || r.Category == in.Category {
+			rep.Sessions = append(rep.Sessions, SessionActivity(r))
+		}
 		switch {
 		case r.Category == queries.ClassUnverified:
 			s.unverified++
@@ -116,13 +121,20 @@ func writeActivityTable(out io.Writer, rep ActivityReport) error {
 	switch rep.Verdict.Result {
 	case verdict.Found:
 		headline = "sessions proven untracked made calls"
+		if rep.Class != "" {
+			headline += " (of every class: --class " + rep.Class + " lists only that class)"
+		}
 	case verdict.Inconclusive:
 		headline = "no session proven untracked made a call, but Sentinel cannot say every one was tracked"
 	default:
 		headline = "no session proven untracked made a call, over a window the evidence covers"
 	}
 	if len(rep.Sessions) == 0 {
-		fmt.Fprintln(out, "No issuance in this window was untracked.")
+		if rep.Class != "" {
+			fmt.Fprintf(out, "No issuance in this window was of class %s.\n", rep.Class)
+		} else {
+			fmt.Fprintln(out, "No issuance in this window was untracked.")
+		}
 		fmt.Fprintln(out)
 		writeVerdictTable(out, rep.Verdict, headline)
 		return nil
@@ -142,17 +154,14 @@ func writeActivityTable(out io.Writer, rep ActivityReport) error {
 }
 
 func writeActivityCSV(out io.Writer, rep ActivityReport) error {
-	w := csv.NewWriter(out)
-	w.Write(append([]string{"issuance_event_id", "issued_at", "profile", "user", "category", "account_id", "role_arn", "source_identity",
-		"event_count", "service_count", "write_calls", "error_calls", "first_activity", "last_activity", "sensitive_calls"}, verdictCSVHeader...))
-	tail := verdictCSV(rep.Verdict, rep.Evidence)
+	c := newVerdictCSV(out, []string{"issuance_event_id", "issued_at", "profile", "user", "category", "account_id", "role_arn", "source_identity",
+		"event_count", "service_count", "write_calls", "error_calls", "first_activity", "last_activity", "sensitive_calls"}, rep.Verdict, rep.Evidence)
 	for _, s := range rep.Sessions {
-		w.Write(append([]string{s.IssuanceEventID, s.IssuedAt.Format(time.RFC3339), s.Profile, s.User, s.Category, s.AccountID, s.RoleARN,
+		c.row(s.IssuanceEventID, s.IssuedAt.Format(time.RFC3339), s.Profile, s.User, s.Category, s.AccountID, s.RoleARN,
 			s.SourceIdentity, itoa(s.EventCount), itoa(s.ServiceCount), itoa(s.WriteCalls), itoa(s.ErrorCalls),
-			timeOrEmpty(s.FirstActivity), timeOrEmpty(s.LastActivity), strings.Join(s.SensitiveCalls, ";")}, tail...))
+			timeOrEmpty(s.FirstActivity), timeOrEmpty(s.LastActivity), strings.Join(s.SensitiveCalls, ";"))
 	}
-	w.Flush()
-	return w.Error()
+	return c.close()
 }
 
 func timeOrEmpty(t *time.Time) string {

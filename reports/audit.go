@@ -123,7 +123,7 @@ func openAuditWith(ctx context.Context, in AuditInput, diag io.Writer, materiali
 	if err != nil {
 		return nil, err
 	}
-	if err := queries.Prepare(ctx, r.DB(), queries.Setup{Roles: roles.Roles, Policy: pol, Window: in.Window, Materialize: materialize}); err != nil {
+	if err := queries.Prepare(ctx, r.DB(), queries.Setup{Roles: roles.Roles, Named: roles.Named(), Policy: pol, Window: in.Window, Materialize: materialize}); err != nil {
 		return nil, errors.Join(err, r.Close())
 	}
 	if materialize {

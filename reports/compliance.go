@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -175,11 +174,12 @@ func splitUnmapped(roles []queries.UnmappedRole, notProfiles []string) ([]Unmapp
 	listed := []UnmappedRole{}
 	var apart RolesApart
 	for _, r := range roles {
+		gap := r.PolicyRequired && r.NotTracked > 0 // a gap is listed, whatever the role
 		switch {
-		case r.ServiceLinked || r.AWSService == r.Issuances:
+		case !gap && (r.ServiceLinked || r.AWSService == r.Issuances):
 			apart.ServiceRoles++
 			apart.ServiceIssuances += r.Issuances
-		case matchesAny(notProfiles, r.RoleARN):
+		case !gap && matchesAny(notProfiles, r.RoleARN):
 			apart.NotProfiles++
 			apart.NotProfileIssuances += r.Issuances
 		default:
@@ -307,7 +307,7 @@ func complianceHeadline(rep ComplianceReport) string {
 				gaps = append(gaps, roleName(r.RoleARN))
 			}
 		}
-		headline = fmt.Sprintf("%s issued credentials that the policy required to be tracked, untracked (see `sentinel audit untracked-sessions`)", strings.Join(gaps, ", "))
+		headline = fmt.Sprintf("%s issued credentials that the policy required to be tracked, untracked or flagged (see `sentinel audit untracked-sessions`)", strings.Join(gaps, ", "))
 	case verdict.Inconclusive:
 		headline = "Sentinel cannot say whether every issuance the policy required to be tracked was tracked"
 	default:
@@ -342,15 +342,13 @@ func writeUnmappedRolesTable(out io.Writer, roles []UnmappedRole, apart RolesApa
 }
 
 func writeComplianceCSV(out io.Writer, rep ComplianceReport) error {
-	w := csv.NewWriter(out)
 	header := []string{"profile", "policy_required", "tracked_count", "untracked_count", "orphaned_count", "unverified_count",
 		"issuance_count", "flagged_count", "compliance_rate", "has_gap", "start_time", "end_time"}
 	withCalls := len(rep.Profiles) > 0 && rep.Profiles[0].UntrackedCalls != nil
 	if withCalls {
 		header = append(header, "untracked_calls")
 	}
-	w.Write(append(header, verdictCSVHeader...))
-	tail := verdictCSV(rep.Verdict, rep.Evidence)
+	c := newVerdictCSV(out, header, rep.Verdict, rep.Evidence)
 	for _, p := range rep.Profiles {
 		req := ""
 		if p.PolicyRequired != nil {
@@ -362,10 +360,9 @@ func writeComplianceCSV(out io.Writer, rep ComplianceReport) error {
 		if withCalls {
 			line = append(line, itoa(*p.UntrackedCalls))
 		}
-		w.Write(append(line, tail...))
+		c.row(line...)
 	}
-	w.Flush()
-	return w.Error()
+	return c.close()
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -312,6 +313,35 @@ func writeVerdictTable(out io.Writer, v verdict.Verdict, headline string) {
 
 // verdictCSV is the verdict and evidence columns every row of a CSV report ends with.
 var verdictCSVHeader = []string{"verdict", "verdict_reasons", "evidence_from", "evidence_until", "snapshots", "integrity"}
+
+// verdictCSVWriter writes a CSV report: the header and each row end with the verdict columns,
+// and a report with no row gets one whose data columns are empty, so that the verdict is in the
+// file whatever it holds.
+type verdictCSVWriter struct {
+	w       *csv.Writer
+	tail    []string
+	columns int
+	rows    int
+}
+
+func newVerdictCSV(out io.Writer, header []string, v verdict.Verdict, e EvidenceReport) *verdictCSVWriter {
+	c := &verdictCSVWriter{w: csv.NewWriter(out), tail: verdictCSV(v, e), columns: len(header)}
+	c.w.Write(append(slices.Clip(header), verdictCSVHeader...))
+	return c
+}
+
+func (c *verdictCSVWriter) row(cells ...string) {
+	c.w.Write(append(cells, c.tail...))
+	c.rows++
+}
+
+func (c *verdictCSVWriter) close() error {
+	if c.rows == 0 {
+		c.row(make([]string, c.columns)...)
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
 
 func verdictCSV(v verdict.Verdict, e EvidenceReport) []string {
 	codes := make([]string, 0, len(v.Reasons))

@@ -162,11 +162,11 @@ func drawChart(id string, p ProfileCompliance, rows []queries.BucketRow, b bucke
 	worst, worstAt := 2.0, ""
 	for _, r := range rows {
 		x := chartLeft + band*float64(r.Bucket) + (band-barW)/2
-		rate := float64(r.Tracked) / float64(r.Total)
+		rate := float64(r.Compliant) / float64(r.Total)
 		label := b.label(int(r.Bucket))
 		bar := chartBar{
-			Title: fmt.Sprintf("%s: %s, %d tracked, %d untracked, %d orphaned, %d unverified; %s tracked",
-				label, plural64(r.Total, "issuance"), r.Tracked, r.Untracked, r.Orphaned, r.Unverified, percent(rate)),
+			Title: fmt.Sprintf("%s: %s, %d tracked (%d flagged), %d untracked, %d orphaned, %d unverified; %s compliant",
+				label, plural64(r.Total, "issuance"), r.Tracked, r.Tracked-r.Compliant, r.Untracked, r.Orphaned, r.Unverified, percent(rate)),
 			Hit: chartRect{X: num(chartLeft + band*float64(r.Bucket)), Y: num(chartTop), W: num(band), H: num(plotH), Class: "hit"},
 		}
 		base := 0.0
@@ -183,7 +183,7 @@ func drawChart(id string, p ProfileCompliance, rows []queries.BucketRow, b bucke
 		}
 		c.Bars = append(c.Bars, bar)
 		cx, cy := num(x+barW/2), num(y(rate))
-		c.Dots = append(c.Dots, chartDot{X: cx, Y: cy, Title: fmt.Sprintf("%s: %s tracked (%d of %d)", label, percent(rate), r.Tracked, r.Total)})
+		c.Dots = append(c.Dots, chartDot{X: cx, Y: cy, Title: fmt.Sprintf("%s: %s compliant (%d of %d)", label, percent(rate), r.Compliant, r.Total)})
 		if r.Bucket != prev+1 && len(line) > 0 {
 			c.Lines = append(c.Lines, string(line))
 			line = line[:0]

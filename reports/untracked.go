@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -31,6 +30,11 @@ type UntrackedReport struct {
 	// revocation or outside its lifetime.
 	FlaggedIssuances  []UntrackedSession `json:"flagged_issuances"`
 	UntrackedSessions []UntrackedSession `json:"untracked_sessions"`
+	// Class is the --class filter: only issuances of that class are listed; the verdict weighs
+	// every class.
+	Class string `json:"class,omitempty"`
+	// proven counts the issuances of every class proven untracked or flagged.
+	proven int
 }
 
 // AuditOutcome says how an audit that lists what happened ended, for the exit code: what it
@@ -92,11 +96,12 @@ func (a *audit) untrackedSessions(ctx context.Context, in UntrackedSessionsInput
 	if err := a.checkProfile(known); err != nil {
 		return UntrackedReport{}, 0, err
 	}
-	rows, err := queries.UntrackedIssuances(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Category: in.Category})
+	// Every class is read: --class narrows what is listed, never what the verdict weighs.
+	rows, err := queries.UntrackedIssuances(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile})
 	if err != nil {
 		return UntrackedReport{}, 0, err
 	}
-	rep := UntrackedReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(),
+	rep := UntrackedReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Class: in.Category,
 		UntrackedSessions: make([]UntrackedSession, 0, len(rows)), FlaggedIssuances: []UntrackedSession{}}
 	if in.PolicyPath != "" {
 		p := in.PolicyPath
@@ -117,9 +122,12 @@ func (a *audit) untrackedSessions(ctx context.Context, in UntrackedSessionsInput
 			User: r.User, SourceIPAddress: r.SourceIPAddress, UserAgent: r.UserAgent, SourceIdentity: r.SourceIdentity,
 			Category: r.Category, Reason: reason, PolicyRequired: r.PolicyRequired, PolicyRule: r.PolicyRule, Flags: flags,
 		}
+		listed := in.Category == "" || r.Category == in.Category
 		if len(flags) > 0 {
-			rep.FlaggedIssuances = append(rep.FlaggedIssuances, u)
 			s.proven = append(s.proven, r.EventID)
+			if listed {
+				rep.FlaggedIssuances = append(rep.FlaggedIssuances, u)
+			}
 		}
 		switch r.Category {
 		case queries.ClassTracked:
@@ -131,8 +139,11 @@ func (a *audit) untrackedSessions(ctx context.Context, in UntrackedSessionsInput
 				s.proven = append(s.proven, r.EventID)
 			}
 		}
-		rep.UntrackedSessions = append(rep.UntrackedSessions, u)
+		if listed {
+			rep.UntrackedSessions = append(rep.UntrackedSessions, u)
+		}
 	}
+	rep.proven = len(s.proven)
 	rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s)
 	return rep, len(s.proven), err
 }
@@ -152,9 +163,12 @@ func writeUntrackedTable(out io.Writer, rep UntrackedReport) error {
 	fmt.Fprintln(out, "Untracked Sessions")
 	fmt.Fprintf(out, "Time Window: %s to %s\n\n", rep.StartTime.Format(time.RFC3339), rep.EndTime.Format(time.RFC3339))
 	writeEvidenceTable(out, rep.Evidence)
-	if len(rep.UntrackedSessions) == 0 {
+	switch {
+	case len(rep.UntrackedSessions) == 0 && rep.Class != "":
+		fmt.Fprintf(out, "No issuance in this window was of class %s.\n", rep.Class)
+	case len(rep.UntrackedSessions) == 0:
 		fmt.Fprintln(out, "No issuance in this window was untracked.")
-	} else {
+	default:
 		writeIssuancesTable(out, rep.UntrackedSessions)
 		counts := map[string]int{}
 		for _, s := range rep.UntrackedSessions {
@@ -174,10 +188,12 @@ func writeUntrackedTable(out io.Writer, rep UntrackedReport) error {
 	}
 	fmt.Fprintln(out)
 	var headline string
-	switch rep.Verdict.Result {
-	case verdict.Found:
+	switch {
+	case rep.Verdict.Result == verdict.Found && rep.Class != "":
+		headline = fmt.Sprintf("%s of every class proven not tracked or flagged (--class %s lists only that class)", plural(rep.proven, "issuance"), rep.Class)
+	case rep.Verdict.Result == verdict.Found:
 		headline = fmt.Sprintf("%s proven not tracked, %s flagged", plural(len(rep.UntrackedSessions)-unverifiedIn(rep.UntrackedSessions), "issuance"), plural(len(rep.FlaggedIssuances), "issuance"))
-	case verdict.Inconclusive:
+	case rep.Verdict.Result == verdict.Inconclusive:
 		headline = "no issuance is proven untracked, but Sentinel cannot say every one was tracked"
 	default:
 		headline = "every issuance in the window was tracked, over a window the evidence covers"
@@ -208,20 +224,17 @@ func unverifiedIn(list []UntrackedSession) int {
 }
 
 func writeUntrackedCSV(out io.Writer, rep UntrackedReport) error {
-	w := csv.NewWriter(out)
-	w.Write(append([]string{"event_id", "event_time", "account_id", "role_arn", "profile", "user", "source_ip_address", "user_agent",
-		"source_identity", "category", "reason", "policy_required", "policy_rule", "flags"}, verdictCSVHeader...))
-	tail := verdictCSV(rep.Verdict, rep.Evidence)
+	c := newVerdictCSV(out, []string{"event_id", "event_time", "account_id", "role_arn", "profile", "user", "source_ip_address", "user_agent",
+		"source_identity", "category", "reason", "policy_required", "policy_rule", "flags"}, rep.Verdict, rep.Evidence)
 	for _, s := range append(append([]UntrackedSession{}, rep.UntrackedSessions...), trackedOnly(rep.FlaggedIssuances)...) {
 		req := ""
 		if s.PolicyRequired != nil {
 			req = strconv.FormatBool(*s.PolicyRequired)
 		}
-		w.Write(append([]string{s.EventID, s.EventTime.Format(time.RFC3339), s.AccountID, s.RoleARN, s.Profile, s.User, s.SourceIPAddress,
-			s.UserAgent, s.SourceIdentity, s.Category, s.Reason, req, s.PolicyRule, strings.Join(s.Flags, ";")}, tail...))
+		c.row(s.EventID, s.EventTime.Format(time.RFC3339), s.AccountID, s.RoleARN, s.Profile, s.User, s.SourceIPAddress,
+			s.UserAgent, s.SourceIdentity, s.Category, s.Reason, req, s.PolicyRule, strings.Join(s.Flags, ";"))
 	}
-	w.Flush()
-	return w.Error()
+	return c.close()
 }
 
 // trackedOnly are the flagged issuances that were tracked (the others are among the untracked).

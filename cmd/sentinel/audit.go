@@ -350,7 +350,7 @@ func sqlCommand() *cli.Command {
 		Usage:     "run a read-only SQL query over the warehouse",
 		ArgsUsage: `"QUERY"`,
 		Description: "Views: events, events_all, issuances, issuances_base, sessions, session_snapshots, snapshots,\n" +
-			"ingest_files, ingest_runs, lake_files, watermarks, coverage, digests, public_keys, left_out, profile_roles\n" +
+			"ingest_files, ingest_runs, lake_files, watermarks, coverage, digests, public_keys, left_out, profile_roles, profile_names\n" +
 			"(see docs/warehouse.md).\n" +
 			"Only SELECT/EXPLAIN statements run; no file can be read or written outside the lake.",
 		Flags: flagSet(formatFlags(reports.FormatTable, "table, json or csv"), []cli.Flag{
