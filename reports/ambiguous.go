@@ -14,8 +14,9 @@ import (
 
 // warnAmbiguous warns on diag about the roles that more than one profile names and that issued
 // credentials in the window: only there does the name chosen for them change an answer. An audit
-// over a window without them, and sql, say nothing (sql's profile_roles view lists the mapping).
-func warnAmbiguous(ctx context.Context, db *sql.DB, ambiguous []profiles.Ambiguity, w window.Window, diag io.Writer) error {
+// over a window without them, of a profile (--profile) none of their names is, and sql, say
+// nothing (sql's profile_roles view lists the mapping).
+func warnAmbiguous(ctx context.Context, db *sql.DB, ambiguous []profiles.Ambiguity, w window.Window, profile string, diag io.Writer) error {
 	if len(ambiguous) == 0 {
 		return nil
 	}
@@ -36,7 +37,7 @@ func warnAmbiguous(ctx context.Context, db *sql.DB, ambiguous []profiles.Ambigui
 		return fmt.Errorf("roles issued in the window: %w", err)
 	}
 	for _, a := range ambiguous {
-		if slices.Contains(issued, a.RoleARN) {
+		if slices.Contains(issued, a.RoleARN) && (profile == "" || slices.Contains(a.Profiles, profile)) {
 			fmt.Fprintf(diag, "warning: role %s is named by profiles %s; reporting it as %q (name it in one profile, or map it in the config file's profiles)\n",
 				a.RoleARN, strings.Join(a.Profiles, ", "), a.Chosen)
 		}

@@ -127,7 +127,7 @@ func openAuditWith(ctx context.Context, in AuditInput, diag io.Writer, materiali
 		return nil, errors.Join(err, r.Close())
 	}
 	if materialize {
-		if err := warnAmbiguous(ctx, r.DB(), roles.Ambiguous, in.Window, diag); err != nil {
+		if err := warnAmbiguous(ctx, r.DB(), roles.Ambiguous, in.Window, in.Profile, diag); err != nil {
 			return nil, errors.Join(err, r.Close())
 		}
 	}
