@@ -65,6 +65,8 @@ type audit struct {
 	reader *warehouse.Reader
 	policy *policy.Policy
 	roles  map[string]string // role ARN -> profile: the profile map
+	// named are the profiles of the roles several profiles name (roles holds the one chosen).
+	named map[string][]string
 	// checked memoizes queries.CheckIntegrity per accounts asked about, for reports that judge
 	// several times (the HTML report).
 	checked map[string]queries.Integrity
@@ -131,5 +133,5 @@ func openAuditWith(ctx context.Context, in AuditInput, diag io.Writer, materiali
 			return nil, errors.Join(err, r.Close())
 		}
 	}
-	return &audit{in: in, reader: r, policy: pol, roles: roles.Roles}, nil
+	return &audit{in: in, reader: r, policy: pol, roles: roles.Roles, named: roles.Named()}, nil
 }

@@ -92,9 +92,18 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 			}
 			if !mapped {
 				f.Unmapped = append(f.Unmapped, p)
+				for role, names := range a.named {
+					if slices.Contains(names, p) {
+						f.SharedRoles = append(f.SharedRoles, verdict.SharedRole{Profile: p, RoleARN: role, AttributedTo: a.roles[role]})
+					}
+				}
 			}
 		}
 		sort.Strings(f.Accounts)
+		sort.Slice(f.SharedRoles, func(i, j int) bool {
+			a, b := f.SharedRoles[i], f.SharedRoles[j]
+			return a.Profile < b.Profile || a.Profile == b.Profile && a.RoleARN < b.RoleARN
+		})
 	}
 	f.Spans, f.LeftOut = ev.Spans, ev.LeftOut
 	rep := EvidenceReport{StartTime: w.Since.UTC(), EndTime: w.Until.UTC(), Accounts: []verdict.Span{}, LeftOut: []verdict.LeftOut{},

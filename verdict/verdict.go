@@ -102,6 +102,9 @@ type Facts struct {
 	// Unmapped are the profiles in scope that the policy (or a session record) names but no role
 	// ARN maps to: issuances of their roles cannot be attributed to them.
 	Unmapped []string
+	// SharedRoles are the roles of unmapped profiles that other profiles name too: their
+	// issuances are attributed to the other profile.
+	SharedRoles []SharedRole
 	// Accounts are the accounts the verdict depends on (those of the roles of the profiles in
 	// scope); nil means every account the warehouse has evidence for.
 	Accounts []string
@@ -131,6 +134,12 @@ type UnfinishedRun struct {
 	StartedAt time.Time `json:"started_at"`
 	Status    string    `json:"status"` // interrupted | failed | running (or killed)
 	Command   string    `json:"command"`
+}
+
+// SharedRole is a role an unmapped profile names, whose issuances go to another profile that
+// names it too.
+type SharedRole struct {
+	Profile, RoleARN, AttributedTo string
 }
 
 // InScope reports whether the verdict depends on account (Accounts nil: on every account).
@@ -175,6 +184,13 @@ func Decide(f Facts) Verdict {
 			"pass --policy FILE, or set defaults.policy in the Sentinel config file"})
 	}
 	for _, p := range f.Unmapped {
+		if i := slices.IndexFunc(f.SharedRoles, func(s SharedRole) bool { return s.Profile == p }); i >= 0 {
+			s := f.SharedRoles[i]
+			reasons = append(reasons, Reason{ReasonProfileUnmapped,
+				fmt.Sprintf("profile %s must be tracked, but its role %s is also named by profile %s, to which its issuances are attributed: a gap of %s could not be seen", p, s.RoleARN, s.AttributedTo, p),
+				fmt.Sprintf("give the role to one profile: map it under profiles: in the Sentinel config file ({name: %s, role_arn: %s}, which wins over the AWS config), or remove role_arn from [profile %s]", p, s.RoleARN, s.AttributedTo)})
+			continue
+		}
 		reasons = append(reasons, Reason{ReasonProfileUnmapped,
 			fmt.Sprintf("profile %s must be tracked, but no role ARN maps to it: its role's issuances are reported under the role's name, so a gap of %s could not be seen", p, p),
 			fmt.Sprintf("map it: a [profile %s] section with role_arn in the AWS config file (--aws-config, or defaults.aws_config), or an entry {name: %s, role_arn: ...} under profiles: in the Sentinel config file", p, p)})

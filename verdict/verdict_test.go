@@ -43,6 +43,10 @@ func TestNoFalseCompliant(t *testing.T) {
 	}{
 		{"no_policy", func(f *Facts) { f.HasPolicy = false }, ReasonNoPolicy},
 		{"required_profile_maps_to_no_role", func(f *Facts) { f.Unmapped = []string{"prod"} }, ReasonProfileUnmapped},
+		{"required_profile_shares_its_role", func(f *Facts) {
+			f.Unmapped = []string{"prod"}
+			f.SharedRoles = []SharedRole{{Profile: "prod", RoleARN: "arn:aws:iam::222222222222:role/ProdAdmin", AttributedTo: "break-glass"}}
+		}, ReasonProfileUnmapped},
 		{"no_evidence_at_all", func(f *Facts) { f.Spans = nil; f.Accounts = nil }, ReasonNoEvidence},
 		{"window_holds_no_evidence", func(f *Facts) {
 			f.Window = window.Window{Since: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2020, 2, 1, 0, 0, 0, 0, time.UTC)}

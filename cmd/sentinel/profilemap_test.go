@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,5 +31,33 @@ func TestAmbiguousProfileIsWarnedWhereItMatters(t *testing.T) {
 				t.Fatalf("exit %d, want the warning %d times on stderr:\n%s", r.code, tc.warn, r.stderr)
 			}
 		})
+	}
+}
+
+// TestRequiredProfileSharingItsRoleSaysSo: an AWS config where break-glass names prod's role too
+// attributes the role's issuances to break-glass (first in sorted order); prod, which the policy
+// requires, is then mapped to no role, and the reason names the profile that took it and how to
+// give it back.
+func TestRequiredProfileSharingItsRoleSaysSo(t *testing.T) {
+	wh := ingestFixtures(t)
+	dir := t.TempDir()
+	config, err := os.ReadFile(filepath.Join(repoRoot(t), fixtures, "aws-config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config = append(config, "\n[profile break-glass]\nrole_arn = arn:aws:iam::222222222222:role/ProdAdmin\nsource_profile = identity\n"...)
+	if err := os.WriteFile(filepath.Join(dir, "config"), config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "session-compliance", "--policy", fixtures+"/policy.yaml", "--aws-config", filepath.Join(dir, "config"),
+		"--profile", "prod", "--since", since, "--until", "2026-11-04T10:00:00Z", "--format", "json").mustExit(t, 3)
+	var rep complianceJSON
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.codes() != "profile_unmapped" ||
+		rep.Verdict.Reasons[0].Message != "profile prod must be tracked, but its role arn:aws:iam::222222222222:role/ProdAdmin is also named by profile break-glass, to which its issuances are attributed: a gap of prod could not be seen" ||
+		!strings.Contains(rep.Verdict.Reasons[0].Action, "{name: prod, role_arn: arn:aws:iam::222222222222:role/ProdAdmin}") {
+		t.Fatalf("verdict %+v", rep.Verdict)
 	}
 }
