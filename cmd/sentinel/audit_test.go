@@ -742,6 +742,23 @@ func TestNoFalseCompliant(t *testing.T) {
 			}
 		}
 	})
+	t.Run("no_evidence_in_every_command_and_format", func(t *testing.T) {
+		for _, window := range [][]string{{"--since", "2020-01-01", "--until", "2020-02-01"}, {"--since", "7d"}} {
+			for _, cmd := range []string{"session-compliance", "untracked-sessions", "activity"} {
+				for format, want := range map[string]string{"table": "Result: INCONCLUSIVE", "json": `"result": "INCONCLUSIVE"`, "csv": ",INCONCLUSIVE,no_evidence,"} {
+					r := sentinel(t, nil, append([]string{"--warehouse", wh, "--config", fixtures + "/sentinel.yaml", "audit", cmd, "--format", format}, window...)...)
+					if r.code != 3 || !strings.Contains(r.stdout, want) || (format != "csv" && !strings.Contains(r.stdout, "the warehouse holds no evidence for the window")) {
+						t.Errorf("%s %s %v: exit %d\n%s", cmd, format, window, r.code, r.stdout)
+					}
+				}
+			}
+			out := filepath.Join(t.TempDir(), "report.html")
+			sentinel(t, nil, append([]string{"--warehouse", wh, "--config", fixtures + "/sentinel.yaml", "audit", "report", "--out", out}, window...)...).mustExit(t, 3)
+			if page, err := os.ReadFile(out); err != nil || !strings.Contains(string(page), "INCONCLUSIVE") || !strings.Contains(string(page), "the warehouse holds no evidence for the window") {
+				t.Errorf("report %v: %v", window, err)
+			}
+		}
+	})
 	t.Run("no_data_yet", func(t *testing.T) {
 		// The default window, the last 7 days: the newest evidence is weeks old.
 		rep := report(t, 3, "--since", "7d")
