@@ -83,7 +83,6 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 		}
 		t := newTable(header...)
 		t.Style().Format.Header = 0
-		t.anyShrinks = true
 		for _, rec := range records {
 			line := make([]any, len(rec))
 			for i, v := range rec {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
@@ -17,11 +18,9 @@ import (
 type textTable struct {
 	table.Writer
 	header []string
-	widths []int
+	widths []int // each column's widest cell, its header included
+	values []int // each column's widest cell below the header
 	right  []int // 1-based columns aligned right
-	// anyShrinks lets every column give up width, widest first: for tables whose columns are
-	// not known beforehand (sql).
-	anyShrinks bool
 }
 
 // newTable is a text table with the given column names (shown in upper case).
@@ -36,7 +35,7 @@ func newTable(header ...any) *textTable {
 	for _, h := range header {
 		t.header = append(t.header, fmt.Sprint(h))
 	}
-	t.measure(header)
+	t.widths = t.measure(nil, header)
 	t.Writer.AppendHeader(table.Row(header))
 	return t
 }
@@ -46,21 +45,24 @@ const columnGap = "  "
 
 // AppendRow adds a row and notes its cells' widths.
 func (t *textTable) AppendRow(row table.Row, configs ...table.RowConfig) {
-	t.measure(row)
+	t.values = t.measure(t.values, row)
+	t.widths = t.measure(t.widths, row)
 	t.Writer.AppendRow(row, configs...)
 }
 
-func (t *textTable) measure(row []any) {
+// measure is widths widened to the row's cells (display columns).
+func (t *textTable) measure(widths []int, row []any) []int {
 	for i, v := range row {
-		if i == len(t.widths) {
-			t.widths = append(t.widths, 0)
+		if i == len(widths) {
+			widths = append(widths, 0)
 		}
 		s, ok := v.(string)
 		if !ok {
 			s = fmt.Sprint(v)
 		}
-		t.widths[i] = max(t.widths[i], text.StringWidthWithoutEscSequences(s))
+		widths[i] = max(widths[i], text.StringWidthWithoutEscSequences(s))
 	}
+	return widths
 }
 
 // rightAligned aligns the given 1-based columns to the right (numbers).
@@ -86,88 +88,166 @@ func (t *textTable) configs(widths []int) []table.ColumnConfig {
 	return cfg
 }
 
-// shrinking are the columns that give up width when a table is wider than the terminal, by
-// header: free text first, then names. Ids, times, numbers and classes keep theirs (as gh keeps
-// a pull request's number whole and shortens its title).
-var shrinking = [][]string{
-	{"user agent", "reason", "sensitive calls", "revoked by"},
-	{"user", "role", "profile"},
+// A column's kind says when it gives up width to fit a terminal (see fit).
+type columnKind int
+
+const (
+	// freeText (user agents, reasons, lists of calls) is cut first.
+	freeText columnKind = iota
+	// name (users, roles, profiles, ids, classes: any column not known) is cut next.
+	name
+	// whole (times, account ids, regions, source IPs, short values: of which a prefix says
+	// little) is cut last.
+	whole
+	// number is a right-aligned column: its header may be cut, its numbers never.
+	number
+)
+
+// columnKinds are the kinds of the columns known by header (lower case, a query's user_agent as
+// user agent); the others are names.
+var columnKinds = map[string]columnKind{
+	"user agent": freeText, "reason": freeText, "sensitive calls": freeText, "revoked by": freeText, "detail": freeText,
+	"time": whole, "issued at": whole, "first call": whole, "last call": whole, "started": whole, "last access": whole,
+	"expires": whole, "from": whole, "until": whole, "last ingest": whole, "watermark": whole, "covered from": whole,
+	"dates": whole, "account": whole, "region": whole, "source ip": whole,
 }
 
-// minShrunk is the narrowest a shrinking column gets (or its header, when wider).
-const minShrunk = 8
+// minWidth is the narrowest a column is cut to: four cells and the ellipsis.
+const minWidth = 5
 
-// fit limits the table to width display columns when it is wider, shortening the shrinking
-// columns' cells with an ellipsis: within each group the widest first, down to a common width, so
-// that the least is cut. When even that does not fit, the table stays wider.
+// readableWidth is the width free text and names are cut to before any header is.
+const readableWidth = 16
+
+// fit limits the table to width display columns when it is wider, as gh does: the widest column
+// that may still give up width loses a cell while the table is too wide, its cells cut with an
+// ellipsis. Free text gives first, down to readableWidth; then names and ids with it; then headers
+// wider than their columns' cells; then free text, names and ids down to minWidth. When that is
+// not enough, the columns are one space apart instead of two, and times, account ids, regions and
+// short values give too; numbers never. A table that does not fit even then (many columns, or a
+// terminal narrower than 80) is as narrow as it gets.
 func (t *textTable) fit(width int) {
-	total := len(columnGap) * (len(t.widths) - 1)
-	for _, w := range t.widths {
-		total += w
-	}
-	excess := total - width
-	if width <= 0 || excess <= 0 {
+	if width <= 0 || rowWidth(t.widths, columnGap) <= width {
 		return
 	}
-	widths := slices.Clone(t.widths)
-	floor := func(i int) int {
-		return min(t.widths[i], max(minShrunk, text.StringWidthWithoutEscSequences(t.header[i])))
+	kinds := make([]columnKind, len(t.widths))
+	for i := range kinds {
+		kinds[i] = t.kind(i)
 	}
-	for _, group := range t.shrinkingGroups() {
-		// The common width: the widest at which shortening the group's columns to it gives enough.
-		cut := func(level int) int {
-			n := 0
-			for _, i := range group {
-				n += widths[i] - min(widths[i], max(level, floor(i)))
+	// floors are the widths down to which the columns give up cells in a step: to(i) for the
+	// columns of the kinds that give, their own width for the others.
+	floors := func(to func(i int) int, give ...columnKind) []int {
+		f := slices.Clone(t.widths)
+		for i := range f {
+			if slices.Contains(give, kinds[i]) {
+				f[i] = min(f[i], to(i))
 			}
-			return n
 		}
-		level := 0
-		for _, i := range group {
-			level = max(level, widths[i])
-		}
-		for level > 0 && cut(level) < excess {
-			level--
-		}
-		excess -= cut(level)
-		for _, i := range group {
-			widths[i] = min(widths[i], max(level, floor(i)))
-		}
-		if excess <= 0 {
-			break
-		}
+		return f
 	}
+	cells := func(n int) func(int) int { return func(int) int { return n } }
+	headers := func(i int) int { return max(minWidth, t.valueWidth(i)) }
+	steps := [][]int{
+		floors(cells(readableWidth), freeText),
+		floors(cells(readableWidth), freeText, name),
+		floors(headers, freeText, name, whole, number),
+		floors(cells(minWidth), freeText, name),
+	}
+	// shrunk are the widths after the steps with gap between the columns, and the cells still
+	// too many.
+	shrunk := func(gap string, steps [][]int) ([]int, int) {
+		widths := slices.Clone(t.widths)
+		excess := rowWidth(widths, gap) - width
+		for _, floor := range steps {
+			excess = shrink(widths, excess, floor)
+		}
+		return widths, excess
+	}
+	gap := columnGap
+	widths, excess := shrunk(gap, steps)
+	if excess > 0 {
+		gap = " "
+		widths, _ = shrunk(gap, append(steps, floors(cells(minWidth), freeText, name, whole)))
+	}
+	t.Style().Box.MiddleVertical = gap
 	t.SetColumnConfigs(t.configs(widths))
 }
 
-// shrinkingGroups are the indexes of the columns that may shrink, group by group.
-func (t *textTable) shrinkingGroups() [][]int {
-	if t.anyShrinks {
-		all := make([]int, len(t.widths))
-		for i := range all {
-			all[i] = i
-		}
-		return [][]int{all}
-	}
-	var groups [][]int
-	for _, names := range shrinking {
-		var group []int
-		for i, h := range t.header {
-			if slices.Contains(names, strings.ToLower(h)) {
-				group = append(group, i)
+// shrink takes up to excess cells from widths, a cell at a time from the widest column still
+// wider than its floor, and returns how many it could not take.
+func shrink(widths []int, excess int, floors []int) int {
+	for ; excess > 0; excess-- {
+		widest := -1
+		for i, w := range widths {
+			if w > floors[i] && (widest < 0 || w >= widths[widest]) {
+				widest = i
 			}
 		}
-		groups = append(groups, group)
+		if widest < 0 {
+			break
+		}
+		widths[widest]--
 	}
-	return groups
+	return excess
 }
 
-// ellipsis shortens a cell to maxLen display columns, its last one an ellipsis.
+// rowWidth is how wide a table's rows are with the given column widths and gap between columns.
+func rowWidth(widths []int, gap string) int {
+	total := len(gap) * (len(widths) - 1)
+	for _, w := range widths {
+		total += w
+	}
+	return total
+}
+
+// shortWidth is the width of the widest cell of a column of short values (statuses, yes or no,
+// kinds of source), which is cut last: little width to gain, all its meaning to lose.
+const shortWidth = 8
+
+// kind is the kind of the column i.
+func (t *textTable) kind(i int) columnKind {
+	switch {
+	case slices.Contains(t.right, i+1):
+		return number
+	case t.valueWidth(i) <= shortWidth:
+		return whole
+	}
+	if k, ok := columnKinds[strings.ReplaceAll(strings.ToLower(t.header[i]), "_", " ")]; ok {
+		return k
+	}
+	return name
+}
+
+// valueWidth is the width of the column i's widest cell below the header (0 without rows).
+func (t *textTable) valueWidth(i int) int {
+	if i < len(t.values) {
+		return t.values[i]
+	}
+	return 0
+}
+
+// ellipsis shortens a cell to maxLen display columns with an ellipsis: at its end, or at its
+// start for an ARN, whose end names the resource.
 func ellipsis(cell string, maxLen int) string {
 	if text.StringWidthWithoutEscSequences(cell) <= maxLen {
 		return cell
 	}
-	return text.Trim(cell, maxLen-1) + "…"
+	if strings.HasPrefix(cell, "arn:") {
+		return "…" + lastCells(cell, maxLen-1)
+	}
+	return strings.TrimRight(text.Trim(cell, maxLen-1), " ") + "…"
+}
+
+// lastCells is the longest end of s at most n display columns wide.
+func lastCells(s string, n int) string {
+	start := len(s)
+	for start > 0 {
+		r, size := utf8.DecodeLastRuneInString(s[:start])
+		if n -= text.RuneWidth(r); n < 0 {
+			break
+		}
+		start -= size
+	}
+	return s[start:]
 }
 
 // widthOut is a report's output with the terminal width its tables fit.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/sentinel-audit/sentinel/reports"
 	"github.com/urfave/cli/v2"
@@ -55,18 +56,21 @@ func wideFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "wide", Usage: "on a terminal, show table cells whole instead of fitting the table to its width (they are whole in a pipe or file, and in JSON and CSV)"}
 }
 
-// tableWidth is the width tables must fit: the terminal's when stdout is one and --wide was not
-// given; 0 (no limit) otherwise, as gh does.
+// tableWidth is the width tables must fit: when stdout is a terminal and --wide was not given,
+// the terminal's, else $COLUMNS when the terminal does not tell (a size of 0 under `script`),
+// else 80; 0 (no limit: every cell whole) otherwise, as gh does.
 func tableWidth(c *cli.Context) int {
 	f, ok := c.App.Writer.(*os.File)
 	if c.Bool("wide") || !ok || !term.IsTerminal(int(f.Fd())) {
 		return 0
 	}
-	width, _, err := term.GetSize(int(f.Fd()))
-	if err != nil {
-		return 0
+	if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+		return width
 	}
-	return width
+	if width, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && width > 0 {
+		return width
+	}
+	return 80
 }
 
 // awsFlags say how to reach AWS: profileUsage says what the --aws-profile credentials are for
