@@ -29,7 +29,7 @@ func issueFlags() []cli.Flag {
 	return flagSet([]cli.Flag{
 		&cli.StringFlag{Name: "profile", Usage: "AWS profile whose role_arn is assumed (required)"},
 		&cli.StringFlag{Name: "policy", Usage: "policy file (default: defaults.policy of the config file)"},
-		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file holding the profile", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
+		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file holding the profile", DefaultText: awsConfigDefault},
 		&cli.StringFlag{Name: "mfa-token", Usage: "current code of the profile's MFA device (mfa_serial)", DefaultText: "asked at the terminal"},
 	}, awsFlags("the credentials that assume the role of --profile (default: its source_profile, else $AWS_PROFILE, else the SDK's default credential chain)",
 		"endpoint of STS and DynamoDB (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL)"))
