@@ -65,6 +65,10 @@ func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("defaults:\n  regoin: us-east-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	listConfig := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(listConfig, []byte("defaults: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		args []string
 		want string
@@ -87,6 +91,7 @@ func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
 		"nothing_to_ingest":             {[]string{"--warehouse", t.TempDir(), "ingest"}, "nothing to ingest"},
 		"unknown_config_key": {[]string{"--config", badConfig, "sql", "SELECT 1"}, "sentinel: config " + badConfig +
 			`:2:3: unknown key "regoin" in defaults; did you mean "region"? (the keys there: region, policy, warehouse, session_table, aws_config)`},
+		"config_value_of_the_wrong_kind": {[]string{"--config", listConfig, "sql", "SELECT 1"}, "sentinel: config " + listConfig + ":1:11: defaults must be a mapping (key: value), not a list\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := sentinel(t, nil, tc.args...).mustExit(t, 2)
