@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 )
 
 // DefaultMaxAttempts bounds the SDK's attempts at a throttled or failing call when neither the
@@ -58,7 +59,9 @@ type Config struct {
 // files, the profile, the region. A failure to get credentials, later, is described (see
 // Describe) with what the profile is: an SSO login to renew, no credentials at all.
 func Load(ctx context.Context, o Options) (Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
+	// The SDK's own log lines (a warning that IMDS fell back to IMDSv1, say) would reach stderr
+	// raw, beside Sentinel's: what matters of them comes back as an error, described.
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
 	if o.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(o.Profile))
 	}
@@ -142,6 +145,7 @@ func (c Config) S3() *s3.Client {
 		if e := c.endpoint(); e != nil {
 			o.BaseEndpoint = e
 		}
+		o.APIOptions = append(o.APIOptions, reachability(c.EndpointURL, "S3"))
 	})
 }
 
@@ -155,6 +159,7 @@ func (c Config) CloudTrail(region string) *cloudtrail.Client {
 		if e := c.endpoint(); e != nil {
 			o.BaseEndpoint = e
 		}
+		o.APIOptions = append(o.APIOptions, reachability(c.EndpointURL, "CLOUDTRAIL"))
 	})
 }
 
@@ -165,6 +170,7 @@ func (c Config) DynamoDB() *dynamodb.Client {
 		if e := c.endpoint(); e != nil {
 			o.BaseEndpoint = e
 		}
+		o.APIOptions = append(o.APIOptions, reachability(c.EndpointURL, "DYNAMODB"))
 	})
 }
 
@@ -175,5 +181,6 @@ func (c Config) STS() *sts.Client {
 		if e := c.endpoint(); e != nil {
 			o.BaseEndpoint = e
 		}
+		o.APIOptions = append(o.APIOptions, reachability(c.EndpointURL, "STS"))
 	})
 }

@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -138,6 +139,16 @@ func TestDescribe(t *testing.T) {
 		{"unknown_key_says_to_check_it", &smithy.GenericAPIError{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."},
 			"list x: AWS does not accept the access key or its secret (deleted, mistyped, or of another partition); check the credentials in use (aws configure list) or pick others: " +
 				"InvalidClientTokenId: The security token included in the request is invalid."},
+		{"role_chaining_over_an_hour_says_to_ask_for_less", &smithy.GenericAPIError{Code: "ValidationError", Message: "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."},
+			"list x: the base credentials are themselves a role session (an SSO login, an assumed role), and STS lets a role assumed with them (role chaining) last 1 hour at most; " +
+				"ask for 1h or less: --server-duration 1h, or duration_seconds = 3600 or less in the profile: ValidationError: The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."},
+		{"duration_over_the_roles_maximum_says_to_ask_for_less", &smithy.GenericAPIError{Code: "ValidationError", Message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
+			"list x: the role's maximum session duration is shorter than the duration asked for; ask for less (--server-duration, or duration_seconds in the profile), or raise the role's MaxSessionDuration: " +
+				"ValidationError: The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
+		{"other_validation_errors_pass_through", &smithy.GenericAPIError{Code: "ValidationError", Message: "1 validation error detected"}, "list x: ValidationError: 1 validation error detected"},
+		{"root_credentials_say_to_use_a_user", &smithy.GenericAPIError{Code: "AccessDenied", Message: "Roles may not be assumed by root accounts."},
+			"list x: these are the account root user's credentials, and AWS lets no root user assume a role (nor a session the root user started); " +
+				"use an IAM user's keys or an SSO login as the base credentials (the profile's source_profile, or --aws-profile): AccessDenied: Roles may not be assumed by root accounts."},
 		{"missing_bucket_points_at_the_endpoint", &smithy.GenericAPIError{Code: "NoSuchBucket"}, "list x: no such bucket; check the name, or the endpoint with --endpoint-url: NoSuchBucket"},
 		{"missing_table_points_at_the_region", &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "gone"}, "list x: no such table; check the table name and --region: ResourceNotFoundException: gone"},
 		{"no_credentials_says_how_to_give_them", errors.New("failed to refresh cached credentials, no EC2 IMDS role found"),
@@ -154,6 +165,59 @@ func TestDescribe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnreachableEndpointIsNamed: a call that never reaches its endpoint names it and where it
+// came from, then gives the SDK's text.
+func TestUnreachableEndpointIsNamed(t *testing.T) {
+	closed := closedEndpoint(t)
+	for _, tc := range []struct {
+		name, flag string
+		env        map[string]string
+		source     string
+	}{
+		{name: "endpoint_url_flag", flag: closed, source: " (from --endpoint-url)"},
+		{name: "service_variable", env: map[string]string{"AWS_ENDPOINT_URL_STS": closed, "AWS_ENDPOINT_URL": "http://elsewhere.invalid"}, source: " (from AWS_ENDPOINT_URL_STS)"},
+		{name: "variable_for_all", env: map[string]string{"AWS_ENDPOINT_URL": closed}, source: " (from AWS_ENDPOINT_URL)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t)
+			t.Setenv("AWS_ACCESS_KEY_ID", "AKIATESTTESTTESTTEST")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c, err := Load(context.Background(), Options{Region: "us-east-1", EndpointURL: tc.flag, MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.STS().GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+			want := "sts get-caller-identity: cannot reach the AWS endpoint " + closed + tc.source +
+				"; check that URL, the network and any proxy (HTTPS_PROXY, NO_PROXY): operation error STS: GetCallerIdentity, "
+			if got := Describe("sts get-caller-identity", err).Error(); !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "connection refused") {
+				t.Fatalf("got  %s\nwant %s...connection refused", got, want)
+			}
+		})
+	}
+	t.Run("aws_endpoint_says_to_check_the_network", func(t *testing.T) {
+		err := &unreachableError{endpoint: "https://sts.us-east-1.amazonaws.com", err: errors.New("request send failed")}
+		want := "sts get-caller-identity: cannot reach the AWS endpoint https://sts.us-east-1.amazonaws.com; check the network and any proxy (HTTPS_PROXY, NO_PROXY), and the region: request send failed"
+		if got := Describe("sts get-caller-identity", err).Error(); got != want {
+			t.Fatalf("got  %s\nwant %s", got, want)
+		}
+	})
+}
+
+// closedEndpoint is the URL of a local port nothing listens on.
+func closedEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close()
+	return url
 }
 
 func TestS3Client(t *testing.T) {

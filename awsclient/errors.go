@@ -57,6 +57,10 @@ func explain(err error) (problem, action string) {
 	if errors.As(err, &ce) {
 		return ce.problem, ce.action
 	}
+	var unreachable *unreachableError
+	if errors.As(err, &unreachable) {
+		return unreachable.explain()
+	}
 	var api smithy.APIError
 	if !errors.As(err, &api) {
 		if strings.Contains(err.Error(), "no EC2 IMDS role found") {
@@ -74,6 +78,8 @@ func explain(err error) (problem, action string) {
 	case "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidAccessKeyId":
 		return "AWS does not accept the access key or its secret (deleted, mistyped, or of another partition)",
 			"check the credentials in use (aws configure list) or pick others"
+	case "ValidationError":
+		return explainValidation(msg)
 	case "NoSuchBucket":
 		return "no such bucket", "check the name, or the endpoint with --endpoint-url"
 	case "ResourceNotFoundException":
@@ -95,6 +101,9 @@ func explainAccessDenied(msg string) (problem, action string) {
 	case strings.Contains(msg, "Cannot call GetSessionToken with session credentials"):
 		return "STS starts MFA sessions only for an IAM user's long-term keys, and these credentials are temporary (an SSO, role or other session)",
 			"give the profile's source_profile long-term keys, or remove mfa_serial where the source already authenticates (SSO)"
+	case strings.Contains(msg, "Roles may not be assumed by root accounts"):
+		return "these are the account root user's credentials, and AWS lets no root user assume a role (nor a session the root user started)",
+			"use an IAM user's keys or an SSO login as the base credentials (the profile's source_profile, or --aws-profile)"
 	case strings.Contains(msg, "sts:SetSourceIdentity"):
 		return "the role's trust policy does not allow sts:SetSourceIdentity",
 			"add sts:SetSourceIdentity beside sts:AssumeRole in the role's trust policy (Sentinel sets a SourceIdentity on every issuance)"
@@ -106,6 +115,19 @@ func explainAccessDenied(msg string) (problem, action string) {
 	return "the credentials lack a permission", "check their policies, or use other credentials (--aws-profile, AWS_PROFILE)"
 }
 
+// explainValidation tells the session durations STS refuses apart from other invalid requests.
+func explainValidation(msg string) (problem, action string) {
+	switch {
+	case strings.Contains(msg, "session limit for roles assumed by role chaining"):
+		return "the base credentials are themselves a role session (an SSO login, an assumed role), and STS lets a role assumed with them (role chaining) last 1 hour at most",
+			"ask for 1h or less: --server-duration 1h, or duration_seconds = 3600 or less in the profile"
+	case strings.Contains(msg, "exceeds the MaxSessionDuration set for this role"):
+		return "the role's maximum session duration is shorter than the duration asked for",
+			"ask for less (--server-duration, or duration_seconds in the profile), or raise the role's MaxSessionDuration"
+	}
+	return "", ""
+}
+
 // noCredentials describes a credential chain that found nothing, for profile ("" = the default
 // chain).
 func noCredentials(profile string) (problem, action string) {
@@ -115,4 +137,30 @@ func noCredentials(profile string) (problem, action string) {
 	}
 	return fmt.Sprintf("profile %s gives no AWS credentials", profile),
 		fmt.Sprintf("give it keys (aws configure --profile %s), an SSO login (aws configure sso), credential_process or a source_profile", profile)
+}
+
+// unreachableError is a call that never got an answer: the endpoint refused the connection, its
+// name did not resolve, the network or a proxy failed. Its text is the SDK's: Describe puts the
+// words in front.
+type unreachableError struct {
+	// endpoint is the scheme and host called ("" when the SDK's error does not say).
+	endpoint string
+	// source is where the endpoint came from (--endpoint-url, AWS_ENDPOINT_URL_<SERVICE>,
+	// AWS_ENDPOINT_URL); "" for AWS's own endpoints.
+	source string
+	err    error
+}
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+func (e *unreachableError) explain() (problem, action string) {
+	problem = "cannot reach the AWS endpoint"
+	if e.endpoint != "" {
+		problem += " " + e.endpoint
+	}
+	if e.source == "" {
+		return problem, "check the network and any proxy (HTTPS_PROXY, NO_PROXY), and the region"
+	}
+	return problem + " (from " + e.source + ")", "check that URL, the network and any proxy (HTTPS_PROXY, NO_PROXY)"
 }

@@ -391,7 +391,8 @@ func TestExportS3UploadFailureLeavesNoManifest(t *testing.T) {
 
 	store.Inject(objectstore.Fault{Method: http.MethodPut, KeyContains: "sessions/", Status: 403})
 	_, err := Write(context.Background(), in, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "upload s3://evidence/archive/sessions/sessions.parquet: AccessDenied") ||
+	if err == nil || !strings.Contains(err.Error(), "upload s3://evidence/archive/sessions/sessions.parquet: the credentials lack a permission; ") ||
+		!strings.Contains(err.Error(), ": AccessDenied") ||
 		!strings.Contains(err.Error(), "manifest was not written") {
 		t.Fatalf("failed upload: %v", err)
 	}

@@ -224,7 +224,7 @@ func (s *s3Prefix) staging() (string, error) {
 func (s *s3Prefix) publish(ctx context.Context, staging string, m *Manifest) error {
 	if slices.Contains(s.existing, manifestName) {
 		if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + manifestName)}); err != nil {
-			return s3Error("delete the old manifest "+s.url(manifestName), err)
+			return awsclient.Describe("delete the old manifest "+s.url(manifestName), err)
 		}
 	}
 	//lint:ignore SA1019 feature/s3/manager is the uploader the design names (multipart for large files); its successor transfermanager can replace it wholesale
@@ -238,7 +238,7 @@ func (s *s3Prefix) publish(ctx context.Context, staging string, m *Manifest) err
 		//lint:ignore SA1019 see NewUploader above
 		_, err = uploader.Upload(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + rel), Body: f, ContentType: aws.String(contentType(rel))})
 		if err != nil {
-			return s3Error("upload "+s.url(rel), err)
+			return awsclient.Describe("upload "+s.url(rel), err)
 		}
 		return nil
 	}
@@ -266,7 +266,7 @@ func (s *s3Prefix) publish(ctx context.Context, staging string, m *Manifest) err
 	for batch := range slices.Chunk(stale, 1000) {
 		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &s.bucket, Delete: &s3types.Delete{Objects: batch, Quiet: aws.Bool(true)}})
 		if err != nil {
-			return s3Error(fmt.Sprintf("delete %s of the previous export under %s", plural(len(batch), "file"), s), err)
+			return awsclient.Describe(fmt.Sprintf("delete %s of the previous export under %s", plural(len(batch), "file"), s), err)
 		}
 		if len(out.Errors) > 0 {
 			e := out.Errors[0]
@@ -300,7 +300,7 @@ func (s *s3Prefix) readManifest(ctx context.Context) ([]byte, error) {
 		if errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NotFound") {
 			return nil, fs.ErrNotExist
 		}
-		return nil, s3Error("read "+s.url(manifestName), err)
+		return nil, awsclient.Describe("read "+s.url(manifestName), err)
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(out.Body)
@@ -316,7 +316,7 @@ func (s *s3Prefix) list(ctx context.Context) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, s3Error("list "+s.String(), err)
+			return nil, awsclient.Describe("list "+s.String(), err)
 		}
 		for _, o := range page.Contents {
 			rel := strings.TrimPrefix(aws.ToString(o.Key), s.prefix)
@@ -332,7 +332,7 @@ func (s *s3Prefix) list(ctx context.Context) ([]string, error) {
 func (s *s3Prefix) fetch(ctx context.Context, rel, tmp string) (string, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + rel)})
 	if err != nil {
-		return "", s3Error("download "+s.url(rel), err)
+		return "", awsclient.Describe("download "+s.url(rel), err)
 	}
 	defer out.Body.Close()
 	local := filepath.Join(tmp, filepath.FromSlash(rel))
@@ -348,13 +348,4 @@ func (s *s3Prefix) fetch(ctx context.Context, rel, tmp string) (string, error) {
 		return "", fmt.Errorf("download %s: %w", s.url(rel), err)
 	}
 	return local, f.Close()
-}
-
-// s3Error renders an SDK error as what was being done, then the error's code and message.
-func s3Error(what string, err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return fmt.Errorf("%s: %s", what, awsclient.Message(err))
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }

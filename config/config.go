@@ -96,7 +96,8 @@ func Load(path string, optional bool) (*Config, error) {
 }
 
 // checkKeys finds a key the config file cannot have, and says where it is, what it may have
-// meant and which keys there are. Syntax errors are left to the decoder.
+// meant and which keys there are; and a value of the wrong kind (a list where a mapping belongs),
+// and says what belongs there. Syntax errors are left to the decoder.
 func checkKeys(path string, data []byte) error {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
@@ -106,6 +107,13 @@ func checkKeys(path string, data []byte) error {
 }
 
 func checkNode(path string, n *yaml.Node, t reflect.Type, where string) error {
+	at := n // where an alias is used, not where its value is
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if err := checkKind(path, at, n.Kind, n.Tag, t, where); err != nil {
+		return err
+	}
 	switch {
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for i, item := range n.Content {
@@ -147,6 +155,37 @@ func checkNode(path string, n *yaml.Node, t reflect.Type, where string) error {
 		}
 	}
 	return nil
+}
+
+// kinds are the YAML values a config file's fields take, in words.
+var kinds = map[yaml.Kind]struct{ want, got string }{
+	yaml.MappingNode:  {"a mapping (key: value)", "a mapping"},
+	yaml.SequenceNode: {"a list (- item)", "a list"},
+	yaml.ScalarNode:   {"a single value", "a single value"},
+}
+
+// checkKind refuses a value (of kind and tag, at node at) of another kind than t's field takes;
+// an empty value (null) is fine.
+func checkKind(path string, at *yaml.Node, kind yaml.Kind, tag string, t reflect.Type, where string) error {
+	var want yaml.Kind
+	switch t.Kind() {
+	case reflect.Struct:
+		want = yaml.MappingNode
+	case reflect.Slice:
+		want = yaml.SequenceNode
+	case reflect.String:
+		want = yaml.ScalarNode
+	default:
+		return nil
+	}
+	if kind == want || kind == yaml.ScalarNode && tag == "!!null" {
+		return nil
+	}
+	what := where
+	if what == "" {
+		what = "the top level"
+	}
+	return fmt.Errorf("config %s:%d:%d: %s must be %s, not %s", path, at.Line, at.Column, what, kinds[want].want, kinds[kind].got)
 }
 
 // nearest is the name nearest to key when it is near enough to be a typo (two edits, or a third

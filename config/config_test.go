@@ -49,6 +49,32 @@ func TestLoadRejectsUnknownKeys(t *testing.T) {
 	}
 }
 
+func TestLoadNamesValuesOfTheWrongKind(t *testing.T) {
+	for name, tc := range map[string]struct{ body, want string }{
+		"defaults_as_a_list":       {"defaults: []\n", ":1:11: defaults must be a mapping (key: value), not a list"},
+		"defaults_as_text":         {"defaults: us-east-1\n", ":1:11: defaults must be a mapping (key: value), not a single value"},
+		"profiles_as_a_mapping":    {"profiles:\n  name: prod\n", ":2:3: profiles must be a list (- item), not a mapping"},
+		"profile_as_text":          {"profiles:\n  - {name: prod, role_arn: x}\n  - prod\n", ":3:5: profiles[1] must be a mapping (key: value), not a single value"},
+		"profile_as_a_list":        {"profiles:\n  - [prod, x]\n", ":2:5: profiles[0] must be a mapping (key: value), not a list"},
+		"region_as_a_list":         {"defaults:\n  region: [us-east-1]\n", ":2:11: defaults.region must be a single value, not a list"},
+		"not_profiles_item_as_map": {"not_profiles:\n  - {arn: x}\n", ":2:5: not_profiles[0] must be a single value, not a mapping"},
+		"top_level_as_a_list":      {"- defaults\n", ":1:1: the top level must be a mapping (key: value), not a list"},
+		"through_an_alias":         {"not_profiles: &list [a]\ndefaults: *list\n", ":2:11: defaults must be a mapping (key: value), not a list"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := write(t, tc.body)
+			if _, err := Load(path, false); err == nil || err.Error() != "config "+path+tc.want {
+				t.Fatalf("got  %v\nwant config %s%s", err, path, tc.want)
+			}
+		})
+	}
+	t.Run("empty_values_are_fine", func(t *testing.T) {
+		if _, err := Load(write(t, "defaults:\nprofiles: ~\nnot_profiles: []\n"), false); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestLoadProfileNeedsRole(t *testing.T) {
 	path := write(t, "profiles:\n  - name: prod\n")
 	if _, err := Load(path, false); err == nil || !strings.Contains(err.Error(), "profiles[0] needs both name and role_arn") {

@@ -1,6 +1,7 @@
 package enforce
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,9 @@ import (
 const (
 	minDuration = 15 * time.Minute
 	maxDuration = 12 * time.Hour
+	// DefaultServerDuration is how long each issuance of the credential server lasts unless
+	// ExecInput.ServerDuration says otherwise.
+	DefaultServerDuration = 15 * time.Minute
 )
 
 // ProfileInput says which profile credentials are for and where its settings come from.
@@ -58,12 +62,16 @@ type ExecInput struct {
 	Server bool
 	// NoSessionTracking serves without a session record, where the policy allows it.
 	NoSessionTracking bool
-	// ServerDuration is how long each issuance of the credential server lasts (15m..12h).
+	// ServerDuration is how long each issuance of the credential server lasts (15m..12h); 0 is
+	// DefaultServerDuration. Given without Server, it is an error.
 	ServerDuration time.Duration
-	// ServerPort is the credential server's port on 127.0.0.1; 0 picks a free one.
+	// ServerPort is the credential server's port on 127.0.0.1; 0 picks a free one. Given without
+	// Server, it is an error.
 	ServerPort int
 	// MFASessionDuration is how long the server's MFA session lasts (15m..36h), for a profile
-	// with mfa_serial: the server issues with it, and never asks for a code again.
+	// with mfa_serial: the server issues with it, and never asks for a code again; 0 is
+	// DefaultMFASessionDuration. Given without Server, or for a profile without mfa_serial, it is
+	// an error.
 	MFASessionDuration time.Duration
 	// Command is the program to run and its arguments.
 	Command []string
@@ -96,6 +104,15 @@ type target struct {
 // prepare loads the policy and the profile, builds the clients for its base credentials and asks
 // STS who the caller is.
 func prepare(ctx context.Context, in ProfileInput, env Env) (target, error) {
+	t, err := load(in)
+	if err != nil {
+		return target{}, err
+	}
+	return t, t.connect(ctx, in, env)
+}
+
+// load loads the policy and the profile and checks --mfa-token against it: no AWS call yet.
+func load(in ProfileInput) (target, error) {
 	if in.Profile == "" {
 		return target{}, errors.New("no profile: pass --profile")
 	}
@@ -117,20 +134,26 @@ func prepare(ctx context.Context, in ProfileInput, env Env) (target, error) {
 	if err := t.checkMFAToken(in); err != nil {
 		return target{}, err
 	}
+	return t, nil
+}
+
+// connect builds the clients of the profile's base credentials and asks STS who the caller is.
+func (t *target) connect(ctx context.Context, in ProfileInput, env Env) error {
 	base := "the SDK's default credential chain"
 	switch {
 	case in.AWSProfile != "":
 		t.base, base = in.AWSProfile, "--aws-profile "+in.AWSProfile
-	case prof.SourceProfile != "":
-		t.base, base = prof.SourceProfile, "source_profile "+prof.SourceProfile
+	case t.profile.SourceProfile != "":
+		t.base, base = t.profile.SourceProfile, "source_profile "+t.profile.SourceProfile
 	}
+	var err error
 	if t.clients, err = env.Clients(ctx, awsclient.Options{Profile: t.base, Region: t.region, EndpointURL: in.EndpointURL}); err != nil {
-		return target{}, fmt.Errorf("profile %s: base credentials (%s): %w", in.Profile, base, err)
+		return fmt.Errorf("profile %s: base credentials (%s): %w", in.Profile, base, err)
 	}
 	if t.caller, err = CallerIdentity(ctx, t.clients.STS); err != nil {
-		return target{}, fmt.Errorf("profile %s: base credentials (%s): %w", in.Profile, base, err)
+		return fmt.Errorf("profile %s: base credentials (%s): %w", in.Profile, base, err)
 	}
-	return t, nil
+	return nil
 }
 
 func findProfile(path string, optional bool, name string) (profiles.Profile, error) {
@@ -196,16 +219,22 @@ func Exec(ctx context.Context, in ExecInput, env Env) (int, error) {
 	if len(in.Command) == 0 {
 		return 0, errors.New("no command: give it after --, e.g. sentinel exec --profile P -- aws s3 ls")
 	}
-	if in.Server && (in.ServerDuration < minDuration || in.ServerDuration > maxDuration) {
-		return 0, fmt.Errorf("--server-duration %s: STS issues credentials for %s to %s", in.ServerDuration, minDuration, maxDuration)
+	if err := in.checkServerFlags(); err != nil {
+		return 0, err
 	}
+	in.ServerDuration = cmp.Or(in.ServerDuration, DefaultServerDuration)
 	in.Invocation.Command = in.Command
-	t, err := prepare(ctx, in.ProfileInput, env)
+	t, err := load(in.ProfileInput)
 	if err != nil {
 		return 0, err
 	}
-	if in.Server && t.profile.MFASerial != "" && (in.MFASessionDuration < minMFASession || in.MFASessionDuration > maxMFASession) {
-		return 0, fmt.Errorf("--mfa-session-duration %s: STS starts MFA sessions of %s to %s", in.MFASessionDuration, minMFASession, maxMFASession)
+	if in.MFASessionDuration != 0 && t.profile.MFASerial == "" {
+		return 0, fmt.Errorf("--mfa-session-duration is given, but profile %s has no mfa_serial in %s, so the server starts no MFA session: drop --mfa-session-duration, or set mfa_serial to the ARN of the MFA device the role requires",
+			t.profile.Name, t.profile.Source)
+	}
+	in.MFASessionDuration = cmp.Or(in.MFASessionDuration, DefaultMFASessionDuration)
+	if err := t.connect(ctx, in.ProfileInput, env); err != nil {
+		return 0, err
 	}
 	mode := policy.ModeCLI
 	if in.Server {
@@ -247,6 +276,29 @@ func Exec(ctx context.Context, in ExecInput, env Env) (int, error) {
 	}
 	issuer := Issuer{STS: t.clients.STS, Profile: t.profile, Duration: in.ServerDuration}
 	return serve(ctx, in, env, t, r, g, issuer, mfa, childEnv)
+}
+
+// checkServerFlags refuses the credential server's flags without --server, rather than ignore
+// them, and durations STS would refuse: before anything is loaded or asked of AWS.
+func (in ExecInput) checkServerFlags() error {
+	if !in.Server {
+		for _, f := range []struct {
+			name  string
+			given bool
+		}{{"--server-duration", in.ServerDuration != 0}, {"--server-port", in.ServerPort != 0}, {"--mfa-session-duration", in.MFASessionDuration != 0}} {
+			if f.given {
+				return fmt.Errorf("%s is for the credential server, and it is given without --server: add --server, or drop %s", f.name, f.name)
+			}
+		}
+		return nil
+	}
+	if d := in.ServerDuration; d != 0 && (d < minDuration || d > maxDuration) {
+		return fmt.Errorf("--server-duration %s is out of range: STS issues credentials for %s to %s", d, minDuration, maxDuration)
+	}
+	if d := in.MFASessionDuration; d != 0 && (d < minMFASession || d > maxMFASession) {
+		return fmt.Errorf("--mfa-session-duration %s is out of range: STS starts MFA sessions of %s to %s", d, minMFASession, maxMFASession)
+	}
+	return nil
 }
 
 // serve runs the command under the credential server, tracking the session when g says so. With

@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/sentinel-audit/sentinel/awsclient"
 	"github.com/sentinel-audit/sentinel/internal/testenv"
 )
 
@@ -36,11 +40,10 @@ func execInput(t *testing.T, src, script string) (ExecInput, *bytes.Buffer, *byt
 			PolicyPath:    writeFile(t, dir, "policy.yaml", src),
 			AWSConfigPath: writeFile(t, dir, "aws-config", testAWSConfig),
 		},
-		ServerDuration: 15 * time.Minute,
-		Command:        []string{"sh", "-c", script},
-		Environ:        []string{"PATH=" + os.Getenv("PATH"), "AWS_PROFILE=leaked", "AWS_ACCESS_KEY_ID=" + aliceKey, "AWS_SECRET_ACCESS_KEY=alice-secret"},
-		Stdout:         &stdout,
-		Stderr:         &stderr,
+		Command: []string{"sh", "-c", script},
+		Environ: []string{"PATH=" + os.Getenv("PATH"), "AWS_PROFILE=leaked", "AWS_ACCESS_KEY_ID=" + aliceKey, "AWS_SECRET_ACCESS_KEY=alice-secret"},
+		Stdout:  &stdout,
+		Stderr:  &stderr,
 	}, &stdout, &stderr
 }
 
@@ -206,16 +209,46 @@ func TestExecServerTracksTheSession(t *testing.T) {
 	})
 }
 
-func TestExecValidatesServerDuration(t *testing.T) {
-	for _, d := range []time.Duration{5 * time.Minute, 13 * time.Hour} {
-		in, _, _ := execInput(t, allowAll, "true")
-		in.Server, in.ServerDuration = true, d
-		_, err := Exec(context.Background(), in, testEnv(newClock(), 1, Clients{}))
-		want := "--server-duration " + d.String() + ": STS issues credentials for 15m0s to 12h0m0s"
-		if err == nil || err.Error() != want {
-			t.Errorf("duration %s: %v, want %s", d, err, want)
-		}
+// TestExecChecksServerFlagsBeforeAWS: the credential server's flags without --server, and
+// durations STS would refuse, are errors before anything is asked of AWS.
+func TestExecChecksServerFlagsBeforeAWS(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		set  func(*ExecInput)
+		want string
+	}{
+		{"server_duration_too_short", func(in *ExecInput) { in.Server, in.ServerDuration = true, 5*time.Minute },
+			"--server-duration 5m0s is out of range: STS issues credentials for 15m0s to 12h0m0s"},
+		{"server_duration_too_long", func(in *ExecInput) { in.Server, in.ServerDuration = true, 13*time.Hour },
+			"--server-duration 13h0m0s is out of range: STS issues credentials for 15m0s to 12h0m0s"},
+		{"mfa_session_too_short", func(in *ExecInput) { in.Server, in.MFASessionDuration = true, 10*time.Minute },
+			"--mfa-session-duration 10m0s is out of range: STS starts MFA sessions of 15m0s to 36h0m0s"},
+		{"mfa_session_too_long", func(in *ExecInput) { in.Server, in.MFASessionDuration = true, 48*time.Hour },
+			"--mfa-session-duration 48h0m0s is out of range: STS starts MFA sessions of 15m0s to 36h0m0s"},
+		{"server_duration_without_server", func(in *ExecInput) { in.ServerDuration = time.Hour },
+			"--server-duration is for the credential server, and it is given without --server: add --server, or drop --server-duration"},
+		{"server_port_without_server", func(in *ExecInput) { in.ServerPort = 9000 },
+			"--server-port is for the credential server, and it is given without --server: add --server, or drop --server-port"},
+		{"mfa_session_without_server", func(in *ExecInput) { in.MFASessionDuration = time.Hour },
+			"--mfa-session-duration is for the credential server, and it is given without --server: add --server, or drop --mfa-session-duration"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in, _ := mfaExecInput(t, "prod", allowAll, "true")
+			tt.set(&in)
+			_, err := Exec(context.Background(), in, noAWS(t))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("Exec = %v, want %s", err, tt.want)
+			}
+		})
 	}
+}
+
+// noAWS is an Env whose AWS clients fail the test when they are asked for.
+func noAWS(t *testing.T) Env {
+	return Env{Now: newClock().Now, Rand: seeded(1), Clients: func(context.Context, awsclient.Options) (Clients, error) {
+		t.Error("AWS clients were built")
+		return Clients{}, errors.New("no AWS in this test")
+	}}
 }
 
 func TestCredentialProcess(t *testing.T) {
@@ -247,4 +280,44 @@ func TestCredentialProcess(t *testing.T) {
 			t.Errorf("got %v (output %q), want:\n%s", err, out.String(), want)
 		}
 	})
+}
+
+// TestExecBaseCredentialsSTSRefuses: STS refuses what some base credentials cannot do, before
+// the command runs, and the error says what is wrong and what to do. A role session's (an SSO
+// login's) role chaining lasts an hour at most; the root user assumes no role at all.
+func TestExecBaseCredentialsSTSRefuses(t *testing.T) {
+	for _, tt := range []struct {
+		name, key, arn string
+		duration       time.Duration
+		want           string
+	}{
+		{"role_session_over_an_hour", "ASIASSOEXAMPLE000001", "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/alice", 2 * time.Hour,
+			"the base credentials are themselves a role session (an SSO login, an assumed role), and STS lets a role assumed with them (role chaining) last 1 hour at most; " +
+				"ask for 1h or less: --server-duration 1h, or duration_seconds = 3600 or less in the profile: " +
+				"ValidationError: The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."},
+		{"root_user", "AKIAROOTEXAMPLE00001", "arn:aws:iam::111122223333:root", time.Hour,
+			"these are the account root user's credentials, and AWS lets no root user assume a role (nor a session the root user started); " +
+				"use an IAM user's keys or an SSO login as the base credentials (the profile's source_profile, or --aws-profile): AccessDenied: Roles may not be assumed by root accounts."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClock()
+			emu, endpoint := startSTS(t, c)
+			emu.AddRole(prodRole, 12*time.Hour)
+			emu.SetCaller(tt.key, tt.arn, "", "")
+			cfg := awsConfig()
+			cfg.Credentials = credentials.NewStaticCredentialsProvider(tt.key, "secret", "")
+			client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
+			marker := filepath.Join(t.TempDir(), "ran")
+			in, _, _ := execInput(t, allowAll, "touch "+marker)
+			in.Server, in.ServerDuration = true, tt.duration
+			_, err := Exec(context.Background(), in, testEnv(c, 1, Clients{STS: client}))
+			want := "sts assume-role " + prodRole + " for profile prod: " + tt.want
+			if err == nil || err.Error() != want {
+				t.Fatalf("Exec = %v\nwant %s", err, want)
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Error("the command ran")
+			}
+		})
+	}
 }

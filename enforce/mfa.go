@@ -1,12 +1,14 @@
 package enforce
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,19 +18,45 @@ import (
 	"golang.org/x/term"
 )
 
-// STS starts MFA sessions (GetSessionToken) of 15 minutes to 36 hours for IAM users.
+// STS starts MFA sessions (GetSessionToken) of 15 minutes to 36 hours for IAM users, 12 hours
+// unless asked otherwise. (The account root user's last at most an hour, whatever is asked; but
+// AWS lets no root user assume a role, so Sentinel cannot issue with one in any case.)
 const (
 	minMFASession = 15 * time.Minute
 	maxMFASession = 36 * time.Hour
+	// DefaultMFASessionDuration is the server's MFA session unless
+	// ExecInput.MFASessionDuration says otherwise.
+	DefaultMFASessionDuration = 12 * time.Hour
 )
 
 // ErrNoTerminal is the error of a prompt when there is no terminal to ask at.
 var ErrNoTerminal = errors.New("no terminal")
 
+// ErrInterrupted is the error of a prompt the user interrupted with Ctrl-C.
+var ErrInterrupted = errors.New("interrupted")
+
+// ctrlC is what Ctrl-C sends in raw mode: a byte, not a signal.
+const ctrlC = 3
+
+// interruptWatch passes a terminal's input on and notes a Ctrl-C: term.Terminal ends the line with
+// io.EOF for it as for Ctrl-D, and only one of them is the user stopping the command.
+type interruptWatch struct {
+	io.ReadWriter
+	interrupted atomic.Bool
+}
+
+func (w *interruptWatch) Read(p []byte) (int, error) {
+	n, err := w.ReadWriter.Read(p)
+	if bytes.IndexByte(p[:n], ctrlC) >= 0 {
+		w.interrupted.Store(true)
+	}
+	return n, err
+}
+
 // TerminalPrompt asks at the controlling terminal (/dev/tty) and returns the line typed, which
 // the terminal does not show. It never reads standard input, so an MFA code is never taken
-// silently from a pipe; without a terminal it fails with ErrNoTerminal. Ctrl-C, or cancelling ctx,
-// ends the question unanswered.
+// silently from a pipe; without a terminal it fails with ErrNoTerminal. Ctrl-C ends the question
+// with ErrInterrupted, Ctrl-D on an empty line unanswered, cancelling ctx with ctx's error.
 func TerminalPrompt(ctx context.Context, prompt string) (string, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
@@ -46,15 +74,20 @@ func TerminalPrompt(ctx context.Context, prompt string) (string, error) {
 		err  error
 	}
 	answers := make(chan answer, 1)
+	input := &interruptWatch{ReadWriter: tty}
 	go func() {
-		line, err := term.NewTerminal(tty, "").ReadPassword(prompt)
+		line, err := term.NewTerminal(input, "").ReadPassword(prompt)
 		answers <- answer{line, err}
 	}()
 	select {
 	case a := <-answers:
 		_ = term.Restore(fd, state)
 		defer tty.Close()
-		if errors.Is(a.err, io.EOF) {
+		switch {
+		case errors.Is(a.err, io.EOF) && input.interrupted.Load():
+			fmt.Fprintln(tty)
+			return "", ErrInterrupted
+		case errors.Is(a.err, io.EOF):
 			fmt.Fprintln(tty)
 			return "", errors.New("nothing was entered")
 		}

@@ -90,7 +90,6 @@ func mfaExecInput(t *testing.T, profile, src, script string) (ExecInput, *bytes.
 	in, stdout, _ := execInput(t, src, script)
 	in.Profile = profile
 	in.AWSConfigPath = writeFile(t, t.TempDir(), "aws-config", mfaAWSConfig)
-	in.MFASessionDuration = time.Hour
 	return in, stdout
 }
 
@@ -214,7 +213,7 @@ func TestExecServerMFASession(t *testing.T) {
 	in, _ := mfaExecInput(t, "prod", allowAll,
 		`printf '%s %s' "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN" > `+server+`.tmp && mv `+server+`.tmp `+server+
 			`; while [ ! -e `+done+` ]; do sleep 0.02; done`)
-	in.Server = true
+	in.Server, in.MFASessionDuration = true, time.Hour
 	p := &prompter{answer: stsemu.MFACode(mfaSecret, c.Now())}
 	type result struct {
 		code int
@@ -306,24 +305,31 @@ func TestExecServerMFASession(t *testing.T) {
 	}
 }
 
-func TestExecValidatesMFASessionDuration(t *testing.T) {
-	for _, tt := range []struct {
-		profile  string
-		duration time.Duration
-		want     string
-	}{
-		{"prod", 10 * time.Minute, "--mfa-session-duration 10m0s: STS starts MFA sessions of 15m0s to 36h0m0s"},
-		{"prod", 37 * time.Hour, "--mfa-session-duration 37h0m0s: STS starts MFA sessions of 15m0s to 36h0m0s"},
-		{"plain", 0, ""}, // no mfa_serial: no MFA session to check
-	} {
-		c := newClock()
-		_, endpoint := mfaSTS(t, c)
-		in, _ := mfaExecInput(t, tt.profile, "version: \"1\"\nrules:\n  - {name: freeze, effect: deny}\n", "true")
-		in.Server, in.MFASessionDuration = true, tt.duration
-		_, err := Exec(context.Background(), in, sdkEnv(c, 1, endpoint, &prompter{}))
-		var d *Denial
-		if tt.want == "" && !errors.As(err, &d) || tt.want != "" && (err == nil || err.Error() != tt.want) {
-			t.Errorf("%s %s: %v, want %q (else the policy's denial)", tt.profile, tt.duration, err, tt.want)
-		}
+// TestExecRefusesMFASessionDurationWithoutMFASerial: for a profile without mfa_serial the server
+// starts no MFA session, so --mfa-session-duration is an error, found before AWS is asked.
+func TestExecRefusesMFASessionDurationWithoutMFASerial(t *testing.T) {
+	in, _ := mfaExecInput(t, "plain", allowAll, "true")
+	in.Server, in.MFASessionDuration = true, 2*time.Hour
+	_, err := Exec(context.Background(), in, noAWS(t))
+	want := "--mfa-session-duration is given, but profile plain has no mfa_serial in " + in.AWSConfigPath +
+		", so the server starts no MFA session: drop --mfa-session-duration, or set mfa_serial to the ARN of the MFA device the role requires"
+	if err == nil || err.Error() != want {
+		t.Errorf("Exec = %v\nwant %s", err, want)
+	}
+}
+
+// TestExecServerMFASessionLastsTwelveHoursByDefault: without --mfa-session-duration the server's
+// MFA session is STS's default for IAM users, 12 hours.
+func TestExecServerMFASessionLastsTwelveHoursByDefault(t *testing.T) {
+	c := newClock()
+	emu, endpoint := mfaSTS(t, c)
+	in, _ := mfaExecInput(t, "prod", allowAll, "true")
+	in.Server = true
+	code, err := Exec(context.Background(), in, sdkEnv(c, 1, endpoint, &prompter{answer: stsemu.MFACode(mfaSecret, c.Now())}))
+	if err != nil || code != 0 {
+		t.Fatalf("Exec = %d, %v", code, err)
+	}
+	if toks := emu.SessionTokens(); len(toks) != 1 || toks[0].Duration != DefaultMFASessionDuration || DefaultMFASessionDuration != 12*time.Hour {
+		t.Errorf("session tokens %+v, want one of 12h", toks)
 	}
 }

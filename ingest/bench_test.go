@@ -490,7 +490,7 @@ func BenchmarkLargeSessionExport(b *testing.B) {
 }
 
 // cachedExport returns a directory holding a DynamoDB export of n session items (Sentinel's
-// session record, DESIGN.md) in 8 data files, generating it only when no earlier run left it.
+// session record, docs/enforce.md) in 8 data files, generating it only when no earlier run left it.
 func cachedExport(b *testing.B, n int) string {
 	b.Helper()
 	root := filepath.Join(os.TempDir(), "sentinel-bench", fmt.Sprintf("export-v1-%d", n))

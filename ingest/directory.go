@@ -66,7 +66,8 @@ func classify(o *object, slashPath string) {
 	}
 }
 
-// listDirectory finds every event file below root (or root itself when it is a file). Symbolic
+// listDirectory finds every event file and macOS metadata file (listed) below root (or root
+// itself when it is a file). Symbolic
 // links below root are not followed, so link loops cannot trap the walk. It returns the objects in
 // path order and how many other files it ignored.
 func listDirectory(root string) ([]object, int, error) {
@@ -114,7 +115,7 @@ func listDirectory(root string) ([]object, int, error) {
 			}
 			return nil
 		}
-		if !eventFile(d.Name()) {
+		if rel, err := filepath.Rel(abs, path); err != nil || !listed(filepath.ToSlash(rel)) {
 			ignored++
 			return nil
 		}

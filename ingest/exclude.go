@@ -37,6 +37,10 @@ func (r *Result) skip(objects []object, exclude []string) []object {
 	return kept
 }
 
+// listed reports whether a listing keeps a file: an event file, to read, or macOS metadata, to
+// count as skipped (.DS_Store has no event file's extension, yet is counted).
+func listed(rel string) bool { return eventFile(rel) || macOSMetadata(rel) }
+
 func macOSMetadata(rel string) bool {
 	base := path.Base(rel)
 	return strings.HasPrefix(base, "._") || base == ".DS_Store" || strings.HasPrefix(rel, "__MACOSX/") || strings.Contains(rel, "/__MACOSX/")

@@ -223,7 +223,7 @@ pages:
 				break pages
 			}
 			last = key
-			if eventFile(key) {
+			if listed(l.rel(key)) {
 				out = append(out, l.object(key, aws.ToInt64(o.Size), aws.ToTime(o.LastModified), aws.ToString(o.ETag)))
 			}
 		}
@@ -260,7 +260,7 @@ func (l *s3Lister) listings(failed []Failure) []warehouse.Listing {
 	return out
 }
 
-// listAll lists every event file below prefix.
+// listAll lists every event file (and macOS metadata file: listed) below prefix.
 func (l *s3Lister) listAll(ctx context.Context, prefix string) ([]object, error) {
 	var out []object
 	p := s3.NewListObjectsV2Paginator(l.client, &s3.ListObjectsV2Input{Bucket: aws.String(l.bucket), Prefix: aws.String(prefix)})
@@ -271,7 +271,7 @@ func (l *s3Lister) listAll(ctx context.Context, prefix string) ([]object, error)
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
-			if !eventFile(key) {
+			if !listed(l.rel(key)) {
 				continue
 			}
 			out = append(out, l.object(key, aws.ToInt64(o.Size), aws.ToTime(o.LastModified), aws.ToString(o.ETag)))
@@ -296,13 +296,18 @@ func (l *s3Lister) dirs(ctx context.Context, prefix, delimiter string) ([]string
 	return out, nil
 }
 
+// rel is key's path below the listed root.
+func (l *s3Lister) rel(key string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(key, l.root), "/")
+}
+
 // object describes one S3 object; reading it fails if it changed since it was listed, so the
 // ledger's ETag is always the version that was read.
 func (l *s3Lister) object(key string, size int64, modified time.Time, etag string) object {
 	o := object{
 		source:  "s3://" + l.bucket + "/" + key,
 		display: "s3://" + l.bucket + "/" + key,
-		rel:     strings.TrimPrefix(strings.TrimPrefix(key, l.root), "/"),
+		rel:     l.rel(key),
 		size:    size,
 		mtime:   modified.UTC().Truncate(time.Microsecond),
 		etag:    strings.Trim(etag, `"`),

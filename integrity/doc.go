@@ -1,5 +1,5 @@
-// Package integrity checks the evidence of CloudTrail log file integrity validation (DESIGN.md
-// "Evidence integrity"): it parses digest files and the S3 keys of digests and log files, builds
+// Package integrity checks the evidence of CloudTrail log file integrity validation (docs/domain.md,
+// "Log file integrity"): it parses digest files and the S3 keys of digests and log files, builds
 // and verifies digest signatures against CloudTrail's public keys, and checks a chain of digests
 // and the log files they list, returning typed findings an auditor can act on.
 //

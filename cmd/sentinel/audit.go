@@ -356,7 +356,7 @@ func sqlCommand() *cli.Command {
 		Flags: flagSet(formatFlags(reports.FormatTable, "table, json or csv"), []cli.Flag{
 			wideFlag(),
 			&cli.StringFlag{Name: "policy", Usage: "policy file for the policy_* columns of issuances (default: defaults.policy of the config file)"},
-			&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
+			&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: awsConfigDefault},
 		}),
 		Action: func(c *cli.Context) error {
 			in, err := sqlInput(c)

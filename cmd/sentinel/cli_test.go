@@ -65,6 +65,10 @@ func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("defaults:\n  regoin: us-east-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	listConfig := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(listConfig, []byte("defaults: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		args []string
 		want string
@@ -73,6 +77,10 @@ func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
 		"unknown_subcommand":            {[]string{"audit", "session-complience"}, `audit: unknown subcommand "session-complience"; did you mean "session-compliance"?`},
 		"unknown_flag":                  {[]string{"audit", "session-compliance", "--regoin", "us-east-1"}, "unknown flag --regoin; did you mean --region? (see sentinel audit session-compliance --help)"},
 		"unknown_flag_nothing_near":     {[]string{"audit", "session-compliance", "--bogus"}, "sentinel: unknown flag --bogus (see sentinel audit session-compliance --help)"},
+		"one_letter_flag_suggests_none": {[]string{"warehouse", "--x"}, "sentinel: unknown flag -x (see sentinel warehouse --help)"},
+		"one_letter_flag_in_other_case": {[]string{"ingest", "-Q"}, "sentinel: unknown flag -Q; did you mean -q? (see sentinel ingest --help)"},
+		"help_for_an_unknown_command":   {[]string{"help", "nosuch"}, `sentinel: unknown command "nosuch" (see sentinel --help)`},
+		"help_for_a_mistyped_command":   {[]string{"help", "audti"}, `sentinel: unknown command "audti"; did you mean "audit"? (see sentinel --help)`},
 		"upstream_spelling_of_a_flag":   {[]string{"server-sessions", "--tabel", "t"}, "did you mean --table?"},
 		"global_flag_after_the_command": {[]string{"ingest", "--warehouse", "/tmp/wh"}, "unknown flag --warehouse: it is a global flag, give it before the command (sentinel --warehouse ... ingest)"},
 		"flag_without_its_value":        {[]string{"ingest", "--since"}, "flag needs an argument: --since"},
@@ -83,6 +91,7 @@ func TestUsageErrorsAreShortAndOnStderr(t *testing.T) {
 		"nothing_to_ingest":             {[]string{"--warehouse", t.TempDir(), "ingest"}, "nothing to ingest"},
 		"unknown_config_key": {[]string{"--config", badConfig, "sql", "SELECT 1"}, "sentinel: config " + badConfig +
 			`:2:3: unknown key "regoin" in defaults; did you mean "region"? (the keys there: region, policy, warehouse, session_table, aws_config)`},
+		"config_value_of_the_wrong_kind": {[]string{"--config", listConfig, "sql", "SELECT 1"}, "sentinel: config " + listConfig + ":1:11: defaults must be a mapping (key: value), not a list\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := sentinel(t, nil, tc.args...).mustExit(t, 2)

@@ -29,7 +29,7 @@ func issueFlags() []cli.Flag {
 	return flagSet([]cli.Flag{
 		&cli.StringFlag{Name: "profile", Usage: "AWS profile whose role_arn is assumed (required)"},
 		&cli.StringFlag{Name: "policy", Usage: "policy file (default: defaults.policy of the config file)"},
-		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file holding the profile", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
+		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file holding the profile", DefaultText: awsConfigDefault},
 		&cli.StringFlag{Name: "mfa-token", Usage: "current code of the profile's MFA device (mfa_serial)", DefaultText: "asked at the terminal"},
 	}, awsFlags("the credentials that assume the role of --profile (default: its source_profile, else $AWS_PROFILE, else the SDK's default credential chain)",
 		"endpoint of STS and DynamoDB (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL)"))
@@ -59,9 +59,9 @@ func execCommand() *cli.Command {
 			&cli.BoolFlag{Name: "server", Usage: "serve credentials through the local credential server"},
 			&cli.StringFlag{Name: "session-table", Usage: "DynamoDB session table for server sessions"},
 			&cli.BoolFlag{Name: "no-session-tracking", Usage: "serve without a session record (refused where the policy requires one)"},
-			&cli.DurationFlag{Name: "server-duration", Value: 15 * time.Minute, Usage: "lifetime of each issuance the credential server serves (15m to 12h)"},
-			&cli.IntFlag{Name: "server-port", Usage: "credential server port on 127.0.0.1", DefaultText: "a free port"},
-			&cli.DurationFlag{Name: "mfa-session-duration", Value: 12 * time.Hour, Usage: "with mfa_serial: lifetime of the server's MFA session, from one code (15m to 36h)"},
+			&cli.DurationFlag{Name: "server-duration", Value: enforce.DefaultServerDuration, Usage: "with --server: lifetime of each issuance the credential server serves (15m to 12h; 1h at most when the base credentials are a role session, e.g. SSO)"},
+			&cli.IntFlag{Name: "server-port", Usage: "with --server: credential server port on 127.0.0.1", DefaultText: "a free port"},
+			&cli.DurationFlag{Name: "mfa-session-duration", Value: enforce.DefaultMFASessionDuration, Usage: "with --server and a profile with mfa_serial: lifetime of the server's MFA session, from one code (15m to 36h)"},
 		),
 		Action: func(c *cli.Context) error {
 			in, err := execInput(c)
@@ -91,16 +91,22 @@ func execInput(c *cli.Context) (enforce.ExecInput, error) {
 	if err != nil {
 		return enforce.ExecInput{}, err
 	}
-	return enforce.ExecInput{
-		ProfileInput:       profileInput(c, cfg, c.String("session-table")),
-		Server:             c.Bool("server"),
-		NoSessionTracking:  c.Bool("no-session-tracking"),
-		ServerDuration:     c.Duration("server-duration"),
-		ServerPort:         c.Int("server-port"),
-		MFASessionDuration: c.Duration("mfa-session-duration"),
-		Command:            c.Args().Slice(),
-		Environ:            os.Environ(),
-	}, nil
+	in := enforce.ExecInput{
+		ProfileInput:      profileInput(c, cfg, c.String("session-table")),
+		Server:            c.Bool("server"),
+		NoSessionTracking: c.Bool("no-session-tracking"),
+		ServerPort:        c.Int("server-port"),
+		Command:           c.Args().Slice(),
+		Environ:           os.Environ(),
+	}
+	// Unset, the durations are exec's defaults; given, exec checks that they apply.
+	if c.IsSet("server-duration") {
+		in.ServerDuration = c.Duration("server-duration")
+	}
+	if c.IsSet("mfa-session-duration") {
+		in.MFASessionDuration = c.Duration("mfa-session-duration")
+	}
+	return in, nil
 }
 
 func credentialsCommand() *cli.Command {

@@ -266,17 +266,6 @@ func testEnforceMFAAndSSO(t *testing.T, s *credentialStack, child string) {
 		}
 	})
 
-	t.Run("interrupt_at_the_mfa_prompt_issues_nothing", func(t *testing.T) {
-		n := len(s.sts.Issuances())
-		r, screen := runOnTerminal(t, s.env, prompt, "\x03", "credentials", "--policy", s.policy, "--profile", "prod-mfa")
-		if r.code != 2 || r.stderr != "sentinel: read the MFA code for profile prod-mfa: nothing was entered\n" || r.stdout != "" {
-			t.Errorf("exit %d, stderr %q, terminal %q", r.code, r.stderr, screen)
-		}
-		if iss := s.issuancesSince(n); len(iss) != 0 {
-			t.Errorf("issued %+v", iss)
-		}
-	})
-
 	t.Run("mfa_without_flag_or_terminal_is_refused_and_stdin_is_not_read", func(t *testing.T) {
 		n := len(s.sts.Issuances())
 		code := s.mfaCode(-3 * time.Hour)

@@ -39,7 +39,7 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: bundle.Parquet, Usage: "data format: parquet or csv"},
 			&cli.BoolFlag{Name: "gzip", Usage: "gzip the CSV files"},
 			&cli.StringFlag{Name: "tables", Usage: "tables to export, comma-separated: " + strings.Join(bundle.Tables, ","), DefaultText: "all"},
-			&cli.BoolFlag{Name: "report", Value: true, Usage: "add report/report.html, the evidence report of `sentinel audit report` (--report=false: leave it out)"},
+			&cli.BoolFlag{Name: "report", Value: true, Usage: "add report/report.html, the evidence report as sentinel audit report writes it (--report=false: leave it out)"},
 		}, windowFlags("7d"), policyMapFlags(), exportAWSFlags()),
 		Action: func(c *cli.Context) error {
 			in, err := exportInput(c, time.Now())

@@ -212,7 +212,7 @@ func TestExportToS3AndVerify(t *testing.T) {
 	// An upload that fails leaves no manifest: verify then finds none, and the error names the key.
 	store.Inject(objectstore.Fault{Method: http.MethodPut, KeyContains: "compliance/", Status: 403})
 	r = export(t, awsEnv(), wh, "--to", to, "--endpoint-url", endpoint, "--format", "csv").mustExit(t, 2)
-	if !strings.Contains(r.stderr, "upload s3://audit-evidence/sentinel/2026-11/compliance/compliance.csv: AccessDenied") {
+	if !strings.Contains(r.stderr, "upload s3://audit-evidence/sentinel/2026-11/compliance/compliance.csv: the credentials lack a permission; ") || !strings.Contains(r.stderr, ": AccessDenied") {
 		t.Fatalf("stderr: %s", r.stderr)
 	}
 	r = sentinel(t, awsEnv(), "export", "verify", "--endpoint-url", endpoint, to).mustExit(t, 1)

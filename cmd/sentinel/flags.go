@@ -26,9 +26,12 @@ func windowFlags(since string) []cli.Flag {
 func policyMapFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "policy", Usage: "policy file to annotate issuances with (default: defaults.policy of the config file)"},
-		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: "$AWS_CONFIG_FILE or ~/.aws/config"},
+		&cli.StringFlag{Name: "aws-config", Usage: "AWS shared config file mapping role ARNs to profile names", DefaultText: awsConfigDefault},
 	}
 }
+
+// awsConfigDefault is the AWS shared config file without --aws-config (settings.go's awsConfigPath).
+const awsConfigDefault = "defaults.aws_config of the config file, else $AWS_CONFIG_FILE, else ~/.aws/config"
 
 // formatFlags are --format (usage names the formats the command writes) and --json, the
 // upstream Sentinel's spelling of --format json.

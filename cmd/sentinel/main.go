@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sentinel-audit/sentinel/enforce"
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/urfave/cli/v2"
 )
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, f.msg)
 		}
 		return exitFindings
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil, errors.Is(err, enforce.ErrInterrupted):
 		fmt.Fprintln(stderr, "sentinel: interrupted")
 		return exitError
 	default:

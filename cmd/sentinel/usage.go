@@ -60,13 +60,22 @@ func groupAction(c *cli.Context) error {
 		return cli.ShowAppHelp(c)
 	case c.NArg() == 0:
 		return cli.ShowSubcommandHelp(c)
-	case root && c.Args().First() == "help":
-		if c.NArg() > 1 {
-			return cli.ShowCommandHelp(c, c.Args().Get(1))
+	case root && c.Args().First() == "help" && c.NArg() > 1:
+		name := c.Args().Get(1)
+		if c.App.Command(name) == nil {
+			return unknownCommand(c, name)
 		}
+		return cli.ShowCommandHelp(c, name)
+	case root && c.Args().First() == "help":
 		return cli.ShowAppHelp(c)
 	}
-	name := c.Args().First()
+	return unknownCommand(c, c.Args().First())
+}
+
+// unknownCommand is the usage error of a command (or subcommand of c) that is not there, with
+// the name it may have meant.
+func unknownCommand(c *cli.Context, name string) error {
+	root := c.Command.HelpName == c.App.HelpName
 	var names []string
 	for _, sub := range c.Command.Subcommands {
 		names = append(names, sub.Names()...)
@@ -101,7 +110,9 @@ func flagNames(flags []cli.Flag) []string {
 
 // suggest is the candidate nearest to typed when it is near enough to be a slip of the fingers
 // (an edit distance of at most a third of typed's length, and at least 2; 1 for 3 letters or
-// fewer), or the only candidate that typed begins; "" otherwise.
+// fewer), or the only candidate that typed begins; "" otherwise. A single letter is near only
+// itself in the other case (-Q for -q): one edit turns any letter into any other, so -x is no
+// slip for -h.
 func suggest(typed string, candidates []string) string {
 	limit := max(2, len(typed)/3)
 	if len(typed) <= 3 {
@@ -110,6 +121,12 @@ func suggest(typed string, candidates []string) string {
 	best, bestDistance := "", limit+1
 	var prefixed []string
 	for _, c := range candidates {
+		if len(typed) == 1 || len(c) == 1 {
+			if strings.EqualFold(typed, c) {
+				return c
+			}
+			continue
+		}
 		if d := levenshtein.ComputeDistance(typed, c); d < bestDistance {
 			best, bestDistance = c, d
 		}

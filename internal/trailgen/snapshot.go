@@ -8,7 +8,7 @@ import (
 )
 
 // writeSnapshot writes one session record per tracked issuance, as a table snapshot taken at
-// the end of the generated period (DESIGN.md "Session record"). Sessions expire 12 hours after
+// the end of the generated period (docs/enforce.md, "The session record"). Sessions expire 12 hours after
 // they start; ttl is an hour after that; one in fifty was revoked after its issuance.
 func (p *plan) writeSnapshot(out io.Writer) (int, error) {
 	g := newGenerator(p)

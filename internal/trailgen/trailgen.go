@@ -4,7 +4,7 @@
 // Config.NoDigests), plus a session-table snapshot, with the expected counts (Stats) that an
 // audit of them must find.
 //
-// The story is DESIGN.md's: IAM users of the first account assume roles in every account
+// The story, in docs/domain.md's terms: IAM users of the first account assume roles in every account
 // (successful STS AssumeRole issuances in us-east-1, recorded in the role's account) with the
 // SourceIdentity mix of a partly adopted Sentinel — tracked server sessions whose session records
 // are in the snapshot, orphaned kind-s identities whose records are not, one-shot kind-r ones,
@@ -42,7 +42,7 @@ const FormatVersion = 2
 // Org is the organization id in every generated key.
 const Org = "o-synthetic01"
 
-// Issuance classes (DESIGN.md "Classification of an issuance event").
+// Issuance classes (docs/domain.md, "Classification of an issuance").
 const (
 	ClassTracked           = "tracked"
 	ClassOrphaned          = "orphaned"
@@ -51,7 +51,7 @@ const (
 	ClassNoSourceIdentity  = "no_source_identity"
 )
 
-// Classes lists the issuance classes in DESIGN.md's order.
+// Classes lists the issuance classes in docs/domain.md's order.
 var Classes = []string{ClassTracked, ClassOrphaned, ClassUntrackedSentinel, ClassNonSentinelFormat, ClassNoSourceIdentity}
 
 // Defaults applied to zero-valued Config fields.

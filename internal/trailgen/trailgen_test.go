@@ -209,7 +209,7 @@ func readSnapshot(t *testing.T, dir string) map[string]map[string]any {
 	return items
 }
 
-// classify applies DESIGN.md's classification to a successful issuance.
+// classify applies docs/domain.md's classification to a successful issuance.
 func classify(si string, sessions map[string]map[string]any) string {
 	if si == "" {
 		return trailgen.ClassNoSourceIdentity

@@ -163,6 +163,14 @@ func (s *Server) getCallerIdentity(w http.ResponseWriter, req request) {
 	})
 }
 
+// errRootAssumeRole is STS's refusal of AssumeRole with the account root user's credentials,
+// its own or those of its GetSessionToken sessions.
+var errRootAssumeRole = &apiError{status: http.StatusForbidden, code: "AccessDenied",
+	message: "Roles may not be assumed by root accounts."}
+
+// isRoot reports whether caller is an account's root user.
+func isRoot(caller Identity) bool { return strings.HasSuffix(caller.ARN, ":root") }
+
 var errSessionCredentials = &apiError{status: http.StatusForbidden, code: "AccessDenied",
 	message: "Cannot call GetSessionToken with session credentials"}
 
@@ -225,16 +233,13 @@ func (s *Server) issueSessionToken(tok *SessionToken, caller Identity, callerSes
 	if callerSession != nil || strings.Contains(caller.ARN, ":assumed-role/") {
 		return credentials{}, errSessionCredentials
 	}
-	root := strings.HasSuffix(caller.ARN, ":root")
 	d := DefaultSessionTokenDuration
-	if root {
-		d = RootSessionTokenLimit
-	}
 	if hasDuration {
 		d = time.Duration(duration) * time.Second
-		if root && d > RootSessionTokenLimit {
-			return credentials{}, validationError("The requested DurationSeconds exceeds the 1 hour session limit for the root user.")
-		}
+	}
+	if isRoot(caller) {
+		// STS does not refuse a longer one: the root user's session lasts an hour at most.
+		d = min(d, RootSessionTokenLimit)
 	}
 	if mfa.given() {
 		if apiErr := s.checkMFA(caller, mfa.serial, mfa.code, now); apiErr != nil {
@@ -348,6 +353,9 @@ func (s *Server) issue(iss *Issuance, p *assumeRoleParams, caller Identity, call
 	}
 	partition, roleAccount, roleName := m[1], m[2], m[4]
 
+	if isRoot(caller) {
+		return nil, errRootAssumeRole
+	}
 	r, known := s.roles[p.roleARN]
 	if !known {
 		if !s.opts.AllowAnyRole {

@@ -251,7 +251,7 @@ func TestGetSessionToken(t *testing.T) {
 			{"user_too_short", f.alice(t), aws.Int32(899), 0},
 			{"user_too_long", f.alice(t), aws.Int32(129601), 0},
 			{"root_default", root, nil, time.Hour},
-			{"root_over_an_hour", root, aws.Int32(3601), 0},
+			{"root_over_an_hour_lasts_an_hour", root, aws.Int32(43200), time.Hour},
 		} {
 			out, err := tt.client.GetSessionToken(ctx, &awssts.GetSessionTokenInput{DurationSeconds: tt.duration})
 			if tt.want == 0 {
@@ -262,6 +262,25 @@ func TestGetSessionToken(t *testing.T) {
 			}
 			if err != nil || !out.Credentials.Expiration.Equal(epoch.Add(tt.want)) {
 				t.Errorf("%s: %v, want %s", tt.name, err, tt.want)
+			}
+		}
+	})
+
+	t.Run("root_cannot_assume_a_role", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, sts.Options{})
+		const rootKey = "AKIAROOTEXAMPLE00001"
+		f.srv.SetCaller(rootKey, "arn:aws:iam::111111111111:root", "", "")
+		root := f.client(t, rootKey, "root-secret", "")
+		tok, err := root.GetSessionToken(ctx, &awssts.GetSessionTokenInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := tok.Credentials
+		for name, client := range map[string]*awssts.Client{"keys": root, "session": f.client(t, *c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)} {
+			_, err := client.AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(prodRole), RoleSessionName: aws.String("root-session")})
+			if got, status := errorCode(err); got != "AccessDenied" || status != 403 || !strings.Contains(err.Error(), "Roles may not be assumed by root accounts.") {
+				t.Errorf("%s: err = %v", name, err)
 			}
 		}
 	})

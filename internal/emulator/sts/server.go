@@ -44,7 +44,8 @@ const (
 	// DefaultSessionTokenDuration is GetSessionToken's lifetime without
 	// DurationSeconds (root: RootSessionTokenLimit).
 	DefaultSessionTokenDuration = 12 * time.Hour
-	// RootSessionTokenLimit caps GetSessionToken for the account root.
+	// RootSessionTokenLimit caps GetSessionToken for the account root: a
+	// longer DurationSeconds is not refused, the session lasts this long.
 	RootSessionTokenLimit = time.Hour
 )
 
