@@ -233,6 +233,8 @@ type Filter struct {
 	Window   window.Window // both ends must be set
 	Profile  string        // "" = all profiles
 	Category string        // untracked-sessions only; "" = all untracked classes
+	// Flagged adds to session activity the tracked issuances that are flagged.
+	Flagged bool
 }
 
 func (f Filter) args(hasPolicy bool) []any {
@@ -242,6 +244,7 @@ func (f Filter) args(hasPolicy bool) []any {
 		sql.Named("profile", f.Profile),
 		sql.Named("category", f.Category),
 		sql.Named("has_policy", hasPolicy),
+		sql.Named("flagged", f.Flagged),
 	}
 }
 
@@ -343,7 +346,8 @@ func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedR
 	return out.all(), rows.Err()
 }
 
-// ActivityRow is what one non-tracked issuance did with its credentials.
+// ActivityRow is what one non-tracked (or, with Filter.Flagged, flagged) issuance did with its
+// credentials.
 type ActivityRow struct {
 	IssuanceEventID string
 	IssuedAt        time.Time
@@ -365,7 +369,7 @@ type ActivityRow struct {
 // SessionActivity runs session_activity.sql.
 func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, error) {
 	args := f.args(false)
-	rows, err := db.QueryContext(ctx, sessionActivitySQL, args[0], args[1], args[2], args[3])
+	rows, err := db.QueryContext(ctx, sessionActivitySQL, args[0], args[1], args[2], args[3], args[5])
 	if err != nil {
 		return nil, fmt.Errorf("session activity query: %w", err)
 	}

@@ -1,4 +1,6 @@
--- session_activity: what each non-tracked issuance in the window did with its credentials.
+-- session_activity: what each non-tracked issuance in the window did with its credentials, and with
+-- $flagged also each tracked one that is flagged (issued after its session's revocation, or outside
+-- its lifetime: the evidence report lists those with the rest).
 --   write_calls     calls recorded as not read-only (readOnly false)
 --   error_calls     calls that failed (errorCode set)
 --   sensitive_calls the distinct calls that change access or data protection, or read secrets:
@@ -9,7 +11,7 @@
 WITH scoped AS (
     SELECT *
     FROM issuances
-    WHERE class <> 'tracked'
+    WHERE (class <> 'tracked' OR ($flagged AND len(flags) > 0))
       AND event_time >= $since AND event_time < $until
       AND ($profile = '' OR profile = $profile)
       AND ($category = '' OR class = $category)
