@@ -252,6 +252,8 @@ func nullable(s string) driver.Value {
 type Filter struct {
 	Window  window.Window // both ends must be set
 	Profile string        // "" = all profiles
+	// Flagged adds to session activity the tracked issuances that are flagged.
+	Flagged bool
 }
 
 func (f Filter) args(hasPolicy bool) []any {
@@ -260,6 +262,7 @@ func (f Filter) args(hasPolicy bool) []any {
 		sql.Named("until", f.Window.Until.UTC()),
 		sql.Named("profile", f.Profile),
 		sql.Named("has_policy", hasPolicy),
+		sql.Named("flagged", f.Flagged),
 	}
 }
 
@@ -361,7 +364,8 @@ func UntrackedIssuances(ctx context.Context, db *sql.DB, f Filter) ([]UntrackedR
 	return out.all(), rows.Err()
 }
 
-// ActivityRow is what one non-tracked issuance did with its credentials.
+// ActivityRow is what one non-tracked (or, with Filter.Flagged, flagged) issuance did with its
+// credentials.
 type ActivityRow struct {
 	IssuanceEventID string
 	IssuedAt        time.Time
@@ -378,12 +382,13 @@ type ActivityRow struct {
 	FirstActivity   *time.Time
 	LastActivity    *time.Time
 	SensitiveCalls  []string
+	Flags           []string // issuances_base.sql's flags: tracked in name only
 }
 
 // SessionActivity runs session_activity.sql.
 func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, error) {
 	args := f.args(false)
-	rows, err := db.QueryContext(ctx, sessionActivitySQL, args[0], args[1], args[2])
+	rows, err := db.QueryContext(ctx, sessionActivitySQL, args[0], args[1], args[2], args[4])
 	if err != nil {
 		return nil, fmt.Errorf("session activity query: %w", err)
 	}
@@ -393,9 +398,9 @@ func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, 
 		var r ActivityRow
 		var user, account, role, si sql.NullString
 		var first, last sql.NullTime
-		var sensitive []any
+		var sensitive, flags []any
 		if err := rows.Scan(&r.IssuanceEventID, &r.IssuedAt, &r.Profile, &user, &r.Category, &account, &role, &si,
-			&r.EventCount, &r.ServiceCount, &r.WriteCalls, &r.ErrorCalls, &first, &last, &sensitive); err != nil {
+			&r.EventCount, &r.ServiceCount, &r.WriteCalls, &r.ErrorCalls, &first, &last, &sensitive, &flags); err != nil {
 			return nil, fmt.Errorf("session activity query: %w", err)
 		}
 		r.User, r.AccountID, r.RoleARN, r.SourceIdentity = user.String, account.String, role.String, si.String
@@ -408,7 +413,7 @@ func SessionActivity(ctx context.Context, db *sql.DB, f Filter) ([]ActivityRow, 
 			t := last.Time.UTC()
 			r.LastActivity = &t
 		}
-		r.SensitiveCalls = stringList(sensitive)
+		r.SensitiveCalls, r.Flags = stringList(sensitive), stringList(flags)
 		out.add(r)
 	}
 	return out.all(), rows.Err()

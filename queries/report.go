@@ -11,6 +11,8 @@ import (
 var (
 	//go:embed issuances_per_bucket.sql
 	issuancesPerBucketSQL string
+	//go:embed profile_rules.sql
+	profileRulesSQL string
 	//go:embed *.sql
 	sqlFiles embed.FS
 )
@@ -51,6 +53,38 @@ func IssuancesPerBucket(ctx context.Context, db *sql.DB, f Filter, width time.Du
 		if err := rows.Scan(&r.Profile, &r.Bucket, &r.Tracked, &r.Untracked, &r.Orphaned, &r.Unverified, &r.Total, &r.Compliant); err != nil {
 			return nil, fmt.Errorf("issuances per bucket query: %w", err)
 		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ProfileRule is a policy rule that decided some of a profile's issuances (profile_rules.sql).
+type ProfileRule struct {
+	Profile string
+	// Rule is the rule's name; "" when no rule matched (the default deny).
+	Rule      string
+	Effect    string // allow, deny, require_server or require_server_session
+	Reason    string // the rule's reason ("" when it has none)
+	Issuances int64
+}
+
+// ProfileRules runs profile_rules.sql: per profile, the rules that decided its issuances in the
+// window, with their effect, reason and how many issuances each decided (none without a policy).
+func ProfileRules(ctx context.Context, db *sql.DB, f Filter) ([]ProfileRule, error) {
+	args := f.args(false)
+	rows, err := db.QueryContext(ctx, profileRulesSQL, args[0], args[1], args[2])
+	if err != nil {
+		return nil, fmt.Errorf("profile rules query: %w", err)
+	}
+	defer rows.Close()
+	var out []ProfileRule
+	for rows.Next() {
+		var r ProfileRule
+		var rule sql.NullString
+		if err := rows.Scan(&r.Profile, &rule, &r.Effect, &r.Reason, &r.Issuances); err != nil {
+			return nil, fmt.Errorf("profile rules query: %w", err)
+		}
+		r.Rule = rule.String
 		out = append(out, r)
 	}
 	return out, rows.Err()

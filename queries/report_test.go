@@ -2,6 +2,7 @@ package queries
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,72 @@ func TestSQLFileIsTheTextThatRuns(t *testing.T) {
 	}
 	if _, err := SQLFile("no_such.sql"); err == nil || !strings.Contains(err.Error(), "no_such.sql") {
 		t.Fatalf("unknown file: %v", err)
+	}
+}
+
+func TestProfileRulesAreThePolicysDecisionsPerProfile(t *testing.T) {
+	db := auditDB(t, true)
+	ctx := context.Background()
+	f := Filter{Window: fixtureWindow}
+	got, err := ProfileRules(ctx, db, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// testdata/fixtures/policy.yaml: prod-tracked names prod and prod-readonly, staging-server
+	// staging, dev-open dev; the CIRunner role matches no rule.
+	want := map[string]ProfileRule{
+		"prod":          {Rule: "prod-tracked", Effect: "require_server_session", Reason: "production credentials must come from a tracked, revocable server session"},
+		"prod-readonly": {Rule: "prod-tracked", Effect: "require_server_session", Reason: "production credentials must come from a tracked, revocable server session"},
+		"staging":       {Rule: "staging-server", Effect: "require_server", Reason: "staging credentials go through the credential server"},
+		"dev":           {Rule: "dev-open", Effect: "allow", Reason: "development accounts are open"},
+		"CIRunner":      {Rule: "", Effect: "deny", Reason: "no rule matched: default deny"},
+	}
+	rows, err := SessionCompliance(ctx, db, f, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided := map[string]int64{}
+	for _, r := range got {
+		decided[r.Profile] += r.Issuances
+		w, ok := want[r.Profile]
+		if !ok || r.Rule != w.Rule || r.Effect != w.Effect || r.Reason != w.Reason {
+			t.Errorf("%s: rule %q %s %q, want %+v", r.Profile, r.Rule, r.Effect, r.Reason, w)
+		}
+	}
+	for _, r := range rows {
+		if decided[r.Profile] != r.Issuances {
+			t.Errorf("%s: rules decided %d issuances, session_compliance counts %d", r.Profile, decided[r.Profile], r.Issuances)
+		}
+	}
+	if none, err := ProfileRules(ctx, auditDB(t, false), f); err != nil || len(none) != 0 {
+		t.Errorf("without a policy: %+v, %v", none, err)
+	}
+}
+
+func TestSessionActivityOfFlaggedIssuances(t *testing.T) {
+	db := auditDB(t, true)
+	ctx := context.Background()
+	const p4 = "a4bbf650-e5bb-4a67-8dd7-4c5fa02d4ed7" // tracked, issued after its session's revocation
+	calls := func(f Filter) map[string]ActivityRow {
+		rows, err := SessionActivity(ctx, db, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]ActivityRow{}
+		for _, r := range rows {
+			by[r.IssuanceEventID] = r
+		}
+		return by
+	}
+	plain, flagged := calls(Filter{Window: fixtureWindow}), calls(Filter{Window: fixtureWindow, Flagged: true})
+	if _, ok := plain[p4]; ok {
+		t.Error("P4 is tracked: session activity lists it without Flagged")
+	}
+	// testdata/fixtures/README.md: P4 made 4 calls (ListBuckets, ListRoles, GetSecretValue, GetObject).
+	if r := flagged[p4]; r.EventCount != 4 || r.Category != ClassTracked || !slices.Contains(r.SensitiveCalls, "secretsmanager:GetSecretValue") {
+		t.Errorf("P4 with Flagged: %+v, want its 4 calls", r)
+	}
+	if len(flagged) != len(plain)+1 {
+		t.Errorf("Flagged lists %d issuances, want the %d not tracked and P4", len(flagged), len(plain))
 	}
 }

@@ -1,4 +1,6 @@
--- session_activity: what each non-tracked issuance in the window did with its credentials.
+-- session_activity: what each non-tracked issuance in the window did with its credentials, and with
+-- $flagged also each tracked one that is flagged (tracked in name only: issuances_base.sql; the
+-- activity command and the evidence report list those with the rest).
 --   write_calls     calls recorded as not read-only (readOnly false)
 --   error_calls     calls that failed (errorCode set)
 --   sensitive_calls the distinct calls that change access or data protection, or read secrets:
@@ -9,7 +11,7 @@
 WITH scoped AS (
     SELECT *
     FROM issuances
-    WHERE class <> 'tracked'
+    WHERE (class <> 'tracked' OR ($flagged AND len(flags) > 0))
       AND event_time >= $since AND event_time < $until
       AND ($profile = '' OR profile = $profile)
 ),
@@ -57,7 +59,8 @@ SELECT
     coalesce(c.error_calls, 0) AS error_calls,
     c.first_activity,
     c.last_activity,
-    coalesce(x.sensitive_calls, []) AS sensitive_calls
+    coalesce(x.sensitive_calls, []) AS sensitive_calls,
+    s.flags
 FROM scoped s
 LEFT JOIN per_issuance c ON c.issuance_event_id = s.event_id
 LEFT JOIN sensitive x ON x.issuance_event_id = s.event_id

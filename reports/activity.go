@@ -47,6 +47,8 @@ type SessionActivity struct {
 	FirstActivity   *time.Time `json:"first_activity"`
 	LastActivity    *time.Time `json:"last_activity"`
 	SensitiveCalls  []string   `json:"sensitive_calls"`
+	// Flags say why a tracked session is listed: tracked in name only (docs/domain.md).
+	Flags []string `json:"flags"`
 }
 
 // Activity answers: what did the sessions that were not tracked do? One line per non-tracked
@@ -91,8 +93,9 @@ func (a *audit) activity(ctx context.Context, in ActivityInput) (ActivityReport,
 	if err := a.checkProfile(known); err != nil {
 		return ActivityReport{}, 0, err
 	}
-	// Every class is read: --class narrows what is listed, never what the verdict weighs.
-	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile})
+	// Every class is read: --class narrows what is listed, never what the verdict weighs. The
+	// flagged sessions are read with the untracked ones: tracked in name only.
+	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Flagged: true})
 	if err != nil {
 		return ActivityReport{}, 0, err
 	}
@@ -114,13 +117,13 @@ func (a *audit) activity(ctx context.Context, in ActivityInput) (ActivityReport,
 }
 
 func writeActivityTable(out io.Writer, rep ActivityReport) error {
-	fmt.Fprintln(out, "Activity of Untracked Sessions")
+	fmt.Fprintln(out, "Activity of Untracked and Flagged Sessions")
 	fmt.Fprintf(out, "Time Window: %s to %s (issuances in the window; their calls at any time)\n\n", rep.StartTime.Format(time.RFC3339), rep.EndTime.Format(time.RFC3339))
 	writeEvidenceTable(out, rep.Evidence)
 	var headline string
 	switch rep.Verdict.Result {
 	case verdict.Found:
-		headline = "sessions proven untracked made calls"
+		headline = "sessions proven untracked, or flagged, made calls"
 		if rep.Class != "" {
 			headline += " (of every class: --class " + rep.Class + " lists only that class)"
 		}
@@ -144,22 +147,26 @@ func writeActivityTable(out io.Writer, rep ActivityReport) error {
 	var calls int64
 	for _, s := range rep.Sessions {
 		calls += s.EventCount
-		t.AppendRow([]any{s.IssuedAt.Format(time.RFC3339), s.Profile, dash(s.User), s.Category, s.EventCount, s.ServiceCount,
+		category := s.Category
+		if len(s.Flags) > 0 {
+			category += " (" + strings.Join(s.Flags, ", ") + ")"
+		}
+		t.AppendRow([]any{s.IssuedAt.Format(time.RFC3339), s.Profile, dash(s.User), category, s.EventCount, s.ServiceCount,
 			s.WriteCalls, s.ErrorCalls, timeOrDash(s.FirstActivity), timeOrDash(s.LastActivity), dash(strings.Join(s.SensitiveCalls, ", ")), s.IssuanceEventID})
 	}
 	render(out, t)
-	fmt.Fprintf(out, "\n%s not tracked made %s.\n\n", plural(len(rep.Sessions), "session"), plural64(calls, "call"))
+	fmt.Fprintf(out, "\n%s not tracked, or flagged, made %s.\n\n", plural(len(rep.Sessions), "session"), plural64(calls, "call"))
 	writeVerdictTable(out, rep.Verdict, headline)
 	return nil
 }
 
 func writeActivityCSV(out io.Writer, rep ActivityReport) error {
 	c := newVerdictCSV(out, []string{"issuance_event_id", "issued_at", "profile", "user", "category", "account_id", "role_arn", "source_identity",
-		"event_count", "service_count", "write_calls", "error_calls", "first_activity", "last_activity", "sensitive_calls"}, rep.Verdict, rep.Evidence)
+		"event_count", "service_count", "write_calls", "error_calls", "first_activity", "last_activity", "sensitive_calls", "flags"}, rep.Verdict, rep.Evidence)
 	for _, s := range rep.Sessions {
 		c.row(s.IssuanceEventID, s.IssuedAt.Format(time.RFC3339), s.Profile, s.User, s.Category, s.AccountID, s.RoleARN,
 			s.SourceIdentity, itoa(s.EventCount), itoa(s.ServiceCount), itoa(s.WriteCalls), itoa(s.ErrorCalls),
-			timeOrEmpty(s.FirstActivity), timeOrEmpty(s.LastActivity), strings.Join(s.SensitiveCalls, ";"))
+			timeOrEmpty(s.FirstActivity), timeOrEmpty(s.LastActivity), strings.Join(s.SensitiveCalls, ";"), strings.Join(s.Flags, ";"))
 	}
 	return c.close()
 }

@@ -116,12 +116,16 @@ type coverageRow struct {
 }
 
 // coverageRun is buckets in a row with one state; Partial when some of their hours had no data.
+// Span names the buckets, Label the state and Hours how many hours of them are in each state:
+// the map's table says the same.
 type coverageRun struct {
-	X, Y, W, H string
-	State      string
-	Partial    bool
-	Buckets    int
-	Title      string
+	X, Y, W, H  string
+	State       string
+	Partial     bool
+	Buckets     int
+	Title       string
+	Span, Label string
+	Hours       string
 }
 
 type coverageLegend struct {
@@ -224,10 +228,15 @@ func buildCoverage(w window.Window, b bucketing, spans []verdict.Span, hours []C
 					parts = append(parts, fmt.Sprintf("%s %s", coverageStates[s].label, plural(hours[s], "hour")))
 				}
 			}
+			label := coverageStates[c.state].label
+			if c.partial {
+				label += ", partly without data"
+			}
 			row.Runs = append(row.Runs, coverageRun{
 				X: num(coverageLeft + cellW*float64(i)), Y: num(y + 1), W: num(cellW * float64(j-i)), H: num(coverageRowH - 2),
 				State: c.state.String(), Partial: c.partial, Buckets: j - i,
 				Title: fmt.Sprintf("%s %s, %s: %s", k[0], k[1], span, strings.Join(parts, ", ")),
+				Span:  span, Label: label, Hours: strings.Join(parts, ", "),
 			})
 			counts[c.state.String()] += j - i
 			i = j

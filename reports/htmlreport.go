@@ -33,25 +33,30 @@ type HTMLReportInput struct {
 // names the commands that list every one.
 const maxIssuanceRows = 1000
 
+// maxRunRows is how many ingest runs the page lists, the newest first.
+const maxRunRows = 50
+
 // reportSQL are the queries whose answers the page shows, in the order they run.
 var reportSQL = []string{
 	"issuances_base.sql", "policy_tables.sql", "issuances.sql", "scope.sql", "session_compliance.sql",
 	"unmapped_roles.sql", "untracked_calls.sql", "issuances_per_bucket.sql", "untracked_issuances.sql",
-	"activity.sql", "session_activity.sql", "evidence.sql", "failed_files.sql",
+	"activity.sql", "session_activity.sql", "profile_rules.sql", "evidence.sql", "failed_files.sql",
 }
 
-// htmlPage is everything the page shows: the three audit reports as the terminal and JSON
-// reports build them, and what only the page has (charts, coverage map, policy text, the
+// htmlPage is everything the page shows: the session-compliance and untracked-sessions reports as
+// the terminal and JSON reports build them, the activity of the issuances it lists, and what only
+// the page has (charts, coverage map, the rules that decided each profile, policy text, the
 // warehouse's history, the SQL).
 type htmlPage struct {
 	In         HTMLReportInput
 	Compliance ComplianceReport
 	Headline   string
 	Untracked  UntrackedReport
-	Activity   ActivityReport
-	Bucket     bucketing
-	Charts     []profileChart // one per Compliance.Profiles, in its order
-	Coverage   coverageMap
+	// Rules are, per profile, the policy rules that decided its issuances (none without a policy).
+	Rules    map[string][]queries.ProfileRule
+	Bucket   bucketing
+	Charts   []profileChart // one per Compliance.Profiles, in its order
+	Coverage coverageMap
 	// Integrity is what log file validation found for the accounts of the verdict (nothing when
 	// the warehouse predates it).
 	Integrity queries.Integrity
@@ -59,13 +64,15 @@ type htmlPage struct {
 	Omitted   int // untracked or flagged issuances not listed
 	Policy    *policyText
 	Warehouse *warehouse.Info
-	Command   string   // the command that makes this report again
-	Reproduce []string // the commands that show the same numbers
+	Runs      []ingestRunRow // the newest maxRunRows ingest runs, newest first
+	OlderRuns int64          // the runs not listed
+	Command   string         // the command that makes this report again
+	Reproduce []string       // the commands that show the same numbers
 	SQL       []sqlText
 }
 
 // issuanceRow is one untracked or flagged issuance with what its session did (nil: no activity
-// row, as for flagged issuances that were tracked).
+// row, which session_activity.sql gives every issuance listed).
 type issuanceRow struct {
 	UntrackedSession
 	Flagged  bool
@@ -113,19 +120,29 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 	if p.Untracked, _, err = a.untrackedSessions(ctx, UntrackedSessionsInput{AuditInput: in.AuditInput}); err != nil {
 		return nil, err
 	}
-	if p.Activity, _, err = a.activity(ctx, ActivityInput{AuditInput: in.AuditInput}); err != nil {
-		return nil, err
-	}
-	addUntrackedCalls(p.Compliance.Profiles, p.Activity.Sessions)
-	db := a.reader.DB()
-	buckets, err := queries.IssuancesPerBucket(ctx, db, queries.Filter{Window: in.Window, Profile: in.Profile}, p.Bucket.Width)
+	activity, err := a.listedActivity(ctx, in.AuditInput)
 	if err != nil {
 		return nil, err
+	}
+	addUntrackedCalls(p.Compliance.Profiles, activity)
+	db := a.reader.DB()
+	filter := queries.Filter{Window: in.Window, Profile: in.Profile}
+	buckets, err := queries.IssuancesPerBucket(ctx, db, filter, p.Bucket.Width)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := queries.ProfileRules(ctx, db, filter)
+	if err != nil {
+		return nil, err
+	}
+	p.Rules = map[string][]queries.ProfileRule{}
+	for _, r := range rules {
+		p.Rules[r.Profile] = append(p.Rules[r.Profile], r)
 	}
 	p.Charts = profileCharts(p.Compliance.Profiles, buckets, p.Bucket)
 	p.Integrity = p.Compliance.Evidence.checked
 	p.Coverage = buildCoverage(in.Window, p.Bucket, p.Compliance.Evidence.Accounts, coverageFromIntegrity(p.Integrity))
-	p.Issuances, p.Omitted = issuanceRows(p.Untracked, p.Activity)
+	p.Issuances, p.Omitted = issuanceRows(p.Untracked, activity)
 	if in.PolicyPath != "" {
 		text, err := os.ReadFile(in.PolicyPath)
 		if err != nil {
@@ -138,6 +155,14 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 		return nil, fmt.Errorf("warehouse info %s: %w", in.Warehouse, err)
 	}
 	p.Warehouse.Warehouse = in.Warehouse
+	runs, err := a.reader.IngestRuns(ctx, maxRunRows)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse info %s: %w", in.Warehouse, err)
+	}
+	for _, r := range runs {
+		p.Runs = append(p.Runs, newIngestRunRow(r))
+	}
+	p.OlderRuns = p.Warehouse.Runs - int64(len(runs))
 	p.Command, p.Reproduce = reproduce(in)
 	for _, name := range reportSQL {
 		text, err := queries.SQLFile(name)
@@ -150,13 +175,29 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 	return p, nil
 }
 
+// listedActivity is what the sessions of the issuances the page lists did: every issuance that
+// was not tracked, as `audit activity` reads them, and every flagged one tracked or not.
+func (a *audit) listedActivity(ctx context.Context, in AuditInput) ([]SessionActivity, error) {
+	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Flagged: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionActivity, len(rows))
+	for i, r := range rows {
+		out[i] = SessionActivity(r)
+	}
+	return out, nil
+}
+
 // addUntrackedCalls fills each profile's untracked calls (session-compliance --with-activity)
 // from the activity of its sessions that were not tracked, which count the same calls: one pass
 // over the events instead of two.
 func addUntrackedCalls(profiles []ProfileCompliance, sessions []SessionActivity) {
 	calls := map[string]int64{}
 	for _, s := range sessions {
-		calls[s.Profile] += s.EventCount
+		if s.Category != queries.ClassTracked {
+			calls[s.Profile] += s.EventCount
+		}
 	}
 	for i := range profiles {
 		n := calls[profiles[i].Profile]
@@ -167,10 +208,10 @@ func addUntrackedCalls(profiles []ProfileCompliance, sessions []SessionActivity)
 // issuanceRows joins the untracked and flagged issuances with what their sessions did: flagged
 // first, then those the policy required to be tracked, then by sensitive calls, writes and time;
 // at most maxIssuanceRows, and how many more there were.
-func issuanceRows(u UntrackedReport, act ActivityReport) ([]issuanceRow, int) {
-	byEvent := make(map[string]*SessionActivity, len(act.Sessions))
-	for i := range act.Sessions {
-		byEvent[act.Sessions[i].IssuanceEventID] = &act.Sessions[i]
+func issuanceRows(u UntrackedReport, activity []SessionActivity) ([]issuanceRow, int) {
+	byEvent := make(map[string]*SessionActivity, len(activity))
+	for i := range activity {
+		byEvent[activity[i].IssuanceEventID] = &activity[i]
 	}
 	rows := make([]issuanceRow, 0, len(u.UntrackedSessions)+len(u.FlaggedIssuances))
 	for _, s := range u.UntrackedSessions {
@@ -201,6 +242,49 @@ func issuanceRows(u UntrackedReport, act ActivityReport) ([]issuanceRow, int) {
 		return rows[:maxIssuanceRows], len(rows) - maxIssuanceRows
 	}
 	return rows, 0
+}
+
+// ingestRunRow is an ingest run as the page lists it: the command it amounts to and its window.
+type ingestRunRow struct {
+	warehouse.IngestRun
+	// AsCommand is `sentinel ingest` with the run's sources and window (an audit's sync is one),
+	// `sentinel warehouse compact`, or the command as recorded for a run that read nothing else.
+	AsCommand string
+	By        string // the audit whose sync the run was ("" for an ingest of its own)
+	Window    string // the event-time window it read, in words
+}
+
+func newIngestRunRow(r warehouse.IngestRun) ingestRunRow {
+	row := ingestRunRow{IngestRun: r, AsCommand: r.Command, Window: runWindow(r.WindowStart, r.WindowEnd)}
+	switch {
+	case r.Command == "compact":
+		row.AsCommand, row.Window = "sentinel warehouse compact", "-"
+	case r.Sources != "":
+		row.AsCommand = "sentinel ingest " + r.Sources
+		if r.WindowStart != nil {
+			row.AsCommand += " --since " + stamp(*r.WindowStart)
+		}
+		if r.WindowEnd != nil {
+			row.AsCommand += " --until " + stamp(*r.WindowEnd)
+		}
+		if audit, _, ok := strings.Cut(r.Command, " sync: "); ok && strings.HasPrefix(audit, "audit ") {
+			row.By = "sentinel " + audit
+		}
+	}
+	return row
+}
+
+// runWindow is an ingest run's event-time window in words (nil ends are open).
+func runWindow(start, end *time.Time) string {
+	switch {
+	case start != nil && end != nil:
+		return stamp(*start) + " to " + stamp(*end)
+	case start != nil:
+		return "from " + stamp(*start)
+	case end != nil:
+		return "before " + stamp(*end)
+	}
+	return "any time"
 }
 
 // boolFirst orders the one that is true first.

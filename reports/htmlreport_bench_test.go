@@ -2,11 +2,13 @@ package reports
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,8 +17,8 @@ import (
 	"github.com/sentinel-audit/sentinel/window"
 )
 
-// The HTML report of the 1M-event benchmark warehouse must be written in under 5 s, as a page of
-// under 10 MB.
+// The HTML report of the 1M-event benchmark warehouse must be written in under 5 s (the median of
+// three runs), as a page of under 10 MB.
 const (
 	reportBenchSeconds = 5
 	reportBenchBytes   = 10_000_000
@@ -30,9 +32,10 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); re
 // BenchmarkHTMLReport writes the HTML report of the benchmark warehouse (internal/benchwh: 1M
 // events, or SENTINEL_BENCH_QUERY_EVENTS) over the generated week, as `sentinel audit report`
 // does: open the warehouse, prepare the audit views with a policy that requires every profile to
-// be tracked, run every query, render. It reports the median of three runs after a warm-up and
-// the page's size. It fails past 10 MB; past 5 s it says so (the time moves with the machine's
-// load: run it alone to compare with the target).
+// be tracked, run every query, render. It reports the median and the slowest of three runs after
+// a warm-up (median_ms, max_ms) and the page's size (page_MB), and fails past a target: a page
+// over 10 MB, or, up to 1M events, a median over 5 s (the time moves with the machine's load:
+// compare it on an otherwise idle machine).
 func BenchmarkHTMLReport(b *testing.B) {
 	events := 1_000_000
 	if v := os.Getenv("SENTINEL_BENCH_QUERY_EVENTS"); v != "" {
@@ -75,10 +78,14 @@ func BenchmarkHTMLReport(b *testing.B) {
 	b.ReportMetric(float64(size)/1e6, "page_MB")
 	b.ReportMetric(float64(st.Events), "events")
 	b.ReportMetric(float64(st.Issuances), "issuances")
-	if size > reportBenchBytes {
-		b.Fatalf("the page is %d bytes; want under %d", size, reportBenchBytes)
+	var over []string
+	if median > reportBenchSeconds*time.Second && events <= 1_000_000 {
+		over = append(over, fmt.Sprintf("the report took %s (median of %d runs: %v); want under %d s", median.Round(time.Millisecond), len(took), took, reportBenchSeconds))
 	}
-	if median > reportBenchSeconds*time.Second {
-		b.Logf("over the target: the report took %s (median); want under %d s", median, reportBenchSeconds)
+	if size > reportBenchBytes {
+		over = append(over, fmt.Sprintf("the page is %d bytes; want under %d", size, reportBenchBytes))
+	}
+	if len(over) > 0 {
+		b.Fatalf("the report of %d events is over its target: %s", st.Events, strings.Join(over, "; "))
 	}
 }

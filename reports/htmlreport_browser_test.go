@@ -285,8 +285,147 @@ func TestHTMLReportRendersTheFixturesInABrowser(t *testing.T) {
 				t.Errorf("P6 row %q lacks %q", p6, want)
 			}
 		}
-		if p4 := strings.Join(got["a4bbf650-e5bb-4a67-8dd7-4c5fa02d4ed7"], " | "); !strings.Contains(p4, "issued_after_revocation") {
-			t.Errorf("P4 row %q lacks its flag", p4)
+		// P4 was tracked but is flagged: its session's 4 calls (ListBuckets, ListRoles, GetSecretValue,
+		// GetObject; testdata/fixtures/README.md) are listed like those of the untracked ones.
+		p4 := got["a4bbf650-e5bb-4a67-8dd7-4c5fa02d4ed7"]
+		if len(p4) < 8 || !strings.Contains(p4[3], "issued_after_revocation") || p4[6] != "4" ||
+			!strings.Contains(p4[7], "3 services") || !strings.Contains(p4[7], "secretsmanager:GetSecretValue") {
+			t.Errorf("P4 row %q: want its flag, 4 calls over 3 services and its sensitive call", p4)
+		}
+		for id, cells := range got {
+			if len(cells) < 8 || cells[6] == "-" || cells[7] == "-" {
+				t.Errorf("issuance %s shows no activity: %q", id, cells)
+			}
+		}
+	})
+
+	t.Run("the_rule_that_decided_each_profile", func(t *testing.T) {
+		got := eval[map[string][]string](t, b, `Object.fromEntries([...document.querySelectorAll("article.profile")].map(a =>
+			[a.dataset.profile, [...a.querySelectorAll("ul.rules li")].map(li => li.dataset.rule + " " + li.dataset.effect + ": " + li.textContent)]))`)
+		// testdata/fixtures/policy.yaml
+		want := map[string]string{
+			"prod":          "prod-tracked require_server_session: rule prod-tracked (require_server_session): a tracked server session was required (“production credentials must come from a tracked, revocable server session”); 7 issuances",
+			"prod-readonly": "prod-tracked require_server_session: ",
+			"staging":       "staging-server require_server: rule staging-server (require_server): the credential server was required, a tracked session was not (“staging credentials go through the credential server”); 4 issuances",
+			"dev":           "dev-open allow: ",
+		}
+		for profile, w := range want {
+			if rules := got[profile]; len(rules) != 1 || !strings.HasPrefix(rules[0], w) {
+				t.Errorf("%s: rules %q, want one: %q", profile, rules, w)
+			}
+		}
+		cells := eval[[]string](t, b, `[...document.querySelectorAll("#profile-table tbody tr")].map(r => r.dataset.profile + ": " + r.cells[1].textContent)`)
+		if !slices.Contains(cells, "prod: yesprod-tracked (require_server_session)") || !slices.Contains(cells, "dev: nodev-open (allow)") {
+			t.Errorf("the table's policy column: %q", cells)
+		}
+	})
+
+	t.Run("commands_in_the_verdict_are_code", func(t *testing.T) {
+		type shown struct {
+			Text string   `json:"text"`
+			Code []string `json:"code"`
+		}
+		got := eval[shown](t, b, `({text: document.getElementById("verdict").textContent,
+			code: [...document.querySelectorAll("#verdict code")].map(c => c.textContent)})`)
+		if strings.Contains(got.Text, "`") {
+			t.Errorf("backticks in the verdict: %q", got.Text)
+		}
+		if !slices.Contains(got.Code, "sentinel audit untracked-sessions") || !slices.Contains(got.Code, "sentinel ingest --sessions-table TABLE") {
+			t.Errorf("code in the verdict: %q", got.Code)
+		}
+	})
+
+	t.Run("printing_unfolds_every_details_and_folds_them_back", func(t *testing.T) {
+		type state struct {
+			Open   int `json:"open"`
+			Closed int `json:"closed"`
+		}
+		count := `({open: document.querySelectorAll("details[open]").length, closed: document.querySelectorAll("details:not([open])").length})`
+		before := eval[state](t, b, `document.querySelector("details.sql").open = true, `+count)
+		if before.Closed == 0 {
+			t.Fatalf("no folded details to print: %+v", before)
+		}
+		printing := eval[state](t, b, `window.dispatchEvent(new Event("beforeprint")), `+count)
+		after := eval[state](t, b, `window.dispatchEvent(new Event("afterprint")), `+count)
+		if printing.Closed != 0 || printing.Open != before.Open+before.Closed {
+			t.Errorf("while printing %+v, want all %d open", printing, before.Open+before.Closed)
+		}
+		if after != before || !eval[bool](t, b, `document.querySelector("details.sql").open`) {
+			t.Errorf("after printing %+v, want %+v as before (the one opened by hand still open)", after, before)
+		}
+	})
+
+	t.Run("tables_have_captions_charts_descriptions", func(t *testing.T) {
+		type shown struct {
+			Tables     int      `json:"tables"`
+			Uncaptured []string `json:"uncaptioned"`
+			SVGs       int      `json:"svgs"`
+			Undescribe []string `json:"undescribed"`
+		}
+		got := eval[shown](t, b, `({tables: document.querySelectorAll("table").length,
+			uncaptioned: [...document.querySelectorAll("table")].filter(t => !t.caption || !t.caption.textContent.trim()).map(t => t.id || t.tHead.textContent),
+			svgs: document.querySelectorAll("svg[role=img]").length,
+			undescribed: [...document.querySelectorAll("svg[role=img]")].filter(s => {
+				const d = document.getElementById(s.getAttribute("aria-describedby") || "");
+				return !d || d.tagName !== "desc" || d.parentNode !== s || !d.textContent.trim();
+			}).map(s => s.getAttribute("class"))})`)
+		if got.Tables < 10 || len(got.Uncaptured) > 0 {
+			t.Errorf("of %d tables, these have no caption: %q", got.Tables, got.Uncaptured)
+		}
+		if got.SVGs != 5 || len(got.Undescribe) > 0 {
+			t.Errorf("of %d charts and maps (want 5), these have no description: %q", got.SVGs, got.Undescribe)
+		}
+	})
+
+	t.Run("chart_classes_differ_by_pattern_not_colour_alone", func(t *testing.T) {
+		fills := eval[map[string]string](t, b, `Object.fromEntries(["tracked", "unverified", "orphaned", "untracked"].map(c =>
+			[c, getComputedStyle(document.querySelector("ul.legend rect." + c)).fill]))`)
+		seen := map[string]bool{}
+		for class, fill := range fills {
+			patterned := strings.HasPrefix(fill, "url(")
+			if patterned == (class == "tracked") || seen[fill] {
+				t.Errorf("%s is filled with %s: want tracked solid and every other class a pattern of its own (%v)", class, fill, fills)
+			}
+			seen[fill] = true
+		}
+		segments := eval[[]string](t, b, `[...document.querySelectorAll("svg.chart rect.untracked")].map(r => getComputedStyle(r).fill)`)
+		if len(segments) == 0 || !strings.Contains(segments[0], "pat-untracked") {
+			t.Errorf("untracked bar segments filled with %q", segments)
+		}
+	})
+
+	t.Run("coverage_map_as_a_table", func(t *testing.T) {
+		rows := eval[[][]string](t, b, `[...document.querySelectorAll("#coverage-table tbody tr")].map(r => [...r.cells].map(c => c.textContent))`)
+		runs := eval[int](t, b, `document.querySelectorAll("svg.coverage rect[data-state]").length`)
+		if len(rows) != runs || len(rows) != 2 {
+			t.Fatalf("the map's table has %d rows, the map %d runs; want 2 of each: %q", len(rows), runs, rows)
+		}
+		for _, r := range rows {
+			if r[0] != "222222222222" || r[2] != "2026-11-01 to 2026-11-07" || r[3] != "validated by digests" || r[4] != "validated by digests 168 hours" {
+				t.Errorf("coverage row %q", r)
+			}
+		}
+	})
+
+	t.Run("every_ingest_run_and_where_the_ledger_read", func(t *testing.T) {
+		runs := eval[[][]string](t, b, `[...document.querySelectorAll("#ingest-runs tbody tr")].map(r => [...r.cells].map(c => c.textContent))`)
+		want := "sentinel ingest --source " + fixtures + "/trail --source " + fixtures + "/handoff --sessions-file " + fixtures + "/sessions"
+		if len(runs) != 1 || runs[0][0] != "1" || runs[0][3] != "ok" || runs[0][4] != "1367" || runs[0][7] != "74" || runs[0][9] != "any time" || runs[0][10] != want {
+			t.Errorf("ingest runs %q; want run 1, ok, 1367 files read, 74 events stored, any time, %q", runs, want)
+		}
+		sources := eval[[][]string](t, b, `[...document.querySelectorAll("#warehouse table")].filter(t => t.caption.textContent.startsWith("Ingest ledger"))
+			.flatMap(t => [...t.tBodies[0].rows]).map(r => [r.cells[0].textContent, r.cells[1].textContent, r.cells[1].title])`)
+		abs, err := filepath.Abs(fixtures)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range sources {
+			if s[0] == "snapshot" && (s[1] != "file:///…/fixtures/sessions/" || s[2] != "file://"+filepath.ToSlash(abs)+"/sessions/") {
+				t.Errorf("ledger row %q: want the snapshots' folder, shortened, and all of it in its title", s)
+			}
+		}
+		if len(sources) != 4 {
+			t.Errorf("ledger rows %q", sources)
 		}
 	})
 

@@ -12,6 +12,7 @@ import (
 	"github.com/sentinel-audit/sentinel/ingest"
 	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/verdict"
+	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 )
 
@@ -26,7 +27,8 @@ func hostilePage() *htmlPage {
 	yes := true
 	p := &htmlPage{In: HTMLReportInput{AuditInput: AuditInput{Window: w, Profile: hostile}, Version: hostile}, Bucket: bucketFor(w),
 		Command: hostile, Reproduce: []string{hostile}}
-	p.Compliance.Verdict = verdict.Verdict{Result: verdict.GapsFound, Reasons: []verdict.Reason{{Code: hostile, Message: hostile, Action: hostile}}}
+	p.Compliance.Verdict = verdict.Verdict{Result: verdict.GapsFound, Reasons: []verdict.Reason{{Code: hostile, Message: hostile, Action: hostile},
+		{Code: "code_spans", Message: "see `" + hostile + "`", Action: "`" + hostile}}}
 	p.Headline = hostile
 	p.Compliance.Profiles = []ProfileCompliance{{Profile: hostile, PolicyRequired: &yes, UntrackedCount: 1, IssuanceCount: 1, HasGap: true}}
 	p.Compliance.UnmappedRoles = []UnmappedRole{{RoleARN: hostile, AccountID: hostile, Issuances: 1}}
@@ -44,6 +46,9 @@ func hostilePage() *htmlPage {
 	p.Untracked.UntrackedSessions = []UntrackedSession{u}
 	p.Issuances = []issuanceRow{{UntrackedSession: u, Flagged: true, Activity: &SessionActivity{EventCount: 1, SensitiveCalls: []string{hostile}}}}
 	p.Policy = &policyText{Path: hostile, SHA256: hostile, Text: hostile}
+	p.Rules = map[string][]queries.ProfileRule{hostile: {{Profile: hostile, Rule: hostile, Effect: hostile, Reason: hostile, Issuances: 1}}}
+	p.Warehouse = &warehouse.Info{Warehouse: hostile, Runs: 1, Sources: []warehouse.LedgerSource{{Kind: hostile, Scheme: hostile, Prefix: hostile}}}
+	p.Runs = []ingestRunRow{newIngestRunRow(warehouse.IngestRun{Run: 1, Status: hostile, Command: hostile + " sync: " + hostile, Sources: hostile})}
 	p.SQL = []sqlText{{Name: hostile, SHA256: hostile, Text: hostile}}
 	return p
 }
@@ -140,14 +145,84 @@ func TestUntrackedCallsFromActivityAreSessionCompliancesWithActivity(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	act, _, err := a.activity(ctx, ActivityInput{AuditInput: in})
+	// The page's activity holds the flagged issuances that were tracked too (P4, prod's): their
+	// calls are not untracked calls.
+	act, err := a.listedActivity(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addUntrackedCalls(got.Profiles, act.Sessions)
+	addUntrackedCalls(got.Profiles, act)
 	for i, p := range want.Profiles {
 		if *p.UntrackedCalls != *got.Profiles[i].UntrackedCalls {
 			t.Errorf("%s: %d untracked calls from the activity, %d from untracked_calls.sql", p.Profile, *got.Profiles[i].UntrackedCalls, *p.UntrackedCalls)
 		}
+	}
+}
+
+func TestCodeSpansEscapeTheTextFirst(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"see `sentinel audit untracked-sessions`", "see <code>sentinel audit untracked-sessions</code>"},
+		{"`a` and `b`", "<code>a</code> and <code>b</code>"},
+		{"`<script>x</script>` & <b>", "<code>&lt;script&gt;x&lt;/script&gt;</code> &amp; &lt;b&gt;"},
+		{"a lone ` stays", "a lone ` stays"},
+		{"`x` then `<y>", "<code>x</code> then `&lt;y&gt;"},
+		{`run "sentinel sql 'x'"`, "run &#34;sentinel sql &#39;x&#39;&#34;"},
+	} {
+		if got := string(codeSpans(c.in)); got != c.want {
+			t.Errorf("codeSpans(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestLedgerSourcesAreShortenedToTheirEnds(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"file:///work/repo/testdata/fixtures/", "file:///…/testdata/fixtures/"},
+		{"file:///data/trail/", "file:///data/trail/"},
+		{"s3://bucket/org/AWSLogs/o-1/", "s3://bucket/…/AWSLogs/o-1/"},
+		{"s3://bucket/AWSLogs/", "s3://bucket/AWSLogs/"},
+		{"dynamodb://sessions", "dynamodb://sessions"},
+		{"file:///a/b/c/d.json.gz", "file:///…/c/d.json.gz"},
+	} {
+		if got := shortSource(c.in); got != c.want {
+			t.Errorf("shortSource(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestIngestRunsReadAsTheCommandTheyAmountTo(t *testing.T) {
+	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	until := since.AddDate(0, 0, 7)
+	for _, c := range []struct {
+		run                  warehouse.IngestRun
+		command, by, inWords string
+	}{
+		{warehouse.IngestRun{Command: "--source /trail window the beginning to the end", Sources: "--source /trail"},
+			"sentinel ingest --source /trail", "", "any time"},
+		{warehouse.IngestRun{Command: "--source s3://b window 2026-11-01T00:00:00Z to the end", Sources: "--source s3://b", WindowStart: &since},
+			"sentinel ingest --source s3://b --since 2026-11-01T00:00:00Z", "", "from 2026-11-01T00:00:00Z"},
+		{warehouse.IngestRun{Command: "--source /t window the beginning to 2026-11-08T00:00:00Z", Sources: "--source /t", WindowEnd: &until},
+			"sentinel ingest --source /t --until 2026-11-08T00:00:00Z", "", "before 2026-11-08T00:00:00Z"},
+		{warehouse.IngestRun{Command: "audit activity sync: --source api window 2026-11-01T00:00:00Z to 2026-11-08T00:00:00Z", Sources: "--source api",
+			WindowStart: &since, WindowEnd: &until},
+			"sentinel ingest --source api --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z", "sentinel audit activity",
+			"2026-11-01T00:00:00Z to 2026-11-08T00:00:00Z"},
+		{warehouse.IngestRun{Command: "compact"}, "sentinel warehouse compact", "", "-"},
+	} {
+		got := newIngestRunRow(c.run)
+		if got.AsCommand != c.command || got.By != c.by || got.Window != c.inWords {
+			t.Errorf("%q: %q by %q over %q; want %q by %q over %q", c.run.Command, got.AsCommand, got.By, got.Window, c.command, c.by, c.inWords)
+		}
+	}
+}
+
+func TestHTMLReportSaysHowManyRunsItDoesNotList(t *testing.T) {
+	p := hostilePage()
+	p.Warehouse.Runs, p.OlderRuns = 51+maxRunRows, 51
+	var out bytes.Buffer
+	if err := writeHTML(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	if want := "the 51 older ones are in <code>sentinel sql"; !strings.Contains(out.String(), want) {
+		t.Errorf("the page does not say %q", want)
 	}
 }

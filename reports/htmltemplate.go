@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sentinel-audit/sentinel/policy"
 	"github.com/sentinel-audit/sentinel/verdict"
 )
 
@@ -35,6 +36,9 @@ var (
 		"title":       func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 		"rate":        func(pct float64) string { return percent(pct / 100) },
 		"deref":       deref,
+		"codeSpans":   codeSpans,
+		"shortSource": shortSource,
+		"effectMeans": effectMeans,
 		"plural": func(n any, noun string) (string, error) {
 			switch v := n.(type) {
 			case int:
@@ -66,6 +70,60 @@ var (
 func cspHash(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// codeSpans is text whose `quoted` spans are code, as verdict reasons, actions and headlines write
+// commands: the text is escaped first, then each pair of backticks becomes a <code> element (a
+// backtick without its pair stays as it is).
+func codeSpans(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	var b strings.Builder
+	for i, part := range parts {
+		text := template.HTMLEscapeString(part)
+		switch {
+		case i%2 == 0:
+			b.WriteString(text)
+		case i == len(parts)-1:
+			b.WriteString("`" + text)
+		default:
+			b.WriteString("<code>" + text + "</code>")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// shortSource is a URI shortened for a table cell: its scheme, bucket (or host) and last two
+// names, "…" for those between.
+func shortSource(uri string) string {
+	scheme, rest, ok := strings.Cut(uri, "://")
+	names := strings.Split(strings.Trim(rest, "/"), "/")
+	if !ok || len(names) <= 3 {
+		return uri
+	}
+	head := names[0] + "/"
+	if strings.HasPrefix(rest, "/") {
+		head = "/"
+	}
+	tail := strings.Join(names[len(names)-2:], "/")
+	if strings.HasSuffix(rest, "/") {
+		tail += "/"
+	}
+	return scheme + "://" + head + "…/" + tail
+}
+
+// effectMeans says what a policy effect required of an issuance.
+func effectMeans(effect string) string {
+	switch policy.Effect(effect) {
+	case policy.EffectRequireServerSession:
+		return "a tracked server session was required"
+	case policy.EffectRequireServer:
+		return "the credential server was required, a tracked session was not"
+	case policy.EffectAllow:
+		return "allowed in any mode, a tracked session was not required"
+	case policy.EffectDeny:
+		return "denied, no credentials were to be issued"
+	}
+	return effect
 }
 
 // deref is the value a pointer points to (bool or time).

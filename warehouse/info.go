@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -40,8 +41,12 @@ type LakeDataset struct {
 // LedgerSource sums the ingest ledger for one kind of source object read through one scheme
 // (file, s3, cloudtrail-api, dynamodb).
 type LedgerSource struct {
-	Kind        string `json:"kind"` // trail, snapshot, digest, insight, api
-	Scheme      string `json:"scheme"`
+	Kind   string `json:"kind"` // trail, snapshot, digest, insight, api
+	Scheme string `json:"scheme"`
+	// Prefix is the longest folder (or key prefix) every one of these objects lies under, as a
+	// URI: file:///data/trail/AWSLogs/, s3://bucket/AWSLogs/o-1/ (the scheme alone when they share
+	// no more).
+	Prefix      string `json:"prefix"`
 	Files       int64  `json:"files"` // source objects: files, S3 objects, account/region API streams, table scans
 	OK          int64  `json:"ok"`
 	Failed      int64  `json:"failed"`
@@ -51,13 +56,19 @@ type LedgerSource struct {
 	Duplicates  int64  `json:"duplicates"`
 }
 
-// IngestRun is one run of `sentinel ingest`.
+// IngestRun is one run of `sentinel ingest` (or of an audit's sync, or of compaction).
 type IngestRun struct {
-	Run          int64      `json:"run"`
-	StartedAt    time.Time  `json:"started_at"`
-	FinishedAt   *time.Time `json:"finished_at"`
-	Status       string     `json:"status"` // running, ok, partial, failed, interrupted
-	Command      string     `json:"command"`
+	Run        int64      `json:"run"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Status     string     `json:"status"` // running, ok, partial, failed, interrupted
+	Command    string     `json:"command"`
+	// Sources are what the run set out to read, as ingest's flags (--source PATH --sessions-file
+	// PATH ...; "" for a run that reads nothing, as compaction), and WindowStart and WindowEnd its
+	// event-time window (nil: open).
+	Sources      string     `json:"sources"`
+	WindowStart  *time.Time `json:"window_start"`
+	WindowEnd    *time.Time `json:"window_end"`
 	FilesRead    int64      `json:"files_read"`
 	FilesSkipped int64      `json:"files_skipped"`
 	FilesFailed  int64      `json:"files_failed"`
@@ -111,7 +122,7 @@ func (r *Reader) Info(ctx context.Context) (*Info, error) {
 		info.Datasets = append(info.Datasets, d)
 	}
 
-	rows, err := db.QueryContext(ctx, `SELECT kind, split_part(source, '://', 1) AS scheme, count(*),
+	rows, err := db.QueryContext(ctx, `SELECT kind, split_part(source, '://', 1) AS scheme, min(source), max(source), count(*),
 			count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'skipped'),
 			coalesce(sum(events), 0)::BIGINT, coalesce(sum(stored), 0)::BIGINT, coalesce(sum(duplicates), 0)::BIGINT
 		FROM ingest_files
@@ -123,10 +134,12 @@ func (r *Reader) Info(ctx context.Context) (*Info, error) {
 	}
 	for rows.Next() {
 		var s LedgerSource
-		if err := rows.Scan(&s.Kind, &s.Scheme, &s.Files, &s.OK, &s.Failed, &s.Skipped, &s.RecordsRead, &s.Stored, &s.Duplicates); err != nil {
+		var first, last string
+		if err := rows.Scan(&s.Kind, &s.Scheme, &first, &last, &s.Files, &s.OK, &s.Failed, &s.Skipped, &s.RecordsRead, &s.Stored, &s.Duplicates); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("ingest ledger: %w", err)
 		}
+		s.Prefix = folderPrefix(s.Scheme, first, last)
 		info.Sources = append(info.Sources, s)
 	}
 	rows.Close()
@@ -138,18 +151,11 @@ func (r *Reader) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("ingest runs: %w", err)
 	}
 	if info.Runs > 0 {
-		var run IngestRun
-		var finished sql.NullTime
-		err := db.QueryRowContext(ctx, `SELECT run, started_at, finished_at, status, command, files_read, files_skipped, files_failed,
-			events_stored, events_duplicate, snapshot_items FROM ingest_runs ORDER BY run DESC LIMIT 1`).Scan(
-			&run.Run, &run.StartedAt, &finished, &run.Status, &run.Command, &run.FilesRead, &run.FilesSkipped, &run.FilesFailed,
-			&run.EventsStored, &run.Duplicates, &run.SnapshotRows)
+		last, err := r.IngestRuns(ctx, 1)
 		if err != nil {
-			return nil, fmt.Errorf("last ingest run: %w", err)
+			return nil, err
 		}
-		run.StartedAt = run.StartedAt.UTC()
-		run.FinishedAt = nullableTime(finished)
-		info.LastRun = &run
+		info.LastRun = &last[0]
 	}
 
 	var firstTaken, lastTaken sql.NullTime
@@ -183,6 +189,51 @@ func (r *Reader) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("watermarks: %w", err)
 	}
 	return info, nil
+}
+
+// IngestRuns reads the newest limit ingest runs, newest first.
+func (r *Reader) IngestRuns(ctx context.Context, limit int) ([]IngestRun, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT run, started_at, finished_at, status, command, files_read, files_skipped, files_failed,
+			events_stored, events_duplicate, snapshot_items, coalesce(sources, ''), window_start, window_end
+		FROM ingest_runs ORDER BY run DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ingest runs: %w", err)
+	}
+	defer rows.Close()
+	var out []IngestRun
+	for rows.Next() {
+		var run IngestRun
+		var finished, start, end sql.NullTime
+		if err := rows.Scan(&run.Run, &run.StartedAt, &finished, &run.Status, &run.Command, &run.FilesRead, &run.FilesSkipped, &run.FilesFailed,
+			&run.EventsStored, &run.Duplicates, &run.SnapshotRows, &run.Sources, &start, &end); err != nil {
+			return nil, fmt.Errorf("ingest runs: %w", err)
+		}
+		run.StartedAt = run.StartedAt.UTC()
+		run.FinishedAt, run.WindowStart, run.WindowEnd = nullableTime(finished), nullableTime(start), nullableTime(end)
+		out = append(out, run)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ingest runs: %w", err)
+	}
+	return out, nil
+}
+
+// folderPrefix is the longest folder both first and last lie under (the first and last of the
+// sorted sources: every source between them shares it), as a URI of scheme; first itself when
+// they are one.
+func folderPrefix(scheme, first, last string) string {
+	if first == last {
+		return first
+	}
+	n := 0
+	for n < min(len(first), len(last)) && first[n] == last[n] {
+		n++
+	}
+	root := scheme + "://"
+	if i := strings.LastIndexByte(first[:n], '/'); i >= len(root) {
+		return first[:i+1]
+	}
+	return root
 }
 
 func nullableTime(t sql.NullTime) *time.Time {

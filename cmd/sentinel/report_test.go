@@ -59,4 +59,24 @@ func TestExportHoldsTheHTMLReport(t *testing.T) {
 		t.Fatalf("manifest files: %+v", m.Files)
 	}
 	sentinel(t, nil, "export", "verify", dir).mustExit(t, 0)
+
+	// A report changed after the export (its verdict turned around) fails verify, named.
+	path := filepath.Join(dir, "report", "report.html")
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(page), "GAPS FOUND", "COMPLIANT", 1)
+	if changed == string(page) {
+		t.Fatal("the exported report does not say GAPS FOUND")
+	}
+	if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := sentinel(t, nil, "export", "verify", dir).mustExit(t, 1)
+	for _, want := range []string{"report/report.html: SHA-256", "verify: NOT INTACT"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, r.stdout)
+		}
+	}
 }

@@ -74,12 +74,20 @@ func TestWarehouseInfoOnFixtures(t *testing.T) {
 	}
 
 	// The ledger: 17 trail files + 4 hand-off files read (88 records, 74 stored, 14 duplicates),
-	// 2 snapshot files (17 items), 1344 digest files read, 1 insight file skipped; all local files.
+	// 2 snapshot files (17 items), 1344 digest files read, 1 insight file skipped; all local files,
+	// each kind under the folder its files share.
+	abs, err := filepath.Abs(filepath.Join(repoRoot(t), fixtures))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := "file://" + filepath.ToSlash(abs) + "/"
+	org := dir + "trail/AWSLogs/o-a1b2c3d4e5/"
 	wantSources := []warehouse.LedgerSource{
-		{Kind: "trail", Scheme: "file", Files: 21, OK: 21, RecordsRead: 88, Stored: 74, Duplicates: 14},
-		{Kind: "snapshot", Scheme: "file", Files: 2, OK: 2, RecordsRead: 17, Stored: 17},
-		{Kind: "digest", Scheme: "file", Files: 1344, OK: 1344},
-		{Kind: "insight", Scheme: "file", Files: 1, Skipped: 1},
+		{Kind: "trail", Scheme: "file", Prefix: dir, Files: 21, OK: 21, RecordsRead: 88, Stored: 74, Duplicates: 14},
+		{Kind: "snapshot", Scheme: "file", Prefix: dir + "sessions/", Files: 2, OK: 2, RecordsRead: 17, Stored: 17},
+		{Kind: "digest", Scheme: "file", Prefix: org, Files: 1344, OK: 1344},
+		{Kind: "insight", Scheme: "file", Prefix: org + "222222222222/CloudTrail-Insight/us-east-1/2026/11/04/222222222222_CloudTrail-Insight_us-east-1_20261104T1215Z_Nqstj8LjSIsV9vc8.json.gz",
+			Files: 1, Skipped: 1},
 	}
 	if len(info.Sources) != len(wantSources) {
 		t.Fatalf("sources = %+v", info.Sources)
@@ -96,7 +104,9 @@ func TestWarehouseInfoOnFixtures(t *testing.T) {
 	last := *info.LastRun
 	if last.Run != 1 || last.Status != "ok" || last.FilesRead != 23+1344 || last.FilesSkipped != 1 || last.FilesFailed != 0 ||
 		last.EventsStored != 74 || last.Duplicates != 14 || last.SnapshotRows != 17 || last.FinishedAt == nil ||
-		last.FinishedAt.Before(last.StartedAt) || !strings.Contains(last.Command, "--source "+fixtures+"/trail") {
+		last.FinishedAt.Before(last.StartedAt) || !strings.Contains(last.Command, "--source "+fixtures+"/trail") ||
+		last.Sources != "--source "+fixtures+"/trail --source "+fixtures+"/handoff --sessions-file "+fixtures+"/sessions" ||
+		last.WindowStart != nil || last.WindowEnd != nil {
 		t.Errorf("last run %+v", last)
 	}
 

@@ -1,8 +1,21 @@
 // Sortable tables: each header of a table.sortable becomes a button (keyboard: Tab, Enter/Space)
 // that sorts its rows by that column, numbers as numbers (a cell's data-sort when it has one).
-// Without this script the tables read the same, in the order the report wrote them.
+// Printing unfolds every closed <details> (numbers per day, the SQL) and folds them back after:
+// no stylesheet can open them. Without this script the tables read the same, in the order the
+// report wrote them, and print with the folded sections folded.
 (function () {
   "use strict";
+  var unfolded = [];
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details:not([open])").forEach(function (d) {
+      d.open = true;
+      unfolded.push(d);
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    unfolded.forEach(function (d) { d.open = false; });
+    unfolded = [];
+  });
   function key(cell) {
     var v = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
     var n = Number(v.replace(/[,%]/g, ""));
