@@ -622,10 +622,10 @@ func TestActivityOfUntrackedSessions(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
-	if len(rep.Sessions) != 3 {
-		t.Fatalf("prod has 3 untracked sessions: %+v", rep.Sessions)
+	if len(rep.Sessions) != 4 || rep.Sessions[0].Category != "tracked" || rep.Sessions[0].EventCount != 4 {
+		t.Fatalf("prod has 3 untracked sessions and P4, flagged, that made 4 calls: %+v", rep.Sessions)
 	}
-	p6 := rep.Sessions[1] // 2026-11-05T07:45:10Z, alice, sentinel-r-...
+	p6 := rep.Sessions[2] // 2026-11-05T07:45:10Z, alice, sentinel-r-...
 	if p6.Category != "untracked_sentinel" || p6.User != "alice" || p6.EventCount != 4 || p6.WriteCalls != 3 || p6.ErrorCalls != 1 ||
 		strings.Join(p6.SensitiveCalls, ",") != "iam:CreateAccessKey,iam:PutRolePolicy,s3:DeleteObject" {
 		t.Errorf("P6: %+v", p6)
@@ -789,6 +789,22 @@ func TestNoFalseCompliant(t *testing.T) {
 		rep := report(t, 1, "--profile", "prod", "--since", "2026-11-04T10:00:00Z", "--until", "2026-11-04T10:30:00Z")
 		if rep.Verdict.Result != "GAPS FOUND" || rep.FlaggedIssuances != 1 || rep.ProfilesWithGaps != 1 || !rep.Profiles[0].HasGap {
 			t.Fatalf("verdict %+v, profiles %+v", rep.Verdict, rep.Profiles)
+		}
+		// The other audits judge it alike: listed as flagged, and its 4 calls are what it did.
+		sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "untracked-sessions",
+			"--profile", "prod", "--since", "2026-11-04T10:00:00Z", "--until", "2026-11-04T10:30:00Z").mustExit(t, 1)
+		r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "activity", "--format", "json",
+			"--profile", "prod", "--since", "2026-11-04T10:00:00Z", "--until", "2026-11-04T10:30:00Z").mustExit(t, 1)
+		var act struct {
+			Sessions []struct {
+				Category   string   `json:"category"`
+				EventCount int      `json:"event_count"`
+				Flags      []string `json:"flags"`
+			} `json:"sessions"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &act); err != nil || len(act.Sessions) != 1 || act.Sessions[0].Category != "tracked" ||
+			act.Sessions[0].EventCount != 4 || fmt.Sprint(act.Sessions[0].Flags) != "[issued_after_revocation]" {
+			t.Fatalf("%v: %+v", err, act.Sessions)
 		}
 	})
 	t.Run("session_of_another_profile", func(t *testing.T) {
