@@ -264,6 +264,16 @@ func BenchmarkUntrackedSessionsCommand(b *testing.B) {
 	})
 }
 
+// BenchmarkActivityCommand times `sentinel audit activity --format csv` as a user waits for it
+// (what every untracked or flagged session of the whole warehouse did, written to nowhere).
+func BenchmarkActivityCommand(b *testing.B) {
+	benchCommand(b, func(ctx context.Context, in reports.AuditInput) error {
+		in.Format = reports.FormatCSV
+		_, err := reports.Activity(ctx, reports.ActivityInput{AuditInput: in}, io.Discard, io.Discard)
+		return err
+	})
+}
+
 // benchCommand times warmRuns whole audit commands (after one to warm up) over the benchmark
 // warehouse with the benchmark policy, reporting the median.
 func benchCommand(b *testing.B, command func(context.Context, reports.AuditInput) error) {
