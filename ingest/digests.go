@@ -21,6 +21,8 @@ const (
 	signatureBad        = "bad"
 	signatureUnknownKey = "unknown_key"
 	signatureNotChecked = "not_checked"
+	// signatureMissing: a digest in S3 without signature metadata, which CloudTrail always writes.
+	signatureMissing = "missing"
 )
 
 // withMetadata is an object body that carries the object's S3 user metadata (x-amz-meta-*, keys
@@ -84,7 +86,7 @@ func (r *reader) readDigest(ctx context.Context, oc *outcome, keys []integrity.P
 		row.Problem = f.Problem.Error()
 	}
 	row.Bucket, row.Key = obj.Bucket, obj.Key
-	row.SignatureStatus = signatureStatus(f, keys)
+	row.SignatureStatus = signatureStatus(f, keys, strings.HasPrefix(o.source, "s3://"))
 	oc.digest = &row
 }
 
@@ -98,9 +100,13 @@ func objectOf(source, key string) integrity.Object {
 	return integrity.Object{Key: key}
 }
 
-// signatureStatus checks a readable digest's signature, when it has one and there are keys.
-func signatureStatus(f integrity.DigestFile, keys []integrity.PublicKey) string {
-	if f.Digest == nil || f.Signature == "" || len(keys) == 0 {
+// signatureStatus checks a readable digest's signature, when it has one and there are keys. A
+// digest read from S3 without one is missing it: only a local copy has no metadata.
+func signatureStatus(f integrity.DigestFile, keys []integrity.PublicKey, fromS3 bool) string {
+	switch {
+	case f.Digest != nil && f.Signature == "" && fromS3:
+		return signatureMissing
+	case f.Digest == nil || f.Signature == "" || len(keys) == 0:
 		return signatureNotChecked
 	}
 	err := integrity.VerifyDigest(keys, f.Digest, f.Hash, f.Signature, f.SignatureAlgorithm)

@@ -22,6 +22,10 @@ type DigestFile struct {
 	// x-amz-meta-signature-algorithm; "" when unknown, as for a local copy, which keeps no
 	// metadata.
 	Signature, SignatureAlgorithm string
+	// Local says it was found in a local copy (aws s3 sync), which keeps no S3 metadata: without
+	// a signature it is not checked. Found in S3, a digest without a signature is not as
+	// CloudTrail delivered it: CloudTrail signs every digest (validate-logs fails it too).
+	Local bool
 	// SignatureVerified says the caller already verified Signature with VerifyDigest (ingest
 	// does, once per digest): Check does not verify it again. A signature that did not verify is
 	// left unverified, so that Check says why.
@@ -158,8 +162,8 @@ const (
 	// Unlisted reasons.
 	WhileDigesting // delivered while a digest covered the hour
 	NotDigesting   // delivered while no digest covered the hour
-	// SignatureNotChecked reasons.
-	NoSignature // no x-amz-meta-signature: a local copy keeps no S3 metadata
+	// SignatureNotChecked reasons, NoSignature also a ChainBroken one.
+	NoSignature // no x-amz-meta-signature: a local copy keeps no S3 metadata; in S3, it was removed
 	NoKeys      // no public keys at hand
 )
 
@@ -287,8 +291,11 @@ func (ck *checker) signature(f *DigestFile) {
 		ck.add(Finding{Kind: SignatureNotChecked, Reason: r, Object: f.Object, Span: f.Span(), Detail: fmt.Sprintf("The signature of the digest %s was not checked: %s.", f.Object, why)})
 	}
 	switch {
-	case f.Signature == "":
+	case f.Signature == "" && f.Local:
 		notChecked(NoSignature, "the copy has no signature metadata")
+		return
+	case f.Signature == "":
+		ck.broken(f, NoSignature, Object{}, "The digest %s has no signature metadata (x-amz-meta-signature) in S3: CloudTrail signs every digest it delivers, so this one was replaced or copied without it.", f.Object)
 		return
 	case f.SignatureVerified:
 		return

@@ -235,7 +235,7 @@ func TestChain(t *testing.T) {
 			name: "local_copy_signatures_are_not_checked", spec: trailSpec{hours: 2, logsIn: []int{1}}, window: window(0, 2),
 			input: func(c *integrity.Chain) {
 				for i := range c.Digests {
-					c.Digests[i].Signature, c.Digests[i].SignatureAlgorithm = "", ""
+					c.Digests[i].Signature, c.Digests[i].SignatureAlgorithm, c.Digests[i].Local = "", "", true
 				}
 			},
 			want:         []string{"signature_not_checked/no_signature digest(0)", "signature_not_checked/no_signature digest(1)"},
@@ -246,7 +246,7 @@ func TestChain(t *testing.T) {
 			change: func(b *built) { b.digest(1).body = append(b.digest(1).body, ' ') },
 			input: func(c *integrity.Chain) {
 				for i := range c.Digests {
-					c.Digests[i].Signature = ""
+					c.Digests[i].Signature, c.Digests[i].Local = "", true
 				}
 			},
 			want: []string{
@@ -255,6 +255,11 @@ func TestChain(t *testing.T) {
 				"signature_not_checked/no_signature digest(2)",
 			},
 			validDigests: 2, covered: []string{"h0..h3"},
+		},
+		{
+			name: "digest_without_signature_metadata_in_s3_breaks_the_chain", spec: trailSpec{hours: 3, logsIn: []int{1}}, window: window(0, 3),
+			input: func(c *integrity.Chain) { c.Digests[1].Signature, c.Digests[1].SignatureAlgorithm = "", "" },
+			want:  []string{"chain_broken/no_signature digest(1)"}, validDigests: 2, validLogs: 1, covered: []string{"h0..h3"},
 		},
 		{
 			name: "without_public_keys_signatures_are_not_checked", spec: trailSpec{hours: 1}, window: window(0, 1),

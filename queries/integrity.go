@@ -189,7 +189,7 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 // digestFile is a digest row as integrity.Check takes it.
 func digestFile(d digestRow) integrity.DigestFile {
 	f := integrity.DigestFile{Object: integrity.Object{Bucket: d.bucket, Key: d.key}, Signature: d.signature,
-		SignatureAlgorithm: d.algorithm, SignatureVerified: d.status == "valid"}
+		SignatureAlgorithm: d.algorithm, SignatureVerified: d.status == "valid", Local: !strings.HasPrefix(d.source, "s3://")}
 	if h, err := integrity.ParseHash(d.sha); err == nil {
 		f.Hash = h
 	}

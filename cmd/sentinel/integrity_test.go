@@ -320,3 +320,70 @@ func TestAppendedGzipMemberIsFlagged(t *testing.T) {
 		t.Fatalf("findings %+v", rep.Findings)
 	}
 }
+
+// p6Stream is the folder of the digests of P6's account and region.
+const p6Stream = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest/us-east-1"
+
+// digestsFrom are the keys of the digests of p6Stream from first on, oldest first.
+func (a *attackedTrail) digestsFrom(t *testing.T, first string) []string {
+	t.Helper()
+	var keys []string
+	err := filepath.WalkDir(a.path(p6Stream), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a.dir, p)
+		if key := filepath.ToSlash(rel); key >= first {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// relinked rewrites the digest at first with change, then every later digest of its stream so
+// that its link names the rewritten predecessor's hash: what an attacker who cannot sign does to
+// keep the chain's hashes whole. Rewritten digests lose their signature metadata.
+func (a *attackedTrail) relinked(t *testing.T, first string, change func(doc map[string]any)) {
+	t.Helper()
+	prevHash := ""
+	for _, key := range a.digestsFrom(t, first) {
+		a.rewrite(t, key, func(doc map[string]any) {
+			if key == first {
+				change(doc)
+			} else {
+				doc["previousDigestHashValue"] = prevHash
+			}
+		})
+		prevHash = integrity.HashOf(testenv.ReadGzip(t, a.path(key))).String()
+		delete(a.signatures, key)
+	}
+}
+
+// TestUnsignedDigestInS3BreaksTheChain: in S3, CloudTrail signs every digest. An attacker who
+// cannot sign rewrites P6's digest without it and re-links every later digest, dropping their
+// signature metadata: each is a broken link, not a local copy's unchecked signature.
+func TestUnsignedDigestInS3BreaksTheChain(t *testing.T) {
+	a := newAttackedTrail(t)
+	a.remove(t, p6LogFile)
+	a.relinked(t, p6Digest, unlistingP6)
+	wh := ingestAttacked(t, a, true)
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo).mustExit(t, 1)
+	for _, want := range []string{"chain broken (no signature)", p6Digest, "has no signature metadata (x-amz-meta-signature) in S3", "Result: FOUND"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("integrity does not name %q:\n%s", want, r.stdout)
+		}
+	}
+	c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", p6Window, "--until", p6WindowTo, "--profile", "prod", "--format", "json").mustExit(t, 3)
+	var rep complianceJSON
+	if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.codes() != "integrity_findings" {
+		t.Fatalf("verdict %+v", rep.Verdict)
+	}
+}
