@@ -26,6 +26,9 @@ type DigestFile struct {
 	// a signature it is not checked. Found in S3, a digest without a signature is not as
 	// CloudTrail delivered it: CloudTrail signs every digest (validate-logs fails it too).
 	Local bool
+	// Source is where the caller found it (an S3 URL or a path): it names the copies of a digest
+	// the store holds more than once.
+	Source string
 	// SignatureVerified says the caller already verified Signature with VerifyDigest (ingest
 	// does, once per digest): Check does not verify it again. A signature that did not verify is
 	// left unverified, so that Check says why.
@@ -80,7 +83,9 @@ type Chain struct {
 	// a link to a digest that ended before Window.From is not followed.
 	Window Span
 	// Digests are the stream's digest files, in any order. Give those whose hour overlaps the
-	// window and those up to an hour after it: they list the files delivered at its end.
+	// window and those up to an hour after it: they list the files delivered at its end. Copies
+	// of one digest (one Object: an S3 trail and a local copy of it) count once; copies that
+	// differ are a finding.
 	Digests []DigestFile
 	// LogFiles are the log files the store holds for the stream's account and region, with the
 	// SHA-256 of their inflated bytes (zero when a file could not be read or inflated). A caller
@@ -159,6 +164,7 @@ const (
 	DigestModified    // its bytes differ from the hash its successor lists
 	SignatureReplaced // its signature differs from the one its successor lists
 	BadLink           // its previous link names no digest key of its stream, or a later digest
+	CopiesDiffer      // the store holds copies of it whose bytes differ
 	// Unlisted reasons.
 	WhileDigesting // delivered while a digest covered the hour
 	NotDigesting   // delivered while no digest covered the hour
@@ -167,7 +173,7 @@ const (
 	NoKeys      // no public keys at hand
 )
 
-var reasonNames = [...]string{NoReason: "", Absent: "absent", Unreadable: "unreadable", BadSignature: "bad_signature", UnknownKey: "unknown_key", Moved: "moved", NotLinked: "not_linked", DigestModified: "digest_modified", SignatureReplaced: "signature_replaced", BadLink: "bad_link", WhileDigesting: "while_digesting", NotDigesting: "not_digesting", NoSignature: "no_signature", NoKeys: "no_keys"}
+var reasonNames = [...]string{NoReason: "", Absent: "absent", Unreadable: "unreadable", BadSignature: "bad_signature", UnknownKey: "unknown_key", Moved: "moved", NotLinked: "not_linked", DigestModified: "digest_modified", SignatureReplaced: "signature_replaced", BadLink: "bad_link", CopiesDiffer: "copies_differ", WhileDigesting: "while_digesting", NotDigesting: "not_digesting", NoSignature: "no_signature", NoKeys: "no_keys"}
 
 func (r Reason) String() string {
 	if r >= 0 && int(r) < len(reasonNames) {
@@ -195,17 +201,16 @@ type Finding struct {
 // also what a local copy allows (hashes and links without signatures) and what validate-logs
 // does not report (unlisted log files, gaps, logging-off spans). It is a pure function of c.
 func Check(c Chain) Result {
-	files := slices.Clone(c.Digests)
+	ck := checker{c: c, listed: map[Object]bool{}}
+	files := ck.distinct(c.Digests)
 	slices.SortStableFunc(files, func(a, b DigestFile) int {
 		return cmp.Or(a.End().Compare(b.End()), cmp.Compare(a.Object.Key, b.Object.Key))
 	})
 	index := make(map[Object]int, len(files))
 	for i, f := range files {
-		if _, dup := index[f.Object]; !dup {
-			index[f.Object] = i
-		}
+		index[f.Object] = i
 	}
-	ck := checker{c: c, files: files, index: index, listed: map[Object]bool{}}
+	ck.files, ck.index = files, index
 	// Walk the chain from the newest digest back, as validate-logs does: each digest leads to
 	// the one it links to; digests it skips are not in the chain.
 	for i := len(files) - 1; i >= 0; {
@@ -237,6 +242,49 @@ type checker struct {
 	spans                       []Span // of the readable digests
 	findings                    []Finding
 	validDigests, validLogFiles int
+}
+
+// distinct keeps one digest file per object. Of copies with the same bytes, the one whose
+// signature can be checked is kept (found in S3, then verified); copies whose bytes differ are a
+// chain_broken finding, since one of them changed after delivery, and the one kept is checked as
+// any other.
+func (ck *checker) distinct(in []DigestFile) []DigestFile {
+	copies := map[Object][]DigestFile{}
+	for _, f := range in {
+		copies[f.Object] = append(copies[f.Object], f)
+	}
+	out := make([]DigestFile, 0, len(copies))
+	for _, fs := range copies {
+		slices.SortFunc(fs, func(a, b DigestFile) int {
+			rank := func(f DigestFile) int {
+				switch {
+				case f.Local:
+					return 2
+				case !f.SignatureVerified:
+					return 1
+				}
+				return 0
+			}
+			return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Hash.String(), b.Hash.String()))
+		})
+		kept := fs[0]
+		out = append(out, kept)
+		for _, f := range fs[1:] {
+			if f.Hash != kept.Hash {
+				ck.broken(&kept, CopiesDiffer, Object{}, "The copies of the digest %s differ: %s hashes to %s, %s to %s; one of them changed after delivery.",
+					kept.Object, sourceOf(kept), kept.Hash, sourceOf(f), f.Hash)
+			}
+		}
+	}
+	return out
+}
+
+// sourceOf names where a digest file was found.
+func sourceOf(f DigestFile) string {
+	if f.Source != "" {
+		return f.Source
+	}
+	return f.Object.String()
 }
 
 func (ck *checker) add(f Finding) {

@@ -262,6 +262,25 @@ func TestChain(t *testing.T) {
 			want:  []string{"chain_broken/no_signature digest(1)"}, validDigests: 2, validLogs: 1, covered: []string{"h0..h3"},
 		},
 		{
+			name: "copies_of_the_digests_count_once", spec: full, window: window(0, 6),
+			input: func(c *integrity.Chain) {
+				for _, f := range c.Digests {
+					f.Signature, f.Local, f.Source = "", true, "/copy/"+f.Object.Key
+					c.Digests = append(c.Digests, f)
+				}
+			},
+			validDigests: 6, validLogs: 4, covered: []string{"h0..h6"},
+		},
+		{
+			name: "copies_of_a_digest_that_differ_break_the_chain", spec: full, window: window(0, 6),
+			input: func(c *integrity.Chain) {
+				f := c.Digests[2]
+				f.Hash, f.Signature, f.Local, f.Source = integrity.HashOf([]byte("another")), "", true, "/copy/"+f.Object.Key
+				c.Digests = append(c.Digests, f)
+			},
+			want: []string{"chain_broken/copies_differ digest(2)"}, validDigests: 5, validLogs: 4, covered: []string{"h0..h6"},
+		},
+		{
 			name: "without_public_keys_signatures_are_not_checked", spec: trailSpec{hours: 1}, window: window(0, 1),
 			input:        func(c *integrity.Chain) { c.Keys = nil },
 			want:         []string{"signature_not_checked/no_keys digest(0)"},

@@ -110,11 +110,24 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 			}
 			chain.Digests = append(chain.Digests, f)
 		}
+		r := region(k.account, k.region)
+		first := map[integrity.Object]logFile{}
 		for _, lf := range logs[[2]string{k.account, k.region}] {
-			chain.LogFiles[lf.object(bucket, prefix)] = lf.hash
+			o := lf.object(bucket, prefix)
+			other, copied := first[o]
+			if !copied {
+				first[o] = lf
+				chain.LogFiles[o] = lf.hash
+				continue
+			}
+			if other.hash != lf.hash {
+				r.Counts[integrity.Modified.String()]++
+				res.Findings = append(res.Findings, IntegrityFinding{Account: k.account, Region: k.region, Kind: integrity.Modified.String(),
+					Reason: integrity.CopiesDiffer.String(), Object: lf.source, From: lf.delivered, To: lf.delivered.Add(time.Minute),
+					Detail: fmt.Sprintf("The copies of the log file %s differ: %s hashes to %s, %s to %s; one of them changed after delivery.", o, other.source, other.hash, lf.source, lf.hash)})
+			}
 		}
 		result := integrity.Check(chain)
-		r := region(k.account, k.region)
 		// The window's digests (their hour overlaps it) and the log files they list count; a
 		// digest is valid unless its chain is broken there, a log file unless missing or modified.
 		bad := map[integrity.Object]bool{}
@@ -123,7 +136,12 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 				bad[f.Object] = true
 			}
 		}
+		counted := map[integrity.Object]bool{}
 		for _, d := range chain.Digests {
+			if counted[d.Object] {
+				continue // a copy of one counted
+			}
+			counted[d.Object] = true
 			hour := d.Span()
 			if hour.From.IsZero() {
 				hour.From = hour.To.Add(-time.Hour)
@@ -189,7 +207,7 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 // digestFile is a digest row as integrity.Check takes it.
 func digestFile(d digestRow) integrity.DigestFile {
 	f := integrity.DigestFile{Object: integrity.Object{Bucket: d.bucket, Key: d.key}, Signature: d.signature,
-		SignatureAlgorithm: d.algorithm, SignatureVerified: d.status == "valid", Local: !strings.HasPrefix(d.source, "s3://")}
+		SignatureAlgorithm: d.algorithm, SignatureVerified: d.status == "valid", Local: !strings.HasPrefix(d.source, "s3://"), Source: d.source}
 	if h, err := integrity.ParseHash(d.sha); err == nil {
 		f.Hash = h
 	}

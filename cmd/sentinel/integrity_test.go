@@ -387,3 +387,58 @@ func TestUnsignedDigestInS3BreaksTheChain(t *testing.T) {
 		t.Fatalf("verdict %+v", rep.Verdict)
 	}
 }
+
+// TestCopiesOfTheTrailCountOnce: the same trail ingested twice, from S3 and a local copy or from
+// two local copies, is one trail: each digest and log file counts once. A copy that differs from
+// the other is named.
+func TestCopiesOfTheTrailCountOnce(t *testing.T) {
+	tests := []struct {
+		name   string
+		fromS3 bool
+		change func(t *testing.T, copied *attackedTrail)
+		// what audit integrity says over the fixture week
+		exit int
+		want []string
+	}{
+		{name: "s3_and_a_local_copy", fromS3: true, exit: 0,
+			want: []string{"222222222222  us-east-1  validated", "168/168", "8/8", "Result: CLEAN"}},
+		{name: "two_local_copies", exit: 0,
+			want: []string{"222222222222  us-east-1  signatures not checked", "168/168", "8/8", "Result: CLEAN"}},
+		{name: "a_copy_with_a_rewritten_digest", fromS3: true, exit: 1,
+			change: func(t *testing.T, c *attackedTrail) { c.rewrite(t, p6Digest, unlistingP6) },
+			want:   []string{"chain broken (copies differ)", p6Digest, "Result: FOUND"}},
+		{name: "a_copy_with_a_rewritten_log_file", fromS3: true, exit: 1,
+			change: func(t *testing.T, c *attackedTrail) { c.rewrite(t, p6LogFile, withoutP6) },
+			want:   []string{"modified (copies differ)", p6LogFile, "Result: FOUND"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			original, copied := newAttackedTrail(t), newAttackedTrail(t)
+			if tc.change != nil {
+				tc.change(t, copied)
+			}
+			wh := filepath.Join(t.TempDir(), "wh")
+			args := []string{"--warehouse", wh, "ingest", "--source", original.dir, "--source", copied.dir, "--sessions-file", fixtures + "/sessions"}
+			var env []string
+			if tc.fromS3 {
+				_, s3Endpoint := s3WithTrailFrom(t, original.dir, original.signatures)
+				env = awsEnv("AWS_ENDPOINT_URL_S3="+s3Endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keysEndpoint(t))
+				args[4] = "s3://" + bucket
+			}
+			sentinel(t, env, args...).mustExit(t, 0)
+			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, tc.exit)
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("integrity lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			if tc.exit == 0 {
+				c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+					"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
+				if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
+					t.Errorf("P6's gap:\n%s", c.stdout)
+				}
+			}
+		})
+	}
+}
