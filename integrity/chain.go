@@ -130,9 +130,10 @@ const (
 	// CloudTrail logging or log file validation was off. Events of that span, if any, are
 	// unproven, and the trail's owner must explain the span.
 	LoggingOff
-	// Unlisted: a log file that no digest lists (Reason says whether a digest covered its
-	// delivery). CloudTrail lists every file it delivers while validation is on: a file delivered
-	// then but unlisted was put there by someone else.
+	// Unlisted: a log file that no digest lists although it was delivered before the newest valid
+	// digest's end (Reason says whether a digest covered its delivery). CloudTrail lists every
+	// file it delivers while validation is on: a file delivered then but unlisted was put there by
+	// someone else.
 	Unlisted
 	// SignatureNotChecked: a digest whose signature could not be checked (Reason says why). Its
 	// hashes and links were checked, but the digest itself could have been forged together with
@@ -216,18 +217,24 @@ func Check(c Chain) Result {
 	for i := len(files) - 1; i >= 0; {
 		i = ck.digest(i)
 	}
-	ck.unlisted()
 	broken := map[Object]bool{}
 	for _, f := range ck.findings {
 		if f.Kind == ChainBroken {
 			broken[f.Object] = true
 		}
 	}
+	// A log file delivered after the newest valid digest's end is not yet covered by a digest:
+	// the one that will list it may not be delivered yet.
+	var newest time.Time
 	for _, f := range files {
 		if !broken[f.Object] {
 			ck.validDigests++
+			if f.Digest != nil {
+				newest = maxTime(newest, f.Digest.EndTime)
+			}
 		}
 	}
+	ck.unlisted(newest)
 	slices.SortStableFunc(ck.findings, func(a, b Finding) int {
 		return cmp.Or(a.Span.To.Compare(b.Span.To), a.Span.From.Compare(b.Span.From), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Object.Key, b.Object.Key), cmp.Compare(a.By.Key, b.By.Key))
 	})
@@ -427,8 +434,10 @@ func (ck *checker) notLinked(from, to int, link *Link) {
 	}
 }
 
-// unlisted reports the log files in the window that no digest lists.
-func (ck *checker) unlisted() {
+// unlisted reports the log files delivered in the window, before the newest valid digest's end,
+// that no digest lists. One delivered later is not yet covered: the digest of its hour may not be
+// delivered yet, and what it holds is outside the digests' coverage.
+func (ck *checker) unlisted(newestValid time.Time) {
 	for o := range ck.c.LogFiles {
 		if ck.listed[o] {
 			continue
@@ -438,7 +447,7 @@ func (ck *checker) unlisted() {
 			continue
 		}
 		minute := Span{k.Delivered, k.Delivered.Add(time.Minute)}
-		if !minute.From.Before(ck.c.Window.To) || !minute.To.After(ck.c.Window.From) {
+		if !minute.From.Before(ck.c.Window.To) || !minute.To.After(ck.c.Window.From) || !minute.From.Before(newestValid) {
 			continue
 		}
 		f := Finding{Kind: Unlisted, Reason: NotDigesting, Object: o, Span: minute, Detail: fmt.Sprintf("The log file %s is listed by no digest; no digest covers its delivery, so CloudTrail never vouched for it.", o)}
