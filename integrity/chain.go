@@ -91,6 +91,10 @@ type Chain struct {
 	// SHA-256 of their inflated bytes (zero when a file could not be read or inflated). A caller
 	// that streams log files adds each hash as it finishes reading: no file is ever held.
 	LogFiles map[Object]Hash
+	// Backfill are the stream's backfill digests (…_backfill.json.gz), which CloudTrail delivers
+	// to list log files its digests missed (late deliveries). They are their own chain, checked
+	// as validate-logs does; the log files they list are listed.
+	Backfill []DigestFile
 	// Keys are CloudTrail's public keys for the digests' times (ListPublicKeys); nil when there
 	// are none at hand, and then no signature is checked.
 	Keys []PublicKey
@@ -203,20 +207,8 @@ type Finding struct {
 // does not report (unlisted log files, gaps, logging-off spans). It is a pure function of c.
 func Check(c Chain) Result {
 	ck := checker{c: c, listed: map[Object]bool{}}
-	files := ck.distinct(c.Digests)
-	slices.SortStableFunc(files, func(a, b DigestFile) int {
-		return cmp.Or(a.End().Compare(b.End()), cmp.Compare(a.Object.Key, b.Object.Key))
-	})
-	index := make(map[Object]int, len(files))
-	for i, f := range files {
-		index[f.Object] = i
-	}
-	ck.files, ck.index = files, index
-	// Walk the chain from the newest digest back, as validate-logs does: each digest leads to
-	// the one it links to; digests it skips are not in the chain.
-	for i := len(files) - 1; i >= 0; {
-		i = ck.digest(i)
-	}
+	standard := ck.walk(c.Digests, false)
+	backfill := ck.walk(c.Backfill, true)
 	broken := map[Object]bool{}
 	for _, f := range ck.findings {
 		if f.Kind == ChainBroken {
@@ -226,12 +218,14 @@ func Check(c Chain) Result {
 	// A log file delivered after the newest valid digest's end is not yet covered by a digest:
 	// the one that will list it may not be delivered yet.
 	var newest time.Time
-	for _, f := range files {
+	for _, f := range standard {
+		if !broken[f.Object] && f.Digest != nil {
+			newest = maxTime(newest, f.Digest.EndTime)
+		}
+	}
+	for _, f := range slices.Concat(standard, backfill) {
 		if !broken[f.Object] {
 			ck.validDigests++
-			if f.Digest != nil {
-				newest = maxTime(newest, f.Digest.EndTime)
-			}
 		}
 	}
 	ck.unlisted(newest)
@@ -243,12 +237,38 @@ func Check(c Chain) Result {
 
 type checker struct {
 	c                           Chain
-	files                       []DigestFile // by end time
-	index                       map[Object]int
 	listed                      map[Object]bool
-	spans                       []Span // of the readable digests
+	spans                       []Span // of the readable digests of the standard chain
 	findings                    []Finding
 	validDigests, validLogFiles int
+}
+
+// chainWalk is one chain of a stream: its digests by end time.
+type chainWalk struct {
+	ck    *checker
+	files []DigestFile
+	index map[Object]int
+	// backfill: the chain of backfill digests, which list the log files the standard digests of
+	// their hours missed. Their chain starts and skips hours as CloudTrail needs it: that is no
+	// logging-off span and no gap, and they add no coverage.
+	backfill bool
+}
+
+// walk checks one chain from the newest digest back, as validate-logs does: each digest leads
+// to the one it links to; digests it skips are not in the chain. It returns the distinct digests.
+func (ck *checker) walk(digests []DigestFile, backfill bool) []DigestFile {
+	files := ck.distinct(digests)
+	slices.SortStableFunc(files, func(a, b DigestFile) int {
+		return cmp.Or(a.End().Compare(b.End()), cmp.Compare(a.Object.Key, b.Object.Key))
+	})
+	w := chainWalk{ck: ck, files: files, index: make(map[Object]int, len(files)), backfill: backfill}
+	for i, f := range files {
+		w.index[f.Object] = i
+	}
+	for i := len(files) - 1; i >= 0; {
+		i = w.digest(i)
+	}
+	return files
 }
 
 // distinct keeps one digest file per object. Of copies with the same bytes, the one whose
@@ -311,18 +331,21 @@ func (ck *checker) broken(f *DigestFile, r Reason, by Object, format string, arg
 
 // digest checks files[i]: itself, its log files and its link to its predecessor. It returns the
 // index of the digest to check next.
-func (ck *checker) digest(i int) int {
-	f := &ck.files[i]
+func (w *chainWalk) digest(i int) int {
+	ck := w.ck
+	f := &w.files[i]
 	d := f.Digest
 	if d == nil {
 		ck.broken(f, Unreadable, Object{}, "The digest %s cannot be read: %v.", f.Object, f.Problem)
 		return i - 1
 	}
-	ck.spans = append(ck.spans, Span{d.StartTime, d.EndTime})
+	if !w.backfill {
+		ck.spans = append(ck.spans, Span{d.StartTime, d.EndTime})
+	}
 	if d.Object() != f.Object {
 		ck.broken(f, Moved, Object{}, "The digest found at %s says CloudTrail delivered it to %s.", f.Object, d.Object())
 	}
-	ck.signature(f)
+	ck.signature(f, w.backfill)
 	for _, lf := range d.LogFiles {
 		o := lf.Object()
 		ck.listed[o] = true
@@ -338,10 +361,12 @@ func (ck *checker) digest(i int) int {
 			ck.validLogFiles++
 		}
 	}
-	return ck.link(i)
+	return w.link(i)
 }
 
-func (ck *checker) signature(f *DigestFile) {
+// signature checks f's signature. A backfill digest is signed when CloudTrail made it, after its
+// hour: with a key valid at any time from its end on.
+func (ck *checker) signature(f *DigestFile, backfill bool) {
 	notChecked := func(r Reason, why string) {
 		ck.add(Finding{Kind: SignatureNotChecked, Reason: r, Object: f.Object, Span: f.Span(), Detail: fmt.Sprintf("The signature of the digest %s was not checked: %s.", f.Object, why)})
 	}
@@ -358,7 +383,11 @@ func (ck *checker) signature(f *DigestFile) {
 		notChecked(NoKeys, "no public keys are at hand")
 		return
 	}
-	err := VerifyDigest(ck.c.Keys, f.Digest, f.Hash, f.Signature, f.SignatureAlgorithm)
+	signed := Span{f.Digest.EndTime, f.Digest.EndTime}
+	if backfill {
+		signed.To = time.Time{}
+	}
+	err := VerifyDigestSigned(ck.c.Keys, f.Digest, signed, f.Hash, f.Signature, f.SignatureAlgorithm)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrNoKey):
@@ -371,32 +400,36 @@ func (ck *checker) signature(f *DigestFile) {
 // link checks the link of files[i] (readable) to its predecessor, and the time before it. It
 // returns the index of the predecessor, or of the latest digest before files[i] when the link
 // cannot be followed.
-func (ck *checker) link(i int) int {
-	f := &ck.files[i]
+func (w *chainWalk) link(i int) int {
+	ck := w.ck
+	f := &w.files[i]
 	d := f.Digest
 	link := d.Previous
 	if link == nil {
+		if w.backfill {
+			return i - 1
+		}
 		from := ck.c.Window.From
 		if i > 0 {
-			from = ck.files[i-1].End()
+			from = w.files[i-1].End()
 		}
 		ck.add(Finding{Kind: LoggingOff, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("The digest %s starts a chain: logging or log file validation was off before %s.", f.Object, d.StartTime.UTC().Format(TimeLayout))})
 		return i - 1
 	}
-	if j, ok := ck.index[link.Object()]; ok {
+	if j, ok := w.index[link.Object()]; ok {
 		if j >= i {
 			ck.broken(f, BadLink, Object{}, "The digest %s links to %s, which does not end before it.", f.Object, link.Object())
 			return i - 1
 		}
-		p := &ck.files[j]
+		p := &w.files[j]
 		if !p.Hash.IsZero() && p.Hash != link.Hash {
 			ck.broken(p, DigestModified, f.Object, "The digest %s hashes to %s, not to %s as its successor %s lists.", p.Object, p.Hash, link.Hash, f.Object)
 		}
 		if p.Signature != "" && p.Signature != link.Signature {
 			ck.broken(p, SignatureReplaced, f.Object, "The signature of the digest %s is not the one its successor %s lists.", p.Object, f.Object)
 		}
-		ck.notLinked(j+1, i, link)
-		if p.End().Before(d.StartTime) {
+		w.notLinked(j+1, i, link)
+		if p.End().Before(d.StartTime) && !w.backfill {
 			ck.add(Finding{Kind: Gap, Span: Span{p.End(), d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back to %s.", Span{p.End(), d.StartTime}, f.Object, p.Object)})
 		}
 		return j
@@ -409,16 +442,19 @@ func (ck *checker) link(i int) int {
 	// The predecessor is not in the store. Digests after its end are not in the chain; the
 	// latest one before is where the evidence resumes.
 	j := i
-	for j > 0 && ck.files[j-1].End().After(lk.End) {
+	for j > 0 && w.files[j-1].End().After(lk.End) {
 		j--
 	}
-	ck.notLinked(j, i, link)
+	w.notLinked(j, i, link)
 	if lk.End.After(ck.c.Window.From) {
 		from := ck.c.Window.From
 		if j > 0 {
-			from = ck.files[j-1].End()
+			from = w.files[j-1].End()
 		}
 		ck.add(Finding{Kind: ChainBroken, Reason: Absent, Object: link.Object(), By: f.Object, Span: Span{To: lk.End}, Detail: fmt.Sprintf("The digest %s, to which %s links, is not in the store.", link.Object(), f.Object)})
+		if w.backfill {
+			return j - 1
+		}
 		ck.add(Finding{Kind: Gap, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back across it.", Span{from, d.StartTime}, f.Object)})
 	}
 	return j - 1
@@ -427,10 +463,10 @@ func (ck *checker) link(i int) int {
 // notLinked reports files[from:to]: digests between a digest and the predecessor it links to.
 // They are not checked further, and the log files they list count as unlisted: a digest outside
 // the chain vouches for nothing.
-func (ck *checker) notLinked(from, to int, link *Link) {
+func (w *chainWalk) notLinked(from, to int, link *Link) {
 	for k := from; k < to; k++ {
-		n := &ck.files[k]
-		ck.broken(n, NotLinked, ck.files[to].Object, "The digest %s is not in the chain: its successor %s links to %s.", n.Object, ck.files[to].Object, link.Object())
+		n := &w.files[k]
+		w.ck.broken(n, NotLinked, w.files[to].Object, "The digest %s is not in the chain: its successor %s links to %s.", n.Object, w.files[to].Object, link.Object())
 	}
 }
 

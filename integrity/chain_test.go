@@ -21,6 +21,9 @@ func label(o integrity.Object) string {
 		if o.Key == digestKey(hour(h+1)) {
 			return fmt.Sprintf("digest(%d)", h)
 		}
+		if o.Key == backfillKey(hour(h+1)) {
+			return fmt.Sprintf("backfill(%d)", h)
+		}
 		if lo, _ := logFile(h); o == lo {
 			return fmt.Sprintf("log(%d)", h)
 		}
@@ -272,6 +275,38 @@ func TestChain(t *testing.T) {
 			name: "digest_without_signature_metadata_in_s3_breaks_the_chain", spec: trailSpec{hours: 3, logsIn: []int{1}}, window: window(0, 3),
 			input: func(c *integrity.Chain) { c.Digests[1].Signature, c.Digests[1].SignatureAlgorithm = "", "" },
 			want:  []string{"chain_broken/no_signature digest(1)"}, validDigests: 2, validLogs: 1, covered: []string{"h0..h3"},
+		},
+		{
+			name: "backfill_digest_lists_a_log_file_its_hours_digest_missed", spec: full, window: window(0, 6),
+			change:       func(b *built) { b.addBackfill(1, []int{1}, nil) },
+			validDigests: 7, validLogs: 5, covered: []string{"h0..h6"},
+		},
+		{
+			name: "backfill_chain_skips_hours_without_a_gap", spec: full, window: window(0, 6),
+			change: func(b *built) {
+				first := b.addBackfill(1, []int{1}, nil)
+				b.addBackfill(4, []int{4}, first)
+			},
+			validDigests: 8, validLogs: 6, covered: []string{"h0..h6"},
+		},
+		{
+			name: "deleted_backfill_digest_is_absent_and_its_log_file_unlisted", spec: full, window: window(0, 6),
+			change: func(b *built) {
+				first := b.addBackfill(1, []int{1}, nil)
+				b.addBackfill(4, []int{4}, first)
+				b.backfills = b.backfills[1:]
+			},
+			want:         []string{"unlisted/while_digesting log(1)", "chain_broken/absent backfill(1) by backfill(4)"},
+			validDigests: 7, validLogs: 5, covered: []string{"h0..h6"},
+		},
+		{
+			name: "rewritten_backfill_digest_fails_its_signature", spec: full, window: window(0, 6),
+			change: func(b *built) {
+				d := b.addBackfill(1, []int{1}, nil)
+				d.body = []byte(strings.Replace(string(d.body), `"awsAccountId":"222222222222"`, `"awsAccountId":"222222222222","note":"edited"`, 1))
+			},
+			want:         []string{"chain_broken/bad_signature backfill(1)"},
+			validDigests: 6, validLogs: 5, covered: []string{"h0..h6"},
 		},
 		{
 			name: "copies_of_the_digests_count_once", spec: full, window: window(0, 6),

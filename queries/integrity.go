@@ -108,7 +108,11 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 			if f.Digest != nil && bucket == "" {
 				bucket, prefix = f.Digest.S3Bucket, integrity.KeyPrefix(f.Digest.S3Object)
 			}
-			chain.Digests = append(chain.Digests, f)
+			if integrity.IsBackfillKey(d.key) {
+				chain.Backfill = append(chain.Backfill, f)
+			} else {
+				chain.Digests = append(chain.Digests, f)
+			}
 		}
 		r := region(k.account, k.region)
 		first := map[integrity.Object]logFile{}
@@ -137,7 +141,7 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 			}
 		}
 		counted := map[integrity.Object]bool{}
-		for _, d := range chain.Digests {
+		for _, d := range slices.Concat(chain.Digests, chain.Backfill) {
 			if counted[d.Object] {
 				continue // a copy of one counted
 			}

@@ -483,3 +483,109 @@ func TestLiveTrailLogFilesNotYetDigestedAreNoFinding(t *testing.T) {
 		})
 	}
 }
+
+// The late log file and the backfill digest that lists it (TestBackfillDigestListsALateLogFile).
+const (
+	lateLogFile    = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/us-east-1/2026/11/05/222222222222_CloudTrail_us-east-1_20261105T0930Z_BackfillLate0001.json.gz"
+	backfillDigest = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest/us-east-1/2026/11/05/222222222222_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20261105T100000Z_backfill.json.gz"
+)
+
+// writeGzip writes doc, gzip'd, at key.
+func (a *attackedTrail) writeGzip(t *testing.T, key string, doc []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(doc)
+	zw.Close()
+	if err := os.MkdirAll(filepath.Dir(a.path(key)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(a.path(key), buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addLateLogFile adds a log file delivered at 09:30 that the digest of its hour does not list,
+// as CloudTrail delivers late files, and, with backfill, the backfill digest CloudTrail
+// delivers for it (signed with CloudTrail's key); it returns the backfill digest's signature.
+func (a *attackedTrail) addLateLogFile(t *testing.T, backfill bool) string {
+	t.Helper()
+	logDoc := []byte(`{"Records":[{"eventVersion":"1.08","eventID":"00000000-0000-4000-8000-00000000b0f1","eventTime":"2026-11-05T09:20:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","recipientAccountId":"222222222222","userIdentity":{"type":"IAMUser","accountId":"222222222222","userName":"ops"}}]}`)
+	a.writeGzip(t, lateLogFile, logDoc)
+	if !backfill {
+		return ""
+	}
+	doc, err := json.Marshal(map[string]any{
+		"awsAccountId": "222222222222", "digestStartTime": "2026-11-05T09:00:00Z", "digestEndTime": "2026-11-05T10:00:00Z",
+		"digestS3Bucket": bucket, "digestS3Object": backfillDigest, "digestPublicKeyFingerprint": testkeys.Primary.Fingerprint(),
+		"digestSignatureAlgorithm": "SHA256withRSA", "newestEventTime": "2026-11-05T09:20:00Z", "oldestEventTime": "2026-11-05T09:20:00Z",
+		"previousDigestS3Bucket": nil, "previousDigestS3Object": nil, "previousDigestHashValue": nil, "previousDigestHashAlgorithm": nil, "previousDigestSignature": nil,
+		"logFiles": []map[string]any{{"s3Bucket": bucket, "s3Object": lateLogFile, "hashValue": integrity.HashOf(logDoc).String(), "hashAlgorithm": "SHA-256",
+			"newestEventTime": "2026-11-05T09:20:00Z", "oldestEventTime": "2026-11-05T09:20:00Z"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.writeGzip(t, backfillDigest, doc)
+	d, err := integrity.ParseDigest(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testkeys.Primary.Sign(d.SigningString(integrity.HashOf(doc)))
+}
+
+// TestBackfillDigestListsALateLogFile: CloudTrail delivers a backfill digest (…_backfill.json.gz)
+// for log files the digest of their hour missed. It is read, its signature checked (with a key
+// valid when CloudTrail made it, its metadata backfill-generation-timestamp) and the log file
+// it lists is vouched for; without it, the late file is unlisted.
+func TestBackfillDigestListsALateLogFile(t *testing.T) {
+	for _, fromS3 := range []bool{true, false} {
+		t.Run(map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
+			a := newAttackedTrail(t)
+			signature := a.addLateLogFile(t, true)
+			wh := filepath.Join(t.TempDir(), "wh")
+			if fromS3 {
+				store, s3Endpoint := s3WithTrailFrom(t, a.dir, a.signatures)
+				data, err := os.ReadFile(a.path(backfillDigest))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := store.PutWithMetadata(bucket, backfillDigest, data, map[string]string{"signature": signature, "signature-algorithm": "SHA256withRSA",
+					"backfill-generation-timestamp": "2026-11-05T12:00:00Z"}); err != nil {
+					t.Fatal(err)
+				}
+				env := awsEnv("AWS_ENDPOINT_URL_S3="+s3Endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keysEndpoint(t))
+				r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+				if strings.Contains(r.stderr, "warning") {
+					t.Fatalf("ingest warned: %s", r.stderr)
+				}
+			} else {
+				sentinel(t, nil, "--warehouse", wh, "ingest", "--source", a.dir, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+			}
+			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo, "--accounts", "222222222222").mustExit(t, 0)
+			status := "signatures not checked"
+			if fromS3 {
+				status = "validated"
+			}
+			for _, want := range []string{"222222222222  us-east-1  " + status, "13/13", "2/2", "Result: CLEAN"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("integrity lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+				"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
+			if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
+				t.Errorf("P6's gap:\n%s", c.stdout)
+			}
+		})
+	}
+	t.Run("without_it_the_late_log_file_is_unlisted", func(t *testing.T) {
+		a := newAttackedTrail(t)
+		a.addLateLogFile(t, false)
+		wh := ingestAttacked(t, a, false)
+		r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo).mustExit(t, 1)
+		if !strings.Contains(r.stdout, "unlisted (while digesting)") || !strings.Contains(r.stdout, lateLogFile) {
+			t.Errorf("integrity:\n%s", r.stdout)
+		}
+	})
+}
