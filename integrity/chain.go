@@ -76,6 +76,13 @@ func (s Span) String() string {
 	return s.From.UTC().Format(TimeLayout) + " to " + s.To.UTC().Format(TimeLayout)
 }
 
+// ListingHorizon is how long after the window the digests that list its log files may end: a log
+// file delivered at the window's end is listed by the digest of its hour. A digest ending later
+// is context: it is checked and its link followed (it proves its predecessor), but the log files
+// it lists are not, and a missing digest after the horizon is no finding (its gap, cut to the
+// window, is).
+const ListingHorizon = 2 * time.Hour
+
 // Chain is what Check checks: the digests of one stream (one account, region and trail) and
 // the log files of that account and region.
 type Chain struct {
@@ -83,7 +90,8 @@ type Chain struct {
 	// a link to a digest that ended before Window.From is not followed.
 	Window Span
 	// Digests are the stream's digest files, in any order. Give those whose hour overlaps the
-	// window and those up to an hour after it: they list the files delivered at its end. Copies
+	// window and those ending up to ListingHorizon after it, which list the files delivered at its
+	// end, and the first after those, whose link proves the last of them. Copies
 	// of one digest (one Object: an S3 trail and a local copy of it) count once; copies that
 	// differ are a finding.
 	Digests []DigestFile
@@ -143,9 +151,24 @@ const (
 	// hashes and links were checked, but the digest itself could have been forged together with
 	// the files it lists.
 	SignatureNotChecked
+	// The kinds CheckRegions finds, about an account and region seen against its trail's other
+	// regions and accounts.
+	//
+	// DigestsEnd: the digests of an account and region end before the window does while its log
+	// files go on: CloudTrail delivers a digest every hour, so the later ones were deleted (or
+	// log file validation was turned off, which the trail's owner must explain).
+	DigestsEnd
+	// RegionMissing: a trail's home region has no digests of an account for hours its other
+	// regions have them: a trail always logs its home region, so its folder was deleted.
+	RegionMissing
+	// DigestsMissing: an account and region with log files but no digests, while the trail
+	// delivers digests for its other accounts or regions: log file validation is a setting of
+	// the trail, so its digests were deleted.
+	DigestsMissing
 )
 
-var kindNames = [...]string{Missing: "missing", Modified: "modified", ChainBroken: "chain_broken", Gap: "gap", LoggingOff: "logging_off", Unlisted: "unlisted", SignatureNotChecked: "signature_not_checked"}
+var kindNames = [...]string{Missing: "missing", Modified: "modified", ChainBroken: "chain_broken", Gap: "gap", LoggingOff: "logging_off", Unlisted: "unlisted", SignatureNotChecked: "signature_not_checked",
+	DigestsEnd: "digests_end", RegionMissing: "region_missing", DigestsMissing: "digests_missing"}
 
 func (k Kind) String() string {
 	if k > 0 && int(k) < len(kindNames) {
@@ -346,9 +369,13 @@ func (w *chainWalk) digest(i int) int {
 		ck.broken(f, Moved, Object{}, "The digest found at %s says CloudTrail delivered it to %s.", f.Object, d.Object())
 	}
 	ck.signature(f, w.backfill)
+	context := d.EndTime.After(ck.c.Window.To.Add(ListingHorizon))
 	for _, lf := range d.LogFiles {
 		o := lf.Object()
 		ck.listed[o] = true
+		if context {
+			continue
+		}
 		h, ok := ck.c.LogFiles[o]
 		switch {
 		case !ok:
@@ -446,14 +473,16 @@ func (w *chainWalk) link(i int) int {
 		j--
 	}
 	w.notLinked(j, i, link)
-	if lk.End.After(ck.c.Window.From) {
+	if !lk.End.After(ck.c.Window.From) {
+		return j - 1
+	}
+	if !lk.End.After(ck.c.Window.To.Add(ListingHorizon)) {
+		ck.add(Finding{Kind: ChainBroken, Reason: Absent, Object: link.Object(), By: f.Object, Span: Span{To: lk.End}, Detail: fmt.Sprintf("The digest %s, to which %s links, is not in the store.", link.Object(), f.Object)})
+	}
+	if !w.backfill {
 		from := ck.c.Window.From
 		if j > 0 {
 			from = w.files[j-1].End()
-		}
-		ck.add(Finding{Kind: ChainBroken, Reason: Absent, Object: link.Object(), By: f.Object, Span: Span{To: lk.End}, Detail: fmt.Sprintf("The digest %s, to which %s links, is not in the store.", link.Object(), f.Object)})
-		if w.backfill {
-			return j - 1
 		}
 		ck.add(Finding{Kind: Gap, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back across it.", Span{from, d.StartTime}, f.Object)})
 	}

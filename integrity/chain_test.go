@@ -309,6 +309,22 @@ func TestChain(t *testing.T) {
 			validDigests: 6, validLogs: 5, covered: []string{"h0..h6"},
 		},
 		{
+			// Given as the audit gives it: the digests up to ListingHorizon after the window and
+			// the first after those, whose link shows the ones before it deleted.
+			name: "digests_deleted_at_the_windows_end_leave_a_gap_their_successor_shows", spec: trailSpec{hours: 10, logsIn: []int{0, 2, 8}}, window: window(0, 4),
+			change: func(b *built) {
+				for h := 3; h <= 6; h++ {
+					b.removeDigest(h)
+				}
+				o, _ := logFile(8)
+				delete(b.logs, o)
+			},
+			// The missing digests end after the horizon: the gap is the finding; the log files
+			// digest(8) lists are not checked.
+			want:         []string{"gap h3..h4"},
+			validDigests: 6, validLogs: 2, covered: []string{"h0..h3"},
+		},
+		{
 			name: "copies_of_the_digests_count_once", spec: full, window: window(0, 6),
 			input: func(c *integrity.Chain) {
 				for _, f := range c.Digests {

@@ -36,7 +36,8 @@ type IntegrityAccount struct {
 	Region  string `json:"region"`
 	// Status: validated (every digest and listed file checks out), findings, not_validated (log
 	// files but no digests: validation is off), signatures_not_checked (hashes and links check
-	// out, signatures could not be: a local copy).
+	// out, signatures could not be: a local copy), not_covered (its trail delivers digests, none
+	// of the window's hours).
 	Status               string         `json:"status"`
 	HoursCovered         float64        `json:"hours_covered"`
 	Digests              int            `json:"digests"`
@@ -84,11 +85,7 @@ func Integrity(ctx context.Context, in IntegrityInput, out, diag io.Writer) (ver
 	if err != nil {
 		return "", err
 	}
-	ev, err := queries.ReadEvidence(ctx, a.reader.DB(), in.Window)
-	if err != nil {
-		return "", err
-	}
-	rep := integrityReport(in, checked, ev)
+	rep := integrityReport(in, checked)
 	switch format {
 	case FormatJSON:
 		err = writeJSON(out, rep)
@@ -100,18 +97,16 @@ func Integrity(ctx context.Context, in IntegrityInput, out, diag io.Writer) (ver
 	return rep.Result, err
 }
 
-func integrityReport(in IntegrityInput, checked queries.Integrity, ev queries.Evidence) IntegrityReport {
+func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityReport {
 	wanted := func(account, region string) bool {
 		return (len(in.Accounts) == 0 || slices.Contains(in.Accounts, account)) && (len(in.Regions) == 0 || slices.Contains(in.Regions, region))
 	}
 	rep := IntegrityReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Result: verdict.Clean,
 		Accounts: []IntegrityAccount{}, Listed: []IntegrityFindings{}}
-	seen := map[string]bool{}
 	for _, r := range checked.Regions {
 		if !wanted(r.Account, r.Region) {
 			continue
 		}
-		seen[r.Account+" "+r.Region] = true
 		acct := IntegrityAccount{Account: r.Account, Region: r.Region, Digests: r.Digests, ValidDigests: r.ValidDigests,
 			LogFiles: r.LogFiles, ValidLogFiles: r.ValidLogFiles, SignaturesNotChecked: r.SignaturesNotChecked, Findings: r.Counts}
 		for _, c := range r.Covered {
@@ -120,20 +115,16 @@ func integrityReport(in IntegrityInput, checked queries.Integrity, ev queries.Ev
 		switch {
 		case len(r.Counts) > 0:
 			acct.Status = "findings"
+		case r.NotValidated:
+			acct.Status = "not_validated"
 		case r.SignaturesNotChecked > 0:
 			acct.Status = "signatures_not_checked"
+		case r.Digests == 0:
+			acct.Status = "not_covered"
 		default:
 			acct.Status = "validated"
 		}
 		rep.Accounts = append(rep.Accounts, acct)
-	}
-	for _, sp := range ev.Spans {
-		ar := sp.Account + " " + sp.Region
-		if sp.Kind != "trail" || seen[ar] || !wanted(sp.Account, sp.Region) || !sp.From.Before(in.Window.Until) || !sp.Until.After(in.Window.Since) {
-			continue
-		}
-		seen[ar] = true
-		rep.Accounts = append(rep.Accounts, IntegrityAccount{Account: sp.Account, Region: sp.Region, Status: "not_validated", Findings: map[string]int{}})
 	}
 	sort.Slice(rep.Accounts, func(i, j int) bool {
 		a, b := rep.Accounts[i], rep.Accounts[j]

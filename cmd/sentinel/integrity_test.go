@@ -262,12 +262,14 @@ func TestTamperedTrailIsNamedAndNeverCompliant(t *testing.T) {
 }
 
 // TestTrailWithoutDigestsIsNotVerified: a trail whose log file validation is off delivers no
-// digests. The Evidence says so; --require-integrity makes it a reason, and audit integrity
-// counts its accounts and regions as not validated.
+// digests, for any account. The Evidence says so; --require-integrity makes it a reason, and
+// audit integrity counts its accounts and regions as not validated.
 func TestTrailWithoutDigestsIsNotVerified(t *testing.T) {
 	a := newAttackedTrail(t)
-	if err := os.RemoveAll(filepath.Join(a.dir, "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest")); err != nil {
-		t.Fatal(err)
+	for _, account := range []string{"033333333333", "111111111111", "222222222222", "444444444444"} {
+		if err := os.RemoveAll(filepath.Join(a.dir, "AWSLogs/o-a1b2c3d4e5", account, "CloudTrail-Digest")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wh := ingestAttacked(t, a, false)
 	// Without digests, the window's evidence is the log files' events, Nov 2 to Nov 5: audit a
@@ -480,6 +482,17 @@ func TestLiveTrailLogFilesNotYetDigestedAreNoFinding(t *testing.T) {
 			if !strings.Contains(r.stdout, "Result: CLEAN") || strings.Contains(r.stdout, "unlisted (") {
 				t.Errorf("integrity:\n%s", r.stdout)
 			}
+			// Their events are not vouched for: the evidence of validated regions is what the
+			// digests cover, up to 13:00, whatever the 13:12 log file holds.
+			c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+				"--since", p6Window, "--until", "2026-11-05T13:30:00Z", "--profile", "prod", "--format", "json").mustExit(t, 1)
+			var rep complianceJSON
+			if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Verdict.codes() != "evidence_ends_before_window_end" {
+				t.Errorf("verdict %+v", rep.Verdict)
+			}
 		})
 	}
 }
@@ -588,4 +601,94 @@ func TestBackfillDigestListsALateLogFile(t *testing.T) {
 			t.Errorf("integrity:\n%s", r.stdout)
 		}
 	})
+}
+
+// TestDeletedDigestsAreNamedAndNeverCompliant: attacks that delete digests along with P6's log
+// file, so that no digest lists it: the chain cut short at the window's end, the whole region
+// (the trail's home region), the account's digests. Each is named by audit integrity, and the
+// trail's other log files do not vouch for the hours the digests no longer cover.
+func TestDeletedDigestsAreNamedAndNeverCompliant(t *testing.T) {
+	removeDigests := func(t *testing.T, a *attackedTrail, first, last string) {
+		for _, key := range a.digestsFrom(t, first) {
+			if last != "" && key > last {
+				break
+			}
+			a.remove(t, key)
+		}
+	}
+	removeAll := func(t *testing.T, a *attackedTrail, folders ...string) {
+		for _, f := range folders {
+			if err := os.RemoveAll(a.path(f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	attacks := []struct {
+		name         string
+		do           func(t *testing.T, a *attackedTrail)
+		since, until string
+		want         []string // what audit integrity names
+	}{
+		{
+			// The 15:00 digest links back to the deleted 14:00 one.
+			name: "digests_deleted_past_the_windows_end",
+			do: func(t *testing.T, a *attackedTrail) {
+				a.remove(t, p6LogFile)
+				removeDigests(t, a, p6Digest, strings.Replace(p6Digest, "T080000Z", "T140000Z", 1))
+			},
+			since: p6Window, until: p6WindowTo,
+			want: []string{"222222222222  us-east-1  gap", "2026-11-05T07:00:00Z .. 2026-11-05T12:00:00Z"},
+		},
+		{
+			// No later digest links back; the 13:12 log file shows the digests should go on.
+			name: "every_digest_deleted_from_p6s_on",
+			do: func(t *testing.T, a *attackedTrail) {
+				a.remove(t, p6LogFile)
+				removeDigests(t, a, p6Digest, "")
+			},
+			since: p6Window, until: p6WindowTo,
+			want: []string{"222222222222  us-east-1  digests end", "end at 2026-11-05T07:00:00Z, but its log files go on to 2026-11-05T13:12:00Z"},
+		},
+		{
+			name: "home_region_folder_deleted",
+			do: func(t *testing.T, a *attackedTrail) {
+				removeAll(t, a, "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/us-east-1", p6Stream)
+			},
+			since: since, until: until,
+			want: []string{"222222222222  us-east-1  region missing", "The trail org-trail's home region us-east-1 has no digests of account 222222222222"},
+		},
+		{
+			name: "account_digests_deleted",
+			do: func(t *testing.T, a *attackedTrail) {
+				removeAll(t, a, "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest", "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/eu-west-1")
+				a.remove(t, p6LogFile)
+			},
+			since: p6Window, until: p6WindowTo,
+			want: []string{"222222222222  us-east-1  digests missing", "the organization trail of o-a1b2c3d4e5 delivers digests for its other accounts and regions"},
+		},
+	}
+	for _, attack := range attacks {
+		for _, fromS3 := range []bool{true, false} {
+			t.Run(attack.name+"/"+map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
+				a := newAttackedTrail(t)
+				attack.do(t, a)
+				wh := ingestAttacked(t, a, fromS3)
+				r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", attack.since, "--until", attack.until, "--accounts", "222222222222").mustExit(t, 1)
+				for _, w := range append(attack.want, "Result: FOUND") {
+					if !strings.Contains(r.stdout, w) {
+						t.Errorf("integrity does not name %q:\n%s", w, r.stdout)
+					}
+				}
+				c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+					"--since", attack.since, "--until", attack.until, "--profile", "prod", "--format", "json").mustExit(t, 3)
+				var rep complianceJSON
+				if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(rep.Verdict.codes(), "integrity_findings") {
+					t.Fatalf("verdict %+v", rep.Verdict)
+				}
+			})
+		}
+	}
 }
