@@ -284,9 +284,37 @@ func TestTrailWithoutDigestsIsNotVerified(t *testing.T) {
 	if !strings.Contains(r.stdout, "log file integrity is not verified for 222222222222 eu-west-1, 222222222222 us-east-1: its trail delivered log files but no digest files") {
 		t.Errorf("--require-integrity:\n%s", r.stdout)
 	}
-	i := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222").mustExit(t, 1)
-	if !strings.Contains(i.stdout, "222222222222  us-east-1  not validated") {
-		t.Errorf("integrity:\n%s", i.stdout)
+	// Validation off: its integrity cannot be known.
+	i := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222").mustExit(t, 3)
+	for _, want := range []string{"222222222222  us-east-1  not validated", "Result: INCONCLUSIVE",
+		"log file validation is off for 222222222222 eu-west-1, 222222222222 us-east-1"} {
+		if !strings.Contains(i.stdout, want) {
+			t.Errorf("integrity lacks %q:\n%s", want, i.stdout)
+		}
+	}
+}
+
+// TestIntegrityThatCannotBeKnownIsInconclusive: audit integrity says INCONCLUSIVE (exit 3), and
+// why, when it cannot know: signatures required of a local copy, a window without files.
+func TestIntegrityThatCannotBeKnownIsInconclusive(t *testing.T) {
+	wh := ingestAttacked(t, newAttackedTrail(t), false)
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222", "--require-signatures").mustExit(t, 3)
+	for _, want := range []string{"Result: INCONCLUSIVE", "the signatures of 336 digest files were not checked",
+		"222222222222 eu-west-1 (168), 222222222222 us-east-1 (168)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--require-signatures lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", "2026-10-01T00:00:00Z", "--until", "2026-10-02T00:00:00Z", "--format", "json").mustExit(t, 3)
+	var rep struct {
+		Result  string   `json:"result"`
+		Reasons []string `json:"reasons"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Result != "INCONCLUSIVE" || len(rep.Reasons) != 1 || !strings.HasPrefix(rep.Reasons[0], "no CloudTrail log or digest files in this window") {
+		t.Errorf("empty window: %+v", rep)
 	}
 }
 
