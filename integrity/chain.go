@@ -230,8 +230,12 @@ type Finding struct {
 // does not report (unlisted log files, gaps, logging-off spans). It is a pure function of c.
 func Check(c Chain) Result {
 	ck := checker{c: c, listed: map[Object]bool{}}
-	standard := ck.walk(c.Digests, false)
-	backfill := ck.walk(c.Backfill, true)
+	standard := ck.walk(c.Digests, nil)
+	byObject := make(map[Object]*DigestFile, len(standard))
+	for i := range standard {
+		byObject[standard[i].Object] = &standard[i]
+	}
+	backfill := ck.walk(c.Backfill, byObject)
 	broken := map[Object]bool{}
 	for _, f := range ck.findings {
 		if f.Kind == ChainBroken {
@@ -275,16 +279,20 @@ type chainWalk struct {
 	// their hours missed. Their chain starts and skips hours as CloudTrail needs it: that is no
 	// logging-off span and no gap, and they add no coverage.
 	backfill bool
+	// standard are the digests of the standard chain, by object, for a backfill digest that
+	// links to one of them (validate-logs follows a link wherever it leads).
+	standard map[Object]*DigestFile
 }
 
 // walk checks one chain from the newest digest back, as validate-logs does: each digest leads
 // to the one it links to; digests it skips are not in the chain. It returns the distinct digests.
-func (ck *checker) walk(digests []DigestFile, backfill bool) []DigestFile {
+// Given the standard chain's digests, it walks the backfill chain.
+func (ck *checker) walk(digests []DigestFile, standard map[Object]*DigestFile) []DigestFile {
 	files := ck.distinct(digests)
 	slices.SortStableFunc(files, func(a, b DigestFile) int {
 		return cmp.Or(a.End().Compare(b.End()), cmp.Compare(a.Object.Key, b.Object.Key))
 	})
-	w := chainWalk{ck: ck, files: files, index: make(map[Object]int, len(files)), backfill: backfill}
+	w := chainWalk{ck: ck, files: files, index: make(map[Object]int, len(files)), backfill: standard != nil, standard: standard}
 	for i, f := range files {
 		w.index[f.Object] = i
 	}
@@ -443,18 +451,18 @@ func (w *chainWalk) link(i int) int {
 		ck.add(Finding{Kind: LoggingOff, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("The digest %s starts a chain: logging or log file validation was off before %s.", f.Object, d.StartTime.UTC().Format(TimeLayout))})
 		return i - 1
 	}
+	if p, ok := w.standard[link.Object()]; ok {
+		// A backfill digest linked to a digest of the standard chain, which that chain checks.
+		ck.predecessor(f, p, link)
+		return i - 1
+	}
 	if j, ok := w.index[link.Object()]; ok {
 		if j >= i {
 			ck.broken(f, BadLink, Object{}, "The digest %s links to %s, which does not end before it.", f.Object, link.Object())
 			return i - 1
 		}
 		p := &w.files[j]
-		if !p.Hash.IsZero() && p.Hash != link.Hash {
-			ck.broken(p, DigestModified, f.Object, "The digest %s hashes to %s, not to %s as its successor %s lists.", p.Object, p.Hash, link.Hash, f.Object)
-		}
-		if p.Signature != "" && p.Signature != link.Signature {
-			ck.broken(p, SignatureReplaced, f.Object, "The signature of the digest %s is not the one its successor %s lists.", p.Object, f.Object)
-		}
+		ck.predecessor(f, p, link)
 		w.notLinked(j+1, i, link)
 		if p.End().Before(d.StartTime) && !w.backfill {
 			ck.add(Finding{Kind: Gap, Span: Span{p.End(), d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back to %s.", Span{p.End(), d.StartTime}, f.Object, p.Object)})
@@ -487,6 +495,16 @@ func (w *chainWalk) link(i int) int {
 		ck.add(Finding{Kind: Gap, Span: Span{from, d.StartTime}, Detail: fmt.Sprintf("No digest covers %s although %s links back across it.", Span{from, d.StartTime}, f.Object)})
 	}
 	return j - 1
+}
+
+// predecessor checks that p is what f's link says of it: its hash and its signature.
+func (ck *checker) predecessor(f, p *DigestFile, link *Link) {
+	if !p.Hash.IsZero() && p.Hash != link.Hash {
+		ck.broken(p, DigestModified, f.Object, "The digest %s hashes to %s, not to %s as its successor %s lists.", p.Object, p.Hash, link.Hash, f.Object)
+	}
+	if p.Signature != "" && p.Signature != link.Signature {
+		ck.broken(p, SignatureReplaced, f.Object, "The signature of the digest %s is not the one its successor %s lists.", p.Object, f.Object)
+	}
 }
 
 // notLinked reports files[from:to]: digests between a digest and the predecessor it links to.

@@ -290,6 +290,11 @@ func TestChain(t *testing.T) {
 			validDigests: 8, validLogs: 6, covered: []string{"h0..h6"},
 		},
 		{
+			name: "backfill_digest_linked_to_a_digest_of_the_standard_chain", spec: full, window: window(0, 6),
+			change:       func(b *built) { b.addBackfill(1, []int{1}, b.digest(0)) },
+			validDigests: 7, validLogs: 5, covered: []string{"h0..h6"},
+		},
+		{
 			name: "deleted_backfill_digest_is_absent_and_its_log_file_unlisted", spec: full, window: window(0, 6),
 			change: func(b *built) {
 				first := b.addBackfill(1, []int{1}, nil)
