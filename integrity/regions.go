@@ -54,7 +54,8 @@ type RegionResult struct {
 //     before a log file was delivered, has its digests end there (DigestsEnd).
 //   - A trail always logs its home region: the hours of the window the digests of its other
 //     regions cover for an account (an hour or more), its home region's must cover too
-//     (RegionMissing).
+//     (RegionMissing); after the home region's newest digest, only once another region's digests
+//     go on DigestDue past it (its next digest may not be delivered yet).
 //   - An account and region whose log files speak for the window but that has no digests at all
 //     is validated and missing its digests (DigestsMissing) when its trail delivers digests
 //     elsewhere: for an organization trail, of any account of the organization; else of another
@@ -74,6 +75,8 @@ func CheckRegions(window Span, regions []Region) []RegionResult {
 	type trailKey struct{ account, trail, home string }
 	others := map[trailKey][]Span{} // the coverage of a trail's regions other than its home
 	homes := map[trailKey][]Span{}  // its home region's
+	// The ends of the newest digests of a trail's other regions and of its home region.
+	othersNewest, homeNewest := map[trailKey]time.Time{}, map[trailKey]time.Time{}
 	for _, g := range regions {
 		if len(g.Streams) == 0 {
 			continue
@@ -90,8 +93,10 @@ func CheckRegions(window Span, regions []Region) []RegionResult {
 			k := trailKey{g.Account, s.Trail, s.HomeRegion}
 			if g.Region == s.HomeRegion {
 				homes[k] = append(homes[k], s.Covered...)
+				homeNewest[k] = maxTime(homeNewest[k], s.Newest)
 			} else {
 				others[k] = append(others[k], s.Covered...)
+				othersNewest[k] = maxTime(othersNewest[k], s.Newest)
 			}
 		}
 		var last time.Time
@@ -107,7 +112,9 @@ func CheckRegions(window Span, regions []Region) []RegionResult {
 	}
 	for k, covered := range others {
 		for _, gap := range uncovered(merge(covered), merge(homes[k])) {
-			if gap.To.Sub(gap.From) < time.Hour {
+			// After the home region's newest digest, its next may just not be delivered yet.
+			late := !homeNewest[k].IsZero() && !gap.From.Before(homeNewest[k]) && othersNewest[k].Before(homeNewest[k].Add(DigestDue))
+			if gap.To.Sub(gap.From) < time.Hour || late {
 				continue
 			}
 			r := result(k.account, k.home)

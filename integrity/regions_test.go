@@ -63,6 +63,22 @@ func TestCheckRegions(t *testing.T) {
 			want: []string{account + " eu-west-1 validated", account + " us-east-1 validated region_missing h2..h4"},
 		},
 		{
+			name: "home_region_whose_newest_digest_is_not_delivered_yet",
+			regions: []integrity.Region{
+				{OrgID: org, Account: account, Region: "eu-west-1", Streams: []integrity.RegionStream{full}},
+				{OrgID: org, Account: account, Region: "us-east-1", Streams: []integrity.RegionStream{stream("org-trail", "us-east-1", 5, [2]int{0, 5})}},
+			},
+			want: []string{account + " eu-west-1 validated", account + " us-east-1 validated"},
+		},
+		{
+			name: "home_region_whose_digests_stop_while_its_other_regions_go_on",
+			regions: []integrity.Region{
+				{OrgID: org, Account: account, Region: "eu-west-1", Streams: []integrity.RegionStream{stream("org-trail", "us-east-1", 8, [2]int{0, 6})}},
+				{OrgID: org, Account: account, Region: "us-east-1", Streams: []integrity.RegionStream{stream("org-trail", "us-east-1", 4, [2]int{0, 4})}},
+			},
+			want: []string{account + " eu-west-1 validated", account + " us-east-1 validated region_missing h4..h6"},
+		},
+		{
 			name: "regions_whose_digest_hours_are_offset_by_minutes_agree",
 			regions: []integrity.Region{
 				{OrgID: org, Account: account, Region: "eu-west-1", Streams: []integrity.RegionStream{{Trail: "org-trail", HomeRegion: "us-east-1", Newest: hour(6), Covered: []integrity.Span{{From: hour(1).Add(-20 * time.Minute), To: hour(6)}}}}},
