@@ -21,6 +21,8 @@ const (
 	signatureBad        = "bad"
 	signatureUnknownKey = "unknown_key"
 	signatureNotChecked = "not_checked"
+	// signatureMissing: a digest in S3 without signature metadata, which CloudTrail always writes.
+	signatureMissing = "missing"
 )
 
 // withMetadata is an object body that carries the object's S3 user metadata (x-amz-meta-*, keys
@@ -84,7 +86,7 @@ func (r *reader) readDigest(ctx context.Context, oc *outcome, keys []integrity.P
 		row.Problem = f.Problem.Error()
 	}
 	row.Bucket, row.Key = obj.Bucket, obj.Key
-	row.SignatureStatus = signatureStatus(f, keys)
+	row.SignatureStatus = signatureStatus(f, keys, strings.HasPrefix(o.source, "s3://"), signedWhen(f, k.Backfill, meta))
 	oc.digest = &row
 }
 
@@ -98,12 +100,34 @@ func objectOf(source, key string) integrity.Object {
 	return integrity.Object{Key: key}
 }
 
-// signatureStatus checks a readable digest's signature, when it has one and there are keys.
-func signatureStatus(f integrity.DigestFile, keys []integrity.PublicKey) string {
-	if f.Digest == nil || f.Signature == "" || len(keys) == 0 {
+// signedWhen is when CloudTrail signed a readable digest: at its end; a backfill digest when
+// CloudTrail made it (its S3 metadata backfill-generation-timestamp), or at some time after its
+// end when that is not known.
+func signedWhen(f integrity.DigestFile, backfill bool, meta map[string]string) integrity.Span {
+	if f.Digest == nil {
+		return integrity.Span{}
+	}
+	end := f.Digest.EndTime
+	if !backfill {
+		return integrity.Span{From: end, To: end}
+	}
+	if t, err := time.Parse(time.RFC3339, meta["backfill-generation-timestamp"]); err == nil {
+		return integrity.Span{From: t, To: t}
+	}
+	return integrity.Span{From: end}
+}
+
+// signatureStatus checks a readable digest's signature, signed in signed, when it has one and
+// there are keys. A digest read from S3 without one is missing it: only a local copy has no
+// metadata.
+func signatureStatus(f integrity.DigestFile, keys []integrity.PublicKey, fromS3 bool, signed integrity.Span) string {
+	switch {
+	case f.Digest != nil && f.Signature == "" && fromS3:
+		return signatureMissing
+	case f.Digest == nil || f.Signature == "" || len(keys) == 0:
 		return signatureNotChecked
 	}
-	err := integrity.VerifyDigest(keys, f.Digest, f.Hash, f.Signature, f.SignatureAlgorithm)
+	err := integrity.VerifyDigestSigned(keys, f.Digest, signed, f.Hash, f.Signature, f.SignatureAlgorithm)
 	switch {
 	case err == nil:
 		return signatureValid

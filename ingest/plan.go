@@ -140,7 +140,7 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			if o.kind == kindDigest {
 				readWith = window.Window{} // a digest holds no events: it is read once per version
 				if strings.HasPrefix(o.source, "s3://") {
-					digestDays.add(o)
+					digestDays.add(o, opts.Now())
 				}
 			}
 			if j, ok := schedule(job{obj: o}, readWith, ledger); ok {
@@ -249,20 +249,25 @@ func set(values []string) map[string]bool {
 }
 
 // digestRange is, per region, the first and last delivery day of the digest files in S3 a run
-// reads: the keys that signed them are CloudTrail's of those days.
+// reads: the keys that signed them are CloudTrail's of those days. A backfill digest is signed
+// when CloudTrail made it, after its hour: its keys are those valid up to now.
 type digestRange map[string][2]time.Time
 
-func (r digestRange) add(o object) {
+func (r digestRange) add(o object, now time.Time) {
 	k, err := integrity.ParseDigestKey(integrity.TrailKey(o.source))
 	if err != nil {
 		return
+	}
+	last := k.End
+	if k.Backfill {
+		last = now
 	}
 	span, ok := r[k.Region]
 	if !ok || k.End.Before(span[0]) {
 		span[0] = k.End
 	}
-	if !ok || k.End.After(span[1]) {
-		span[1] = k.End
+	if !ok || last.After(span[1]) {
+		span[1] = last
 	}
 	r[k.Region] = span
 }

@@ -8,7 +8,7 @@ import (
 
 // DigestKey is what a digest's S3 key says:
 // [PREFIX/]AWSLogs/[o-ID/]ACCOUNT/CloudTrail-Digest/REGION/YYYY/MM/DD/
-// ACCOUNT_CloudTrail-Digest_REGION_TRAIL_HOMEREGION_YYYYMMDDTHHMMSSZ.json.gz
+// ACCOUNT_CloudTrail-Digest_REGION_TRAIL_HOMEREGION_YYYYMMDDTHHMMSSZ[_backfill].json.gz
 type DigestKey struct {
 	Prefix     string // the trail's S3 key prefix ("" when none), without the trailing "/"
 	OrgID      string // the organization of an organization trail; "" otherwise
@@ -17,6 +17,9 @@ type DigestKey struct {
 	Trail      string // the trail's name
 	HomeRegion string // the region the trail was created in
 	End        time.Time
+	// Backfill: a backfill digest (_backfill), which CloudTrail delivers to list log files the
+	// digest of their hour missed; backfill digests chain among themselves.
+	Backfill bool
 }
 
 // LogFileKey is what a log file's S3 key says:
@@ -31,7 +34,13 @@ type LogFileKey struct {
 	Unique    string    // the 16 letters and digits that keep names apart
 }
 
-// Stream names the digests of one chain: one account, region and trail.
+// backfillSuffix ends the name of a backfill digest, before .json.gz.
+const backfillSuffix = "_backfill"
+
+// IsBackfillKey reports whether key names a backfill digest.
+func IsBackfillKey(key string) bool { return strings.HasSuffix(key, backfillSuffix+".json.gz") }
+
+// Stream names the digests of one account, region and trail (its standard and backfill chains).
 type Stream struct{ Prefix, OrgID, Account, Region, Trail, HomeRegion string }
 
 // Stream is the chain the digest belongs to.
@@ -59,9 +68,7 @@ func ParseDigestKey(key string) (DigestKey, error) {
 	if !ok {
 		return bad("the file name does not end with .json.gz")
 	}
-	if strings.HasSuffix(rest, "_backfill") {
-		return bad("backfill digests (CloudTrail's re-delivered digests) are not read yet")
-	}
+	rest, k.Backfill = strings.CutSuffix(rest, backfillSuffix)
 	// TRAIL_HOMEREGION_STAMP: region names have no "_", so the last two "_" delimit them.
 	i := strings.LastIndexByte(rest, '_')
 	if i < 0 {

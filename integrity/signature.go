@@ -80,6 +80,12 @@ type PublicKey struct {
 // (bounds included). A key whose Value does not have its listed Fingerprint is never selected:
 // the list itself would be wrong. Every error wraps ErrNoKey.
 func SelectKey(keys []PublicKey, d *Digest) (PublicKey, error) {
+	return selectKey(keys, d, Span{d.EndTime, d.EndTime})
+}
+
+// selectKey is SelectKey for a digest signed at some time in signed (bounds included; a zero To
+// has no bound).
+func selectKey(keys []PublicKey, d *Digest, signed Span) (PublicKey, error) {
 	var named []PublicKey
 	for _, k := range keys {
 		if k.Fingerprint == d.PublicKeyFingerprint {
@@ -93,21 +99,35 @@ func SelectKey(keys []PublicKey, d *Digest) (PublicKey, error) {
 		if got := Fingerprint(k.Value); got != k.Fingerprint {
 			return PublicKey{}, fmt.Errorf("%w: the public key listed as %s has the fingerprint %s", ErrNoKey, k.Fingerprint, got)
 		}
-		if !d.EndTime.Before(k.ValidityStart) && !d.EndTime.After(k.ValidityEnd) {
+		if !k.ValidityEnd.Before(signed.From) && (signed.To.IsZero() || !signed.To.Before(k.ValidityStart)) {
 			return k, nil
 		}
 	}
 	k := named[0]
-	return PublicKey{}, fmt.Errorf("%w: the public key %s was valid %s to %s, not at the digest's end %s", ErrNoKey, k.Fingerprint, k.ValidityStart.UTC().Format(TimeLayout), k.ValidityEnd.UTC().Format(TimeLayout), d.EndTime.UTC().Format(TimeLayout))
+	when := "at the digest's end " + signed.From.UTC().Format(TimeLayout)
+	if signed.From != signed.To {
+		when = "when the digest was signed (" + signed.String() + ")"
+		if signed.To.IsZero() {
+			when = "when the digest was signed (after " + signed.From.UTC().Format(TimeLayout) + ")"
+		}
+	}
+	return PublicKey{}, fmt.Errorf("%w: the public key %s was valid %s to %s, not %s", ErrNoKey, k.Fingerprint, k.ValidityStart.UTC().Format(TimeLayout), k.ValidityEnd.UTC().Format(TimeLayout), when)
 }
 
 // VerifyDigest checks the signature (hex, with its algorithm from x-amz-meta-signature-algorithm)
 // of the digest d whose inflated bytes hash to digestHash, with the key keys hold for it.
 func VerifyDigest(keys []PublicKey, d *Digest, digestHash Hash, signatureHex, algorithm string) error {
+	return VerifyDigestSigned(keys, d, Span{d.EndTime, d.EndTime}, digestHash, signatureHex, algorithm)
+}
+
+// VerifyDigestSigned is VerifyDigest for a digest CloudTrail signed at some time in signed
+// (bounds included; a zero To has no bound): a backfill digest is signed when CloudTrail makes
+// it (S3 metadata backfill-generation-timestamp), after its hour.
+func VerifyDigestSigned(keys []PublicKey, d *Digest, signed Span, digestHash Hash, signatureHex, algorithm string) error {
 	if algorithm != SignatureAlgorithm || d.SignatureAlgorithm != SignatureAlgorithm {
 		return fmt.Errorf("the signature algorithm is %q (metadata) and %q (digest), not %s: %w", algorithm, d.SignatureAlgorithm, SignatureAlgorithm, ErrBadSignature)
 	}
-	k, err := SelectKey(keys, d)
+	k, err := selectKey(keys, d, signed)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package integrity_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sentinel-audit/sentinel/integrity"
@@ -34,8 +35,9 @@ type trailSpec struct {
 // built is a trail as it would sit in S3: digest files with their signature metadata, and log
 // files. Tests change it, then check it.
 type built struct {
-	digests []*storedDigest
-	logs    map[integrity.Object][]byte // inflated bytes
+	digests   []*storedDigest
+	backfills []*storedDigest
+	logs      map[integrity.Object][]byte // inflated bytes
 }
 
 type storedDigest struct {
@@ -145,6 +147,40 @@ func build(spec trailSpec) *built {
 	return b
 }
 
+func backfillKey(end time.Time) string {
+	return strings.Replace(digestKey(end), ".json.gz", "_backfill.json.gz", 1)
+}
+
+// addBackfill adds the backfill digest of hour h, listing the log files of hours logs (delivered
+// late: their hour's digest missed them) and linked to prev (nil: it starts the backfill chain).
+func (b *built) addBackfill(h int, logs []int, prev *storedDigest) *storedDigest {
+	end := hour(h + 1)
+	w := wireDigest{
+		AWSAccountID: account, DigestStartTime: hour(h).Format(integrity.TimeLayout), DigestEndTime: end.Format(integrity.TimeLayout),
+		DigestS3Bucket: bucket, DigestS3Object: backfillKey(end), DigestPublicKeyFingerprint: testkeys.Primary.Fingerprint(),
+		DigestSignatureAlgorithm: integrity.SignatureAlgorithm, LogFiles: []wireLogFile{},
+	}
+	for _, l := range logs {
+		o, body := logFile(l)
+		b.logs[o] = body
+		ev := hour(l).Add(5 * time.Minute).Format(integrity.TimeLayout)
+		w.LogFiles = append(w.LogFiles, wireLogFile{S3Bucket: o.Bucket, S3Object: o.Key, HashValue: integrity.HashOf(body).String(), HashAlgorithm: "SHA-256", NewestEventTime: ev, OldestEventTime: ev})
+	}
+	if prev != nil {
+		w.PreviousDigestS3Bucket, w.PreviousDigestS3Object = ptr(prev.obj.Bucket), ptr(prev.obj.Key)
+		w.PreviousDigestHashValue = ptr(integrity.HashOf(prev.body).String())
+		w.PreviousDigestHashAlgorithm, w.PreviousDigestSignature = ptr("SHA-256"), ptr(prev.signature)
+	}
+	body, err := json.Marshal(w)
+	if err != nil {
+		panic(err)
+	}
+	d := &storedDigest{hour: h, obj: integrity.Object{Bucket: bucket, Key: backfillKey(end)}, body: body, algorithm: integrity.SignatureAlgorithm}
+	d.signature = sign(testkeys.Primary, d, prev)
+	b.backfills = append(b.backfills, d)
+	return d
+}
+
 // sign makes the signature CloudTrail would give d (whose predecessor is prev), written apart
 // from integrity.SigningString.
 func sign(key testkeys.Key, d, prev *storedDigest) string {
@@ -192,6 +228,9 @@ func (b *built) chain(window integrity.Span) integrity.Chain {
 	c := integrity.Chain{Window: window, LogFiles: map[integrity.Object]integrity.Hash{}, Keys: keys()}
 	for _, d := range b.digests {
 		c.Digests = append(c.Digests, integrity.ReadDigestFile(d.obj, d.body, d.signature, d.algorithm))
+	}
+	for _, d := range b.backfills {
+		c.Backfill = append(c.Backfill, integrity.ReadDigestFile(d.obj, d.body, d.signature, d.algorithm))
 	}
 	for o, body := range b.logs {
 		c.LogFiles[o] = integrity.HashOf(body)

@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	_ "embed"
@@ -19,6 +20,10 @@ var (
 	digestsInWindowSQL string
 	//go:embed log_files_in_window.sql
 	logFilesInWindowSQL string
+	//go:embed trail_regions_in_window.sql
+	trailRegionsInWindowSQL string
+	//go:embed account_org.sql
+	accountOrgSQL string
 )
 
 // Integrity is what checking the window's CloudTrail digests and log files found (integrity.Check
@@ -40,6 +45,10 @@ type RegionIntegrity struct {
 	// not checked (local copies keep no S3 metadata).
 	Counts               map[string]int
 	SignaturesNotChecked int
+	// Validated: the trail delivers digests for this account and region (log file validation is
+	// on): its coverage is what the digests vouch for, whatever its log files hold. NotValidated:
+	// it has log files in the window and its trail delivers no digests (validation is off).
+	Validated, NotValidated bool
 }
 
 // IntegrityFinding is one problem, located.
@@ -63,20 +72,22 @@ const (
 type digestRow struct {
 	source, bucket, key, account, region, trail, homeRegion string
 	end                                                     time.Time
+	context                                                 string // "before": the last digest before the window, context only
 	sha, body, problem, signature, algorithm, status        string
 }
 
 // CheckIntegrity checks the digests and log files of the window, of the accounts asked about (nil:
 // every account): the chain of each trail's digests, the log files they list against the hashes
 // ingest computed, the signatures with the public keys in the catalog (ingest checked them once;
-// only those not found valid are checked again), and the log files no digest lists.
+// only those not found valid are checked again), the log files no digest lists, and what the
+// trail's other regions and accounts show (integrity.CheckRegions).
 func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts []string) (Integrity, error) {
 	var res Integrity
 	keys, err := readPublicKeys(ctx, db)
 	if err != nil {
 		return res, err
 	}
-	digests, err := readDigests(ctx, db, w, accounts)
+	digests, err := readDigests(ctx, db, w)
 	if err != nil {
 		return res, err
 	}
@@ -84,11 +95,49 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 	if err != nil {
 		return res, err
 	}
+	inScope := func(account string) bool { return accounts == nil || slices.Contains(accounts, account) }
 	type streamKey struct{ account, region, trail, homeRegion string }
 	streams := map[streamKey][]digestRow{}
+	newest := map[streamKey]time.Time{}
+	evidence := map[[2]string]*integrity.Region{}
+	regionOf := func(org, account, name string) *integrity.Region {
+		g := evidence[[2]string{account, name}]
+		if g == nil {
+			g = &integrity.Region{Account: account, Region: name}
+			evidence[[2]string{account, name}] = g
+		}
+		g.OrgID = cmp.Or(g.OrgID, org)
+		return g
+	}
+	all := map[streamKey][]digestRow{}
 	for _, d := range digests {
 		k := streamKey{d.account, d.region, d.trail, d.homeRegion}
-		streams[k] = append(streams[k], d)
+		all[k] = append(all[k], d)
+	}
+	for k, rows := range all {
+		if startsAfter(rows, w.Until.Add(integrity.ListingHorizon)) {
+			continue
+		}
+		for _, d := range rows {
+			if !integrity.IsBackfillKey(d.key) {
+				newest[k] = maxTime(newest[k], d.end)
+				dk, _ := integrity.ParseDigestKey(integrity.TrailKey(d.key))
+				regionOf(dk.OrgID, d.account, d.region)
+			}
+			if d.context == "" && inScope(d.account) {
+				streams[k] = append(streams[k], d)
+			}
+		}
+	}
+	for ar, list := range logs {
+		for _, lf := range list {
+			k, _ := integrity.ParseLogFileKey(lf.key)
+			g := regionOf(k.OrgID, ar[0], ar[1])
+			g.LogFiles = append(g.LogFiles, lf.delivered)
+		}
+	}
+	if err := markLogged(ctx, db, w, inScope, evidence, regionOf); err != nil {
+		return res, err
 	}
 	regions := map[[2]string]*RegionIntegrity{}
 	region := func(account, name string) *RegionIntegrity {
@@ -99,7 +148,13 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 		}
 		return r
 	}
+	addFinding := func(account, name string, f integrity.Finding) {
+		region(account, name).Counts[f.Kind.String()]++
+		res.Findings = append(res.Findings, IntegrityFinding{Account: account, Region: name, Kind: f.Kind.String(),
+			Reason: f.Reason.String(), Object: objectName(f.Object), By: objectName(f.By), From: f.Span.From, To: f.Span.To, Detail: f.Detail})
+	}
 	span := integrity.Span{From: w.Since, To: w.Until}
+	covered := map[streamKey][]integrity.Span{}
 	for k, rows := range streams {
 		chain := integrity.Chain{Window: span, Keys: keys, LogFiles: map[integrity.Object]integrity.Hash{}}
 		bucket, prefix := "", ""
@@ -108,13 +163,31 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 			if f.Digest != nil && bucket == "" {
 				bucket, prefix = f.Digest.S3Bucket, integrity.KeyPrefix(f.Digest.S3Object)
 			}
-			chain.Digests = append(chain.Digests, f)
+			if integrity.IsBackfillKey(d.key) {
+				chain.Backfill = append(chain.Backfill, f)
+			} else {
+				chain.Digests = append(chain.Digests, f)
+			}
 		}
+		r := region(k.account, k.region)
+		first := map[integrity.Object]logFile{}
 		for _, lf := range logs[[2]string{k.account, k.region}] {
-			chain.LogFiles[lf.object(bucket, prefix)] = lf.hash
+			o := lf.object(bucket, prefix)
+			other, copied := first[o]
+			if !copied {
+				first[o] = lf
+				chain.LogFiles[o] = lf.hash
+				continue
+			}
+			if other.hash != lf.hash {
+				r.Counts[integrity.Modified.String()]++
+				res.Findings = append(res.Findings, IntegrityFinding{Account: k.account, Region: k.region, Kind: integrity.Modified.String(),
+					Reason: integrity.CopiesDiffer.String(), Object: lf.source, From: lf.delivered, To: lf.delivered.Add(time.Minute),
+					Detail: fmt.Sprintf("The copies of the log file %s differ: %s hashes to %s, %s to %s; one of them changed after delivery.", o, other.source, other.hash, lf.source, lf.hash)})
+			}
 		}
 		result := integrity.Check(chain)
-		r := region(k.account, k.region)
+		covered[k] = result.Covered
 		// The window's digests (their hour overlaps it) and the log files they list count; a
 		// digest is valid unless its chain is broken there, a log file unless missing or modified.
 		bad := map[integrity.Object]bool{}
@@ -123,7 +196,12 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 				bad[f.Object] = true
 			}
 		}
-		for _, d := range chain.Digests {
+		counted := map[integrity.Object]bool{}
+		for _, d := range slices.Concat(chain.Digests, chain.Backfill) {
+			if counted[d.Object] {
+				continue // a copy of one counted
+			}
+			counted[d.Object] = true
 			hour := d.Span()
 			if hour.From.IsZero() {
 				hour.From = hour.To.Add(-time.Hour)
@@ -152,9 +230,25 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 				}
 				continue
 			}
-			r.Counts[f.Kind.String()]++
-			res.Findings = append(res.Findings, IntegrityFinding{Account: k.account, Region: k.region, Kind: f.Kind.String(),
-				Reason: f.Reason.String(), Object: objectName(f.Object), By: objectName(f.By), From: f.Span.From, To: f.Span.To, Detail: f.Detail})
+			addFinding(k.account, k.region, f)
+		}
+	}
+	for k, end := range newest {
+		g := evidence[[2]string{k.account, k.region}]
+		g.Streams = append(g.Streams, integrity.RegionStream{Trail: k.trail, HomeRegion: k.homeRegion, Covered: covered[k], Newest: end})
+	}
+	list := make([]integrity.Region, 0, len(evidence))
+	for _, g := range evidence {
+		list = append(list, *g)
+	}
+	for _, rr := range integrity.CheckRegions(span, list) {
+		if !inScope(rr.Account) {
+			continue
+		}
+		r := region(rr.Account, rr.Region)
+		r.Validated, r.NotValidated = rr.Validated, !rr.Validated
+		for _, f := range rr.Findings {
+			addFinding(rr.Account, rr.Region, f)
 		}
 	}
 	for ar, list := range logs {
@@ -186,10 +280,71 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 	return res, nil
 }
 
+// markLogged marks the accounts and regions in scope whose trail log files speak for the window
+// (trail_regions_in_window.sql), with their organization when an organization trail logs them
+// (known from their other evidence, else account_org.sql).
+func markLogged(ctx context.Context, db *sql.DB, w window.Window, inScope func(string) bool, evidence map[[2]string]*integrity.Region,
+	regionOf func(org, account, name string) *integrity.Region) error {
+	rows, err := db.QueryContext(ctx, trailRegionsInWindowSQL, sql.Named("since", w.Since.UTC()), sql.Named("until", w.Until.UTC()))
+	if err != nil {
+		return fmt.Errorf("trail regions query: %w", err)
+	}
+	var logged [][2]string
+	for rows.Next() {
+		var ar [2]string
+		if err := rows.Scan(&ar[0], &ar[1]); err != nil {
+			rows.Close()
+			return fmt.Errorf("trail regions query: %w", err)
+		}
+		if inScope(ar[0]) {
+			logged = append(logged, ar)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("trail regions query: %w", err)
+	}
+	orgs := map[string]string{}
+	for _, g := range evidence {
+		orgs[g.Account] = cmp.Or(orgs[g.Account], g.OrgID)
+	}
+	for _, ar := range logged {
+		org, known := orgs[ar[0]]
+		if !known {
+			var found sql.NullString
+			err := db.QueryRowContext(ctx, accountOrgSQL, sql.Named("account", ar[0])).Scan(&found)
+			if err != nil && err != sql.ErrNoRows {
+				return fmt.Errorf("account organization query: %w", err)
+			}
+			org = found.String
+			orgs[ar[0]] = org
+		}
+		regionOf(org, ar[0], ar[1]).Logged = true
+	}
+	return nil
+}
+
+// startsAfter reports whether a stream's digests (oldest first) all end after horizon, the first
+// of them starting a chain: the trail began delivering them after the window, whose time it did
+// not validate. (A first digest that links back shows its predecessors deleted.)
+func startsAfter(rows []digestRow, horizon time.Time) bool {
+	for _, d := range rows {
+		if !d.end.After(horizon) {
+			return false
+		}
+		if integrity.IsBackfillKey(d.key) {
+			continue
+		}
+		f := digestFile(d)
+		return f.Digest != nil && f.Digest.Previous == nil
+	}
+	return false
+}
+
 // digestFile is a digest row as integrity.Check takes it.
 func digestFile(d digestRow) integrity.DigestFile {
 	f := integrity.DigestFile{Object: integrity.Object{Bucket: d.bucket, Key: d.key}, Signature: d.signature,
-		SignatureAlgorithm: d.algorithm, SignatureVerified: d.status == "valid"}
+		SignatureAlgorithm: d.algorithm, SignatureVerified: d.status == "valid", Local: !strings.HasPrefix(d.source, "s3://"), Source: d.source}
 	if h, err := integrity.ParseHash(d.sha); err == nil {
 		f.Hash = h
 	}
@@ -238,8 +393,10 @@ func readPublicKeys(ctx context.Context, db *sql.DB) ([]integrity.PublicKey, err
 	return keys, rows.Err()
 }
 
-func readDigests(ctx context.Context, db *sql.DB, w window.Window, accounts []string) ([]digestRow, error) {
-	rows, err := db.QueryContext(ctx, digestsInWindowSQL, sql.Named("since", w.Since.UTC()), sql.Named("until", w.Until.UTC()))
+// readDigests reads the digests that bear on the window (digests_in_window.sql), of every
+// account: the other accounts' show what their trail delivers.
+func readDigests(ctx context.Context, db *sql.DB, w window.Window) ([]digestRow, error) {
+	rows, err := db.QueryContext(ctx, digestsInWindowSQL, sql.Named("since", w.Since.UTC()), sql.Named("horizon_end", w.Until.Add(integrity.ListingHorizon).UTC()))
 	if err != nil {
 		return nil, fmt.Errorf("digests query: %w", err)
 	}
@@ -247,13 +404,11 @@ func readDigests(ctx context.Context, db *sql.DB, w window.Window, accounts []st
 	var out []digestRow
 	for rows.Next() {
 		var d digestRow
-		if err := rows.Scan(&d.source, &d.bucket, &d.key, &d.account, &d.region, &d.trail, &d.homeRegion, &d.end,
+		if err := rows.Scan(&d.source, &d.bucket, &d.key, &d.account, &d.region, &d.trail, &d.homeRegion, &d.end, &d.context,
 			&d.sha, &d.body, &d.problem, &d.signature, &d.algorithm, &d.status); err != nil {
 			return nil, fmt.Errorf("digests query: %w", err)
 		}
-		if accounts == nil || slices.Contains(accounts, d.account) {
-			out = append(out, d)
-		}
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }
@@ -290,6 +445,13 @@ func readLogFiles(ctx context.Context, db *sql.DB, w window.Window, accounts []s
 		out[[2]string{k.Account, k.Region}] = append(out[[2]string{k.Account, k.Region}], l)
 	}
 	return out, members, rows.Err()
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func objectName(o integrity.Object) string {

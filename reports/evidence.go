@@ -12,7 +12,6 @@ import (
 
 	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/verdict"
-	"github.com/sentinel-audit/sentinel/window"
 )
 
 // EvidenceReport is what the verdict rests on, shown before every audit's numbers: the window, per
@@ -121,7 +120,7 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 			return verdict.Verdict{}, EvidenceReport{}, err
 		}
 		f.Spans = append(f.Spans, digestSpans(checked)...)
-		f.Integrity, rep.Integrity = integrityFacts(checked, ev.Spans, f.InScope, w)
+		f.Integrity, rep.Integrity = integrityFacts(checked)
 		rep.checked = checked
 	} else {
 		rep.Integrity = IntegritySummary{Summary: "not verified: the warehouse predates log file validation (ingest once to upgrade it)", Findings: map[string]int{}, NotValidated: []string{}}
@@ -158,15 +157,20 @@ func digestSpans(in queries.Integrity) []verdict.Span {
 	return out
 }
 
-// integrityFacts sums what log file validation found for the verdict and the Evidence. Accounts
-// and regions whose trail delivered log files in the window but that have no digest there are not
-// validated.
-func integrityFacts(in queries.Integrity, spans []verdict.Span, inScope func(account string) bool, w window.Window) (verdict.Integrity, IntegritySummary) {
+// integrityFacts sums what log file validation found for the verdict and the Evidence: the
+// accounts and regions whose trail delivers digests (their coverage is the digests'), and those
+// whose trail log files speak for the window while it delivers no digests (not validated).
+func integrityFacts(in queries.Integrity) (verdict.Integrity, IntegritySummary) {
 	f := verdict.Integrity{Findings: map[string]int{}}
 	s := IntegritySummary{Findings: map[string]int{}, NotValidated: []string{}}
-	digested := map[string]bool{}
 	for _, r := range in.Regions {
-		digested[r.Account+" "+r.Region] = r.Digests > 0
+		ar := r.Account + " " + r.Region
+		if r.Validated {
+			f.Validated = append(f.Validated, ar)
+		}
+		if r.NotValidated {
+			s.NotValidated = append(s.NotValidated, ar)
+		}
 		s.Digests += r.Digests
 		s.ValidDigests += r.ValidDigests
 		s.LogFiles += r.LogFiles
@@ -187,19 +191,14 @@ func integrityFacts(in queries.Integrity, spans []verdict.Span, inScope func(acc
 		}
 		f.Examples = append(f.Examples, fmt.Sprintf("%s %s", strings.ReplaceAll(fi.Kind, "_", " "), name))
 	}
-	for _, sp := range spans {
-		ar := sp.Account + " " + sp.Region
-		inWindow := sp.From.Before(w.Until) && sp.Until.After(w.Since)
-		if sp.Kind == "trail" && inWindow && !digested[ar] && inScope(sp.Account) && !slices.Contains(s.NotValidated, ar) {
-			s.NotValidated = append(s.NotValidated, ar)
-		}
-	}
 	sort.Strings(s.NotValidated)
 	f.NotValidated, f.SignaturesNotChecked = s.NotValidated, s.SignaturesNotChecked
 	var parts []string
 	switch {
 	case s.Digests == 0 && len(s.NotValidated) > 0:
 		parts = append(parts, "not verified: log file validation is off for this trail (no digest files)")
+	case s.Digests == 0 && len(f.Validated) > 0:
+		parts = append(parts, "not verified: the trail delivers digest files, but none of the window's are in the warehouse")
 	case s.Digests == 0:
 		parts = append(parts, "not verified: no CloudTrail digest files in the window")
 	default:

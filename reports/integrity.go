@@ -23,11 +23,13 @@ type IntegrityInput struct {
 // IntegrityReport is the JSON form of audit integrity: per account and region what log file
 // validation proved over the window, and every finding.
 type IntegrityReport struct {
-	StartTime time.Time           `json:"start_time"`
-	EndTime   time.Time           `json:"end_time"`
-	Result    verdict.Result      `json:"result"` // CLEAN or FOUND
-	Accounts  []IntegrityAccount  `json:"accounts"`
-	Listed    []IntegrityFindings `json:"findings"`
+	StartTime time.Time      `json:"start_time"`
+	EndTime   time.Time      `json:"end_time"`
+	Result    verdict.Result `json:"result"` // CLEAN, FOUND or INCONCLUSIVE
+	// Reasons say why the result is INCONCLUSIVE (none otherwise).
+	Reasons  []string            `json:"reasons"`
+	Accounts []IntegrityAccount  `json:"accounts"`
+	Listed   []IntegrityFindings `json:"findings"`
 }
 
 // IntegrityAccount is one account and region.
@@ -36,7 +38,8 @@ type IntegrityAccount struct {
 	Region  string `json:"region"`
 	// Status: validated (every digest and listed file checks out), findings, not_validated (log
 	// files but no digests: validation is off), signatures_not_checked (hashes and links check
-	// out, signatures could not be: a local copy).
+	// out, signatures could not be: a local copy), not_covered (its trail delivers digests, none
+	// of the window's hours).
 	Status               string         `json:"status"`
 	HoursCovered         float64        `json:"hours_covered"`
 	Digests              int            `json:"digests"`
@@ -63,8 +66,10 @@ type IntegrityFindings struct {
 // Integrity answers: are the CloudTrail logs of the window whole and unchanged? Per account and
 // region, it checks the digests' chain, signatures (S3) and the hashes of the log files they list,
 // and names each file that is missing, modified or unlisted, each broken link and each gap. It
-// returns FOUND when there is any finding (or, with RequireSignatures, a signature it could not
-// check; an account and region without digests counts as not validated), else CLEAN.
+// returns FOUND when there is any finding; else INCONCLUSIVE when it cannot know (no log or
+// digest file in the window, a trail with log file validation off, an account and region whose
+// trail delivers digests but none of the window's, or with RequireSignatures a signature it could
+// not check), with the reasons; else CLEAN.
 func Integrity(ctx context.Context, in IntegrityInput, out, diag io.Writer) (verdict.Result, error) {
 	format, err := ParseFormat(in.Format)
 	if err != nil {
@@ -86,11 +91,7 @@ func Integrity(ctx context.Context, in IntegrityInput, out, diag io.Writer) (ver
 	if err != nil {
 		return "", err
 	}
-	ev, err := queries.ReadEvidence(ctx, a.reader.DB(), in.Window)
-	if err != nil {
-		return "", err
-	}
-	rep := integrityReport(in, checked, ev)
+	rep := integrityReport(in, checked)
 	switch format {
 	case FormatJSON:
 		err = writeJSON(out, rep)
@@ -102,18 +103,16 @@ func Integrity(ctx context.Context, in IntegrityInput, out, diag io.Writer) (ver
 	return rep.Result, err
 }
 
-func integrityReport(in IntegrityInput, checked queries.Integrity, ev queries.Evidence) IntegrityReport {
+func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityReport {
 	wanted := func(account, region string) bool {
 		return (len(in.Accounts) == 0 || slices.Contains(in.Accounts, account)) && (len(in.Regions) == 0 || slices.Contains(in.Regions, region))
 	}
 	rep := IntegrityReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Result: verdict.Clean,
-		Accounts: []IntegrityAccount{}, Listed: []IntegrityFindings{}}
-	seen := map[string]bool{}
+		Reasons: []string{}, Accounts: []IntegrityAccount{}, Listed: []IntegrityFindings{}}
 	for _, r := range checked.Regions {
 		if !wanted(r.Account, r.Region) {
 			continue
 		}
-		seen[r.Account+" "+r.Region] = true
 		acct := IntegrityAccount{Account: r.Account, Region: r.Region, Digests: r.Digests, ValidDigests: r.ValidDigests,
 			LogFiles: r.LogFiles, ValidLogFiles: r.ValidLogFiles, SignaturesNotChecked: r.SignaturesNotChecked, Findings: r.Counts}
 		for _, c := range r.Covered {
@@ -122,20 +121,16 @@ func integrityReport(in IntegrityInput, checked queries.Integrity, ev queries.Ev
 		switch {
 		case len(r.Counts) > 0:
 			acct.Status = "findings"
+		case r.NotValidated:
+			acct.Status = "not_validated"
 		case r.SignaturesNotChecked > 0:
 			acct.Status = "signatures_not_checked"
+		case r.Digests == 0:
+			acct.Status = "not_covered"
 		default:
 			acct.Status = "validated"
 		}
 		rep.Accounts = append(rep.Accounts, acct)
-	}
-	for _, sp := range ev.Spans {
-		ar := sp.Account + " " + sp.Region
-		if sp.Kind != "trail" || seen[ar] || !wanted(sp.Account, sp.Region) || !sp.From.Before(in.Window.Until) || !sp.Until.After(in.Window.Since) {
-			continue
-		}
-		seen[ar] = true
-		rep.Accounts = append(rep.Accounts, IntegrityAccount{Account: sp.Account, Region: sp.Region, Status: "not_validated", Findings: map[string]int{}})
 	}
 	sort.Slice(rep.Accounts, func(i, j int) bool {
 		a, b := rep.Accounts[i], rep.Accounts[j]
@@ -146,10 +141,39 @@ func integrityReport(in IntegrityInput, checked queries.Integrity, ev queries.Ev
 			rep.Listed = append(rep.Listed, IntegrityFindings(f))
 		}
 	}
+	var notValidated, notCovered, unsigned []string
+	digests := 0
 	for _, acct := range rep.Accounts {
-		if acct.Status == "findings" || acct.Status == "not_validated" || acct.Status == "signatures_not_checked" && in.RequireSignatures {
+		ar := acct.Account + " " + acct.Region
+		switch {
+		case acct.Status == "findings":
 			rep.Result = verdict.Found
+		case acct.Status == "not_validated":
+			notValidated = append(notValidated, ar)
+		case acct.Status == "not_covered":
+			notCovered = append(notCovered, ar)
 		}
+		if acct.SignaturesNotChecked > 0 {
+			unsigned = append(unsigned, fmt.Sprintf("%s (%d)", ar, acct.SignaturesNotChecked))
+			digests += acct.SignaturesNotChecked
+		}
+	}
+	if len(rep.Accounts) == 0 {
+		rep.Reasons = append(rep.Reasons, "no CloudTrail log or digest files in this window: ingest the trail for that time, or audit a window the warehouse holds")
+	}
+	if len(notValidated) > 0 {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("log file validation is off for %s: its trail delivered log files but no digest files, so they cannot be verified",
+			strings.Join(notValidated, ", ")))
+	}
+	if len(notCovered) > 0 {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the trail delivers digest files for %s, but none for the window's hours", strings.Join(notCovered, ", ")))
+	}
+	if in.RequireSignatures && digests > 0 {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the signatures of %s were not checked (a local copy keeps no S3 metadata; ingest the trail from S3): %s",
+			plural(digests, "digest file"), strings.Join(unsigned, ", ")))
+	}
+	if rep.Result != verdict.Found && len(rep.Reasons) > 0 {
+		rep.Result = verdict.Inconclusive
 	}
 	return rep
 }
@@ -185,8 +209,18 @@ func writeIntegrityTable(out io.Writer, rep IntegrityReport) error {
 	switch rep.Result {
 	case verdict.Found:
 		fmt.Fprintf(out, "Result: %s — %s; the logs of the window are not proven whole\n", rep.Result, plural(len(rep.Listed), "finding"))
+	case verdict.Inconclusive:
+		fmt.Fprintf(out, "Result: %s — the logs of the window cannot be proven whole:\n", rep.Result)
+		for _, r := range rep.Reasons {
+			fmt.Fprintf(out, "  - %s\n", r)
+		}
 	default:
 		fmt.Fprintf(out, "Result: %s — every digest and every log file it lists checks out\n", rep.Result)
+	}
+	if rep.Result == verdict.Found {
+		for _, r := range rep.Reasons {
+			fmt.Fprintf(out, "Also unknown: %s\n", r)
+		}
 	}
 	return nil
 }

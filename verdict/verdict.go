@@ -160,9 +160,13 @@ type Integrity struct {
 	// unlisted, extra_gzip_data); Examples name a few of them.
 	Findings map[string]int
 	Examples []string
-	// NotValidated are the accounts and regions ("ACCOUNT REGION") whose trail delivered log
-	// files in the window but no digest: log file validation is off for the trail.
+	// NotValidated are the accounts and regions ("ACCOUNT REGION") whose trail log files speak
+	// for the window but whose trail delivers no digests: log file validation is off for it.
 	NotValidated []string
+	// Validated are the accounts and regions whose trail delivers digests (log file validation
+	// is on): their trail's evidence is what the digests vouch for, so the spans of their log
+	// files' events count for nothing beyond it.
+	Validated []string
 	// SignaturesNotChecked counts the digests whose signature could not be checked (a local copy
 	// keeps no S3 metadata).
 	SignaturesNotChecked int
@@ -314,13 +318,25 @@ type regionSpan struct {
 	from, until     time.Time
 }
 
-// coverageReasons says where the evidence of the accounts in scope does not cover the window.
+// coverageReasons says where the evidence of the accounts in scope does not cover the window. An
+// account and region with log file validation on is covered where its digests (and LookupEvents)
+// are: a trail's log files could have been deleted where its digests are missing, so their
+// events' span proves nothing there; without any such span, its evidence ends before the window.
 func coverageReasons(f Facts) []Reason {
 	w := f.Window
 	hulls := map[[2]string]*regionSpan{}
 	withEvidence := map[string]bool{}
+	validated := map[[2]string]bool{}
+	for _, ar := range f.Integrity.Validated {
+		account, region, _ := strings.Cut(ar, " ")
+		validated[[2]string{account, region}] = true
+	}
 	for _, s := range f.Spans {
 		if !f.InScope(s.Account) || !s.Complete() {
+			continue
+		}
+		if s.Kind == "trail" && validated[[2]string{s.Account, s.Region}] {
+			withEvidence[s.Account] = true
 			continue
 		}
 		withEvidence[s.Account] = true
@@ -343,6 +359,11 @@ func coverageReasons(f Facts) []Reason {
 			reasons = append(reasons, Reason{ReasonAccountNoEvidence,
 				fmt.Sprintf("the warehouse holds no CloudTrail evidence for account %s, where roles in scope live", a),
 				fmt.Sprintf("ingest its trail (`sentinel ingest --source s3://BUCKET --accounts %s`, or a local copy) or its LookupEvents (`--source api` with credentials in that account)", a)})
+		}
+	}
+	for k := range validated {
+		if hulls[k] == nil && f.InScope(k[0]) {
+			hulls[k] = &regionSpan{k[0], k[1], w.Since, w.Since}
 		}
 	}
 	spans := make([]*regionSpan, 0, len(hulls))

@@ -63,6 +63,11 @@ func TestNoFalseCompliant(t *testing.T) {
 		{"an_ingest_run_did_not_finish", func(f *Facts) {
 			f.Unfinished = []UnfinishedRun{{Run: 4, StartedAt: t0, Status: "interrupted", Command: "--source s3://org-trail window " + w.String()}}
 		}, ReasonIngestUnfinished},
+		{"log_files_speak_past_the_digests_of_a_validated_region", func(f *Facts) {
+			f.Integrity.Validated = []string{"222222222222 us-east-1"}
+			f.Spans = append(f.Spans, Span{Kind: "digest", Account: "222222222222", Region: "us-east-1", From: w.Since, Until: w.Until.Add(-24 * time.Hour)})
+		}, ReasonEvidenceEnds},
+		{"validated_region_without_digests_in_the_window", func(f *Facts) { f.Integrity.Validated = []string{"222222222222 eu-west-1"} }, ReasonEvidenceEnds},
 		{"several_at_once", func(f *Facts) { f.HasPolicy = false; f.Unverified = 1 }, ReasonNoPolicy + "," + ReasonUnverified},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,6 +119,15 @@ func TestDecide(t *testing.T) {
 		f.Spans[0].Until = w.Until.Add(-DeliveryDelay - time.Second)
 		if v := Decide(f); v.Result != Inconclusive {
 			t.Fatalf("a second past the delay: %s", v.Result)
+		}
+	})
+	t.Run("a_validated_region_is_covered_by_its_digests_and_lookup_events", func(t *testing.T) {
+		f := compliantFacts()
+		f.Integrity.Validated = []string{"222222222222 us-east-1"}
+		f.Spans = append(f.Spans, Span{Kind: "digest", Account: "222222222222", Region: "us-east-1", From: w.Since, Until: w.Until.Add(-24 * time.Hour)},
+			Span{Kind: "api", Account: "222222222222", Region: "us-east-1", From: w.Until.Add(-30 * time.Hour), Until: w.Until})
+		if v := Decide(f); v.Result != Compliant {
+			t.Fatalf("%s [%s]", v.Result, codes(v))
 		}
 	})
 	t.Run("spans_of_one_region_add_up", func(t *testing.T) {

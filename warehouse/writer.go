@@ -55,7 +55,7 @@ type DigestRow struct {
 	Body                               string    // the inflated JSON; "" when it could not be read
 	Problem                            string    // why it could not be read
 	Signature, SignatureAlgorithm      string    // S3 metadata; "" for a local copy
-	SignatureStatus                    string    // valid | bad | unknown_key | not_checked
+	SignatureStatus                    string    // valid | bad | unknown_key | not_checked | missing (in S3 without one)
 }
 
 // PublicKey is one of CloudTrail's public keys (ListPublicKeys), DER (PKCS#1).

@@ -130,14 +130,15 @@ func auditCommand() *cli.Command {
 					"checks the chain, the signatures (S3 sources; the public keys come from CloudTrail ListPublicKeys at ingest)\n" +
 					"and the hashes ingest computed, and names every log file that is missing, modified or unlisted, every broken\n" +
 					"link, gap, and span when logging or validation was off. A local copy keeps no S3 metadata: its hashes and\n" +
-					"chain are checked, its signatures are not (--require-signatures makes that a finding).\n\n" +
-					"Exit status: 0 when every digest and log file checks out, 1 on any finding (an account and region whose\n" +
-					"trail delivered log files but no digests counts: it is not validated), 2 on error.",
+					"chain are checked, its signatures are not (--require-signatures makes that unknown).\n\n" +
+					"Exit status: 0 when every digest and log file checks out, 1 on any finding, 3 INCONCLUSIVE when it cannot\n" +
+					"know (no log or digest file in the window, a trail with log file validation off, digests none of which\n" +
+					"cover the window, or with --require-signatures a signature not checked), 2 on error.",
 				Flags: flagSet(windowFlags("7d"), formatFlags(reports.FormatTable, "table, json or csv (the findings)"), []cli.Flag{
 					&cli.StringFlag{Name: "accounts", Usage: "only these account ids (comma-separated)"},
 					&cli.StringFlag{Name: "regions", Usage: "only these regions (comma-separated)"},
 					wideFlag(),
-					&cli.BoolFlag{Name: "require-signatures", Usage: "a digest whose signature could not be checked (local copy) is a finding"},
+					&cli.BoolFlag{Name: "require-signatures", Usage: "a digest whose signature could not be checked (local copy) makes the result INCONCLUSIVE"},
 				}),
 				Action: func(c *cli.Context) error {
 					in, err := integrityInput(c, time.Now())

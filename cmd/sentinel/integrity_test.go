@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sentinel-audit/sentinel/internal/testenv"
 
@@ -261,12 +262,14 @@ func TestTamperedTrailIsNamedAndNeverCompliant(t *testing.T) {
 }
 
 // TestTrailWithoutDigestsIsNotVerified: a trail whose log file validation is off delivers no
-// digests. The Evidence says so; --require-integrity makes it a reason, and audit integrity
-// counts its accounts and regions as not validated.
+// digests, for any account. The Evidence says so; --require-integrity makes it a reason, and
+// audit integrity counts its accounts and regions as not validated.
 func TestTrailWithoutDigestsIsNotVerified(t *testing.T) {
 	a := newAttackedTrail(t)
-	if err := os.RemoveAll(filepath.Join(a.dir, "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest")); err != nil {
-		t.Fatal(err)
+	for _, account := range []string{"033333333333", "111111111111", "222222222222", "444444444444"} {
+		if err := os.RemoveAll(filepath.Join(a.dir, "AWSLogs/o-a1b2c3d4e5", account, "CloudTrail-Digest")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wh := ingestAttacked(t, a, false)
 	// Without digests, the window's evidence is the log files' events, Nov 2 to Nov 5: audit a
@@ -281,9 +284,37 @@ func TestTrailWithoutDigestsIsNotVerified(t *testing.T) {
 	if !strings.Contains(r.stdout, "log file integrity is not verified for 222222222222 eu-west-1, 222222222222 us-east-1: its trail delivered log files but no digest files") {
 		t.Errorf("--require-integrity:\n%s", r.stdout)
 	}
-	i := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222").mustExit(t, 1)
-	if !strings.Contains(i.stdout, "222222222222  us-east-1  not validated") {
-		t.Errorf("integrity:\n%s", i.stdout)
+	// Validation off: its integrity cannot be known.
+	i := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222").mustExit(t, 3)
+	for _, want := range []string{"222222222222  us-east-1  not validated", "Result: INCONCLUSIVE",
+		"log file validation is off for 222222222222 eu-west-1, 222222222222 us-east-1"} {
+		if !strings.Contains(i.stdout, want) {
+			t.Errorf("integrity lacks %q:\n%s", want, i.stdout)
+		}
+	}
+}
+
+// TestIntegrityThatCannotBeKnownIsInconclusive: audit integrity says INCONCLUSIVE (exit 3), and
+// why, when it cannot know: signatures required of a local copy, a window without files.
+func TestIntegrityThatCannotBeKnownIsInconclusive(t *testing.T) {
+	wh := ingestAttacked(t, newAttackedTrail(t), false)
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until, "--accounts", "222222222222", "--require-signatures").mustExit(t, 3)
+	for _, want := range []string{"Result: INCONCLUSIVE", "the signatures of 336 digest files were not checked",
+		"222222222222 eu-west-1 (168), 222222222222 us-east-1 (168)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--require-signatures lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", "2026-10-01T00:00:00Z", "--until", "2026-10-02T00:00:00Z", "--format", "json").mustExit(t, 3)
+	var rep struct {
+		Result  string   `json:"result"`
+		Reasons []string `json:"reasons"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Result != "INCONCLUSIVE" || len(rep.Reasons) != 1 || !strings.HasPrefix(rep.Reasons[0], "no CloudTrail log or digest files in this window") {
+		t.Errorf("empty window: %+v", rep)
 	}
 }
 
@@ -318,5 +349,374 @@ func TestAppendedGzipMemberIsFlagged(t *testing.T) {
 	}
 	if !kinds["modified"] || !kinds["extra_gzip_data"] || len(rep.Findings) != 2 {
 		t.Fatalf("findings %+v", rep.Findings)
+	}
+}
+
+// p6Stream is the folder of the digests of P6's account and region.
+const p6Stream = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest/us-east-1"
+
+// digestsFrom are the keys of the digests of p6Stream from first on, oldest first.
+func (a *attackedTrail) digestsFrom(t *testing.T, first string) []string {
+	t.Helper()
+	var keys []string
+	err := filepath.WalkDir(a.path(p6Stream), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a.dir, p)
+		if key := filepath.ToSlash(rel); key >= first {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// relinked rewrites the digest at first with change, then every later digest of its stream so
+// that its link names the rewritten predecessor's hash: what an attacker who cannot sign does to
+// keep the chain's hashes whole. Rewritten digests lose their signature metadata.
+func (a *attackedTrail) relinked(t *testing.T, first string, change func(doc map[string]any)) {
+	t.Helper()
+	prevHash := ""
+	for _, key := range a.digestsFrom(t, first) {
+		a.rewrite(t, key, func(doc map[string]any) {
+			if key == first {
+				change(doc)
+			} else {
+				doc["previousDigestHashValue"] = prevHash
+			}
+		})
+		prevHash = integrity.HashOf(testenv.ReadGzip(t, a.path(key))).String()
+		delete(a.signatures, key)
+	}
+}
+
+// TestUnsignedDigestInS3BreaksTheChain: in S3, CloudTrail signs every digest. An attacker who
+// cannot sign rewrites P6's digest without it and re-links every later digest, dropping their
+// signature metadata: each is a broken link, not a local copy's unchecked signature.
+func TestUnsignedDigestInS3BreaksTheChain(t *testing.T) {
+	a := newAttackedTrail(t)
+	a.remove(t, p6LogFile)
+	a.relinked(t, p6Digest, unlistingP6)
+	wh := ingestAttacked(t, a, true)
+	r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo).mustExit(t, 1)
+	for _, want := range []string{"chain broken (no signature)", p6Digest, "has no signature metadata (x-amz-meta-signature) in S3", "Result: FOUND"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("integrity does not name %q:\n%s", want, r.stdout)
+		}
+	}
+	c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", p6Window, "--until", p6WindowTo, "--profile", "prod", "--format", "json").mustExit(t, 3)
+	var rep complianceJSON
+	if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.codes() != "integrity_findings" {
+		t.Fatalf("verdict %+v", rep.Verdict)
+	}
+}
+
+// TestCopiesOfTheTrailCountOnce: the same trail ingested twice, from S3 and a local copy or from
+// two local copies, is one trail: each digest and log file counts once. A copy that differs from
+// the other is named.
+func TestCopiesOfTheTrailCountOnce(t *testing.T) {
+	tests := []struct {
+		name   string
+		fromS3 bool
+		change func(t *testing.T, copied *attackedTrail)
+		// what audit integrity says over the fixture week
+		exit int
+		want []string
+	}{
+		{name: "s3_and_a_local_copy", fromS3: true, exit: 0,
+			want: []string{"222222222222  us-east-1  validated", "168/168", "8/8", "Result: CLEAN"}},
+		{name: "two_local_copies", exit: 0,
+			want: []string{"222222222222  us-east-1  signatures not checked", "168/168", "8/8", "Result: CLEAN"}},
+		{name: "a_copy_with_a_rewritten_digest", fromS3: true, exit: 1,
+			change: func(t *testing.T, c *attackedTrail) { c.rewrite(t, p6Digest, unlistingP6) },
+			want:   []string{"chain broken (copies differ)", p6Digest, "Result: FOUND"}},
+		{name: "a_copy_with_a_rewritten_log_file", fromS3: true, exit: 1,
+			change: func(t *testing.T, c *attackedTrail) { c.rewrite(t, p6LogFile, withoutP6) },
+			want:   []string{"modified (copies differ)", p6LogFile, "Result: FOUND"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			original, copied := newAttackedTrail(t), newAttackedTrail(t)
+			if tc.change != nil {
+				tc.change(t, copied)
+			}
+			wh := filepath.Join(t.TempDir(), "wh")
+			args := []string{"--warehouse", wh, "ingest", "--source", original.dir, "--source", copied.dir, "--sessions-file", fixtures + "/sessions"}
+			var env []string
+			if tc.fromS3 {
+				_, s3Endpoint := s3WithTrailFrom(t, original.dir, original.signatures)
+				env = awsEnv("AWS_ENDPOINT_URL_S3="+s3Endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keysEndpoint(t))
+				args[4] = "s3://" + bucket
+			}
+			sentinel(t, env, args...).mustExit(t, 0)
+			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, tc.exit)
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("integrity lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			if tc.exit == 0 {
+				c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+					"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
+				if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
+					t.Errorf("P6's gap:\n%s", c.stdout)
+				}
+			}
+		})
+	}
+}
+
+// cutAt makes the trail as it stood at now on a live trail: the log files delivered before now,
+// and the digests of the hours that ended before newestDigest (the next is not delivered yet).
+func (a *attackedTrail) cutAt(t *testing.T, now, newestDigest time.Time) {
+	t.Helper()
+	err := filepath.WalkDir(a.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a.dir, p)
+		key := filepath.ToSlash(rel)
+		if k, err := integrity.ParseDigestKey(key); err == nil && k.End.After(newestDigest) {
+			return os.Remove(p)
+		}
+		if k, err := integrity.ParseLogFileKey(key); err == nil && !k.Delivered.Before(now) {
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLiveTrailLogFilesNotYetDigestedAreNoFinding: audited up to now, a live trail holds log
+// files delivered after its newest digest (13:00), whose hour's digest is not delivered yet (the
+// 13:12 one): they are not yet covered, not unlisted.
+func TestLiveTrailLogFilesNotYetDigestedAreNoFinding(t *testing.T) {
+	for _, fromS3 := range []bool{true, false} {
+		t.Run(map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
+			a := newAttackedTrail(t)
+			a.cutAt(t, time.Date(2026, 11, 5, 13, 30, 0, 0, time.UTC), time.Date(2026, 11, 5, 13, 0, 0, 0, time.UTC))
+			wh := ingestAttacked(t, a, fromS3)
+			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", "2026-11-05T13:30:00Z").mustExit(t, 0)
+			if !strings.Contains(r.stdout, "Result: CLEAN") || strings.Contains(r.stdout, "unlisted (") {
+				t.Errorf("integrity:\n%s", r.stdout)
+			}
+			// Their events are not vouched for: the evidence of validated regions is what the
+			// digests cover, up to 13:00, whatever the 13:12 log file holds.
+			c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+				"--since", p6Window, "--until", "2026-11-05T13:30:00Z", "--profile", "prod", "--format", "json").mustExit(t, 1)
+			var rep complianceJSON
+			if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Verdict.codes() != "evidence_ends_before_window_end" {
+				t.Errorf("verdict %+v", rep.Verdict)
+			}
+		})
+	}
+}
+
+// The late log file and the backfill digest that lists it (TestBackfillDigestListsALateLogFile).
+const (
+	lateLogFile    = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/us-east-1/2026/11/05/222222222222_CloudTrail_us-east-1_20261105T0930Z_BackfillLate0001.json.gz"
+	backfillDigest = "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest/us-east-1/2026/11/05/222222222222_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20261105T100000Z_backfill.json.gz"
+)
+
+// writeGzip writes doc, gzip'd, at key.
+func (a *attackedTrail) writeGzip(t *testing.T, key string, doc []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(doc)
+	zw.Close()
+	if err := os.MkdirAll(filepath.Dir(a.path(key)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(a.path(key), buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addLateLogFile adds a log file delivered at 09:30 that the digest of its hour does not list,
+// as CloudTrail delivers late files, and, with backfill, the backfill digest CloudTrail
+// delivers for it (signed with CloudTrail's key); it returns the backfill digest's signature.
+func (a *attackedTrail) addLateLogFile(t *testing.T, backfill bool) string {
+	t.Helper()
+	logDoc := []byte(`{"Records":[{"eventVersion":"1.08","eventID":"00000000-0000-4000-8000-00000000b0f1","eventTime":"2026-11-05T09:20:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","recipientAccountId":"222222222222","userIdentity":{"type":"IAMUser","accountId":"222222222222","userName":"ops"}}]}`)
+	a.writeGzip(t, lateLogFile, logDoc)
+	if !backfill {
+		return ""
+	}
+	doc, err := json.Marshal(map[string]any{
+		"awsAccountId": "222222222222", "digestStartTime": "2026-11-05T09:00:00Z", "digestEndTime": "2026-11-05T10:00:00Z",
+		"digestS3Bucket": bucket, "digestS3Object": backfillDigest, "digestPublicKeyFingerprint": testkeys.Primary.Fingerprint(),
+		"digestSignatureAlgorithm": "SHA256withRSA", "newestEventTime": "2026-11-05T09:20:00Z", "oldestEventTime": "2026-11-05T09:20:00Z",
+		"previousDigestS3Bucket": nil, "previousDigestS3Object": nil, "previousDigestHashValue": nil, "previousDigestHashAlgorithm": nil, "previousDigestSignature": nil,
+		"logFiles": []map[string]any{{"s3Bucket": bucket, "s3Object": lateLogFile, "hashValue": integrity.HashOf(logDoc).String(), "hashAlgorithm": "SHA-256",
+			"newestEventTime": "2026-11-05T09:20:00Z", "oldestEventTime": "2026-11-05T09:20:00Z"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.writeGzip(t, backfillDigest, doc)
+	d, err := integrity.ParseDigest(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testkeys.Primary.Sign(d.SigningString(integrity.HashOf(doc)))
+}
+
+// TestBackfillDigestListsALateLogFile: CloudTrail delivers a backfill digest (…_backfill.json.gz)
+// for log files the digest of their hour missed. It is read, its signature checked (with a key
+// valid when CloudTrail made it, its metadata backfill-generation-timestamp) and the log file
+// it lists is vouched for; without it, the late file is unlisted.
+func TestBackfillDigestListsALateLogFile(t *testing.T) {
+	for _, fromS3 := range []bool{true, false} {
+		t.Run(map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
+			a := newAttackedTrail(t)
+			signature := a.addLateLogFile(t, true)
+			wh := filepath.Join(t.TempDir(), "wh")
+			if fromS3 {
+				store, s3Endpoint := s3WithTrailFrom(t, a.dir, a.signatures)
+				data, err := os.ReadFile(a.path(backfillDigest))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := store.PutWithMetadata(bucket, backfillDigest, data, map[string]string{"signature": signature, "signature-algorithm": "SHA256withRSA",
+					"backfill-generation-timestamp": "2026-11-05T12:00:00Z"}); err != nil {
+					t.Fatal(err)
+				}
+				env := awsEnv("AWS_ENDPOINT_URL_S3="+s3Endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keysEndpoint(t))
+				r := sentinel(t, env, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+				if strings.Contains(r.stderr, "warning") {
+					t.Fatalf("ingest warned: %s", r.stderr)
+				}
+			} else {
+				sentinel(t, nil, "--warehouse", wh, "ingest", "--source", a.dir, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+			}
+			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo, "--accounts", "222222222222").mustExit(t, 0)
+			status := "signatures not checked"
+			if fromS3 {
+				status = "validated"
+			}
+			for _, want := range []string{"222222222222  us-east-1  " + status, "13/13", "2/2", "Result: CLEAN"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("integrity lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+				"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
+			if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
+				t.Errorf("P6's gap:\n%s", c.stdout)
+			}
+		})
+	}
+	t.Run("without_it_the_late_log_file_is_unlisted", func(t *testing.T) {
+		a := newAttackedTrail(t)
+		a.addLateLogFile(t, false)
+		wh := ingestAttacked(t, a, false)
+		r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo).mustExit(t, 1)
+		if !strings.Contains(r.stdout, "unlisted (while digesting)") || !strings.Contains(r.stdout, lateLogFile) {
+			t.Errorf("integrity:\n%s", r.stdout)
+		}
+	})
+}
+
+// TestDeletedDigestsAreNamedAndNeverCompliant: attacks that delete digests along with P6's log
+// file, so that no digest lists it: the chain cut short at the window's end, the whole region
+// (the trail's home region), the account's digests. Each is named by audit integrity, and the
+// trail's other log files do not vouch for the hours the digests no longer cover.
+func TestDeletedDigestsAreNamedAndNeverCompliant(t *testing.T) {
+	removeDigests := func(t *testing.T, a *attackedTrail, first, last string) {
+		for _, key := range a.digestsFrom(t, first) {
+			if last != "" && key > last {
+				break
+			}
+			a.remove(t, key)
+		}
+	}
+	removeAll := func(t *testing.T, a *attackedTrail, folders ...string) {
+		for _, f := range folders {
+			if err := os.RemoveAll(a.path(f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	attacks := []struct {
+		name         string
+		do           func(t *testing.T, a *attackedTrail)
+		since, until string
+		want         []string // what audit integrity names
+	}{
+		{
+			// The 15:00 digest links back to the deleted 14:00 one.
+			name: "digests_deleted_past_the_windows_end",
+			do: func(t *testing.T, a *attackedTrail) {
+				a.remove(t, p6LogFile)
+				removeDigests(t, a, p6Digest, strings.Replace(p6Digest, "T080000Z", "T140000Z", 1))
+			},
+			since: p6Window, until: p6WindowTo,
+			want: []string{"222222222222  us-east-1  gap", "2026-11-05T07:00:00Z .. 2026-11-05T12:00:00Z"},
+		},
+		{
+			// No later digest links back; the 13:12 log file shows the digests should go on.
+			name: "every_digest_deleted_from_p6s_on",
+			do: func(t *testing.T, a *attackedTrail) {
+				a.remove(t, p6LogFile)
+				removeDigests(t, a, p6Digest, "")
+			},
+			since: p6Window, until: p6WindowTo,
+			want: []string{"222222222222  us-east-1  digests end", "end at 2026-11-05T07:00:00Z, but its log files go on to 2026-11-05T13:12:00Z"},
+		},
+		{
+			name: "home_region_folder_deleted",
+			do: func(t *testing.T, a *attackedTrail) {
+				removeAll(t, a, "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/us-east-1", p6Stream)
+			},
+			since: since, until: until,
+			want: []string{"222222222222  us-east-1  region missing", "The trail org-trail's home region us-east-1 has no digests of account 222222222222"},
+		},
+		{
+			name: "account_digests_deleted",
+			do: func(t *testing.T, a *attackedTrail) {
+				removeAll(t, a, "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail-Digest", "AWSLogs/o-a1b2c3d4e5/222222222222/CloudTrail/eu-west-1")
+				a.remove(t, p6LogFile)
+			},
+			since: p6Window, until: p6WindowTo,
+			want: []string{"222222222222  us-east-1  digests missing", "the organization trail of o-a1b2c3d4e5 delivers digests for its other accounts and regions"},
+		},
+	}
+	for _, attack := range attacks {
+		for _, fromS3 := range []bool{true, false} {
+			t.Run(attack.name+"/"+map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
+				a := newAttackedTrail(t)
+				attack.do(t, a)
+				wh := ingestAttacked(t, a, fromS3)
+				r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", attack.since, "--until", attack.until, "--accounts", "222222222222").mustExit(t, 1)
+				for _, w := range append(attack.want, "Result: FOUND") {
+					if !strings.Contains(r.stdout, w) {
+						t.Errorf("integrity does not name %q:\n%s", w, r.stdout)
+					}
+				}
+				c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+					"--since", attack.since, "--until", attack.until, "--profile", "prod", "--format", "json").mustExit(t, 3)
+				var rep complianceJSON
+				if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(rep.Verdict.codes(), "integrity_findings") {
+					t.Fatalf("verdict %+v", rep.Verdict)
+				}
+			})
+		}
 	}
 }
