@@ -210,7 +210,7 @@ func TestAuditSyncFlagsBecomeTheSync(t *testing.T) {
 		"upstream_command_line": {args: []string{"--since", "7d", "--region", "eu-west-1", "--table", "sentinel-sessions"},
 			table: "sentinel-sessions", region: "eu-west-1", command: "audit untracked-sessions sync: --source api --sessions-table sentinel-sessions window " + week.String()},
 		"regions_and_the_table_from_the_environment": {args: []string{"--regions", "us-east-1, eu-west-1"}, env: map[string]string{"SENTINEL_SESSION_TABLE": "from-env", "AWS_REGION": "us-east-1"},
-			regions: []string{"us-east-1", "eu-west-1"}, table: "from-env", region: "us-east-1", command: "audit untracked-sessions sync: --source api --sessions-table from-env window " + week.String()},
+			regions: []string{"us-east-1", "eu-west-1"}, table: "from-env", region: "us-east-1", command: "audit untracked-sessions sync: --source api --sessions-table from-env --regions us-east-1,eu-west-1 window " + week.String()},
 		"sessions_table_spelled_as_ingest": {args: []string{"--sessions-table", "t", "--region", "us-east-1"}, table: "t", region: "us-east-1",
 			command: "audit untracked-sessions sync: --source api --sessions-table t window " + week.String()},
 		"no_table_syncs_the_events_only": {args: []string{"--region", "us-east-1"}, region: "us-east-1",
@@ -271,7 +271,7 @@ func TestIngestFlagsBecomeTheOptions(t *testing.T) {
 			Window:   window.Window{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)},
 			Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1"}, Workers: 3, S3Concurrency: 16, Checkpoint: 1, Wait: true,
 			Exclude: []string{"archive/**", "*.tmp.json"},
-			Command: "--source ./trail --source ./handoff --sessions-file s.jsonl --exclude archive/** --exclude *.tmp.json window 2026-11-01T00:00:00Z to 2026-11-08T00:00:00Z",
+			Command: "--source ./trail --source ./handoff --sessions-file s.jsonl --exclude archive/** --exclude *.tmp.json --accounts 111111111111,222222222222 --regions us-east-1 window 2026-11-01T00:00:00Z to 2026-11-08T00:00:00Z",
 		}
 		// SENTINEL_SESSION_TABLE names the table of server mode and of AWS runs, not of a local ingest.
 		if !reflect.DeepEqual(got, want) {
