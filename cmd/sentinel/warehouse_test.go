@@ -209,7 +209,8 @@ func TestWarehouseInfoOnAnEmptyLake(t *testing.T) {
 			t.Errorf("empty lake dataset %+v", d)
 		}
 	}
-	if len(info.Sources) != 1 || info.Sources[0] != (warehouse.LedgerSource{Kind: "digest", Scheme: "file", Files: 1, OK: 1}) {
+	digest := "file://" + filepath.Join(src, filepath.Base(digests[0]))
+	if len(info.Sources) != 1 || info.Sources[0] != (warehouse.LedgerSource{Kind: "digest", Scheme: "file", Prefix: digest, Files: 1, OK: 1}) {
 		t.Errorf("sources %+v", info.Sources)
 	}
 	if info.Runs != 1 || info.Sessions != (warehouse.SessionHistory{}) {
