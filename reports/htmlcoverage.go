@@ -64,7 +64,8 @@ type CoverageSpan struct {
 
 // coverageFromIntegrity is what log file validation says of each hour: the hours the readable
 // digests vouch for are validated; a finding's hours are missing (a listed log file or a digest
-// is not there, or a gap in the chain) or tampered (a log file or digest modified, a signature
+// is not there, a gap in the chain, digests that end, or are missing for a region or an account,
+// while the trail's log files or other digests go on) or tampered (a log file or digest modified, a signature
 // that does not verify, a digest not where or not what its chain says, a log file no digest lists
 // or with data appended). A span of logging turned off stays without data; a signature not checked
 // leaves its hour validated (the finding is listed).
@@ -79,7 +80,8 @@ func coverageFromIntegrity(in queries.Integrity) []CoverageSpan {
 		var state CoverageState
 		switch {
 		case f.Kind == integrity.Missing.String() || f.Kind == integrity.Gap.String(),
-			f.Kind == integrity.ChainBroken.String() && f.Reason == integrity.Absent.String():
+			f.Kind == integrity.ChainBroken.String() && f.Reason == integrity.Absent.String(),
+			f.Kind == integrity.DigestsEnd.String() || f.Kind == integrity.RegionMissing.String() || f.Kind == integrity.DigestsMissing.String():
 			state = CoverageMissing
 		case f.Kind == integrity.Modified.String() || f.Kind == integrity.ChainBroken.String() || f.Kind == integrity.Unlisted.String(),
 			f.Kind == queries.FindingExtraGzipData:

@@ -5,11 +5,13 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sentinel-audit/sentinel/ingest"
+	"github.com/sentinel-audit/sentinel/integrity"
 	"github.com/sentinel-audit/sentinel/queries"
 	"github.com/sentinel-audit/sentinel/verdict"
 	"github.com/sentinel-audit/sentinel/warehouse"
@@ -70,6 +72,36 @@ func TestHTMLReportEscapesEveryValueFromTheEvidence(t *testing.T) {
 	}
 	if n := strings.Count(page, "&lt;script&gt;window.pwned=1&lt;/script&gt;"); n < 20 {
 		t.Fatalf("the hostile text is shown, escaped, %d times; want it in every place it was put", n)
+	}
+}
+
+// TestCoverageOfEveryFindingKind: each kind of integrity finding colours its hours missing or
+// tampered on the coverage map, none is left out of it.
+func TestCoverageOfEveryFindingKind(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	want := map[string]CoverageState{
+		integrity.Missing.String(): CoverageMissing, integrity.Gap.String(): CoverageMissing, integrity.DigestsEnd.String(): CoverageMissing,
+		integrity.RegionMissing.String(): CoverageMissing, integrity.DigestsMissing.String(): CoverageMissing,
+		integrity.Modified.String(): CoverageTampered, integrity.ChainBroken.String(): CoverageTampered, integrity.Unlisted.String(): CoverageTampered,
+		queries.FindingExtraGzipData: CoverageTampered,
+	}
+	// Logging off leaves its hours without data; a signature not checked leaves its hour validated.
+	apart := []string{integrity.LoggingOff.String(), integrity.SignatureNotChecked.String()}
+	for k := integrity.Missing; k <= integrity.DigestsMissing; k++ {
+		if _, ok := want[k.String()]; !ok && !slices.Contains(apart, k.String()) {
+			t.Errorf("finding kind %s: neither on the map nor said to stay off it", k)
+		}
+	}
+	for kind, state := range want {
+		spans := coverageFromIntegrity(queries.Integrity{Findings: []queries.IntegrityFinding{{Kind: kind, Account: "1", Region: "r", From: t0, To: t0.Add(time.Hour)}}})
+		if len(spans) != 1 || spans[0].State != state {
+			t.Errorf("%s: %+v, want %v", kind, spans, state)
+		}
+	}
+	for _, kind := range apart {
+		if spans := coverageFromIntegrity(queries.Integrity{Findings: []queries.IntegrityFinding{{Kind: kind, From: t0, To: t0.Add(time.Hour)}}}); len(spans) != 0 {
+			t.Errorf("%s: %+v, want no span", kind, spans)
+		}
 	}
 }
 
