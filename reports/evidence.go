@@ -119,7 +119,7 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 		if err != nil {
 			return verdict.Verdict{}, EvidenceReport{}, err
 		}
-		f.Spans = append(f.Spans, digestSpans(checked)...)
+		f.Spans = append(f.Spans, digestSpans(checked, ev.Spans)...)
 		f.Integrity, rep.Integrity = integrityFacts(checked)
 		rep.checked = checked
 	} else {
@@ -146,12 +146,21 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 	return verdict.Decide(f), rep, nil
 }
 
-// digestSpans are the hours the readable digests vouch for, as evidence.
-func digestSpans(in queries.Integrity) []verdict.Span {
+// digestSpans are the hours the readable digests vouch for, as evidence. Their last ingest is
+// their trail's: its log files' and digests' are read by the same runs (zero, shown as none, for
+// a region whose trail delivered digests only).
+func digestSpans(in queries.Integrity, spans []verdict.Span) []verdict.Span {
+	last := map[[2]string]time.Time{}
+	for _, s := range spans {
+		if k := [2]string{s.Account, s.Region}; s.Kind == "trail" && s.LastIngest.After(last[k]) {
+			last[k] = s.LastIngest
+		}
+	}
 	var out []verdict.Span
 	for _, r := range in.Regions {
 		for _, c := range r.Covered {
-			out = append(out, verdict.Span{Kind: "digest", Account: r.Account, Region: r.Region, From: c.From.UTC(), Until: c.To.UTC()})
+			out = append(out, verdict.Span{Kind: "digest", Account: r.Account, Region: r.Region, From: c.From.UTC(), Until: c.To.UTC(),
+				LastIngest: last[[2]string{r.Account, r.Region}]})
 		}
 	}
 	return out

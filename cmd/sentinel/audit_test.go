@@ -160,8 +160,9 @@ type complianceJSON struct {
 			Kind    string `json:"kind"`
 			Account string `json:"account"`
 			Region  string `json:"region"`
-			From    string `json:"from"`
-			Until   string `json:"until"`
+			From       string `json:"from"`
+			Until      string `json:"until"`
+			LastIngest string `json:"last_ingest"`
 		} `json:"accounts"`
 		Snapshots struct {
 			Count int `json:"count"`
@@ -249,6 +250,9 @@ func TestSessionComplianceOnFixtures(t *testing.T) {
 		}
 		if a.Kind == "digest" && a.From == since && a.Until == until {
 			digests++
+		}
+		if !strings.HasPrefix(a.LastIngest, "20") || strings.HasPrefix(a.LastIngest, "0001") {
+			t.Errorf("evidence without its last ingest: %+v", a)
 		}
 	}
 	if digests != 2 || rep.Evidence.Snapshots.Count != 2 {
