@@ -157,9 +157,9 @@ type complianceJSON struct {
 	} `json:"unmapped_roles"`
 	Evidence struct {
 		Accounts []struct {
-			Kind    string `json:"kind"`
-			Account string `json:"account"`
-			Region  string `json:"region"`
+			Kind       string `json:"kind"`
+			Account    string `json:"account"`
+			Region     string `json:"region"`
 			From       string `json:"from"`
 			Until      string `json:"until"`
 			LastIngest string `json:"last_ingest"`
