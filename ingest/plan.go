@@ -176,6 +176,9 @@ func plan(ctx context.Context, opts Options, w *warehouse.Writer, res *Result, b
 			}
 		}
 	}
+	if err := addUncheckedDigests(ctx, opts, w, digestDays); err != nil {
+		return nil, err
+	}
 	if len(digestDays) > 0 {
 		keys, err := fetchKeys(ctx, opts, digestDays)
 		if err != nil {
@@ -270,6 +273,31 @@ func (r digestRange) add(o object, now time.Time) {
 		span[1] = last
 	}
 	r[k.Region] = span
+}
+
+// addUncheckedDigests adds to days those of the digests of the run's S3 trails whose signature an
+// earlier run could not check for want of keys (ListPublicKeys failed then): this run fetches
+// their keys too.
+func addUncheckedDigests(ctx context.Context, opts Options, w *warehouse.Writer, days digestRange) error {
+	var trails []string
+	for _, src := range opts.Sources {
+		if strings.HasPrefix(src, "s3://") {
+			trails = append(trails, strings.TrimSuffix(src, "/")+"/")
+		}
+	}
+	if len(trails) == 0 {
+		return nil
+	}
+	unchecked, err := w.UncheckedDigests(ctx)
+	if err != nil {
+		return err
+	}
+	for _, source := range unchecked {
+		if slices.ContainsFunc(trails, func(t string) bool { return strings.HasPrefix(source, t) }) {
+			days.add(object{source: source}, opts.Now())
+		}
+	}
+	return nil
 }
 
 // fetchKeys lists CloudTrail's public keys valid over the digests' days, in each of their regions.

@@ -42,9 +42,10 @@ type RegionIntegrity struct {
 	// Covered is the part of the window the readable digests vouch for.
 	Covered []integrity.Span
 	// Counts of findings by kind (integrity.Kind's names), and of the digests whose signature was
-	// not checked (local copies keep no S3 metadata).
-	Counts               map[string]int
-	SignaturesNotChecked int
+	// not checked: local copies keep no S3 metadata (SignaturesNotChecked); digests read from S3
+	// with no CloudTrail public key at hand (SignaturesWithoutKeys: ListPublicKeys failed).
+	Counts                                      map[string]int
+	SignaturesNotChecked, SignaturesWithoutKeys int
 	// Validated: the trail delivers digests for this account and region (log file validation is
 	// on): its coverage is what the digests vouch for, whatever its log files hold. NotValidated:
 	// it has log files in the window and its trail delivers no digests (validation is off).
@@ -225,7 +226,11 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 		r.Covered = append(r.Covered, result.Covered...)
 		for _, f := range result.Findings {
 			if f.Kind == integrity.SignatureNotChecked {
-				if f.Span.To.After(w.Since) && f.Span.To.Add(-time.Hour).Before(w.Until) {
+				switch {
+				case !f.Span.To.After(w.Since) || !f.Span.To.Add(-time.Hour).Before(w.Until):
+				case f.Reason == integrity.NoKeys:
+					r.SignaturesWithoutKeys++
+				default:
 					r.SignaturesNotChecked++
 				}
 				continue

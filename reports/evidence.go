@@ -42,6 +42,9 @@ type IntegritySummary struct {
 	LogFiles             int            `json:"log_files"`
 	ValidLogFiles        int            `json:"valid_log_files"`
 	SignaturesNotChecked int            `json:"signatures_not_checked"`
+	// SignaturesWithoutKeys are the digests read from S3 whose signature could not be checked:
+	// no CloudTrail public key was at hand (ListPublicKeys failed when they were ingested).
+	SignaturesWithoutKeys int `json:"signatures_without_keys"`
 	Findings             map[string]int `json:"findings"`
 	// NotValidated are the accounts and regions whose trail delivered log files in the window but
 	// no digests.
@@ -185,6 +188,7 @@ func integrityFacts(in queries.Integrity) (verdict.Integrity, IntegritySummary) 
 		s.LogFiles += r.LogFiles
 		s.ValidLogFiles += r.ValidLogFiles
 		s.SignaturesNotChecked += r.SignaturesNotChecked
+		s.SignaturesWithoutKeys += r.SignaturesWithoutKeys
 		for k, n := range r.Counts {
 			s.Findings[k] += n
 			f.Findings[k] += n
@@ -201,7 +205,7 @@ func integrityFacts(in queries.Integrity) (verdict.Integrity, IntegritySummary) 
 		f.Examples = append(f.Examples, fmt.Sprintf("%s %s", strings.ReplaceAll(fi.Kind, "_", " "), name))
 	}
 	sort.Strings(s.NotValidated)
-	f.NotValidated, f.SignaturesNotChecked = s.NotValidated, s.SignaturesNotChecked
+	f.NotValidated, f.SignaturesNotChecked, f.SignaturesWithoutKeys = s.NotValidated, s.SignaturesNotChecked, s.SignaturesWithoutKeys
 	var parts []string
 	switch {
 	case s.Digests == 0 && len(s.NotValidated) > 0:
@@ -212,6 +216,9 @@ func integrityFacts(in queries.Integrity) (verdict.Integrity, IntegritySummary) 
 		parts = append(parts, "not verified: no CloudTrail digest files in the window")
 	default:
 		parts = append(parts, fmt.Sprintf("log files validated %d of %d, digests %d of %d", s.ValidLogFiles, s.LogFiles, s.ValidDigests, s.Digests))
+		if s.SignaturesWithoutKeys > 0 {
+			parts = append(parts, fmt.Sprintf("signatures not checked for %s from S3 (no CloudTrail public keys: ListPublicKeys failed at ingest)", plural(s.SignaturesWithoutKeys, "digest")))
+		}
 		if s.SignaturesNotChecked > 0 {
 			parts = append(parts, fmt.Sprintf("signatures not checked for %s (local copy)", plural(s.SignaturesNotChecked, "digest")))
 		} else {

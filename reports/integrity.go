@@ -38,16 +38,19 @@ type IntegrityAccount struct {
 	Region  string `json:"region"`
 	// Status: validated (every digest and listed file checks out), findings, not_validated (log
 	// files but no digests: validation is off), signatures_not_checked (hashes and links check
-	// out, signatures could not be: a local copy), not_covered (its trail delivers digests, none
-	// of the window's hours).
-	Status               string         `json:"status"`
-	HoursCovered         float64        `json:"hours_covered"`
-	Digests              int            `json:"digests"`
-	ValidDigests         int            `json:"valid_digests"`
-	LogFiles             int            `json:"log_files"`
-	ValidLogFiles        int            `json:"valid_log_files"`
-	SignaturesNotChecked int            `json:"signatures_not_checked"`
-	Findings             map[string]int `json:"findings"`
+	// out, signatures could not be: a local copy, or digests from S3 without CloudTrail's public
+	// keys), not_covered (its trail delivers digests, none of the window's hours).
+	Status               string  `json:"status"`
+	HoursCovered         float64 `json:"hours_covered"`
+	Digests              int     `json:"digests"`
+	ValidDigests         int     `json:"valid_digests"`
+	LogFiles             int     `json:"log_files"`
+	ValidLogFiles        int     `json:"valid_log_files"`
+	SignaturesNotChecked int     `json:"signatures_not_checked"`
+	// SignaturesWithoutKeys: digests read from S3 whose signature could not be checked, for want
+	// of CloudTrail's public keys (ListPublicKeys failed at ingest).
+	SignaturesWithoutKeys int            `json:"signatures_without_keys"`
+	Findings              map[string]int `json:"findings"`
 }
 
 // IntegrityFindings is one finding, named by the file concerned.
@@ -114,7 +117,8 @@ func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityRepo
 			continue
 		}
 		acct := IntegrityAccount{Account: r.Account, Region: r.Region, Digests: r.Digests, ValidDigests: r.ValidDigests,
-			LogFiles: r.LogFiles, ValidLogFiles: r.ValidLogFiles, SignaturesNotChecked: r.SignaturesNotChecked, Findings: r.Counts}
+			LogFiles: r.LogFiles, ValidLogFiles: r.ValidLogFiles, SignaturesNotChecked: r.SignaturesNotChecked,
+			SignaturesWithoutKeys: r.SignaturesWithoutKeys, Findings: r.Counts}
 		for _, c := range r.Covered {
 			acct.HoursCovered += c.To.Sub(c.From).Hours()
 		}
@@ -123,7 +127,7 @@ func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityRepo
 			acct.Status = "findings"
 		case r.NotValidated:
 			acct.Status = "not_validated"
-		case r.SignaturesNotChecked > 0:
+		case r.SignaturesNotChecked > 0 || r.SignaturesWithoutKeys > 0:
 			acct.Status = "signatures_not_checked"
 		case r.Digests == 0:
 			acct.Status = "not_covered"
@@ -141,8 +145,8 @@ func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityRepo
 			rep.Listed = append(rep.Listed, IntegrityFindings(f))
 		}
 	}
-	var notValidated, notCovered, unsigned []string
-	digests := 0
+	var notValidated, notCovered, unsigned, keyless []string
+	digests, withoutKeys := 0, 0
 	for _, acct := range rep.Accounts {
 		ar := acct.Account + " " + acct.Region
 		switch {
@@ -157,6 +161,10 @@ func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityRepo
 			unsigned = append(unsigned, fmt.Sprintf("%s (%d)", ar, acct.SignaturesNotChecked))
 			digests += acct.SignaturesNotChecked
 		}
+		if acct.SignaturesWithoutKeys > 0 {
+			keyless = append(keyless, fmt.Sprintf("%s (%d)", ar, acct.SignaturesWithoutKeys))
+			withoutKeys += acct.SignaturesWithoutKeys
+		}
 	}
 	if len(rep.Accounts) == 0 {
 		rep.Reasons = append(rep.Reasons, "no CloudTrail log or digest files in this window: ingest the trail for that time, or audit a window the warehouse holds")
@@ -167,6 +175,10 @@ func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityRepo
 	}
 	if len(notCovered) > 0 {
 		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the trail delivers digest files for %s, but none for the window's hours", strings.Join(notCovered, ", ")))
+	}
+	if withoutKeys > 0 {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the signatures of %s read from S3 were not checked: no CloudTrail public key was at hand (ListPublicKeys failed at ingest; run `sentinel ingest` again with cloudtrail:ListPublicKeys allowed): %s",
+			plural(withoutKeys, "digest file"), strings.Join(keyless, ", ")))
 	}
 	if in.RequireSignatures && digests > 0 {
 		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the signatures of %s were not checked (a local copy keeps no S3 metadata; ingest the trail from S3): %s",

@@ -170,6 +170,9 @@ type Integrity struct {
 	// SignaturesNotChecked counts the digests whose signature could not be checked (a local copy
 	// keeps no S3 metadata).
 	SignaturesNotChecked int
+	// SignaturesWithoutKeys counts the digests read from S3 whose signature could not be checked
+	// for want of CloudTrail's public keys: always a reason, as S3 has the signatures.
+	SignaturesWithoutKeys int
 	// RequireIntegrity makes NotValidated, RequireSignatures SignaturesNotChecked, reasons.
 	RequireIntegrity, RequireSignatures bool
 }
@@ -259,6 +262,11 @@ func integrityReasons(f Facts) []Reason {
 		reasons = append(reasons, Reason{ReasonNotValidated,
 			fmt.Sprintf("log file integrity is not verified for %s: its trail delivered log files but no digest files (log file validation is off)", strings.Join(in.NotValidated, ", ")),
 			"turn on log file validation for the trail (`aws cloudtrail update-trail --enable-log-file-validation`) and ingest its CloudTrail-Digest folders; until then, drop --require-integrity to judge without it"})
+	}
+	if in.SignaturesWithoutKeys > 0 {
+		reasons = append(reasons, Reason{ReasonNoSignatures,
+			fmt.Sprintf("the signatures of %s read from S3 were not checked: no CloudTrail public key was at hand (ListPublicKeys failed when they were ingested), so a digest could have been forged with the files it lists", plural(in.SignaturesWithoutKeys, "digest file")),
+			"let the credentials ingest runs with call cloudtrail:ListPublicKeys in the trail's regions, and run `sentinel ingest` again: it fetches the keys of those digests' days, and the audits check them"})
 	}
 	if in.RequireSignatures && in.SignaturesNotChecked > 0 {
 		reasons = append(reasons, Reason{ReasonNoSignatures,

@@ -60,6 +60,7 @@ func TestNoFalseCompliant(t *testing.T) {
 		{"regions_of_the_trail_left_out", func(f *Facts) {
 			f.LeftOut = []LeftOut{{Source: "s3://org-trail", Account: "222222222222", Region: "ap-south-1"}}
 		}, ReasonRegionsLeftOut},
+		{"s3_digests_unchecked_for_want_of_keys", func(f *Facts) { f.Integrity.SignaturesWithoutKeys = 3 }, ReasonNoSignatures},
 		{"an_ingest_run_did_not_finish", func(f *Facts) {
 			f.Unfinished = []UnfinishedRun{{Run: 4, StartedAt: t0, Status: "interrupted", Command: "--source s3://org-trail window " + w.String()}}
 		}, ReasonIngestUnfinished},

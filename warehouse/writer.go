@@ -384,6 +384,22 @@ func (w *Writer) Listings(ctx context.Context) (map[string]Listing, error) {
 	return out, rows.Err()
 }
 
+// UncheckedDigests are the S3 digest files whose signature ingest could not check for want of
+// CloudTrail's public keys (ListPublicKeys failed): a later run fetches the keys of their days,
+// with which the audits check them.
+func (w *Writer) UncheckedDigests(ctx context.Context) ([]string, error) {
+	db, err := openCatalog(ctx, CatalogPath(w.root))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	out, err := queryStrings(ctx, db, `SELECT source FROM digests WHERE signature_status = 'not_checked' AND starts_with(source, 's3://') ORDER BY source`)
+	if err != nil {
+		return nil, fmt.Errorf("read the digests whose signature was not checked: %w", err)
+	}
+	return out, nil
+}
+
 // EventIDs returns the event ids already stored in the events partition of date (YYYY-MM-DD).
 func (w *Writer) EventIDs(ctx context.Context, date string) ([]string, error) {
 	w.lakeMu.Lock()

@@ -720,3 +720,49 @@ func TestDeletedDigestsAreNamedAndNeverCompliant(t *testing.T) {
 		}
 	}
 }
+
+// TestS3DigestsWithoutKeysAreNeverCompliant: an S3 trail ingested while CloudTrail listed no
+// public key (ListPublicKeys failed, or answered with none) has digests whose signatures nobody
+// checked: prod-readonly, COMPLIANT on a checked trail, is INCONCLUSIVE, the Evidence says why,
+// and the next ingest fetches the keys of those digests' days, though it reads no file again.
+func TestS3DigestsWithoutKeysAreNeverCompliant(t *testing.T) {
+	_, s3Endpoint := s3WithTrail(t)
+	noKeys := cloudtrail.New(cloudtrail.Options{RequestsPerSecond: -1})
+	noKeysEndpoint, stop, err := noKeys.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	wh := filepath.Join(t.TempDir(), "wh")
+	ingest := func(keys string) string {
+		t.Helper()
+		env := awsEnv("AWS_ENDPOINT_URL_S3="+s3Endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keys)
+		return sentinel(t, env, "--warehouse", wh, "ingest", "--source", "s3://"+bucket, "--sessions-file", fixtures+"/sessions").mustExit(t, 0).stdout
+	}
+	audit := func(code int) string {
+		t.Helper()
+		return sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+			"--since", since, "--until", until, "--profile", "prod-readonly").mustExit(t, code).stdout
+	}
+	ingest(noKeysEndpoint)
+	out := audit(3)
+	for _, want := range []string{
+		"signatures not checked for 336 digests from S3 (no CloudTrail public keys: ListPublicKeys failed at ingest)",
+		"the signatures of 336 digest files read from S3 were not checked: no CloudTrail public key was at hand",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("lacks %q:\n%s", want, out)
+		}
+	}
+	integ := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, 3)
+	if !strings.Contains(integ.stdout, "the signatures of 1344 digest files read from S3 were not checked: no CloudTrail public key was at hand") {
+		t.Fatalf("audit integrity:\n%s", integ.stdout)
+	}
+	if again := ingest(keysEndpoint(t)); !strings.HasPrefix(again, "ingest: nothing new") {
+		t.Fatalf("the second ingest read files again: %s", again)
+	}
+	if out := audit(0); !strings.Contains(out, "signatures checked") || !strings.Contains(out, "Result: COMPLIANT") {
+		t.Fatalf("after the keys were fetched:\n%s", out)
+	}
+	sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, 0)
+}
