@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sentinel-audit/sentinel/verdict"
+	"github.com/sentinel-audit/sentinel/warehouse"
 	"github.com/sentinel-audit/sentinel/window"
 )
 
@@ -106,12 +107,13 @@ func UnfinishedRuns(ctx context.Context, db *sql.DB, w window.Window) ([]verdict
 	defer rows.Close()
 	var out []verdict.UnfinishedRun
 	for rows.Next() {
-		var r verdict.UnfinishedRun
-		if err := rows.Scan(&r.Run, &r.StartedAt, &r.Status, &r.Command); err != nil {
+		var r warehouse.IngestRun
+		var since, until sql.NullTime
+		if err := rows.Scan(&r.Run, &r.StartedAt, &r.Status, &r.Command, &r.Sources, &since, &until); err != nil {
 			return nil, fmt.Errorf("unfinished runs query: %w", err)
 		}
-		r.StartedAt = r.StartedAt.UTC()
-		out = append(out, r)
+		r.WindowStart, r.WindowEnd = utcOrNil(since), utcOrNil(until)
+		out = append(out, verdict.UnfinishedRun{Run: r.Run, StartedAt: r.StartedAt.UTC(), Status: r.Status, Command: r.AsCommand()})
 	}
 	return out, rows.Err()
 }

@@ -10,7 +10,7 @@ WITH runs AS (
            coalesce(window_end, 'infinity'::TIMESTAMPTZ) AS wend
     FROM ingest_runs
 )
-SELECT u.run, u.started_at, u.status, u.command
+SELECT u.run, u.started_at, u.status, u.command, u.sources, nullif(u.wstart, '-infinity'::TIMESTAMPTZ), nullif(u.wend, 'infinity'::TIMESTAMPTZ)
 FROM runs u
 WHERE u.status IN ('interrupted', 'failed', 'running')
   AND u.sources <> ''

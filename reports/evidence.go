@@ -36,16 +36,16 @@ type EvidenceReport struct {
 
 // IntegritySummary is what log file validation said about the window, for the accounts in scope.
 type IntegritySummary struct {
-	Summary              string         `json:"summary"`
-	Digests              int            `json:"digests"`
-	ValidDigests         int            `json:"valid_digests"`
-	LogFiles             int            `json:"log_files"`
-	ValidLogFiles        int            `json:"valid_log_files"`
-	SignaturesNotChecked int            `json:"signatures_not_checked"`
+	Summary              string `json:"summary"`
+	Digests              int    `json:"digests"`
+	ValidDigests         int    `json:"valid_digests"`
+	LogFiles             int    `json:"log_files"`
+	ValidLogFiles        int    `json:"valid_log_files"`
+	SignaturesNotChecked int    `json:"signatures_not_checked"`
 	// SignaturesWithoutKeys are the digests read from S3 whose signature could not be checked:
 	// no CloudTrail public key was at hand (ListPublicKeys failed when they were ingested).
-	SignaturesWithoutKeys int `json:"signatures_without_keys"`
-	Findings             map[string]int `json:"findings"`
+	SignaturesWithoutKeys int            `json:"signatures_without_keys"`
+	Findings              map[string]int `json:"findings"`
 	// NotValidated are the accounts and regions whose trail delivered log files in the window but
 	// no digests.
 	NotValidated []string `json:"not_validated"`

@@ -255,18 +255,11 @@ type ingestRunRow struct {
 }
 
 func newIngestRunRow(r warehouse.IngestRun) ingestRunRow {
-	row := ingestRunRow{IngestRun: r, AsCommand: r.Command, Window: runWindow(r.WindowStart, r.WindowEnd)}
+	row := ingestRunRow{IngestRun: r, AsCommand: r.AsCommand(), Window: runWindow(r.WindowStart, r.WindowEnd)}
 	switch {
 	case r.Command == "compact":
-		row.AsCommand, row.Window = "sentinel warehouse compact", "-"
+		row.Window = "-"
 	case r.Sources != "":
-		row.AsCommand = "sentinel ingest " + r.Sources
-		if r.WindowStart != nil {
-			row.AsCommand += " --since " + stamp(*r.WindowStart)
-		}
-		if r.WindowEnd != nil {
-			row.AsCommand += " --until " + stamp(*r.WindowEnd)
-		}
 		if audit, _, ok := strings.Cut(r.Command, " sync: "); ok && strings.HasPrefix(audit, "audit ") {
 			row.By = "sentinel " + audit
 		}

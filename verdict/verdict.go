@@ -132,8 +132,8 @@ type Facts struct {
 type UnfinishedRun struct {
 	Run       int64     `json:"run"`
 	StartedAt time.Time `json:"started_at"`
-	Status    string    `json:"status"` // interrupted | failed | running (or killed)
-	Command   string    `json:"command"`
+	Status    string    `json:"status"`  // interrupted | failed | running (or killed)
+	Command   string    `json:"command"` // the command that runs it again
 }
 
 // SharedRole is a role an unmapped profile names, whose issuances go to another profile that
@@ -315,7 +315,7 @@ func unfinishedReasons(f Facts) []Reason {
 		reasons = append(reasons, Reason{ReasonIngestUnfinished,
 			fmt.Sprintf("ingest run %d (started %s: %s) %s before it read all it had listed: what it had yet to read is not in the warehouse, and the evidence spans do not show where events are missing (files are read many at a time, so holes can lie inside a span)",
 				r.Run, stamp(r.StartedAt), r.Command, state),
-			"run the same `sentinel ingest` again to its end (it reads only what is not in the warehouse yet; `sentinel warehouse info` shows the runs), then audit again"})
+			fmt.Sprintf("run it again to its end, `%s` (it reads only what is not in the warehouse yet; `sentinel warehouse info` shows the runs), then audit again", r.Command)})
 	}
 	return reasons
 }

@@ -77,6 +77,26 @@ type IngestRun struct {
 	SnapshotRows int64      `json:"snapshot_items"`
 }
 
+// AsCommand is the command the run amounts to, to run it again: `sentinel ingest` with its sources
+// and window (an audit's sync is one), `sentinel warehouse compact`, or the command as recorded
+// for a run that read nothing else.
+func (r IngestRun) AsCommand() string {
+	switch {
+	case r.Command == "compact":
+		return "sentinel warehouse compact"
+	case r.Sources == "":
+		return r.Command
+	}
+	c := "sentinel ingest " + r.Sources
+	if r.WindowStart != nil {
+		c += " --since " + r.WindowStart.UTC().Format(time.RFC3339)
+	}
+	if r.WindowEnd != nil {
+		c += " --until " + r.WindowEnd.UTC().Format(time.RFC3339)
+	}
+	return c
+}
+
 // SessionHistory is what the snapshots of the session table hold.
 type SessionHistory struct {
 	Snapshots    int64      `json:"snapshots"`

@@ -99,9 +99,9 @@ func TestUnfinishedIngestIsNeverCompliant(t *testing.T) {
 	store, endpoint := s3WithTrail(t)
 	wh := filepath.Join(t.TempDir(), "wh")
 	sentinel(t, nil, "--warehouse", wh, "ingest", "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
-	args := []string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket, "--endpoint-url", endpoint}
+	args := []string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket}
 	store.Inject(objectstore.Fault{Delay: 200 * time.Millisecond})
-	interruptAfter(t, store, 9, append(args, "--workers", "1", "--s3-concurrency", "1", "--checkpoint", "5")...)
+	interruptAfter(t, store, 9, append(args, "--endpoint-url", endpoint, "--workers", "1", "--s3-concurrency", "1", "--checkpoint", "5")...)
 	store.Clear()
 	audit := func(code int, format string) string {
 		t.Helper()
@@ -121,17 +121,18 @@ func TestUnfinishedIngestIsNeverCompliant(t *testing.T) {
 			}
 		}
 		if rep.Verdict.Result != "INCONCLUSIVE" || !strings.HasPrefix(message, "ingest run 2 (started ") ||
-			!strings.Contains(message, ": --source s3://"+bucket+" window ") || !strings.Contains(message, ") was interrupted before it read all it had listed") {
+			!strings.Contains(message, ": sentinel ingest --source s3://"+bucket+")") || !strings.Contains(message, ") was interrupted before it read all it had listed") {
 			t.Fatalf("verdict %+v", rep.Verdict)
 		}
-		if table := audit(3, "table"); !regexp.MustCompile(`(?m)^  Unfinished ingest: run 2, started \S+ \(interrupted\): --source s3://` + bucket + ` window `).MatchString(table) {
+		if table := audit(3, "table"); !regexp.MustCompile(`(?m)^  Unfinished ingest: run 2, started \S+ \(interrupted\): sentinel ingest --source s3://` + bucket + `$`).MatchString(table) {
 			t.Fatalf("the Evidence does not name the unfinished run:\n%s", table)
 		}
 	}
 	unfinished()
 	sentinel(t, nil, "--warehouse", wh, "ingest", "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
 	unfinished()
-	sentinel(t, awsEnv(), args...).mustExit(t, 0)
+	// The same sources to the end, with CloudTrail's public keys at hand this time.
+	sentinel(t, awsEnv("AWS_ENDPOINT_URL_S3="+endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keysEndpoint(t)), args...).mustExit(t, 0)
 	if out := audit(0, "table"); !strings.Contains(out, "Result: COMPLIANT") || strings.Contains(out, "Unfinished ingest") {
 		t.Fatalf("after the same command ran to its end:\n%s", out)
 	}

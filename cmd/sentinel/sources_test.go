@@ -664,9 +664,10 @@ func testSessionsTableScanSurvivesThroughputErrors(t *testing.T, endpoint string
 func TestS3RegionsLeftOutAreNeverCompliant(t *testing.T) {
 	_, endpoint := s3WithTrail(t)
 	wh := filepath.Join(t.TempDir(), "wh")
+	env := awsEnv("AWS_ENDPOINT_URL_S3="+endpoint, "AWS_ENDPOINT_URL_CLOUDTRAIL="+keysEndpoint(t))
 	ingest := func(args ...string) {
 		t.Helper()
-		sentinel(t, awsEnv(), append([]string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket, "--endpoint-url", endpoint,
+		sentinel(t, env, append([]string{"--warehouse", wh, "ingest", "--source", "s3://" + bucket,
 			"--sessions-file", fixtures + "/sessions"}, args...)...).mustExit(t, 0)
 	}
 	audit := func(code int) complianceJSON {
