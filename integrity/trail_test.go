@@ -118,54 +118,36 @@ func build(spec trailSpec) *built {
 		if spec.signer != nil {
 			key = spec.signer(h)
 		}
-		end := hour(h + 1)
-		w := wireDigest{
-			AWSAccountID: account, DigestStartTime: hour(h).Format(integrity.TimeLayout), DigestEndTime: end.Format(integrity.TimeLayout),
-			DigestS3Bucket: bucket, DigestS3Object: digestKey(end), DigestPublicKeyFingerprint: key.Fingerprint(),
-			DigestSignatureAlgorithm: integrity.SignatureAlgorithm, LogFiles: []wireLogFile{},
-		}
+		w := newWireDigest(h, digestKey(hour(h+1)), key)
 		if logs[h] {
-			o, body := logFile(h)
-			ev := hour(h).Add(5 * time.Minute).Format(integrity.TimeLayout)
-			w.LogFiles = append(w.LogFiles, wireLogFile{S3Bucket: o.Bucket, S3Object: o.Key, HashValue: integrity.HashOf(body).String(), HashAlgorithm: "SHA-256", NewestEventTime: ev, OldestEventTime: ev})
-			w.NewestEventTime, w.OldestEventTime = ptr(ev), ptr(ev)
+			w.listLogFile(h)
+			w.NewestEventTime, w.OldestEventTime = ptr(w.LogFiles[0].NewestEventTime), ptr(w.LogFiles[0].OldestEventTime)
 		}
-		if prev != nil {
-			w.PreviousDigestS3Bucket, w.PreviousDigestS3Object = ptr(prev.obj.Bucket), ptr(prev.obj.Key)
-			w.PreviousDigestHashValue = ptr(integrity.HashOf(prev.body).String())
-			w.PreviousDigestHashAlgorithm, w.PreviousDigestSignature = ptr("SHA-256"), ptr(prev.signature)
-		}
-		body, err := json.Marshal(w)
-		if err != nil {
-			panic(err)
-		}
-		d := &storedDigest{hour: h, obj: integrity.Object{Bucket: bucket, Key: digestKey(end)}, body: body, algorithm: integrity.SignatureAlgorithm}
-		d.signature = sign(key, d, prev)
+		d := w.seal(h, key, prev)
 		b.digests = append(b.digests, d)
 		prev = d
 	}
 	return b
 }
 
-func backfillKey(end time.Time) string {
-	return strings.Replace(digestKey(end), ".json.gz", "_backfill.json.gz", 1)
-}
-
-// addBackfill adds the backfill digest of hour h, listing the log files of hours logs (delivered
-// late: their hour's digest missed them) and linked to prev (nil: it starts the backfill chain).
-func (b *built) addBackfill(h int, logs []int, prev *storedDigest) *storedDigest {
-	end := hour(h + 1)
-	w := wireDigest{
-		AWSAccountID: account, DigestStartTime: hour(h).Format(integrity.TimeLayout), DigestEndTime: end.Format(integrity.TimeLayout),
-		DigestS3Bucket: bucket, DigestS3Object: backfillKey(end), DigestPublicKeyFingerprint: testkeys.Primary.Fingerprint(),
+// newWireDigest is the digest of hour h delivered at objectKey, signed with key, listing nothing.
+func newWireDigest(h int, objectKey string, key testkeys.Key) *wireDigest {
+	return &wireDigest{
+		AWSAccountID: account, DigestStartTime: hour(h).Format(integrity.TimeLayout), DigestEndTime: hour(h + 1).Format(integrity.TimeLayout),
+		DigestS3Bucket: bucket, DigestS3Object: objectKey, DigestPublicKeyFingerprint: key.Fingerprint(),
 		DigestSignatureAlgorithm: integrity.SignatureAlgorithm, LogFiles: []wireLogFile{},
 	}
-	for _, l := range logs {
-		o, body := logFile(l)
-		b.logs[o] = body
-		ev := hour(l).Add(5 * time.Minute).Format(integrity.TimeLayout)
-		w.LogFiles = append(w.LogFiles, wireLogFile{S3Bucket: o.Bucket, S3Object: o.Key, HashValue: integrity.HashOf(body).String(), HashAlgorithm: "SHA-256", NewestEventTime: ev, OldestEventTime: ev})
-	}
+}
+
+// listLogFile lists the log file of hour l, with its hash.
+func (w *wireDigest) listLogFile(l int) {
+	o, body := logFile(l)
+	ev := hour(l).Add(5 * time.Minute).Format(integrity.TimeLayout)
+	w.LogFiles = append(w.LogFiles, wireLogFile{S3Bucket: o.Bucket, S3Object: o.Key, HashValue: integrity.HashOf(body).String(), HashAlgorithm: "SHA-256", NewestEventTime: ev, OldestEventTime: ev})
+}
+
+// seal links the digest of hour h to prev (nil: it starts its chain) and signs it with key.
+func (w *wireDigest) seal(h int, key testkeys.Key, prev *storedDigest) *storedDigest {
 	if prev != nil {
 		w.PreviousDigestS3Bucket, w.PreviousDigestS3Object = ptr(prev.obj.Bucket), ptr(prev.obj.Key)
 		w.PreviousDigestHashValue = ptr(integrity.HashOf(prev.body).String())
@@ -175,8 +157,25 @@ func (b *built) addBackfill(h int, logs []int, prev *storedDigest) *storedDigest
 	if err != nil {
 		panic(err)
 	}
-	d := &storedDigest{hour: h, obj: integrity.Object{Bucket: bucket, Key: backfillKey(end)}, body: body, algorithm: integrity.SignatureAlgorithm}
-	d.signature = sign(testkeys.Primary, d, prev)
+	d := &storedDigest{hour: h, obj: integrity.Object{Bucket: bucket, Key: w.DigestS3Object}, body: body, algorithm: integrity.SignatureAlgorithm}
+	d.signature = sign(key, d, prev)
+	return d
+}
+
+func backfillKey(end time.Time) string {
+	return strings.Replace(digestKey(end), ".json.gz", "_backfill.json.gz", 1)
+}
+
+// addBackfill adds the backfill digest of hour h, listing the log files of hours logs (delivered
+// late: their hour's digest missed them) and linked to prev (nil: it starts the backfill chain).
+func (b *built) addBackfill(h int, logs []int, prev *storedDigest) *storedDigest {
+	w := newWireDigest(h, backfillKey(hour(h+1)), testkeys.Primary)
+	for _, l := range logs {
+		o, body := logFile(l)
+		b.logs[o] = body
+		w.listLogFile(l)
+	}
+	d := w.seal(h, testkeys.Primary, prev)
 	b.backfills = append(b.backfills, d)
 	return d
 }

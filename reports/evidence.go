@@ -36,19 +36,26 @@ type EvidenceReport struct {
 
 // IntegritySummary is what log file validation said about the window, for the accounts in scope.
 type IntegritySummary struct {
-	Summary              string `json:"summary"`
-	Digests              int    `json:"digests"`
-	ValidDigests         int    `json:"valid_digests"`
-	LogFiles             int    `json:"log_files"`
-	ValidLogFiles        int    `json:"valid_log_files"`
-	SignaturesNotChecked int    `json:"signatures_not_checked"`
-	// SignaturesWithoutKeys are the digests read from S3 whose signature could not be checked:
-	// no CloudTrail public key was at hand (ListPublicKeys failed when they were ingested).
-	SignaturesWithoutKeys int            `json:"signatures_without_keys"`
-	Findings              map[string]int `json:"findings"`
+	Summary string `json:"summary"`
+	IntegrityCounts
 	// NotValidated are the accounts and regions whose trail delivered log files in the window but
 	// no digests.
 	NotValidated []string `json:"not_validated"`
+}
+
+// IntegrityCounts are what log file validation counted: digests and the log files they list,
+// those that check out, and the findings by kind.
+type IntegrityCounts struct {
+	Digests       int `json:"digests"`
+	ValidDigests  int `json:"valid_digests"`
+	LogFiles      int `json:"log_files"`
+	ValidLogFiles int `json:"valid_log_files"`
+	// SignaturesNotChecked are the digests whose signature a local copy could not give;
+	// SignaturesWithoutKeys those read from S3 whose signature no CloudTrail public key was at hand
+	// to check (ListPublicKeys failed when they were ingested).
+	SignaturesNotChecked  int            `json:"signatures_not_checked"`
+	SignaturesWithoutKeys int            `json:"signatures_without_keys"`
+	Findings              map[string]int `json:"findings"`
 }
 
 // SnapshotsSeen summarizes the session-table snapshots ingested.
@@ -126,7 +133,8 @@ func (a *audit) judge(ctx context.Context, known map[string]*queries.ProfileScop
 		f.Integrity, rep.Integrity = integrityFacts(checked)
 		rep.checked = checked
 	} else {
-		rep.Integrity = IntegritySummary{Summary: "not verified: the warehouse predates log file validation (ingest once to upgrade it)", Findings: map[string]int{}, NotValidated: []string{}}
+		rep.Integrity = IntegritySummary{Summary: "not verified: the warehouse predates log file validation (ingest once to upgrade it)",
+			IntegrityCounts: IntegrityCounts{Findings: map[string]int{}}, NotValidated: []string{}}
 	}
 	f.Integrity.RequireIntegrity, f.Integrity.RequireSignatures = a.in.RequireIntegrity, a.in.RequireSignatures
 	for _, sp := range f.Spans {
@@ -174,7 +182,7 @@ func digestSpans(in queries.Integrity, spans []verdict.Span) []verdict.Span {
 // whose trail log files speak for the window while it delivers no digests (not validated).
 func integrityFacts(in queries.Integrity) (verdict.Integrity, IntegritySummary) {
 	f := verdict.Integrity{Findings: map[string]int{}}
-	s := IntegritySummary{Findings: map[string]int{}, NotValidated: []string{}}
+	s := IntegritySummary{IntegrityCounts: IntegrityCounts{Findings: map[string]int{}}, NotValidated: []string{}}
 	for _, r := range in.Regions {
 		ar := r.Account + " " + r.Region
 		if r.Validated {

@@ -40,17 +40,9 @@ type IntegrityAccount struct {
 	// files but no digests: validation is off), signatures_not_checked (hashes and links check
 	// out, signatures could not be: a local copy, or digests from S3 without CloudTrail's public
 	// keys), not_covered (its trail delivers digests, none of the window's hours).
-	Status               string  `json:"status"`
-	HoursCovered         float64 `json:"hours_covered"`
-	Digests              int     `json:"digests"`
-	ValidDigests         int     `json:"valid_digests"`
-	LogFiles             int     `json:"log_files"`
-	ValidLogFiles        int     `json:"valid_log_files"`
-	SignaturesNotChecked int     `json:"signatures_not_checked"`
-	// SignaturesWithoutKeys: digests read from S3 whose signature could not be checked, for want
-	// of CloudTrail's public keys (ListPublicKeys failed at ingest).
-	SignaturesWithoutKeys int            `json:"signatures_without_keys"`
-	Findings              map[string]int `json:"findings"`
+	Status       string  `json:"status"`
+	HoursCovered float64 `json:"hours_covered"`
+	IntegrityCounts
 }
 
 // IntegrityFindings is one finding, named by the file concerned.
@@ -116,9 +108,9 @@ func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityRepo
 		if !wanted(r.Account, r.Region) {
 			continue
 		}
-		acct := IntegrityAccount{Account: r.Account, Region: r.Region, Digests: r.Digests, ValidDigests: r.ValidDigests,
+		acct := IntegrityAccount{Account: r.Account, Region: r.Region, IntegrityCounts: IntegrityCounts{Digests: r.Digests, ValidDigests: r.ValidDigests,
 			LogFiles: r.LogFiles, ValidLogFiles: r.ValidLogFiles, SignaturesNotChecked: r.SignaturesNotChecked,
-			SignaturesWithoutKeys: r.SignaturesWithoutKeys, Findings: r.Counts}
+			SignaturesWithoutKeys: r.SignaturesWithoutKeys, Findings: r.Counts}}
 		for _, c := range r.Covered {
 			acct.HoursCovered += c.To.Sub(c.From).Hours()
 		}

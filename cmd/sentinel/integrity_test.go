@@ -150,25 +150,34 @@ func ingestAttacked(t *testing.T, a *attackedTrail, fromS3 bool) string {
 	return wh
 }
 
+// checksOutAndShowsP6: audit integrity with args says CLEAN, with the digests and log files
+// valid (as "valid/all") and the signatures checked (S3) or not (a local copy), and
+// session-compliance over P6's window shows its gap. It returns session-compliance's run.
+func checksOutAndShowsP6(t *testing.T, wh string, fromS3 bool, args []string, digests, logFiles string) result {
+	t.Helper()
+	r := sentinel(t, nil, append([]string{"--warehouse", wh, "audit", "integrity"}, args...)...).mustExit(t, 0)
+	status := "signatures not checked"
+	if fromS3 {
+		status = "validated"
+	}
+	for _, want := range []string{"222222222222  us-east-1  " + status, digests, logFiles, "Result: CLEAN"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("integrity lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
+	if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
+		t.Fatalf("P6's gap does not show:\n%s", c.stdout)
+	}
+	return c
+}
+
 func TestIntactTrailValidatesClean(t *testing.T) {
 	for _, fromS3 := range []bool{true, false} {
 		t.Run(map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
 			wh := ingestAttacked(t, newAttackedTrail(t), fromS3)
-			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, 0)
-			status := "signatures not checked"
-			if fromS3 {
-				status = "validated"
-			}
-			for _, want := range []string{"222222222222  us-east-1  " + status, "168/168", "8/8", "Result: CLEAN"} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("integrity lacks %q:\n%s", want, r.stdout)
-				}
-			}
-			c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
-				"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
-			if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
-				t.Fatalf("the intact trail shows P6's gap:\n%s", c.stdout)
-			}
+			c := checksOutAndShowsP6(t, wh, fromS3, []string{"--since", since, "--until", until}, "168/168", "8/8")
 			if fromS3 && !strings.Contains(c.stdout, "Integrity: log files validated 1 of 1, digests 24 of 24; signatures checked") {
 				t.Errorf("evidence:\n%s", c.stdout)
 			}
@@ -603,21 +612,7 @@ func TestBackfillDigestListsALateLogFile(t *testing.T) {
 			} else {
 				sentinel(t, nil, "--warehouse", wh, "ingest", "--source", a.dir, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
 			}
-			r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo, "--accounts", "222222222222").mustExit(t, 0)
-			status := "signatures not checked"
-			if fromS3 {
-				status = "validated"
-			}
-			for _, want := range []string{"222222222222  us-east-1  " + status, "13/13", "2/2", "Result: CLEAN"} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("integrity lacks %q:\n%s", want, r.stdout)
-				}
-			}
-			c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
-				"--since", p6Window, "--until", p6WindowTo, "--profile", "prod").mustExit(t, 1)
-			if !strings.Contains(c.stdout, "Result: GAPS FOUND — prod") {
-				t.Errorf("P6's gap:\n%s", c.stdout)
-			}
+			checksOutAndShowsP6(t, wh, fromS3, []string{"--since", p6Window, "--until", p6WindowTo, "--accounts", "222222222222"}, "13/13", "2/2")
 		})
 	}
 	t.Run("without_it_the_late_log_file_is_unlisted", func(t *testing.T) {
