@@ -173,6 +173,28 @@ func checksOutAndShowsP6(t *testing.T, wh string, fromS3 bool, args []string, di
 	return c
 }
 
+// namedAndNeverCompliant: audit integrity with args finds (exit 1) and names each of want, and
+// session-compliance of prod over since..until is INCONCLUSIVE (exit 3), whose verdict it returns.
+func namedAndNeverCompliant(t *testing.T, wh string, args, want []string, since, until string) verdictJSON {
+	t.Helper()
+	r := sentinel(t, nil, append([]string{"--warehouse", wh, "audit", "integrity"}, args...)...).mustExit(t, 1)
+	for _, w := range append(want, "Result: FOUND") {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("integrity does not name %q:\n%s", w, r.stdout)
+		}
+	}
+	c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+		"--since", since, "--until", until, "--profile", "prod", "--format", "json").mustExit(t, 3)
+	var rep complianceJSON
+	if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.Result != "INCONCLUSIVE" {
+		t.Fatalf("verdict %+v", rep.Verdict)
+	}
+	return rep.Verdict
+}
+
 func TestIntactTrailValidatesClean(t *testing.T) {
 	for _, fromS3 := range []bool{true, false} {
 		t.Run(map[bool]string{true: "s3", false: "local_copy"}[fromS3], func(t *testing.T) {
@@ -245,25 +267,13 @@ func TestTamperedTrailIsNamedAndNeverCompliant(t *testing.T) {
 				a := newAttackedTrail(t)
 				attack.do(t, a)
 				wh := ingestAttacked(t, a, fromS3)
-				r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", since, "--until", until).mustExit(t, 1)
 				want := attack.local
 				if fromS3 {
 					want = attack.s3
 				}
-				for _, w := range append(want, "Result: FOUND") {
-					if !strings.Contains(r.stdout, w) {
-						t.Errorf("integrity does not name %q:\n%s", w, r.stdout)
-					}
-				}
 				// P6 is gone from the warehouse, but the verdict cannot be COMPLIANT.
-				c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
-					"--since", p6Window, "--until", p6WindowTo, "--profile", "prod", "--format", "json").mustExit(t, 3)
-				var rep complianceJSON
-				if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
-					t.Fatal(err)
-				}
-				if rep.Verdict.Result != "INCONCLUSIVE" || rep.Verdict.codes() != "integrity_findings" {
-					t.Fatalf("verdict %+v", rep.Verdict)
+				if v := namedAndNeverCompliant(t, wh, []string{"--since", since, "--until", until}, want, p6Window, p6WindowTo); v.codes() != "integrity_findings" {
+					t.Fatalf("verdict %+v", v)
 				}
 			})
 		}
@@ -411,20 +421,9 @@ func TestUnsignedDigestInS3BreaksTheChain(t *testing.T) {
 	a.remove(t, p6LogFile)
 	a.relinked(t, p6Digest, unlistingP6)
 	wh := ingestAttacked(t, a, true)
-	r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", p6Window, "--until", p6WindowTo).mustExit(t, 1)
-	for _, want := range []string{"chain broken (no signature)", p6Digest, "has no signature metadata (x-amz-meta-signature) in S3", "Result: FOUND"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("integrity does not name %q:\n%s", want, r.stdout)
-		}
-	}
-	c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
-		"--since", p6Window, "--until", p6WindowTo, "--profile", "prod", "--format", "json").mustExit(t, 3)
-	var rep complianceJSON
-	if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Verdict.codes() != "integrity_findings" {
-		t.Fatalf("verdict %+v", rep.Verdict)
+	want := []string{"chain broken (no signature)", p6Digest, "has no signature metadata (x-amz-meta-signature) in S3"}
+	if v := namedAndNeverCompliant(t, wh, []string{"--since", p6Window, "--until", p6WindowTo}, want, p6Window, p6WindowTo); v.codes() != "integrity_findings" {
+		t.Fatalf("verdict %+v", v)
 	}
 }
 
@@ -696,20 +695,9 @@ func TestDeletedDigestsAreNamedAndNeverCompliant(t *testing.T) {
 				a := newAttackedTrail(t)
 				attack.do(t, a)
 				wh := ingestAttacked(t, a, fromS3)
-				r := sentinel(t, nil, "--warehouse", wh, "audit", "integrity", "--since", attack.since, "--until", attack.until, "--accounts", "222222222222").mustExit(t, 1)
-				for _, w := range append(attack.want, "Result: FOUND") {
-					if !strings.Contains(r.stdout, w) {
-						t.Errorf("integrity does not name %q:\n%s", w, r.stdout)
-					}
-				}
-				c := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
-					"--since", attack.since, "--until", attack.until, "--profile", "prod", "--format", "json").mustExit(t, 3)
-				var rep complianceJSON
-				if err := json.Unmarshal([]byte(c.stdout), &rep); err != nil {
-					t.Fatal(err)
-				}
-				if !strings.Contains(rep.Verdict.codes(), "integrity_findings") {
-					t.Fatalf("verdict %+v", rep.Verdict)
+				args := []string{"--since", attack.since, "--until", attack.until, "--accounts", "222222222222"}
+				if v := namedAndNeverCompliant(t, wh, args, attack.want, attack.since, attack.until); !strings.Contains(v.codes(), "integrity_findings") {
+					t.Fatalf("verdict %+v", v)
 				}
 			})
 		}
