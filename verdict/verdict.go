@@ -7,6 +7,7 @@ package verdict
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -50,7 +51,15 @@ const (
 	ReasonNoSignatures      = "signatures_not_checked"
 	ReasonRegionsLeftOut    = "regions_left_out"
 	ReasonIngestUnfinished  = "ingest_unfinished"
+	ReasonRegionsNotSynced  = "regions_not_synced"
 )
+
+// DefaultRegions are the AWS regions enabled in every account (the others are opt-in). STS
+// answers in each, and logs an AssumeRole made through a regional endpoint
+// (sts.REGION.amazonaws.com) in that region's CloudTrail only.
+var DefaultRegions = []string{"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+	"ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2",
+	"us-west-1", "us-west-2"}
 
 // Reason is one thing Sentinel cannot know, and what to do about it.
 type Reason struct {
@@ -204,6 +213,7 @@ func Decide(f Facts) Verdict {
 	}
 	reasons = append(reasons, coverageReasons(f)...)
 	reasons = append(reasons, leftOutReasons(f)...)
+	reasons = append(reasons, apiOnlyReasons(f)...)
 	reasons = append(reasons, integrityReasons(f)...)
 	reasons = append(reasons, unfinishedReasons(f)...)
 	if n := len(f.FailedFiles); n > 0 {
@@ -316,6 +326,43 @@ func unfinishedReasons(f Facts) []Reason {
 			fmt.Sprintf("ingest run %d (started %s: %s) %s before it read all it had listed: what it had yet to read is not in the warehouse, and the evidence spans do not show where events are missing (files are read many at a time, so holes can lie inside a span)",
 				r.Run, stamp(r.StartedAt), r.Command, state),
 			fmt.Sprintf("run it again to its end, `%s` (it reads only what is not in the warehouse yet; `sentinel warehouse info` shows the runs), then audit again", r.Command)})
+	}
+	return reasons
+}
+
+// apiOnlyReasons name the accounts in scope whose only evidence is LookupEvents of some of the
+// regions every account has: an issuance through another region's STS endpoint is in none of it
+// (a trail, multi-region, holds every region).
+func apiOnlyReasons(f Facts) []Reason {
+	regions := map[string][]string{}
+	trail := map[string]bool{}
+	for _, s := range f.Spans {
+		switch {
+		case !f.InScope(s.Account) || !s.Complete():
+		case s.Kind == "api":
+			if !slices.Contains(regions[s.Account], s.Region) {
+				regions[s.Account] = append(regions[s.Account], s.Region)
+			}
+		default:
+			trail[s.Account] = true
+		}
+	}
+	var reasons []Reason
+	for _, account := range slices.Sorted(maps.Keys(regions)) {
+		var missing []string
+		for _, r := range DefaultRegions {
+			if !slices.Contains(regions[account], r) {
+				missing = append(missing, r)
+			}
+		}
+		if trail[account] || len(missing) == 0 {
+			continue
+		}
+		synced := slices.Sorted(slices.Values(regions[account]))
+		reasons = append(reasons, Reason{ReasonRegionsNotSynced,
+			fmt.Sprintf("the evidence of account %s is LookupEvents of %s only: an AssumeRole made through another region's STS endpoint (sts.REGION.amazonaws.com) is logged in that region alone (%s not synced)",
+				account, strings.Join(synced, ", "), plural(len(missing), "region")),
+			fmt.Sprintf("ingest the account's trail, which holds every region (`sentinel ingest --source s3://BUCKET`), or sync LookupEvents of every region (`--regions %s`)", strings.Join(DefaultRegions, ","))})
 	}
 	return reasons
 }

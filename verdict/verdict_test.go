@@ -61,6 +61,11 @@ func TestNoFalseCompliant(t *testing.T) {
 			f.LeftOut = []LeftOut{{Source: "s3://org-trail", Account: "222222222222", Region: "ap-south-1"}}
 		}, ReasonRegionsLeftOut},
 		{"s3_digests_unchecked_for_want_of_keys", func(f *Facts) { f.Integrity.SignaturesWithoutKeys = 3 }, ReasonNoSignatures},
+		{"evidence_is_lookupevents_of_some_regions", func(f *Facts) {
+			for i := range f.Spans {
+				f.Spans[i].Kind = "api"
+			}
+		}, ReasonRegionsNotSynced},
 		{"an_ingest_run_did_not_finish", func(f *Facts) {
 			f.Unfinished = []UnfinishedRun{{Run: 4, StartedAt: t0, Status: "interrupted", Command: "--source s3://org-trail window " + w.String()}}
 		}, ReasonIngestUnfinished},
@@ -84,6 +89,25 @@ func TestNoFalseCompliant(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLookupEventsOfEveryRegionCoverAnAccount: LookupEvents of every region enabled by default
+// is evidence enough for an account; a trail with any of them too.
+func TestLookupEventsOfEveryRegionCoverAnAccount(t *testing.T) {
+	f := compliantFacts()
+	f.Spans = nil
+	for _, r := range DefaultRegions {
+		s := covering("222222222222", r)
+		s.Kind = "api"
+		f.Spans = append(f.Spans, s)
+	}
+	if v := Decide(f); v.Result != Compliant {
+		t.Fatalf("every region synced: %s [%s]", v.Result, codes(v))
+	}
+	f.Spans = append(f.Spans[:3], covering("222222222222", "us-east-1"))
+	if v := Decide(f); v.Result != Compliant {
+		t.Fatalf("some regions synced, and the trail: %s [%s]", v.Result, codes(v))
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/sentinel-audit/sentinel/internal/emulator/objectstore"
 	"github.com/sentinel-audit/sentinel/internal/emulator/sts"
 	"github.com/sentinel-audit/sentinel/internal/testenv"
+	"github.com/sentinel-audit/sentinel/verdict"
 )
 
 const bucket = "acme-org-cloudtrail"
@@ -251,6 +252,13 @@ func TestS3SessionsExportIsOneSnapshot(t *testing.T) {
 // fixture trail; their endpoints go to the binary as AWS_ENDPOINT_URL_CLOUDTRAIL / _STS.
 func lookupEventsWithTrail(t *testing.T, opts cloudtrail.Options) (*cloudtrail.Server, []string) {
 	t.Helper()
+	return lookupEventsOf(t, opts, "111111111111")
+}
+
+// lookupEventsOf is lookupEventsWithTrail with credentials of account: LookupEvents shows the
+// events of the credentials' account.
+func lookupEventsOf(t *testing.T, opts cloudtrail.Options, account string) (*cloudtrail.Server, []string) {
+	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC) }
 	}
@@ -264,7 +272,7 @@ func lookupEventsWithTrail(t *testing.T, opts cloudtrail.Options) (*cloudtrail.S
 	}
 	t.Cleanup(stopCT)
 	st := sts.New(sts.Options{})
-	st.SetCaller("AKIATESTTESTTESTTEST", "arn:aws:iam::111111111111:user/auditor", "111111111111", "AIDAAUDITOR")
+	st.SetCaller("AKIATESTTESTTESTTEST", "arn:aws:iam::"+account+":user/auditor", account, "AIDAAUDITOR")
 	stsEndpoint, stopSTS, err := st.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -297,6 +305,37 @@ func TestAPISourceMatchesDirectory(t *testing.T) {
 	sentinel(t, nil, "--warehouse", wh, "ingest", "--source", fixtures+"/trail").mustExit(t, 0)
 	if n := scalar(t, wh, `SELECT count(*) FROM events_all`); n != 62 {
 		t.Fatalf("events_all = %v after ingesting the same events from the archives", n)
+	}
+}
+
+// TestLookupEventsOfSomeRegionsAreNeverCompliant: LookupEvents of us-east-1 and eu-west-1 of
+// prod-readonly's account leave out the other regions, through whose STS endpoints an issuance
+// would be logged there alone: INCONCLUSIVE. Synced in every region enabled by default, the same
+// evidence is COMPLIANT.
+func TestLookupEventsOfSomeRegionsAreNeverCompliant(t *testing.T) {
+	_, env := lookupEventsOf(t, cloudtrail.Options{RequestsPerSecond: -1}, "222222222222")
+	wh := filepath.Join(t.TempDir(), "wh")
+	audit := func(code int) verdictJSON {
+		t.Helper()
+		r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance",
+			"--since", since, "--until", until, "--profile", "prod-readonly", "--format", "json").mustExit(t, code)
+		var rep complianceJSON
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep.Verdict
+	}
+	sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", "us-east-1,eu-west-1",
+		"--since", since, "--until", until, "--sessions-file", fixtures+"/sessions").mustExit(t, 0)
+	if v := audit(3); v.codes() != "regions_not_synced" ||
+		!strings.Contains(v.Reasons[0].Message, "the evidence of account 222222222222 is LookupEvents of eu-west-1, us-east-1 only") ||
+		!strings.Contains(v.Reasons[0].Action, "--regions "+strings.Join(verdict.DefaultRegions, ",")) {
+		t.Fatalf("verdict %+v", v)
+	}
+	sentinel(t, env, "--warehouse", wh, "ingest", "--source", "api", "--regions", strings.Join(verdict.DefaultRegions, ","),
+		"--since", since, "--until", until).mustExit(t, 0)
+	if v := audit(0); v.Result != "COMPLIANT" {
+		t.Fatalf("verdict %+v", v)
 	}
 }
 
