@@ -814,13 +814,38 @@ func TestNoFalseCompliant(t *testing.T) {
 	t.Run("session_of_another_profile", func(t *testing.T) {
 		// An AssumeRole of prod's role outside Sentinel, with a SourceIdentity naming staging's
 		// live session S7: the issuance is prod's, flagged, not staging's tracked one.
+		// And DevAdmin, which dev and sandbox both name, issued for sandbox's session: not flagged
+		// though the role's issuances go to dev by default.
 		wh := ingestFixtures(t)
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "forged.jsonl"), []byte(forgedSessionEvent+"\n"), 0o600); err != nil {
+		dir, sessions := t.TempDir(), t.TempDir()
+		sandbox := strings.NewReplacer("222222222222:role/ProdAdmin", "444444444444:role/DevAdmin", "222222222222:assumed-role/ProdAdmin", "444444444444:assumed-role/DevAdmin",
+			"d00dfeed5a5a5a5a", "5a5a5a5a5a5a5a5a", "93cd456d-2c38-4014-a0ac-7311707dcab0", "93cd456d-2c38-4014-a0ac-7311707dcab1",
+			"ASIAA4D7P6C2NKFVEJH0", "ASIAA4D7P6C2NKFVEJH1", `"recipientAccountId": "222222222222"`, `"recipientAccountId": "444444444444"`,
+			"17:40:00Z", "17:45:00Z").Replace(forgedSessionEvent)
+		if err := os.WriteFile(filepath.Join(dir, "forged.jsonl"), []byte(forgedSessionEvent+"\n"+sandbox+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		sentinel(t, nil, "--warehouse", wh, "ingest", "--source", dir).mustExit(t, 0)
-		r := sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance", "--format", "json",
+		item := `{"id":"5a5a5a5a5a5a5a5a","user":"carol","profile":"sandbox","status":"active","started_at":"2026-11-04T17:44:00Z",` +
+			`"expires_at":"2026-11-04T23:00:00Z","created_at":"2026-11-04T17:44:00Z","updated_at":"2026-11-04T17:50:00Z"}` + "\n"
+		if err := os.WriteFile(filepath.Join(sessions, "snapshot-2026-11-04T1750.jsonl"), []byte(item), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sentinel(t, nil, "--warehouse", wh, "ingest", "--source", dir, "--sessions-file", sessions).mustExit(t, 0)
+		// sandbox has a role of its own too (Sentinel's config), so that it names roles.
+		fixtureDir := filepath.Join(repoRoot(t), fixtures)
+		config := filepath.Join(t.TempDir(), "sentinel.yaml")
+		body := fmt.Sprintf("defaults:\n  policy: %s/policy.yaml\n  aws_config: %s/aws-config\nprofiles:\n  - name: sandbox\n    role_arn: arn:aws:iam::444444444444:role/SandboxOnly\n", fixtureDir, fixtureDir)
+		if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := sentinel(t, nil, "--warehouse", wh, "--config", config, "sql", "--format", "json",
+			`SELECT profile, class, len(flags) AS flags FROM issuances WHERE event_id = '93cd456d-2c38-4014-a0ac-7311707dcab1'`).mustExit(t, 0)
+		var got []map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got) != 1 || got[0]["profile"] != "sandbox" || got[0]["class"] != "tracked" ||
+			fmt.Sprint(got[0]["flags"]) != "0" {
+			t.Fatalf("DevAdmin issued for sandbox's session: %v %s", err, r.stdout)
+		}
+		r = sentinel(t, nil, "--warehouse", wh, "--config", fixtures+"/sentinel.yaml", "audit", "session-compliance", "--format", "json",
 			"--profile", "prod", "--since", "2026-11-04T17:00:00Z", "--until", "2026-11-04T18:00:00Z").mustExit(t, 1)
 		var rep complianceJSON
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Verdict.Result != "GAPS FOUND" || len(rep.Profiles) != 1 ||
