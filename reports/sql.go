@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"time"
 )
 
@@ -59,6 +60,11 @@ func SQL(ctx context.Context, in SQLInput, out, diag io.Writer) error {
 	}
 	switch format {
 	case FormatJSON:
+		for i, c := range cols {
+			if slices.Contains(cols[:i], c) {
+				return fmt.Errorf("query: two columns are named %q, which JSON objects cannot hold: name each (AS)", c)
+			}
+		}
 		list := make([]sqlRow, 0, len(records))
 		for _, rec := range records {
 			list = append(list, sqlRow{cols, rec})

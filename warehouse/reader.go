@@ -281,6 +281,10 @@ func (r *Reader) ReadOnlyQuery(ctx context.Context, query string) (*sql.Rows, er
 			return err
 		}
 		if kind != duckdb.STATEMENT_TYPE_SELECT && kind != duckdb.STATEMENT_TYPE_EXPLAIN {
+			// Named as written: DuckDB's kind of CHECKPOINT is CALL, of USE is SET.
+			if keyword := firstKeyword(query); slices.Contains(writing, keyword) {
+				return notReadOnly(keyword)
+			}
 			return notReadOnly(statementName(kind))
 		}
 		return nil
@@ -297,10 +301,10 @@ func (r *Reader) ReadOnlyQuery(ctx context.Context, query string) (*sql.Rows, er
 
 func notReadOnly(kind string) error {
 	article := "a"
-	if strings.ContainsRune("AEIOU", rune(kind[0])) {
+	if strings.ContainsRune("AEIOU", rune(kind[0])) && kind != "USE" { // "a USE", said "yoose"
 		article = "an"
 	}
-	return fmt.Errorf("only read-only queries (SELECT, WITH ... SELECT, EXPLAIN) are allowed; this is %s %s statement", article, kind)
+	return fmt.Errorf("only read-only queries (SELECT, WITH ... SELECT, VALUES, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) are allowed; this is %s %s statement", article, kind)
 }
 
 // writing are the first keywords of statements that are not read-only.

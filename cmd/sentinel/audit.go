@@ -353,7 +353,8 @@ func sqlCommand() *cli.Command {
 		Description: "Views: events, events_all, issuances, issuances_base, sessions, session_snapshots, snapshots,\n" +
 			"ingest_files, ingest_runs, lake_files, watermarks, coverage, digests, public_keys, left_out, profile_roles, profile_names\n" +
 			"(see docs/warehouse.md).\n" +
-			"Only SELECT/EXPLAIN statements run; no file can be read or written outside the lake.",
+			"Only one read-only statement runs (SELECT, WITH ... SELECT, VALUES, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE);\n" +
+			"no file can be read or written outside the lake.",
 		Flags: flagSet(formatFlags(reports.FormatTable, "table, json or csv"), []cli.Flag{
 			wideFlag(),
 			&cli.StringFlag{Name: "policy", Usage: "policy file for the policy_* columns of issuances (default: defaults.policy of the config file)"},

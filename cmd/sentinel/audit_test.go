@@ -545,10 +545,12 @@ func TestSQLIsReadOnly(t *testing.T) {
 func TestSQLRunsOneReadOnlyStatement(t *testing.T) {
 	wh := ingestFixtures(t)
 	for q, want := range map[string]string{
-		`DELETE FROM events`:                                      "sentinel: query: only read-only queries (SELECT, WITH ... SELECT, EXPLAIN) are allowed; this is a DELETE statement",
-		`UPDATE sessions SET status = 'revoked'`:                  "this is an UPDATE statement",
-		`ATTACH '/tmp/x.db'`:                                      "this is an ATTACH statement",
-		`SELECT 1; SELECT 2`:                                      "sentinel: query: one statement at a time: the query holds several (separated by ;)",
+		`DELETE FROM events`:                     "sentinel: query: only read-only queries (SELECT, WITH ... SELECT, VALUES, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) are allowed; this is a DELETE statement",
+		`CHECKPOINT`:                             "this is a CHECKPOINT statement",
+		`USE memory`:                             "this is a USE statement",
+		`UPDATE sessions SET status = 'revoked'`: "this is an UPDATE statement",
+		`ATTACH '/tmp/x.db'`:                     "this is an ATTACH statement",
+		`SELECT 1; SELECT 2`:                     "sentinel: query: one statement at a time: the query holds several (separated by ;)",
 		`SELECT 1; COPY (SELECT 1) TO '/tmp/sentinel-leak-2.csv'`: "one statement at a time",
 	} {
 		r := sentinel(t, nil, "--warehouse", wh, "sql", q).mustExit(t, 2)
@@ -562,6 +564,13 @@ func TestSQLRunsOneReadOnlyStatement(t *testing.T) {
 	r := sentinel(t, nil, "--warehouse", wh, "sql", "--json", `SELECT 'tracked' AS class, 7 AS n, 1 AS a`).mustExit(t, 0)
 	if want := "[\n  {\n    \"class\": \"tracked\",\n    \"n\": 7,\n    \"a\": 1\n  }\n]\n"; r.stdout != want {
 		t.Fatalf("sql --json:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	if r = sentinel(t, nil, "--warehouse", wh, "sql", "--json", `SELECT 1 AS a, 2 AS a`).mustExit(t, 2); r.stdout != "" ||
+		!strings.Contains(r.stderr, `two columns are named "a", which JSON objects cannot hold`) {
+		t.Fatalf("duplicate column names in JSON: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	for _, q := range []string{`DESCRIBE events`, `SHOW TABLES`, `VALUES (1)`, `PRAGMA version`} {
+		sentinel(t, nil, "--warehouse", wh, "sql", q).mustExit(t, 0)
 	}
 	if r = sentinel(t, nil, "--warehouse", wh, "sql", `SELECT 1 AS one`).mustExit(t, 0); r.stderr != "(1 row)\n" {
 		t.Fatalf("sql table: stderr %q", r.stderr)
