@@ -121,7 +121,9 @@ func CheckIntegrity(ctx context.Context, db *sql.DB, w window.Window, accounts [
 		}
 		for _, d := range rows {
 			if !integrity.IsBackfillKey(d.key) {
-				newest[k] = maxTime(newest[k], d.end)
+				if d.end.After(newest[k]) {
+					newest[k] = d.end
+				}
 				dk, _ := integrity.ParseDigestKey(integrity.TrailKey(d.key))
 				regionOf(dk.OrgID, d.account, d.region)
 			}
@@ -450,13 +452,6 @@ func readLogFiles(ctx context.Context, db *sql.DB, w window.Window, accounts []s
 		out[[2]string{k.Account, k.Region}] = append(out[[2]string{k.Account, k.Region}], l)
 	}
 	return out, members, rows.Err()
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 func objectName(o integrity.Object) string {

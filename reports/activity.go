@@ -93,17 +93,16 @@ func (a *audit) activity(ctx context.Context, in ActivityInput) (ActivityReport,
 	if err := a.checkProfile(known); err != nil {
 		return ActivityReport{}, 0, err
 	}
-	// Every class is read: --class narrows what is listed, never what the verdict weighs. The
-	// flagged sessions are read with the untracked ones: tracked in name only.
-	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Flagged: true})
+	// Every class is read: --class narrows what is listed, never what the verdict weighs.
+	sessions, err := a.listedActivity(ctx, in.AuditInput)
 	if err != nil {
 		return ActivityReport{}, 0, err
 	}
 	rep := ActivityReport{StartTime: in.Window.Since.UTC(), EndTime: in.Window.Until.UTC(), Sessions: []SessionActivity{}, Class: in.Category}
 	s := scope{profiles: a.scopeProfiles()}
-	for _, r := range rows {
+	for _, r := range sessions {
 		if in.Category == "" || r.Category == in.Category {
-			rep.Sessions = append(rep.Sessions, SessionActivity(r))
+			rep.Sessions = append(rep.Sessions, r)
 		}
 		switch {
 		case r.Category == queries.ClassUnverified:
@@ -114,6 +113,20 @@ func (a *audit) activity(ctx context.Context, in ActivityInput) (ActivityReport,
 	}
 	rep.Verdict, rep.Evidence, err = a.judge(ctx, known, s)
 	return rep, len(s.proven), err
+}
+
+// listedActivity is what the sessions of the untracked issuances, and of the flagged ones tracked
+// or not (tracked in name only), did: what `audit activity` and the page list.
+func (a *audit) listedActivity(ctx context.Context, in AuditInput) ([]SessionActivity, error) {
+	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Flagged: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionActivity, len(rows))
+	for i, r := range rows {
+		out[i] = SessionActivity(r)
+	}
+	return out, nil
 }
 
 func writeActivityTable(out io.Writer, rep ActivityReport) error {

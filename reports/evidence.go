@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -56,6 +57,25 @@ type IntegrityCounts struct {
 	SignaturesNotChecked  int            `json:"signatures_not_checked"`
 	SignaturesWithoutKeys int            `json:"signatures_without_keys"`
 	Findings              map[string]int `json:"findings"`
+}
+
+// countsOf are the counts of one account and region.
+func countsOf(r queries.RegionIntegrity) IntegrityCounts {
+	return IntegrityCounts{Digests: r.Digests, ValidDigests: r.ValidDigests, LogFiles: r.LogFiles, ValidLogFiles: r.ValidLogFiles,
+		SignaturesNotChecked: r.SignaturesNotChecked, SignaturesWithoutKeys: r.SignaturesWithoutKeys, Findings: r.Counts}
+}
+
+// add sums o into c (whose Findings must be made).
+func (c *IntegrityCounts) add(o IntegrityCounts) {
+	c.Digests += o.Digests
+	c.ValidDigests += o.ValidDigests
+	c.LogFiles += o.LogFiles
+	c.ValidLogFiles += o.ValidLogFiles
+	c.SignaturesNotChecked += o.SignaturesNotChecked
+	c.SignaturesWithoutKeys += o.SignaturesWithoutKeys
+	for k, n := range o.Findings {
+		c.Findings[k] += n
+	}
 }
 
 // SnapshotsSeen summarizes the session-table snapshots ingested.
@@ -184,24 +204,15 @@ func integrityFacts(in queries.Integrity) (verdict.Integrity, IntegritySummary) 
 	f := verdict.Integrity{Findings: map[string]int{}}
 	s := IntegritySummary{IntegrityCounts: IntegrityCounts{Findings: map[string]int{}}, NotValidated: []string{}}
 	for _, r := range in.Regions {
-		ar := r.Account + " " + r.Region
 		if r.Validated {
-			f.Validated = append(f.Validated, ar)
+			f.Validated = append(f.Validated, [2]string{r.Account, r.Region})
 		}
 		if r.NotValidated {
-			s.NotValidated = append(s.NotValidated, ar)
+			s.NotValidated = append(s.NotValidated, r.Account+" "+r.Region)
 		}
-		s.Digests += r.Digests
-		s.ValidDigests += r.ValidDigests
-		s.LogFiles += r.LogFiles
-		s.ValidLogFiles += r.ValidLogFiles
-		s.SignaturesNotChecked += r.SignaturesNotChecked
-		s.SignaturesWithoutKeys += r.SignaturesWithoutKeys
-		for k, n := range r.Counts {
-			s.Findings[k] += n
-			f.Findings[k] += n
-		}
+		s.add(countsOf(r))
 	}
+	maps.Copy(f.Findings, s.Findings)
 	for _, fi := range in.Findings {
 		if len(f.Examples) == 3 {
 			break
@@ -229,7 +240,8 @@ func integrityFacts(in queries.Integrity) (verdict.Integrity, IntegritySummary) 
 		}
 		if s.SignaturesNotChecked > 0 {
 			parts = append(parts, fmt.Sprintf("signatures not checked for %s (local copy)", plural(s.SignaturesNotChecked, "digest")))
-		} else {
+		}
+		if s.SignaturesNotChecked == 0 && s.SignaturesWithoutKeys == 0 {
 			parts = append(parts, "signatures checked")
 		}
 		if len(s.NotValidated) > 0 {

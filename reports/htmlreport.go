@@ -175,20 +175,6 @@ func (a *audit) htmlPage(ctx context.Context, in HTMLReportInput) (*htmlPage, er
 	return p, nil
 }
 
-// listedActivity is what the sessions of the issuances the page lists did: every issuance that
-// was not tracked, as `audit activity` reads them, and every flagged one tracked or not.
-func (a *audit) listedActivity(ctx context.Context, in AuditInput) ([]SessionActivity, error) {
-	rows, err := queries.SessionActivity(ctx, a.reader.DB(), queries.Filter{Window: in.Window, Profile: in.Profile, Flagged: true})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SessionActivity, len(rows))
-	for i, r := range rows {
-		out[i] = SessionActivity(r)
-	}
-	return out, nil
-}
-
 // addUntrackedCalls fills each profile's untracked calls (session-compliance --with-activity)
 // from the activity of its sessions that were not tracked, which count the same calls: one pass
 // over the events instead of two.

@@ -108,9 +108,7 @@ func integrityReport(in IntegrityInput, checked queries.Integrity) IntegrityRepo
 		if !wanted(r.Account, r.Region) {
 			continue
 		}
-		acct := IntegrityAccount{Account: r.Account, Region: r.Region, IntegrityCounts: IntegrityCounts{Digests: r.Digests, ValidDigests: r.ValidDigests,
-			LogFiles: r.LogFiles, ValidLogFiles: r.ValidLogFiles, SignaturesNotChecked: r.SignaturesNotChecked,
-			SignaturesWithoutKeys: r.SignaturesWithoutKeys, Findings: r.Counts}}
+		acct := IntegrityAccount{Account: r.Account, Region: r.Region, IntegrityCounts: countsOf(r)}
 		for _, c := range r.Covered {
 			acct.HoursCovered += c.To.Sub(c.From).Hours()
 		}

@@ -172,10 +172,10 @@ type Integrity struct {
 	// NotValidated are the accounts and regions ("ACCOUNT REGION") whose trail log files speak
 	// for the window but whose trail delivers no digests: log file validation is off for it.
 	NotValidated []string
-	// Validated are the accounts and regions whose trail delivers digests (log file validation
-	// is on): their trail's evidence is what the digests vouch for, so the spans of their log
-	// files' events count for nothing beyond it.
-	Validated []string
+	// Validated are the accounts and regions ({account, region}) whose trail delivers digests (log
+	// file validation is on): their trail's evidence is what the digests vouch for, so the spans of
+	// their log files' events count for nothing beyond it.
+	Validated [][2]string
 	// SignaturesNotChecked counts the digests whose signature could not be checked (a local copy
 	// keeps no S3 metadata).
 	SignaturesNotChecked int
@@ -383,8 +383,7 @@ func coverageReasons(f Facts) []Reason {
 	withEvidence := map[string]bool{}
 	validated := map[[2]string]bool{}
 	for _, ar := range f.Integrity.Validated {
-		account, region, _ := strings.Cut(ar, " ")
-		validated[[2]string{account, region}] = true
+		validated[ar] = true
 	}
 	for _, s := range f.Spans {
 		if !f.InScope(s.Account) || !s.Complete() {

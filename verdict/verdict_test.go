@@ -70,10 +70,10 @@ func TestNoFalseCompliant(t *testing.T) {
 			f.Unfinished = []UnfinishedRun{{Run: 4, StartedAt: t0, Status: "interrupted", Command: "--source s3://org-trail window " + w.String()}}
 		}, ReasonIngestUnfinished},
 		{"log_files_speak_past_the_digests_of_a_validated_region", func(f *Facts) {
-			f.Integrity.Validated = []string{"222222222222 us-east-1"}
+			f.Integrity.Validated = [][2]string{{"222222222222", "us-east-1"}}
 			f.Spans = append(f.Spans, Span{Kind: "digest", Account: "222222222222", Region: "us-east-1", From: w.Since, Until: w.Until.Add(-24 * time.Hour)})
 		}, ReasonEvidenceEnds},
-		{"validated_region_without_digests_in_the_window", func(f *Facts) { f.Integrity.Validated = []string{"222222222222 eu-west-1"} }, ReasonEvidenceEnds},
+		{"validated_region_without_digests_in_the_window", func(f *Facts) { f.Integrity.Validated = [][2]string{{"222222222222", "eu-west-1"}} }, ReasonEvidenceEnds},
 		{"several_at_once", func(f *Facts) { f.HasPolicy = false; f.Unverified = 1 }, ReasonNoPolicy + "," + ReasonUnverified},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestDecide(t *testing.T) {
 	})
 	t.Run("a_validated_region_is_covered_by_its_digests_and_lookup_events", func(t *testing.T) {
 		f := compliantFacts()
-		f.Integrity.Validated = []string{"222222222222 us-east-1"}
+		f.Integrity.Validated = [][2]string{{"222222222222", "us-east-1"}}
 		f.Spans = append(f.Spans, Span{Kind: "digest", Account: "222222222222", Region: "us-east-1", From: w.Since, Until: w.Until.Add(-24 * time.Hour)},
 			Span{Kind: "api", Account: "222222222222", Region: "us-east-1", From: w.Until.Add(-30 * time.Hour), Until: w.Until})
 		if v := Decide(f); v.Result != Compliant {

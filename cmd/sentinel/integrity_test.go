@@ -729,6 +729,9 @@ func TestS3DigestsWithoutKeysAreNeverCompliant(t *testing.T) {
 	}
 	ingest(noKeysEndpoint)
 	out := audit(3)
+	if strings.Contains(out, "signatures checked") {
+		t.Fatalf("the Evidence says the signatures were checked:\n%s", out)
+	}
 	for _, want := range []string{
 		"signatures not checked for 336 digests from S3 (no CloudTrail public keys: ListPublicKeys failed at ingest)",
 		"the signatures of 336 digest files read from S3 were not checked: no CloudTrail public key was at hand",
